@@ -1,0 +1,44 @@
+# scratchlm — every target sets itself up: `make demo` and `make test` are the only commands a new user types.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+# The CPU wheel of torch 2.13.0 is what this project is tested with (on the dev machines it lies on disk).
+# Override for a CUDA machine, e.g. `make setup TORCH_SPEC="torch>=2.4"`.
+TORCH_SPEC ?= torch==2.13.0
+STAMP  := $(VENV)/.scratchlm-setup
+PYTEST_ARGS ?=
+
+.PHONY: setup demo test test-all lint format bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH_SPEC)" || $(PIP) install -q "torch>=2.4"
+	$(PIP) install -q -e ".[data,dev,vectors]"
+	@touch $(STAMP)
+	@echo "setup done: $(VENV) ($$($(PY) -c 'import torch; print("torch", torch.__version__)'))"
+
+demo: setup
+	$(PY) -m scratchlm.demo --out runs/demo-zh-sentiment
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+test-all: setup
+	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
+
+lint: setup
+	$(PY) -m ruff check src tests benchmarks
+	$(PY) -m ruff format --check src tests benchmarks
+
+format: setup
+	$(PY) -m ruff format src tests benchmarks
+	$(PY) -m ruff check --fix src tests benchmarks
+
+bench: setup
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+clean:
+	rm -rf runs .pytest_cache

@@ -1,0 +1,311 @@
+"""``scratchlm <command>``: one entry point, a dict of subcommand -> function.
+
+Imports are lazy (torch is loaded only by the commands that need it), so ``scratchlm --help`` and
+``scratchlm data list`` start fast. Errors a user can fix print one line and exit with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+
+EXIT_USAGE = 2
+
+
+def _print_json(obj) -> None:
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
+
+
+# ---------------------------------------------------------------------------------------------- train
+def cmd_train(args: argparse.Namespace) -> int:
+    from scratchlm.config import load_config
+    from scratchlm.errors import ConfigError
+    from scratchlm.training.loop import train
+
+    if args.resume:
+        if args.config or args.set:
+            raise ConfigError("--resume RUN continues with the run's saved config; give no CONFIG or --set with it")
+        train(None, args.resume, resume=True, device=args.device)
+        return 0
+    if not args.config or not args.out:
+        raise ConfigError("train needs CONFIG.yaml and --out DIR (or --resume RUN)")
+    cfg = load_config(args.config, args.set)
+    metrics = train(cfg, args.out, device=args.device)
+    print(f"run written to {args.out}: dev accuracy {metrics['dev']['accuracy']:.4f}"
+          + (f", test accuracy {metrics['test']['accuracy']:.4f}" if "test" in metrics else ""))
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------- eval
+def cmd_eval(args: argparse.Namespace) -> int:
+    from scratchlm.data import load_classification_data
+    from scratchlm.data.files import read_examples
+    from scratchlm.errors import DataError
+    from scratchlm.inference import evaluate_ids
+    from scratchlm.run import load_run
+    from scratchlm.training.loop import encode_split
+    from scratchlm.training.metrics import format_metrics
+
+    run = load_run(args.run)
+    cfg = run.config
+    if args.data:
+        examples = read_examples(args.data, text_field=cfg.data.text_field, label_field=cfg.data.label_field)
+        known = set(run.labels)
+        for ex in examples:
+            if ex.label not in known:
+                raise DataError(f"{ex.source}: label {ex.label!r} is not one the model knows ({', '.join(run.labels)})")
+        where = args.data
+    else:
+        from scratchlm.training.loop import _subsample
+
+        data = load_classification_data(cfg.data)
+        examples = _subsample(data.split(args.split), cfg.data.max_eval_examples, cfg.train.seed)
+        where = f"{data.name} {args.split}"
+        if not examples:
+            raise DataError(f"{where}: no examples to evaluate")
+    label_ids = {label: i for i, label in enumerate(run.labels)}
+    enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len)
+    metrics = evaluate_ids(run.model, enc.seqs, enc.labels, run.labels, run.tokenizer.vocab.pad_id)
+    metrics["truncated"] = enc.truncated
+    if args.json:
+        _print_json(metrics)
+    else:
+        print(format_metrics(metrics, f"{args.run} on {where}"))
+        if enc.truncated:
+            print(f"{enc.truncated} texts were truncated to {run.max_seq_len} tokens")
+    return 0
+
+
+# -------------------------------------------------------------------------------------------- predict
+def cmd_predict(args: argparse.Namespace) -> int:
+    from scratchlm.errors import DataError
+    from scratchlm.inference import predict_logits
+    from scratchlm.run import load_run
+
+    texts = list(args.texts)
+    if not texts:
+        if sys.stdin is None or sys.stdin.isatty():
+            raise DataError("predict needs TEXT arguments or lines on stdin")
+        texts = [line.rstrip("\n") for line in sys.stdin]
+        texts = [t for t in texts if t.strip()]
+        if not texts:
+            raise DataError("predict: stdin had no non-empty lines")
+    for i, text in enumerate(texts, 1):
+        if not text.strip():
+            raise DataError(f"predict: text {i} is empty; give non-empty texts")
+    run = load_run(args.run)
+    encodings = run.tokenizer.encode_batch(texts, max_len=run.max_seq_len)
+    truncated = sum(e.truncated > 0 for e in encodings)
+    logits = predict_logits(run.model, [e.ids for e in encodings], run.tokenizer.vocab.pad_id)
+    probs = logits.softmax(-1)
+    results = []
+    for text, enc, lg, pr in zip(texts, encodings, logits.tolist(), probs.tolist(), strict=True):
+        best = max(range(len(pr)), key=pr.__getitem__)
+        results.append({"text": text, "label": run.labels[best],
+                        "probabilities": {label: round(p, 6) for label, p in zip(run.labels, pr, strict=True)},
+                        "logits": [round(v, 6) for v in lg], "input_ids": enc.ids, "truncated": enc.truncated})
+    if args.json:
+        _print_json(results)
+    else:
+        for r in results:
+            print(f"{r['label']}\t{r['probabilities'][r['label']]:.3f}\t{r['text']}")
+    if truncated:
+        print(f"note: {truncated} text(s) truncated to {run.max_seq_len} tokens", file=sys.stderr)
+    return 0
+
+
+# -------------------------------------------------------------------------------------------- summary
+def cmd_summary(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import torch
+
+    from scratchlm.config import load_config
+    from scratchlm.run import build_model, is_run_dir, load_run
+    from scratchlm.summary import summarize
+
+    target = Path(args.target)
+    if target.is_dir() and is_run_dir(target):
+        run = load_run(target)
+        model, cfg, vocab_size = run.model, run.config, len(run.tokenizer.vocab)
+        title = f"run {target}"
+    else:
+        cfg = load_config(target, args.set)
+        vocab_size = args.vocab_size
+        model = build_model(cfg, vocab_size, args.num_classes, 0)
+        title = f"config {target} (vocabulary {vocab_size}, {args.num_classes} classes assumed)"
+    ids = torch.randint(5, vocab_size, (args.batch, min(args.seq_len, cfg.data.max_seq_len)))
+    print(title)
+    print(summarize(model, ids))
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- baseline
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from scratchlm.baseline import tfidf_logreg
+    from scratchlm.config import load_config
+    from scratchlm.training.metrics import format_metrics
+
+    cfg = load_config(args.config, args.set)
+    result = tfidf_logreg(cfg, C=args.C)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result['model']} trained on {result['train_examples']} examples in {result['seconds']}s")
+        for split in ("dev", "test"):
+            if split in result:
+                print(format_metrics(result[split], split))
+    return 0
+
+
+# ----------------------------------------------------------------------------------------------- data
+def cmd_data_list(args: argparse.Namespace) -> int:
+    from scratchlm.data.load import list_datasets
+
+    rows = list_datasets()
+    if args.json:
+        _print_json(rows)
+        return 0
+    for r in rows:
+        print(f"{r['name']:<14}{r['task']:<16}{r['package']:<18}{r['description']}")
+    return 0
+
+
+def _load_named(name: str, args: argparse.Namespace):
+    from scratchlm.config import DataConfig
+    from scratchlm.data import load_classification_data
+
+    return load_classification_data(DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field))
+
+
+def cmd_data_show(args: argparse.Namespace) -> int:
+    from scratchlm.data import dataset_stats
+
+    stats = dataset_stats(_load_named(args.name, args))
+    if args.json:
+        _print_json(stats)
+        return 0
+    print(f"dataset {stats['name']}  labels: {', '.join(stats['labels'])}")
+    if stats["dropped"]:
+        print("dropped while loading: " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))
+    print(f"{'split':<7}{'examples':>9}  {'labels':<34}{'chars p50':>10}{'p90':>7}{'p99':>7}{'max':>7}")
+    for split, s in stats["splits"].items():
+        n = max(1, s["examples"])
+        balance = " ".join(f"{k} {v} ({100 * v / n:.0f}%)" for k, v in s["labels"].items())
+        c = s["chars"]
+        print(f"{split:<7}{s['examples']:>9}  {balance:<34}{c['p50']:>10.0f}{c['p90']:>7.0f}{c['p99']:>7.0f}"
+              f"{c.get('max', 0):>7}")
+    return 0
+
+
+def cmd_data_export(args: argparse.Namespace) -> int:
+    from scratchlm.data.files import write_jsonl
+
+    data = _load_named(args.name, args)
+    examples = data.split(args.split)
+    write_jsonl(args.out, examples)
+    print(f"wrote {len(examples)} examples of {data.name} {args.split} to {args.out}")
+    return 0
+
+
+# ------------------------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    from scratchlm import __version__
+
+    p = argparse.ArgumentParser(prog="scratchlm", description="Build, train and inspect text encoders from scratch.")
+    p.add_argument("--version", action="version", version=f"scratchlm {__version__}")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a model from a YAML recipe")
+    t.add_argument("config", nargs="?", help="YAML recipe, e.g. configs/zh_sentiment.yaml")
+    t.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config value")
+    t.add_argument("--out", help="run directory to create")
+    t.add_argument("--resume", metavar="RUN", help="continue a run from its newest checkpoint")
+    t.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="evaluate a run on a split or a labelled file")
+    e.add_argument("run")
+    e.add_argument("--split", default="test", choices=["test", "dev", "train"])
+    e.add_argument("--data", help="a labelled jsonl/csv/tsv file instead of a split")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_eval)
+
+    pr = sub.add_parser("predict", help="label texts (arguments, or lines on stdin)")
+    pr.add_argument("run")
+    pr.add_argument("texts", nargs="*")
+    pr.add_argument("--json", action="store_true")
+    pr.set_defaults(func=cmd_predict)
+
+    s = sub.add_parser("summary", help="layer table of a config or a run")
+    s.add_argument("target", help="CONFIG.yaml or RUN directory")
+    s.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    s.add_argument("--vocab-size", type=int, default=5000, help="for a config: vocabulary size to assume")
+    s.add_argument("--num-classes", type=int, default=2, help="for a config: number of classes to assume")
+    s.add_argument("--batch", type=int, default=2)
+    s.add_argument("--seq-len", type=int, default=64)
+    s.set_defaults(func=cmd_summary)
+
+    b = sub.add_parser("baseline", help="TF-IDF char n-grams + logistic regression on the config's data")
+    b.add_argument("config")
+    b.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    b.add_argument("--C", type=float, default=4.0, help="inverse regularisation strength")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_baseline)
+
+    d = sub.add_parser("data", help="list, describe and export datasets")
+    dsub = d.add_subparsers(dest="data_command", metavar="ACTION")
+    dl = dsub.add_parser("list", help="built-in datasets")
+    dl.add_argument("--json", action="store_true")
+    dl.set_defaults(func=cmd_data_list)
+    for name, helptext, func in (("show", "sizes, label balance, length percentiles", cmd_data_show),
+                                 ("export", "write a split as jsonl", cmd_data_export)):
+        dp = dsub.add_parser(name, help=helptext)
+        dp.add_argument("name", help="built-in name or a jsonl/csv/tsv file")
+        dp.add_argument("--text-field", default="text")
+        dp.add_argument("--label-field", default="label")
+        if name == "show":
+            dp.add_argument("--json", action="store_true")
+        else:
+            dp.add_argument("--split", default="train", choices=["train", "dev", "test"])
+            dp.add_argument("--out", required=True)
+        dp.set_defaults(func=func)
+    d.set_defaults(func=lambda a: (d.print_help(), 0)[1])
+    return p
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary,
+    "baseline": cmd_baseline, "data": cmd_data_list,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    from scratchlm.errors import ScratchLMError
+
+    if args.command in ("train", "eval", "baseline"):
+        from scratchlm.training.progress import setup_logging
+
+        setup_logging(args.verbose)
+    try:
+        return args.func(args)
+    except ScratchLMError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""User datasets from jsonl / csv / tsv files, with errors that name the file and the line.
+
+- ``.jsonl``: one JSON object a line with the text and label fields (``data.text_field``,
+  ``data.label_field``); blank lines are skipped.
+- ``.csv`` / ``.tsv``: a header row naming the columns, then one example a row (quoted fields allowed).
+Labels are read as strings (``1`` and ``"1"`` are the same label).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+from scratchlm.data.examples import Example
+from scratchlm.errors import DataError
+
+FORMATS = (".jsonl", ".csv", ".tsv")
+
+
+def _decode(path: Path) -> str:
+    if not path.exists():
+        raise DataError(f"{path}: file not found")
+    if path.is_dir():
+        raise DataError(f"{path}: is a directory, expected a .jsonl, .csv or .tsv file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        lineno = raw[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{path}:{lineno}: bytes that are not UTF-8 ({exc.reason}); re-save the file as UTF-8"
+        ) from None
+
+
+def _label_str(value: object, where: str, field: str) -> str:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise DataError(f"{where}: empty label in field {field!r}")
+    if isinstance(value, bool) or isinstance(value, (int, str)):
+        return str(value).strip()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    raise DataError(f"{where}: label {value!r} in field {field!r} must be a string or an integer")
+
+
+def _make(text: object, label: object, where: str, text_field: str, label_field: str, need_label: bool) -> Example | None:
+    if not isinstance(text, str):
+        raise DataError(f"{where}: field {text_field!r} must be a string, got {type(text).__name__}")
+    if not text.strip():
+        raise DataError(f"{where}: empty text in field {text_field!r}")
+    if label is None and not need_label:
+        return Example(text, "", where)
+    return Example(text, _label_str(label, where, label_field), where)
+
+
+def read_examples(
+    path: str | Path, *, text_field: str = "text", label_field: str = "label", need_label: bool = True
+) -> list[Example]:
+    """Read labelled (or, with ``need_label=False``, possibly unlabelled) texts from a user file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise DataError(f"{path}: unknown data format {suffix or '(none)'!r}; use one of {', '.join(FORMATS)}")
+    text = _decode(path)
+    examples: list[Example] = []
+    if suffix == ".jsonl":
+        for lineno, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{lineno}"
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise DataError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(obj, dict):
+                raise DataError(f"{where}: expected a JSON object with {text_field!r} and {label_field!r}")
+            if text_field not in obj:
+                raise DataError(f"{where}: no field {text_field!r} (fields: {', '.join(obj)}); set data.text_field")
+            if need_label and label_field not in obj:
+                raise DataError(f"{where}: no field {label_field!r} (fields: {', '.join(obj)}); set data.label_field")
+            examples.append(_make(obj[text_field], obj.get(label_field), where, text_field, label_field, need_label))
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+        try:
+            header = next(reader)
+        except StopIteration:
+            raise DataError(f"{path}: empty file (expected a header row)") from None
+        header = [h.strip() for h in header]
+        if text_field not in header:
+            raise DataError(f"{path}:1: no column {text_field!r} in header ({', '.join(header)}); set data.text_field")
+        if need_label and label_field not in header:
+            raise DataError(f"{path}:1: no column {label_field!r} in header ({', '.join(header)}); set data.label_field")
+        ti = header.index(text_field)
+        li = header.index(label_field) if label_field in header else None
+        try:
+            for row in reader:
+                where = f"{path}:{reader.line_num}"
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if len(row) != len(header):
+                    raise DataError(f"{where}: {len(row)} columns, the header has {len(header)}")
+                examples.append(_make(row[ti], row[li] if li is not None else None, where, text_field, label_field, need_label))
+        except csv.Error as exc:
+            raise DataError(f"{path}:{reader.line_num}: malformed {suffix[1:]} ({exc})") from None
+    if not examples:
+        raise DataError(f"{path}: no examples (the file is empty)")
+    return examples
+
+
+def write_jsonl(path: str | Path, examples: list[Example]) -> None:
+    from scratchlm.io import atomic_write_text
+
+    lines = [json.dumps({"text": e.text, "label": e.label}, ensure_ascii=False) for e in examples]
+    atomic_write_text(path, "\n".join(lines) + ("\n" if lines else ""))

@@ -1,0 +1,5 @@
+"""Task models wired from modules."""
+
+from scratchlm.models.classifier import TextClassifier
+
+__all__ = ["TextClassifier"]

@@ -1,0 +1,56 @@
+"""Pre-LN Transformer encoder (Xiong et al. 2020, https://arxiv.org/abs/2002.04745).
+
+Each layer: ``x = x + Drop(Attn(LN(x)))``; ``x = x + Drop(FFN(LN(x)))``; a final LayerNorm closes
+the stack. Shapes: ``x (b, s, d)``, ``padding_mask (b, s)`` True at real tokens.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from scratchlm.modules.attention import MultiHeadSelfAttention
+from scratchlm.modules.feed_forward import FeedForward
+
+
+class TransformerEncoderLayer(nn.Module):
+    def __init__(self, attention: nn.Module, feed_forward: nn.Module, embed_dim: int, *, dropout: float = 0.0,
+                 norm_eps: float = 1e-5):
+        super().__init__()
+        self.attn_norm = nn.LayerNorm(embed_dim, eps=norm_eps)
+        self.attention = attention
+        self.ffn_norm = nn.LayerNorm(embed_dim, eps=norm_eps)
+        self.feed_forward = feed_forward
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = x + self.dropout(self.attention(self.attn_norm(x), padding_mask))
+        return x + self.dropout(self.feed_forward(self.ffn_norm(x)))
+
+
+class TransformerEncoder(nn.Module):
+    def __init__(self, layers: list[nn.Module], embed_dim: int, norm_eps: float = 1e-5):
+        super().__init__()
+        self.layers = nn.ModuleList(layers)
+        self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
+
+    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        for layer in self.layers:
+            x = layer(x, padding_mask)
+        return self.norm(x)
+
+
+def transformer_encoder(
+    embed_dim: int, num_layers: int, num_heads: int, ffn_dim: int, *, dropout: float = 0.1,
+    attention_dropout: float = 0.1, norm_eps: float = 1e-5,
+) -> TransformerEncoder:
+    """A pre-LN encoder of identical layers (the one-line builder used by models)."""
+    layers = [
+        TransformerEncoderLayer(
+            MultiHeadSelfAttention(embed_dim, num_heads, dropout=attention_dropout),
+            FeedForward(embed_dim, ffn_dim, dropout=dropout),
+            embed_dim, dropout=dropout, norm_eps=norm_eps,
+        )
+        for _ in range(num_layers)
+    ]
+    return TransformerEncoder(layers, embed_dim, norm_eps)

@@ -1,0 +1,311 @@
+"""The training loop for text classification: data -> tokenizer -> model -> AdamW -> best-on-dev run.
+
+What it writes is described in :mod:`scratchlm.run`. Resuming (``resume=True``) continues from the
+newest complete checkpoint and replays the same batches, so the result equals an uninterrupted run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from scratchlm.config import RunConfig, dump_config
+from scratchlm.data import Example, load_classification_data
+from scratchlm.data.collate import batch_order, make_batch
+from scratchlm.errors import RunDirError
+from scratchlm.inference import evaluate_ids
+from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
+from scratchlm.run import RUN_MARKER, build_model, read_run_config, run_metadata
+from scratchlm.tokenizers import CharTokenizer, load_tokenizer
+from scratchlm.training import checkpoint as ckpt
+from scratchlm.training.metrics import format_metrics
+from scratchlm.training.optim import build_optimizer
+from scratchlm.training.progress import progress
+from scratchlm.training.schedule import build_scheduler
+
+log = logging.getLogger("scratchlm.train")
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@dataclass
+class EncodedSplit:
+    seqs: list[list[int]]
+    labels: list[int]
+    truncated: int = 0
+
+
+def encode_split(tokenizer: CharTokenizer, examples: list[Example], label_ids: dict[str, int], max_len: int) -> EncodedSplit:
+    out = EncodedSplit([], [])
+    for ex in examples:
+        enc = tokenizer.encode(ex.text, max_len=max_len)
+        out.seqs.append(enc.ids)
+        out.labels.append(label_ids[ex.label])
+        out.truncated += enc.truncated > 0
+    return out
+
+
+def _subsample(examples: list[Example], n: int | None, seed: int) -> list[Example]:
+    if n is None or n >= len(examples):
+        return examples
+    idx = list(range(len(examples)))
+    random.Random(seed).shuffle(idx)
+    return [examples[i] for i in sorted(idx[:n])]
+
+
+@dataclass
+class TrainerState:
+    epoch: int = 0
+    batch_in_epoch: int = 0
+    best_score: float = -1.0
+    best_step: int = 0
+    evals_without_improvement: int = 0
+    stopped_early: bool = False
+    history: list[dict] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class Logger:
+    """Appends JSON lines to ``train_log.jsonl``."""
+
+    def __init__(self, path: Path, *, keep_until_step: int | None = None):
+        self.path = path
+        if keep_until_step is not None and path.exists():
+            kept = [line for line in path.read_text(encoding="utf-8").splitlines()
+                    if line.strip() and json.loads(line).get("step", 0) <= keep_until_step]
+            atomic_write_text(path, "".join(line + "\n" for line in kept))
+
+    def write(self, **record) -> None:
+        with self.path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _prepare_out_dir(out: Path, resume: bool) -> None:
+    if resume:
+        if not (out / RUN_MARKER).exists():
+            raise RunDirError(f"{out}: cannot resume, not a scratchlm run directory (no {RUN_MARKER})")
+        return
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise RunDirError(f"{out}: already exists and is not empty; choose another --out, delete it, "
+                          f"or continue it with --resume {out}")
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[str], out: Path) -> dict:
+    """Apply ``model.init``; returns a short report for the log."""
+    from scratchlm.vectors.align import align, read_vectors_file, write_vectors_file
+
+    init = cfg.model.init
+    if init == "normal":
+        return {"init": "normal", "std": cfg.model.init_std}
+    if init == "word2vec":
+        from scratchlm.vectors.word2vec import corpus_sentences, train_word2vec
+
+        t0 = time.time()
+        sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
+        tokens, vectors = train_word2vec(sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed)
+        write_vectors_file(out / "vectors", tokens, vectors)
+        source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
+    else:
+        path = Path(init)
+        if (path / RUN_MARKER).exists():
+            from safetensors.torch import load_file
+
+            src_tok = load_tokenizer(path)
+            weight = load_file(str(path / "model.safetensors"))["input.token_embedding.embedding.weight"]
+            tokens, vectors = src_tok.vocab.tokens, weight.numpy()
+        else:
+            tokens, vectors = read_vectors_file(path)
+        source = str(path)
+    special = tokenizer.vocab.special_ids
+    result = align(tokenizer.vocab.tokens, tokens, vectors, target_std=cfg.model.init_std, skip=special)
+    if result.found:
+        model.token_embedding.load_rows(result.rows, result.ids)
+    report = {"init": source, "found": result.found, "vocab_size": result.vocab_size,
+              "coverage": round(result.coverage, 4)}
+    log.info("token embedding from %s: %d of %d tokens found (%.1f%%), the rest normal(0, %g)",
+             source, result.found, result.vocab_size, 100 * result.coverage, cfg.model.init_std)
+    return report
+
+
+def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str = "cpu") -> dict:
+    """Train, keep the best-on-dev weights, evaluate dev and test; returns the final metrics."""
+    out = Path(out)
+    _prepare_out_dir(out, resume)
+    if resume:
+        cfg = read_run_config(out)
+    tc = cfg.train
+    if tc.num_threads:
+        torch.set_num_threads(tc.num_threads)
+    seed_everything(tc.seed)
+
+    data = load_classification_data(cfg.data)
+    train_ex = _subsample(data.splits["train"], cfg.data.max_train_examples, tc.seed)
+    dev_ex = _subsample(data.splits["dev"], cfg.data.max_eval_examples, tc.seed)
+    test_ex = _subsample(data.splits["test"], cfg.data.max_eval_examples, tc.seed)
+    if not dev_ex:
+        raise RunDirError(f"dataset {data.name}: the dev split is empty; give data.dev_file")
+    label_ids = {label: i for i, label in enumerate(data.labels)}
+
+    if resume:
+        tokenizer = load_tokenizer(out / "tokenizer")
+    else:
+        tokenizer = CharTokenizer.train((ex.text for ex in train_ex), normalize=cfg.data.normalize,
+                                        lowercase=cfg.data.lowercase, min_freq=cfg.data.min_freq,
+                                        max_size=cfg.data.max_vocab_size)
+        tokenizer.save(out / "tokenizer")
+        atomic_write_text(out / "config.yaml", dump_config(cfg))
+        atomic_write_json(out / RUN_MARKER, run_metadata(data.labels, tokenizer, cfg))
+    max_len = cfg.data.max_seq_len
+    train_enc = encode_split(tokenizer, train_ex, label_ids, max_len)
+    dev_enc = encode_split(tokenizer, dev_ex, label_ids, max_len)
+    test_enc = encode_split(tokenizer, test_ex, label_ids, max_len)
+    log.info("data %s: train %d, dev %d, test %d examples; %d labels; vocabulary %d tokens",
+             data.name, len(train_ex), len(dev_ex), len(test_ex), len(data.labels), len(tokenizer.vocab))
+    for name, enc in (("train", train_enc), ("dev", dev_enc), ("test", test_enc)):
+        if enc.truncated:
+            log.info("%s: %d of %d texts truncated to data.max_seq_len=%d tokens", name, enc.truncated,
+                     len(enc.seqs), max_len)
+
+    pad_id = tokenizer.vocab.pad_id
+    model = build_model(cfg, len(tokenizer.vocab), len(data.labels), pad_id)
+    init_report = None if resume else init_embeddings(model, cfg, tokenizer, [ex.text for ex in train_ex], out)
+    if cfg.model.freeze_embeddings:
+        model.token_embedding.weight.requires_grad_(False)
+    model.to(device)
+
+    steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
+    total_steps = tc.epochs * steps_per_epoch if tc.max_steps is None else min(tc.max_steps, tc.epochs * steps_per_epoch)
+    optimizer = build_optimizer(model, tc)
+    scheduler = build_scheduler(optimizer, total_steps=total_steps, warmup_ratio=tc.warmup_ratio, kind=tc.schedule)
+
+    state = TrainerState()
+    step = 0
+    if resume:
+        found = ckpt.list_checkpoints(out)
+        if not found:
+            raise RunDirError(f"{out}: no complete checkpoint to resume from (checkpoints/step-NNNNNN)")
+        trainer = ckpt.load_checkpoint(found[-1], model, optimizer, scheduler)
+        step = trainer.pop("step")
+        state = TrainerState(**{k: v for k, v in trainer.items() if k in TrainerState.__dataclass_fields__})
+        log.info("resumed from %s (step %d, epoch %d, batch %d)", found[-1].name, step, state.epoch, state.batch_in_epoch)
+    logger = Logger(out / "train_log.jsonl", keep_until_step=step if resume else None)
+    if init_report:
+        logger.write(step=0, event="init", **init_report)
+
+    n_params = sum(p.numel() for p in model.parameters())
+    log.info("model: %s parameters; %d steps (%d per epoch), batch %d", f"{n_params:,}", total_steps,
+             steps_per_epoch, tc.batch_size)
+
+    def evaluate_dev() -> dict:
+        return evaluate_ids(model, dev_enc.seqs, dev_enc.labels, data.labels, pad_id, tc.eval_batch_size, device)
+
+    def save_state() -> None:
+        ckpt.save_checkpoint(out, step, model, optimizer, scheduler, state.to_dict(), tc.keep_checkpoints)
+
+    def evaluate_and_keep_best(step: int) -> bool:
+        """Dev evaluation; saves improved weights; returns True when early stopping triggers."""
+        m = evaluate_dev()
+        record = {"step": step, "epoch": state.epoch, "dev_accuracy": m["accuracy"], "dev_macro_f1": m["macro_f1"]}
+        state.history.append(record)
+        logger.write(event="eval", **record)
+        improved = m["accuracy"] > state.best_score
+        log.info("step %d epoch %d: dev accuracy %.4f macro-F1 %.4f%s", step, state.epoch, m["accuracy"],
+                 m["macro_f1"], " (best)" if improved else "")
+        model.train()
+        if improved:
+            state.best_score, state.best_step = m["accuracy"], step
+            state.evals_without_improvement = 0
+            save_tensors(out / "model.safetensors", model.state_dict(), metadata={"step": str(step)})
+            return False
+        state.evals_without_improvement += 1
+        patience = tc.early_stopping_patience
+        if patience and state.evals_without_improvement >= patience:
+            log.info("early stopping: no dev improvement in %d evaluations", state.evals_without_improvement)
+            return True
+        return False
+
+    stop = state.stopped_early
+    lengths = [len(s) for s in train_enc.seqs]
+    bar = progress(total=total_steps, desc="train", enabled=tc.progress, unit="step")
+    bar.update(step)
+    window_examples, window_start = 0, time.time()
+    model.train()
+    while not stop and state.epoch < tc.epochs and step < total_steps:
+        batches = batch_order(lengths, tc.batch_size, shuffle=True, seed=tc.seed, epoch=state.epoch,
+                              bucketing=tc.length_bucketing)
+        for position in range(state.batch_in_epoch, len(batches)):
+            batch = make_batch(train_enc.seqs, train_enc.labels, batches[position], pad_id)
+            logits = model(batch.ids.to(device), batch.padding_mask.to(device))
+            loss = F.cross_entropy(logits, batch.labels.to(device), label_smoothing=tc.label_smoothing)
+            if not torch.isfinite(loss):
+                last = ckpt.list_checkpoints(out)
+                raise RunDirError(f"non-finite loss at step {step + 1}; last good checkpoint: "
+                                  f"{last[-1] if last else 'none'}. Lower train.lr or check the data")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            end_of_epoch = position + 1 == len(batches)
+            # the saved position always names the next batch to run
+            state.epoch, state.batch_in_epoch = (state.epoch + 1, 0) if end_of_epoch else (state.epoch, position + 1)
+            window_examples += len(batch.index)
+            if step % 20 == 0 or step == total_steps:
+                rate = window_examples / max(1e-9, time.time() - window_start)
+                logger.write(step=step, event="train", epoch=state.epoch, loss=round(loss.item(), 5),
+                             lr=scheduler.get_last_lr()[0], grad_norm=round(float(grad_norm), 4),
+                             examples_per_s=round(rate, 1))
+                bar.set_postfix(loss=f"{loss.item():.4f}", ex_s=f"{rate:.0f}")
+                window_examples, window_start = 0, time.time()
+            bar.update(1)
+            due = (step % tc.eval_every == 0) if tc.eval_every else end_of_epoch
+            if due or step == total_steps:
+                stop = state.stopped_early = evaluate_and_keep_best(step)
+            if step % tc.save_every == 0 and step != total_steps and not stop:
+                save_state()
+            if stop or step == total_steps:
+                break
+    bar.close()
+    save_state()
+    return finish(out, model, data.labels, dev_enc, test_enc, pad_id, tc.eval_batch_size, state, device)
+
+
+def finish(out: Path, model, labels: list[str], dev_enc: EncodedSplit, test_enc: EncodedSplit, pad_id: int,
+           batch_size: int, state: TrainerState, device: str) -> dict:
+    """Reload the best weights, evaluate dev and test, write metrics.json and the plots."""
+    from safetensors.torch import load_file
+
+    from scratchlm import plots
+
+    model.load_state_dict(load_file(str(out / "model.safetensors")))
+    metrics = {"best_step": state.best_step, "dev": evaluate_ids(model, dev_enc.seqs, dev_enc.labels, labels, pad_id, batch_size, device)}
+    if test_enc.seqs:
+        metrics["test"] = evaluate_ids(model, test_enc.seqs, test_enc.labels, labels, pad_id, batch_size, device)
+    atomic_write_json(out / "metrics.json", metrics)
+    log.info("%s", format_metrics(metrics["dev"], "dev (best weights, step %d)" % state.best_step))
+    if "test" in metrics:
+        log.info("%s", format_metrics(metrics["test"], "test"))
+    try:
+        plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")
+        plots.confusion_matrix(metrics.get("test", metrics["dev"]), out / "plots" / "confusion_matrix.png",
+                               title="test" if "test" in metrics else "dev")
+    except Exception as exc:  # plots must never lose a finished run
+        log.warning("could not draw plots: %s", exc)
+    return metrics
