@@ -7,6 +7,7 @@ Imports are lazy (torch is loaded only by the commands that need it), so ``scrat
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -67,7 +68,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise DataError(f"{where}: no examples to evaluate")
     label_ids = {label: i for i, label in enumerate(run.labels)}
     enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len)
-    metrics = evaluate_ids(run.model, enc.seqs, enc.labels, run.labels, run.tokenizer.vocab.pad_id)
+    metrics = evaluate_ids(run.model, enc.seqs, enc.labels, run.labels, run.tokenizer.vocab.pad_id,
+                           cfg.train.eval_batch_size)
     metrics["truncated"] = enc.truncated
     if args.json:
         _print_json(metrics)
@@ -98,7 +100,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     run = load_run(args.run)
     encodings = run.tokenizer.encode_batch(texts, max_len=run.max_seq_len)
     truncated = sum(e.truncated > 0 for e in encodings)
-    logits = predict_logits(run.model, [e.ids for e in encodings], run.tokenizer.vocab.pad_id)
+    logits = predict_logits(run.model, [e.ids for e in encodings], run.tokenizer.vocab.pad_id,
+                            run.config.train.eval_batch_size)
     probs = logits.softmax(-1)
     results = []
     for text, enc, lg, pr in zip(texts, encodings, logits.tolist(), probs.tolist(), strict=True):
@@ -274,8 +277,16 @@ def build_parser() -> argparse.ArgumentParser:
             dp.add_argument("--out", required=True)
         dp.set_defaults(func=func)
     d.set_defaults(func=lambda a: (d.print_help(), 0)[1])
+
+    # Command groups that live beside their feature (each module builds its own subparser with
+    # argparse only, and imports heavy code inside its handlers).
+    for module in EXTENSIONS:
+        importlib.import_module(module).register(sub)
     return p
 
+
+EXTENSIONS: tuple[str, ...] = ()
+"""Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary,

@@ -92,7 +92,8 @@ class ModelConfig:
     freeze_embeddings: bool = False
     """Keep the token embedding fixed during training."""
     pooling: str = "cls"
-    """Sentence vector for the classifier: ``cls`` ([CLS] position) or ``mean`` (mean over real tokens)."""
+    """Sentence vector for the classifier: ``cls`` ([CLS] position), ``mean`` or ``max`` over real tokens,
+    or ``mean_max`` (both, concatenated)."""
     norm_eps: float = 1e-5
 
     def __post_init__(self) -> None:
@@ -110,7 +111,7 @@ class ModelConfig:
                 raise ConfigError(f"model.{name}={value} must be in [0, 1)")
         _choice("model.positional", self.positional, ("sinusoidal", "learned", "none"))
         _choice("model.combine", self.combine, ("add",))
-        _choice("model.pooling", self.pooling, ("cls", "mean"))
+        _choice("model.pooling", self.pooling, ("cls", "mean", "max", "mean_max"))
         if self.init_std <= 0:
             raise ConfigError(f"model.init_std={self.init_std} must be > 0")
 

@@ -15,7 +15,7 @@ from scratchlm.modules import (
     TokenEmbedding,
     transformer_encoder,
 )
-from scratchlm.modules.heads import POOLING
+from scratchlm.modules.heads import POOLED_WIDTH, POOLING
 from scratchlm.modules.positional import build_positional
 
 
@@ -43,7 +43,7 @@ class TextClassifier(nn.Module):
             dropout=cfg.dropout, attention_dropout=cfg.attention_dropout, norm_eps=cfg.norm_eps,
         )
         self.pool = POOLING[cfg.pooling]
-        self.head = ClassificationHead(cfg.embed_dim, num_classes, dropout=cfg.dropout)
+        self.head = ClassificationHead(cfg.embed_dim * POOLED_WIDTH[cfg.pooling], num_classes, dropout=cfg.dropout)
         init_linear_(self.encoder, cfg.init_std)
         init_linear_(self.head, cfg.init_std)
 

@@ -22,7 +22,20 @@ def mean_pool(h: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torc
     return (h * m).sum(1) / m.sum(1).clamp_min(1.0)
 
 
-POOLING = {"cls": cls_pool, "mean": mean_pool}
+def max_pool(h: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """Element-wise maximum over real tokens (padding never wins)."""
+    if padding_mask is None:
+        return h.amax(1)
+    return h.masked_fill(~padding_mask.unsqueeze(-1), torch.finfo(h.dtype).min).amax(1)
+
+
+def mean_max_pool(h: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+    """``[mean; max]`` over real tokens: ``(b, 2d)``."""
+    return torch.cat([mean_pool(h, padding_mask), max_pool(h, padding_mask)], dim=-1)
+
+
+POOLING = {"cls": cls_pool, "mean": mean_pool, "max": max_pool, "mean_max": mean_max_pool}
+POOLED_WIDTH = {"cls": 1, "mean": 1, "max": 1, "mean_max": 2}
 
 
 class ClassificationHead(nn.Module):
