@@ -288,12 +288,6 @@ def build_parser() -> argparse.ArgumentParser:
 EXTENSIONS: tuple[str, ...] = ()
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "train": cmd_train, "eval": cmd_eval, "predict": cmd_predict, "summary": cmd_summary,
-    "baseline": cmd_baseline, "data": cmd_data_list,
-}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -89,6 +89,9 @@ class ModelConfig:
     on the ``vectors`` section's corpus before training), or a path to a run directory or a vectors file
     (safetensors with ``vectors`` [N, d] + ``tokens.txt``) whose rows are copied for matching tokens."""
     init_std: float = 0.02
+    bigram_buckets: int = 0
+    """Add hashed vectors of adjacent-token pairs to the token vectors (0: off). See
+    :class:`scratchlm.modules.embeddings.HashedBigramEmbedding`."""
     freeze_embeddings: bool = False
     """Keep the token embedding fixed during training."""
     pooling: str = "cls"
@@ -101,6 +104,8 @@ class ModelConfig:
         _positive("model.num_layers", self.num_layers, minimum=0)
         _positive("model.num_heads", self.num_heads)
         _positive("model.ffn_dim", self.ffn_dim)
+        if self.bigram_buckets and self.bigram_buckets < 2:
+            raise ConfigError(f"model.bigram_buckets={self.bigram_buckets}: use 0 (off) or >= 2 buckets")
         if self.embed_dim % self.num_heads:
             raise ConfigError(
                 f"model.embed_dim={self.embed_dim} must be divisible by model.num_heads={self.num_heads}"
@@ -229,7 +234,7 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 def _unknown_key(where: str, key: str, valid: list[str]) -> ConfigError:
     close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    return ConfigError(f"unknown config key {where}{key!r}{hint} (valid keys: {', '.join(valid)})")
+    return ConfigError(f"unknown config key '{where}{key}'{hint} (valid keys: {', '.join(valid)})")
 
 
 def _field_types(cls: type) -> dict[str, Any]:

@@ -1,4 +1,9 @@
-"""Keras-style model summary: layer, output shape, parameters, totals (from a real forward pass)."""
+"""Keras-style model summary: layer, output shape, parameters, totals (from a real forward pass).
+
+Every row counts the parameters of the module and everything inside it; rows are indented by depth
+(container lists such as ``encoder.layers`` are skipped, their items shown). ``Total params`` is the
+model's own count, so the table never double-counts.
+"""
 
 from __future__ import annotations
 
@@ -6,42 +11,44 @@ import torch
 from torch import nn
 
 
-def summarize(model: nn.Module, example_ids: torch.Tensor, *, max_depth: int = 3) -> str:
-    rows: list[tuple[str, str, int]] = []
-    hooks = []
+def _depth(name: str) -> int:
+    # "encoder.layers.0" is depth 2: list indices do not add a level
+    return sum(1 for part in name.split(".") if not part.isdigit())
+
+
+def summarize(model: nn.Module, example_ids: torch.Tensor, *, max_depth: int = 2) -> str:
+    shapes: dict[str, str] = {}
     names = {m: n for n, m in model.named_modules()}
 
     def hook(module, _inputs, output):
-        name = names.get(module, "")
-        depth = name.count(".") + 1 if name else 0
-        if depth > max_depth:
-            return
-        shape = tuple(output.shape) if torch.is_tensor(output) else "-"
-        own = sum(p.numel() for p in module.parameters(recurse=False))
-        total = sum(p.numel() for p in module.parameters())
-        rows.append((("  " * max(0, depth - 1)) + (name or type(module).__name__) + f" ({type(module).__name__})",
-                     str(shape), total if depth == max_depth or not list(module.children()) else own))
+        if torch.is_tensor(output):
+            shapes[names[module]] = str(tuple(output.shape))
 
-    for module in model.modules():
-        if module is not model:
-            hooks.append(module.register_forward_hook(hook))
+    hooks = [m.register_forward_hook(hook) for m in model.modules() if m is not model]
     was_training = model.training
     model.eval()
-    with torch.no_grad():
-        out = model(example_ids)
-    model.train(was_training)
-    for h in hooks:
-        h.remove()
-    order = {n: i for i, n in enumerate(names.values())}
-    rows.sort(key=lambda r: order.get(r[0].strip().split(" (")[0], 0))
+    try:
+        with torch.no_grad():
+            out = model(example_ids)
+    finally:
+        model.train(was_training)
+        for h in hooks:
+            h.remove()
+    rows = []
+    for name, module in model.named_modules():
+        if not name or isinstance(module, (nn.ModuleList, nn.ModuleDict)) or _depth(name) > max_depth:
+            continue
+        params = sum(p.numel() for p in module.parameters())
+        label = "  " * (_depth(name) - 1) + f"{name} ({type(module).__name__})"
+        rows.append((label, shapes.get(name, "-"), params))
     total = sum(p.numel() for p in model.parameters())
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     w1 = max(len(r[0]) for r in rows) + 2
     w2 = max(14, max(len(r[1]) for r in rows) + 2)
-    line = "-" * (w1 + w2 + 14)
-    lines = [line, f"{'Layer (type)':<{w1}}{'Output shape':<{w2}}{'Param #':>14}", "=" * len(line)]
-    lines += [f"{name:<{w1}}{shape:<{w2}}{params:>14,}" for name, shape, params in rows]
-    lines += ["=" * len(line), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+    rule = "-" * (w1 + w2 + 14)
+    lines = [rule, f"{'Layer (type)':<{w1}}{'Output shape':<{w2}}{'Param #':>14}", "=" * len(rule)]
+    lines += [f"{label:<{w1}}{shape:<{w2}}{params:>14,}" for label, shape, params in rows]
+    lines += ["=" * len(rule), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
               f"Non-trainable params: {total - trainable:,}",
-              f"Output: {tuple(out.shape)} for input {tuple(example_ids.shape)}", line]
+              f"Output: {tuple(out.shape)} for input {tuple(example_ids.shape)}", rule]
     return "\n".join(lines)

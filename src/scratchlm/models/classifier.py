@@ -11,6 +11,7 @@ from torch import nn
 from scratchlm.config import ModelConfig
 from scratchlm.modules import (
     ClassificationHead,
+    HashedBigramEmbedding,
     InputLayer,
     TokenEmbedding,
     transformer_encoder,
@@ -37,6 +38,8 @@ class TextClassifier(nn.Module):
             TokenEmbedding(vocab_size, cfg.embed_dim, padding_idx=pad_id, init_std=cfg.init_std),
             build_positional(cfg.positional, cfg.embed_dim, max_seq_len),
             dropout=cfg.embedding_dropout,
+            bigram_embedding=HashedBigramEmbedding(cfg.bigram_buckets, cfg.embed_dim, pad_id=pad_id)
+            if cfg.bigram_buckets else None,
         )
         self.encoder = transformer_encoder(
             cfg.embed_dim, cfg.num_layers, cfg.num_heads, cfg.ffn_dim,

@@ -57,3 +57,34 @@ class TokenEmbedding(nn.Module):
 
     def extra_repr(self) -> str:
         return f"padding_idx={self.padding_idx}, init_std={self.init_std}"
+
+
+class HashedBigramEmbedding(nn.Module):
+    """Vectors for adjacent token pairs, hashed into ``num_buckets`` rows: ``ids (b, s) -> (b, s, d)``.
+
+    Position i gets the vector of the pair (token i, token i+1); pairs that touch padding, and the last
+    position, get the zero row 0. This is the bigram feature of fastText (Joulin et al. 2017,
+    https://arxiv.org/abs/1607.01759) and of Chinese word segmenters, added to the token vectors:
+    the encoder sees two-character words directly instead of composing them through attention.
+    Zero-initialised, so a model starts exactly as its unigram version and learns pairs that matter.
+    """
+
+    _MULTIPLIER = 1_000_003  # a prime: (a * P + b) spreads pairs over the buckets
+
+    def __init__(self, num_buckets: int, embed_dim: int, *, pad_id: int = 0):
+        super().__init__()
+        if num_buckets < 2:
+            raise ValueError(f"num_buckets must be >= 2, got {num_buckets}")
+        self.num_buckets = num_buckets
+        self.pad_id = pad_id
+        self.embedding = nn.Embedding(num_buckets, embed_dim, padding_idx=0)
+        nn.init.zeros_(self.embedding.weight)
+
+    def bucket_ids(self, ids: torch.Tensor) -> torch.Tensor:
+        left, right = ids[:, :-1], ids[:, 1:]  # (b, s-1)
+        buckets = (left * self._MULTIPLIER + right) % (self.num_buckets - 1) + 1
+        buckets = buckets.masked_fill((left == self.pad_id) | (right == self.pad_id), 0)
+        return torch.nn.functional.pad(buckets, (0, 1), value=0)  # (b, s)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.embedding(self.bucket_ids(ids))

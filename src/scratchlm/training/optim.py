@@ -1,5 +1,5 @@
-"""AdamW with parameter groups: no weight decay on biases, norms and the padding-free embedding rows'
-decay handled per group; a separate learning rate for the token embedding when asked."""
+"""AdamW with parameter groups: weight decay on weight matrices only (not on biases, norms or embedding
+tables), and a separate learning rate for the embedding tables when ``train.embedding_lr`` is set."""
 
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from scratchlm.config import TrainConfig
 
 
 def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
-    embed_params = set()
-    token_embedding = getattr(model, "token_embedding", None)
-    if token_embedding is not None:
-        embed_params = {id(p) for p in token_embedding.parameters()}
+    # every embedding table (tokens, bigrams, positions) is looked up sparsely: no weight decay
+    embed_params = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
     decay, no_decay, embed = [], [], []
     for name, p in model.named_parameters():
         if not p.requires_grad:
