@@ -67,7 +67,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if not examples:
             raise DataError(f"{where}: no examples to evaluate")
     label_ids = {label: i for i, label in enumerate(run.labels)}
-    enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len)
+    enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len, cfg.data.truncation)
     metrics = evaluate_ids(run.model, enc.seqs, enc.labels, run.labels, run.tokenizer.vocab.pad_id,
                            cfg.train.eval_batch_size)
     metrics["truncated"] = enc.truncated
@@ -98,7 +98,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if not text.strip():
             raise DataError(f"predict: text {i} is empty; give non-empty texts")
     run = load_run(args.run)
-    encodings = run.tokenizer.encode_batch(texts, max_len=run.max_seq_len)
+    encodings = run.tokenizer.encode_batch(texts, max_len=run.max_seq_len, truncation=run.config.data.truncation)
     truncated = sum(e.truncated > 0 for e in encodings)
     logits = predict_logits(run.model, [e.ids for e in encodings], run.tokenizer.vocab.pad_id,
                             run.config.train.eval_batch_size)
@@ -193,12 +193,15 @@ def cmd_data_show(args: argparse.Namespace) -> int:
     print(f"dataset {stats['name']}  labels: {', '.join(stats['labels'])}")
     if stats["dropped"]:
         print("dropped while loading: " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))
-    print(f"{'split':<7}{'examples':>9}  {'labels':<34}{'chars p50':>10}{'p90':>7}{'p99':>7}{'max':>7}")
+    balances = {}
     for split, s in stats["splits"].items():
         n = max(1, s["examples"])
-        balance = " ".join(f"{k} {v} ({100 * v / n:.0f}%)" for k, v in s["labels"].items())
+        balances[split] = " ".join(f"{k} {v} ({100 * v / n:.0f}%)" for k, v in s["labels"].items())
+    w = max(8, *(len(b) for b in balances.values())) + 2
+    print(f"{'split':<7}{'examples':>9}  {'labels':<{w}}{'chars p50':>10}{'p90':>7}{'p99':>7}{'max':>7}")
+    for split, s in stats["splits"].items():
         c = s["chars"]
-        print(f"{split:<7}{s['examples']:>9}  {balance:<34}{c['p50']:>10.0f}{c['p90']:>7.0f}{c['p99']:>7.0f}"
+        print(f"{split:<7}{s['examples']:>9}  {balances[split]:<{w}}{c['p50']:>10.0f}{c['p90']:>7.0f}{c['p99']:>7.0f}"
               f"{c.get('max', 0):>7}")
     return 0
 
@@ -285,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("scratchlm.vectors.cli",)
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
 
 def main(argv: list[str] | None = None) -> int:

@@ -53,6 +53,9 @@ class DataConfig:
     """Keep at most this many tokens (specials included), most frequent first."""
     max_seq_len: int = 256
     """Tokens per example including [CLS]; longer texts are truncated (and counted)."""
+    truncation: str = "end"
+    """Which tokens a too-long text loses: ``end`` (keep the beginning), ``start`` (keep the end),
+    ``middle`` (keep the first quarter and the last three quarters of the budget)."""
     max_train_examples: int | None = None
     """Use only the first N training examples (after shuffling with the seed): for quick runs."""
     max_eval_examples: int | None = None
@@ -61,6 +64,7 @@ class DataConfig:
     def __post_init__(self) -> None:
         if self.tokenizer not in ("char",):
             raise ConfigError(f"data.tokenizer: unknown tokenizer {self.tokenizer!r}; this version offers 'char'")
+        _choice("data.truncation", self.truncation, ("end", "start", "middle"))
         _positive("data.min_freq", self.min_freq)
         _positive("data.max_seq_len", self.max_seq_len, minimum=2)
         _positive("data.max_vocab_size", self.max_vocab_size, minimum=6)
@@ -89,6 +93,9 @@ class ModelConfig:
     on the ``vectors`` section's corpus before training), or a path to a run directory or a vectors file
     (safetensors with ``vectors`` [N, d] + ``tokens.txt``) whose rows are copied for matching tokens."""
     init_std: float = 0.02
+    vectors_std: float | None = None
+    """Rescale pretrained vectors (``init`` other than ``normal``) to this standard deviation
+    (``null``: keep their own scale)."""
     bigram_buckets: int = 0
     """Add hashed vectors of adjacent-token pairs to the token vectors (0: off). See
     :class:`scratchlm.modules.embeddings.HashedBigramEmbedding`."""
@@ -192,6 +199,11 @@ class VectorsConfig:
     min_count: int = 1
     sample: float = 1e-3
     """Down-sampling threshold for frequent tokens."""
+    bigrams: bool = True
+    """With ``model.bigram_buckets > 0``: also learn vectors of adjacent-token pairs and put them in the
+    bigram buckets."""
+    bigram_min_count: int = 2
+    """Pairs seen fewer times than this in the corpus get no pretrained vector (they start at zero)."""
 
     def __post_init__(self) -> None:
         _choice("vectors.method", self.method, ("skipgram", "cbow"))

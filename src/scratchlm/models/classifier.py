@@ -38,7 +38,7 @@ class TextClassifier(nn.Module):
             TokenEmbedding(vocab_size, cfg.embed_dim, padding_idx=pad_id, init_std=cfg.init_std),
             build_positional(cfg.positional, cfg.embed_dim, max_seq_len),
             dropout=cfg.embedding_dropout,
-            bigram_embedding=HashedBigramEmbedding(cfg.bigram_buckets, cfg.embed_dim, pad_id=pad_id)
+            bigram_embedding=HashedBigramEmbedding(cfg.bigram_buckets, cfg.embed_dim, vocab_size=vocab_size, pad_id=pad_id)
             if cfg.bigram_buckets else None,
         )
         self.encoder = transformer_encoder(

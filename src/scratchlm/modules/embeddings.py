@@ -69,20 +69,47 @@ class HashedBigramEmbedding(nn.Module):
     Zero-initialised, so a model starts exactly as its unigram version and learns pairs that matter.
     """
 
-    _MULTIPLIER = 1_000_003  # a prime: (a * P + b) spreads pairs over the buckets
+    # Pair (a, b) -> x = a * V + b, then two rounds of the MINSTD generator x <- 48271 x mod (2^31 - 1):
+    # products stay below 2^47 (no int64 overflow), and the buckets of real text's pairs are as spread
+    # as random ones (a plain (a * P + b) mod B is linear and fills far fewer buckets).
+    _MODULUS = 2_147_483_647
+    _MULTIPLIER = 48_271
 
-    def __init__(self, num_buckets: int, embed_dim: int, *, pad_id: int = 0):
+    def __init__(self, num_buckets: int, embed_dim: int, *, vocab_size: int, pad_id: int = 0):
         super().__init__()
         if num_buckets < 2:
             raise ValueError(f"num_buckets must be >= 2, got {num_buckets}")
         self.num_buckets = num_buckets
+        self.vocab_size = vocab_size
         self.pad_id = pad_id
         self.embedding = nn.Embedding(num_buckets, embed_dim, padding_idx=0)
         nn.init.zeros_(self.embedding.weight)
 
+    def _mix(self, x):
+        x = x % self._MODULUS
+        x = (x * self._MULTIPLIER) % self._MODULUS
+        return (x * self._MULTIPLIER) % self._MODULUS
+
+    def bucket_of(self, left: int, right: int) -> int:
+        """The bucket of one pair (the same rule as :meth:`bucket_ids`)."""
+        return self._mix(left * self.vocab_size + right) % (self.num_buckets - 1) + 1
+
+    @torch.no_grad()
+    def load_pairs(self, pairs: list[tuple[int, int]], rows: torch.Tensor) -> int:
+        """Set the rows of token pairs (most important first: a bucket keeps its first pair's vector).
+        Returns how many buckets were filled."""
+        filled: set[int] = set()
+        for (left, right), row in zip(pairs, rows, strict=True):
+            bucket = self.bucket_of(left, right)
+            if bucket in filled:
+                continue
+            filled.add(bucket)
+            self.embedding.weight[bucket] = row.to(self.embedding.weight.dtype)
+        return len(filled)
+
     def bucket_ids(self, ids: torch.Tensor) -> torch.Tensor:
         left, right = ids[:, :-1], ids[:, 1:]  # (b, s-1)
-        buckets = (left * self._MULTIPLIER + right) % (self.num_buckets - 1) + 1
+        buckets = self._mix(left * self.vocab_size + right) % (self.num_buckets - 1) + 1
         buckets = buckets.masked_fill((left == self.pad_id) | (right == self.pad_id), 0)
         return torch.nn.functional.pad(buckets, (0, 1), value=0)  # (b, s)
 

@@ -48,6 +48,23 @@ def _norm_char(ch: str, nfkc: bool, lowercase: bool) -> str:
     return ch
 
 
+TRUNCATION = ("end", "start", "middle")
+
+
+def truncate(items: list, budget: int, how: str) -> list:
+    """Keep ``budget`` items: drop from the ``end``, the ``start``, or the ``middle``."""
+    if len(items) <= budget:
+        return items
+    if how == "end":
+        return items[:budget]
+    if how == "start":
+        return items[len(items) - budget :] if budget else []
+    if how == "middle":
+        head = budget // 4
+        return items[:head] + items[len(items) - (budget - head) :] if budget - head else items[:head]
+    raise ValueError(f"unknown truncation {how!r}; use one of {', '.join(TRUNCATION)}")
+
+
 class CharTokenizer:
     """Text -> characters -> ids. ``add_cls`` prepends [CLS] (the classifier's pooling position)."""
 
@@ -93,13 +110,17 @@ class CharTokenizer:
     def tokenize(self, text: str) -> list[str]:
         return [tok for tok, _ in self.split(text)]
 
-    def encode(self, text: str, *, max_len: int | None = None, add_cls: bool = True) -> Encoding:
+    def encode(self, text: str, *, max_len: int | None = None, add_cls: bool = True,
+               truncation: str = "end") -> Encoding:
+        """``truncation`` says which tokens go when the text is too long: ``end`` (keep the beginning),
+        ``start`` (keep the end) or ``middle`` (keep the first quarter and the last three quarters:
+        reviews often conclude at the end; Sun et al. 2019, https://arxiv.org/abs/1905.05583)."""
         pieces = self.split(text)
         budget = None if max_len is None else max_len - (1 if add_cls else 0)
         truncated = 0
         if budget is not None and len(pieces) > budget:
             truncated = len(pieces) - budget
-            pieces = pieces[:budget]
+            pieces = truncate(pieces, budget, truncation)
         tokens = [tok for tok, _ in pieces]
         offsets = [span for _, span in pieces]
         ids = self.vocab.ids(tokens)
@@ -109,8 +130,9 @@ class CharTokenizer:
             offsets = [(0, 0), *offsets]
         return Encoding(ids=ids, tokens=tokens, offsets=offsets, truncated=truncated)
 
-    def encode_batch(self, texts: Iterable[str], *, max_len: int | None = None, add_cls: bool = True) -> list[Encoding]:
-        return [self.encode(t, max_len=max_len, add_cls=add_cls) for t in texts]
+    def encode_batch(self, texts: Iterable[str], *, max_len: int | None = None, add_cls: bool = True,
+                     truncation: str = "end") -> list[Encoding]:
+        return [self.encode(t, max_len=max_len, add_cls=add_cls, truncation=truncation) for t in texts]
 
     def decode(self, ids: Iterable[int], *, skip_specials: bool = True) -> str:
         specials = self.vocab.special_ids

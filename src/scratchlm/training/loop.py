@@ -48,10 +48,11 @@ class EncodedSplit:
     truncated: int = 0
 
 
-def encode_split(tokenizer: CharTokenizer, examples: list[Example], label_ids: dict[str, int], max_len: int) -> EncodedSplit:
+def encode_split(tokenizer: CharTokenizer, examples: list[Example], label_ids: dict[str, int], max_len: int,
+                 truncation: str = "end") -> EncodedSplit:
     out = EncodedSplit([], [])
     for ex in examples:
-        enc = tokenizer.encode(ex.text, max_len=max_len)
+        enc = tokenizer.encode(ex.text, max_len=max_len, truncation=truncation)
         out.seqs.append(enc.ids)
         out.labels.append(label_ids[ex.label])
         out.truncated += enc.truncated > 0
@@ -107,8 +108,18 @@ def _prepare_out_dir(out: Path, resume: bool) -> None:
 
 
 def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[str], out: Path) -> dict:
-    """Apply ``model.init``; returns a short report for the log."""
-    from scratchlm.vectors.align import align, read_vectors_file, write_vectors_file
+    """Apply ``model.init``; returns a short report for the log.
+
+    ``model.init`` is ``normal``, ``word2vec`` (vectors trained here on ``cfg.vectors``), or anything
+    :func:`scratchlm.vectors.io.load_vectors` reads: a word2vec/GloVe/fastText file (text or binary,
+    compressed or not), a vectors cache, an ``.npy`` matrix with its word list, a run directory, or a
+    built-in name such as ``glove-6b-50d``. Tokens are found in tiers (exact, lowercase, NFKC, subword
+    markers stripped, Chinese words as the mean of their characters, ...: :mod:`scratchlm.vectors.align`);
+    the rows found are rescaled to ``init_std``, the others keep their normal(0, init_std) init.
+    """
+    from scratchlm.errors import DataError
+    from scratchlm.vectors.align import find_rows, write_vectors_file
+    from scratchlm.vectors.base import Vectors
 
     init = cfg.model.init
     if init == "normal":
@@ -118,28 +129,34 @@ def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts
 
         t0 = time.time()
         sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
-        tokens, vectors = train_word2vec(sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed)
-        write_vectors_file(out / "vectors", tokens, vectors)
+        tokens, matrix = train_word2vec(sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed)
+        write_vectors_file(out / "vectors", tokens, matrix)
         source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
+        vectors = Vectors(tokens, matrix, "word2vec", source)
     else:
-        path = Path(init)
-        if (path / RUN_MARKER).exists():
-            from safetensors.torch import load_file
+        from scratchlm.vectors.io import load_vectors
 
-            src_tok = load_tokenizer(path)
-            weight = load_file(str(path / "model.safetensors"))["input.token_embedding.embedding.weight"]
-            tokens, vectors = src_tok.vocab.tokens, weight.numpy()
-        else:
-            tokens, vectors = read_vectors_file(path)
-        source = str(path)
-    special = tokenizer.vocab.special_ids
-    result = align(tokenizer.vocab.tokens, tokens, vectors, target_std=cfg.model.init_std, skip=special)
-    if result.found:
-        model.token_embedding.load_rows(result.rows, result.ids)
-    report = {"init": source, "found": result.found, "vocab_size": result.vocab_size,
-              "coverage": round(result.coverage, 4)}
-    log.info("token embedding from %s: %d of %d tokens found (%.1f%%), the rest normal(0, %g)",
-             source, result.found, result.vocab_size, 100 * result.coverage, cfg.model.init_std)
+        vectors = load_vectors(init)
+        source = f"{init} ({vectors.format}, {len(vectors)} x {vectors.dim})"
+    if vectors.dim != cfg.model.embed_dim:
+        raise DataError(
+            f"model.init {init}: the vectors have dimension {vectors.dim} but model.embed_dim is "
+            f"{cfg.model.embed_dim}; set model.embed_dim={vectors.dim}, or make vectors of the right size with "
+            f"`scratchlm vectors convert {init} --out CACHE --dim {cfg.model.embed_dim} --project pca` "
+            "(or random, pad-truncate) and set model.init to CACHE"
+        )
+    found = find_rows(tokenizer.vocab.tokens, vectors, skip=tokenizer.vocab.special_ids)
+    coverage = found.coverage
+    if len(found.ids):
+        rows = torch.from_numpy(found.rows)
+        if len(found.ids) > 1:
+            rows = rows / rows.std().clamp_min(1e-12) * cfg.model.init_std
+        model.token_embedding.load_rows(rows, torch.from_numpy(found.ids))
+    report = {"init": source, "found": coverage.found, "vocab_size": coverage.vocab_size,
+              "coverage": round(coverage.found / max(1, coverage.vocab_size), 4), "tiers": coverage.tiers}
+    log.info("token embedding from %s: %d of %d tokens found (%.1f%%; %s), the rest normal(0, %g)",
+             source, coverage.found, coverage.vocab_size, 100 * report["coverage"],
+             ", ".join(f"{k} {v}" for k, v in coverage.tiers.items() if v), cfg.model.init_std)
     return report
 
 
@@ -172,9 +189,9 @@ def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str 
         atomic_write_text(out / "config.yaml", dump_config(cfg))
         atomic_write_json(out / RUN_MARKER, run_metadata(data.labels, tokenizer, cfg))
     max_len = cfg.data.max_seq_len
-    train_enc = encode_split(tokenizer, train_ex, label_ids, max_len)
-    dev_enc = encode_split(tokenizer, dev_ex, label_ids, max_len)
-    test_enc = encode_split(tokenizer, test_ex, label_ids, max_len)
+    train_enc = encode_split(tokenizer, train_ex, label_ids, max_len, cfg.data.truncation)
+    dev_enc = encode_split(tokenizer, dev_ex, label_ids, max_len, cfg.data.truncation)
+    test_enc = encode_split(tokenizer, test_ex, label_ids, max_len, cfg.data.truncation)
     log.info("data %s: train %d, dev %d, test %d examples; %d labels; vocabulary %d tokens",
              data.name, len(train_ex), len(dev_ex), len(test_ex), len(data.labels), len(tokenizer.vocab))
     for name, enc in (("train", train_enc), ("dev", dev_enc), ("test", test_enc)):

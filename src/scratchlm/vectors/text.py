@@ -1,0 +1,219 @@
+"""Text vector files: word2vec text and fastText ``.vec`` (a ``COUNT DIM`` header) and GloVe (none).
+
+One line per word: the word, then ``d`` numbers. A word may contain spaces: the last ``d`` fields are
+the vector and everything before them is the word.
+
+Speed comes from parsing blocks of lines, not lines: the file is read in chunks of whole lines, and a
+chunk in the common shape (single spaces, no tabs or CRs, ``d + 1`` fields, valid UTF-8 words, finite
+values) goes to numpy's C parser (``np.loadtxt``) in one call, with the words cut out by one
+``bytes.find`` a line. Any chunk that is not in that shape is parsed again line by line
+(``_parse_lines``), which is the reference behaviour: it accepts words with spaces, tabs and blank
+lines and names the file and line of every problem. Both paths parse numbers with the same function,
+so a file gives the same result whichever path its chunks take.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections import Counter
+
+import numpy as np
+
+from scratchlm.vectors.base import Deduplicator, Problems, RowBuffer, Vectors, first_occurrences
+
+CHUNK_BYTES = 1 << 22
+_OTHER_WHITESPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
+
+
+def parse_numbers(rows: list[str], dim: int) -> np.ndarray:
+    """``rows`` of ``dim`` space-separated numbers -> ``(len(rows), dim)`` float32 (numpy's C parser)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = np.loadtxt(rows, dtype=np.float64, delimiter=" ", comments=None, quotechar=None, ndmin=2)
+    if out.shape != (len(rows), dim):
+        raise ValueError(f"parsed shape {out.shape}, expected {(len(rows), dim)}")
+    return out
+
+
+def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.ndarray] | None:
+    """The common case in a few C calls; ``None`` when the chunk needs the line-by-line path."""
+    if any(ws in chunk for ws in _OTHER_WHITESPACE) or b"\n\n" in chunk or chunk.startswith((b"\n", b" ")):
+        return None
+    text = chunk.decode("latin-1")  # one byte -> one char, so the C parser sees the bytes as they are
+    lines = text.split("\n")
+    lines.pop()  # the chunk ends with a newline
+    if lines[0].count(" ") != dim:  # np.loadtxt checks every other line has as many fields as this one
+        return None
+    try:
+        block = np.loadtxt(lines, dtype=np.float64, delimiter=" ", comments=None, quotechar=None,
+                           usecols=range(1, dim + 1), ndmin=2)
+    except ValueError:
+        return None
+    if block.shape[0] != len(lines):
+        return None
+    try:
+        words = "\n".join(line[: line.index(" ")] for line in lines).encode("latin-1").decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    with np.errstate(over="ignore"):  # values too large for dtype become inf, reported below
+        block = block.astype(dtype, copy=False)
+    if not np.isfinite(block).all():
+        return None
+    return words.split("\n"), block
+
+
+def _parse_lines(chunk: bytes, first_line: int, dim: int, dtype: np.dtype, problems: Problems,
+                 header: bool) -> tuple[list[str], np.ndarray, int]:
+    """Line by line, the reference behaviour; returns ``(words, rows, records)`` (records: non-blank lines).
+    The chunk's problems go to ``problems`` in line order, so ``on_error="raise"`` names the first."""
+    words: list[str] = []
+    numbers: list[str] = []
+    line_nos: list[int] = []
+    found: list[tuple[int, str, str]] = []  # (line, reason, message)
+    records = 0
+    for k, line in enumerate(chunk.split(b"\n")[:-1]):
+        lineno = first_line + k
+        fields = line.split()
+        if not fields:
+            continue
+        records += 1
+        if len(fields) < dim + 1:
+            said = f" (the header says {dim})" if header else ""
+            got = "only a word" if len(fields) == 1 else f"{len(fields) - 1} more fields"
+            found.append((lineno, "fields", f"expected a word and {dim} numbers{said}, found {got}"))
+            continue
+        try:
+            word = line.rsplit(None, dim)[0].strip().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            found.append((lineno, "utf8", f"the word is not valid UTF-8 ({exc.reason} at byte {exc.start})"))
+            continue
+        words.append(word)
+        numbers.append(b" ".join(fields[-dim:]).decode("latin-1"))
+        line_nos.append(lineno)
+    try:
+        block = parse_numbers(numbers, dim) if numbers else np.empty((0, dim), np.float32)
+    except ValueError:  # find the lines at fault, then parse the others
+        ok = []
+        for pos, row in enumerate(numbers):
+            if _parses(row, dim):
+                ok.append(pos)
+                continue
+            bad = next((t for t in row.split(" ") if not _parses(t, 1)), row)
+            found.append((line_nos[pos], "number",
+                          f"not a number: {bad.encode('latin-1').decode('utf-8', 'replace')!r}"))
+        words, numbers, line_nos = ([seq[i] for i in ok] for seq in (words, numbers, line_nos))
+        block = parse_numbers(numbers, dim) if numbers else np.empty((0, dim), np.float32)
+    with np.errstate(over="ignore"):  # values too large for dtype become inf, reported below
+        block = block.astype(dtype, copy=False)
+    finite = np.isfinite(block).all(axis=1)
+    if not finite.all():
+        for pos in np.flatnonzero(~finite):
+            big = np.isfinite(parse_numbers([numbers[pos]], dim)).all()
+            what = f"a value too large for {np.dtype(dtype).name}" if big else "a NaN or infinite value"
+            found.append((line_nos[pos], "non_finite", f"the vector of {words[pos]!r} has {what}"))
+        words = [w for w, ok in zip(words, finite, strict=True) if ok]
+        block = block[finite]
+    for lineno, reason, message in sorted(found):
+        problems(lineno, reason, message)
+    return words, block, records
+
+
+def _parses(row: str, dim: int) -> bool:
+    try:
+        parse_numbers([row], dim)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_header(line: bytes) -> bool:
+    fields = line.split()
+    return len(fields) == 2 and all(f.isdigit() for f in fields)
+
+
+def _guess_dim(lines: list[bytes]) -> int:
+    """GloVe has no header: the most common field count of the first lines, minus the word."""
+    counts = Counter(len(line.split()) for line in lines[:200] if line.strip())
+    return max(counts.items(), key=lambda kv: (kv[1], -kv[0]))[0] - 1 if counts else 0
+
+
+def _line_chunks(stream, buf: bytes, chunk_bytes: int):
+    """Chunks of whole lines (each ends with a newline; one is added to a last line without)."""
+    while True:
+        more = stream.read(chunk_bytes)
+        if not more:
+            if buf:
+                yield buf if buf.endswith(b"\n") else buf + b"\n"
+            return
+        buf += more
+        cut = buf.rfind(b"\n") + 1
+        if cut:
+            yield buf[:cut]
+            buf = buf[cut:]
+
+
+def read_text(stream, path: str, *, fmt: str, header: bool | None, max_words: int | None, dtype: np.dtype,
+              on_error: str, chunk_bytes: int = CHUNK_BYTES) -> Vectors:
+    """Read a text vectors file from a binary ``stream``.
+
+    ``header``: ``True`` requires a ``COUNT DIM`` first line, ``False`` forbids one, ``None`` detects it.
+    """
+    problems = Problems(path, on_error)
+    buf = stream.read(chunk_bytes)
+    while b"\n" not in buf:
+        more = stream.read(chunk_bytes)
+        if not more:
+            break
+        buf += more
+    if not buf.strip():
+        raise problems.fatal(1, "the file is empty: no vectors")
+    first, _, rest = buf.partition(b"\n")
+    count = None
+    if header is None:
+        header = _is_header(first)
+    if header:
+        if not _is_header(first):
+            raise problems.fatal(1, f"expected a header line 'COUNT DIM', found {first[:60]!r}")
+        count, dim = (int(f) for f in first.split())
+        if dim < 1:
+            raise problems.fatal(1, f"the header says {dim} dimensions")
+        buf, lineno = rest, 2
+    else:
+        dim, lineno = _guess_dim(buf.split(b"\n")[:-1] or [buf]), 1
+        if dim < 1:
+            raise problems.fatal(1, "expected a word followed by numbers on each line")
+    dedupe = Deduplicator(max_words)
+    all_words: list[str] = []
+    rows = RowBuffer(dim, dtype, capacity=min(count or 65536, max_words or 65536, 65536))
+    records = 0
+    for chunk in _line_chunks(stream, buf, chunk_bytes):
+        fast = _fast_chunk(chunk, dim, dtype)
+        if fast is not None:
+            words, block = fast
+            records += len(words)
+        else:
+            words, block, n = _parse_lines(chunk, lineno, dim, dtype, problems, header)
+            records += n
+        if max_words is None:  # repeated words are found once at the end, in one pass
+            all_words += words
+        else:
+            keep = dedupe.add(words)
+            block = block if len(keep) == len(words) else block[keep]
+        rows.append(block)
+        lineno += chunk.count(b"\n")
+        if dedupe.full:
+            break
+    if header and max_words is None and count != records:
+        problems(1, "header", f"the header says {count} words but the file has {records}")
+    matrix = rows.finish()
+    if max_words is None:
+        index, keep = first_occurrences(all_words)
+        duplicates = len(all_words) - len(index)
+        matrix = matrix if keep is None else matrix[keep]
+    else:
+        index, duplicates = dedupe.index, dedupe.duplicates
+    if not index:
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(problems.counts.items()))
+        raise problems.fatal(None, f"no usable vectors ({skipped or 'nothing'} skipped)")
+    skipped = dict(problems.counts) | ({"duplicate": duplicates} if duplicates else {})
+    return Vectors(list(index), matrix, fmt, path, skipped, _index=index)

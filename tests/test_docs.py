@@ -1,0 +1,45 @@
+"""Every ```bash block in README.md and docs/*.md runs as written, from the repository root.
+
+The blocks of one page run in order in one shell (``set -euo pipefail``), with the project's venv
+first on PATH, so a page can create a run in one block and evaluate it in the next. Long commands
+live in ```text blocks, which are not run.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md", ROOT / "README.zh.md"])
+BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
+
+
+def bash_blocks(page: Path) -> list[str]:
+    return BLOCK.findall(page.read_text(encoding="utf-8")) if page.exists() else []
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if bash_blocks(p)], ids=lambda p: p.relative_to(ROOT).as_posix())
+def test_page_commands_run(page: Path, tmp_path: Path) -> None:
+    script = "set -euo pipefail\n" + "\n".join(bash_blocks(page))
+    runs = ROOT / "runs"
+    before = set(runs.iterdir()) if runs.exists() else set()
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+               CI="1", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    try:
+        proc = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, (
+            f"{page.name}: a documented command failed (exit {proc.returncode})\n"
+            f"--- stdout (tail)\n{proc.stdout[-3000:]}\n--- stderr (tail)\n{proc.stderr[-3000:]}"
+        )
+    finally:
+        # leave runs/ as it was: only what the page created is removed
+        if runs.exists():
+            for p in set(runs.iterdir()) - before:
+                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
