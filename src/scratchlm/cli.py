@@ -82,14 +82,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 # -------------------------------------------------------------------------------------------- predict
 def cmd_predict(args: argparse.Namespace) -> int:
-    from scratchlm.errors import DataError
-    from scratchlm.inference import predict_logits
+    from scratchlm.errors import ConfigError, DataError
     from scratchlm.run import load_run
+
+    if args.batch_size is not None and args.batch_size < 1:
+        raise ConfigError(f"--batch-size {args.batch_size}: must be >= 1")
+    if args.input:
+        if args.texts:
+            raise ConfigError("predict takes TEXT arguments or --input FILE.jsonl, not both")
+        return _predict_file(args)
+    if args.output:
+        raise ConfigError("--output needs --input FILE.jsonl (TEXT arguments print to stdout)")
+    from scratchlm.serve.engine import classify_encoded, encode_texts
 
     texts = list(args.texts)
     if not texts:
         if sys.stdin is None or sys.stdin.isatty():
-            raise DataError("predict needs TEXT arguments or lines on stdin")
+            raise DataError("predict needs TEXT arguments, lines on stdin, or --input FILE.jsonl")
         texts = [line.rstrip("\n") for line in sys.stdin]
         texts = [t for t in texts if t.strip()]
         if not texts:
@@ -98,17 +107,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if not text.strip():
             raise DataError(f"predict: text {i} is empty; give non-empty texts")
     run = load_run(args.run)
-    encodings = run.tokenizer.encode_batch(texts, max_len=run.max_seq_len, truncation=run.config.data.truncation)
-    truncated = sum(e.truncated > 0 for e in encodings)
-    logits = predict_logits(run.model, [e.ids for e in encodings], run.tokenizer.vocab.pad_id,
-                            run.config.train.eval_batch_size)
-    probs = logits.softmax(-1)
-    results = []
-    for text, enc, lg, pr in zip(texts, encodings, logits.tolist(), probs.tolist(), strict=True):
-        best = max(range(len(pr)), key=pr.__getitem__)
-        results.append({"text": text, "label": run.labels[best],
-                        "probabilities": {label: round(p, 6) for label, p in zip(run.labels, pr, strict=True)},
-                        "logits": [round(v, 6) for v in lg], "input_ids": enc.ids, "truncated": enc.truncated})
+    encodings = encode_texts(run, texts)
+    predictions = classify_encoded(run, encodings, args.batch_size or run.config.train.eval_batch_size)
+    truncated = sum(p["truncated"] > 0 for p in predictions)
+    results = [{"text": text, "label": p["label"], "probabilities": p["probabilities"], "logits": p["logits"],
+                "input_ids": enc.ids, "truncated": p["truncated"]}
+               for text, enc, p in zip(texts, encodings, predictions, strict=True)]
     if args.json:
         _print_json(results)
     else:
@@ -116,6 +120,23 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"{r['label']}\t{r['probabilities'][r['label']]:.3f}\t{r['text']}")
     if truncated:
         print(f"note: {truncated} text(s) truncated to {run.max_seq_len} tokens", file=sys.stderr)
+    return 0
+
+
+def _predict_file(args: argparse.Namespace) -> int:
+    from scratchlm.run import load_run
+    from scratchlm.serve.offline import predict_file
+
+    run = load_run(args.run)
+    text_field = args.text_field or run.config.data.text_field
+    summary = predict_file(run, args.input, args.output, batch_size=args.batch_size or run.config.train.eval_batch_size,
+                           text_field=text_field)
+    where = args.output or "stdout"
+    counts = ", ".join(f"{label} {n}" for label, n in sorted(summary["labels"].items()))
+    print(f"{summary['records']} predictions written to {where} in {summary['seconds']:.1f}s "
+          f"({summary['texts_per_second']} texts/s): {counts}"
+          + (f"; {summary['truncated']} text(s) truncated to {run.max_seq_len} tokens" if summary["truncated"] else ""),
+          file=sys.stderr)
     return 0
 
 
@@ -240,10 +261,16 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
 
-    pr = sub.add_parser("predict", help="label texts (arguments, or lines on stdin)")
+    pr = sub.add_parser("predict", help="label texts (arguments, lines on stdin, or a JSONL file)")
     pr.add_argument("run")
     pr.add_argument("texts", nargs="*")
-    pr.add_argument("--json", action="store_true")
+    pr.add_argument("--json", action="store_true", help="TEXT/stdin mode: print results as JSON")
+    pr.add_argument("--input", metavar="FILE.jsonl",
+                    help="label every line of a JSONL file (objects with a text key, or strings)")
+    pr.add_argument("--output", metavar="OUT.jsonl",
+                    help="with --input: write each record plus its prediction here (default: stdout)")
+    pr.add_argument("--text-field", default=None, help="with --input: the key holding the text (default: the run's)")
+    pr.add_argument("--batch-size", type=int, default=None, help="most texts per forward pass (default: the run's eval batch)")
     pr.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("summary", help="layer table of a config or a run")
@@ -288,7 +315,7 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-EXTENSIONS: tuple[str, ...] = ("scratchlm.vectors.cli",)
+EXTENSIONS: tuple[str, ...] = ("scratchlm.vectors.cli", "scratchlm.serve.cli", "scratchlm.export.cli")
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
 
 def main(argv: list[str] | None = None) -> int:

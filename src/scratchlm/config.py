@@ -149,6 +149,9 @@ class TrainConfig:
     """Decay after warmup: ``linear``, ``cosine`` or ``constant``."""
     grad_clip: float = 1.0
     label_smoothing: float = 0.0
+    ema_decay: float | None = None
+    """Keep an exponential moving average of the weights with this decay (e.g. 0.999) and evaluate,
+    select and save the averaged weights (``null``: off)."""
     early_stopping_patience: int | None = 3
     """Stop when dev macro-F1 has not improved for this many evaluations (``null``: never)."""
     eval_every: int | None = None
@@ -178,6 +181,8 @@ class TrainConfig:
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"train.warmup_ratio={self.warmup_ratio} must be in [0, 1)")
         _choice("train.schedule", self.schedule, ("linear", "cosine", "constant"))
+        if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
+            raise ConfigError(f"train.ema_decay={self.ema_decay} must be in (0, 1), or null for off")
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"train.label_smoothing={self.label_smoothing} must be in [0, 1)")
         if len(self.betas) != 2:

@@ -4,6 +4,7 @@ Each checkpoint directory holds
 - ``model.safetensors``: the weights;
 - ``optimizer.safetensors`` + ``optimizer.json``: the optimizer's tensors (flattened as
   ``state.<param>.<key>``) and everything else (param groups, scalars);
+- ``ema.safetensors``: the moving average of the weights, when ``train.ema_decay`` is set;
 - ``trainer.json``: scheduler state, step, data position (epoch, batch), best dev score, history,
   and the Python / NumPy RNG states; ``rng.safetensors``: the torch CPU (and CUDA) RNG states.
 A checkpoint is written to a temporary directory and renamed into place, so a directory named
@@ -78,7 +79,9 @@ def set_rng_state(meta: dict, tensors: dict[str, torch.Tensor]) -> None:
 
 
 def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                    scheduler: Any, trainer_state: dict, keep: int) -> Path:
+                    scheduler: Any, trainer_state: dict, keep: int,
+                    extra: dict[str, dict[str, torch.Tensor]] | None = None) -> Path:
+    """``extra`` maps a name to more tensors to keep (e.g. ``{"ema": ...}`` -> ``ema.safetensors``)."""
     root = run_dir / "checkpoints"
     target = root / step_dir_name(step)
     with atomic_directory(target) as tmp:
@@ -88,6 +91,8 @@ def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, optimizer:
         atomic_write_json(tmp / "optimizer.json", opt_rest)
         rng_meta, rng_tensors = rng_state()
         save_tensors(tmp / "rng.safetensors", rng_tensors)
+        for name, tensors in (extra or {}).items():
+            save_tensors(tmp / f"{name}.safetensors", tensors)
         atomic_write_json(tmp / "trainer.json", {**trainer_state, "step": step, "scheduler": scheduler.state_dict(),
                                                   "rng": rng_meta})
     for old in list_checkpoints(run_dir)[:-keep]:
@@ -101,6 +106,11 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
         return []
     found = [p for p in root.iterdir() if p.is_dir() and STEP_DIR.match(p.name) and (p / "trainer.json").exists()]
     return sorted(found, key=lambda p: int(STEP_DIR.match(p.name).group(1)))
+
+
+def load_extra(path: Path, name: str) -> dict[str, torch.Tensor] | None:
+    file = path / f"{name}.safetensors"
+    return load_tensors(file) if file.exists() else None
 
 
 def load_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any) -> dict:

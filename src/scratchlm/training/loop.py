@@ -6,6 +6,7 @@ newest complete checkpoint and replays the same batches, so the result equals an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
@@ -27,6 +28,7 @@ from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
 from scratchlm.run import RUN_MARKER, build_model, read_run_config, run_metadata
 from scratchlm.tokenizers import CharTokenizer, load_tokenizer
 from scratchlm.training import checkpoint as ckpt
+from scratchlm.training.ema import EMA
 from scratchlm.training.metrics import format_metrics
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
@@ -211,6 +213,7 @@ def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str 
     optimizer = build_optimizer(model, tc)
     scheduler = build_scheduler(optimizer, total_steps=total_steps, warmup_ratio=tc.warmup_ratio, kind=tc.schedule)
 
+    ema = EMA(model, tc.ema_decay) if tc.ema_decay else None
     state = TrainerState()
     step = 0
     if resume:
@@ -218,6 +221,11 @@ def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str 
         if not found:
             raise RunDirError(f"{out}: no complete checkpoint to resume from (checkpoints/step-NNNNNN)")
         trainer = ckpt.load_checkpoint(found[-1], model, optimizer, scheduler)
+        if ema is not None:
+            ema_state = ckpt.load_extra(found[-1], "ema")
+            if ema_state is None:
+                raise RunDirError(f"{found[-1]}: no ema.safetensors but train.ema_decay is set")
+            ema.load_state_dict(ema_state)
         step = trainer.pop("step")
         state = TrainerState(**{k: v for k, v in trainer.items() if k in TrainerState.__dataclass_fields__})
         log.info("resumed from %s (step %d, epoch %d, batch %d)", found[-1].name, step, state.epoch, state.batch_in_epoch)
@@ -229,15 +237,22 @@ def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str 
     log.info("model: %s parameters; %d steps (%d per epoch), batch %d", f"{n_params:,}", total_steps,
              steps_per_epoch, tc.batch_size)
 
+    def evaluation_weights():
+        return ema.applied(model) if ema is not None else contextlib.nullcontext()
+
     def evaluate_dev() -> dict:
         return evaluate_ids(model, dev_enc.seqs, dev_enc.labels, data.labels, pad_id, tc.eval_batch_size, device)
 
     def save_state() -> None:
-        ckpt.save_checkpoint(out, step, model, optimizer, scheduler, state.to_dict(), tc.keep_checkpoints)
+        extra = {"ema": ema.state_dict()} if ema is not None else None
+        ckpt.save_checkpoint(out, step, model, optimizer, scheduler, state.to_dict(), tc.keep_checkpoints, extra)
 
     def evaluate_and_keep_best(step: int) -> bool:
         """Dev evaluation; saves improved weights; returns True when early stopping triggers."""
-        m = evaluate_dev()
+        with evaluation_weights():
+            m = evaluate_dev()
+            if m["accuracy"] > state.best_score:
+                save_tensors(out / "model.safetensors", model.state_dict(), metadata={"step": str(step)})
         record = {"step": step, "epoch": state.epoch, "dev_accuracy": m["accuracy"], "dev_macro_f1": m["macro_f1"]}
         state.history.append(record)
         logger.write(event="eval", **record)
@@ -248,7 +263,6 @@ def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str 
         if improved:
             state.best_score, state.best_step = m["accuracy"], step
             state.evals_without_improvement = 0
-            save_tensors(out / "model.safetensors", model.state_dict(), metadata={"step": str(step)})
             return False
         state.evals_without_improvement += 1
         patience = tc.early_stopping_patience
@@ -279,6 +293,8 @@ def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str 
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
             optimizer.step()
             scheduler.step()
+            if ema is not None:
+                ema.update(model)
             step += 1
             end_of_epoch = position + 1 == len(batches)
             # the saved position always names the next batch to run

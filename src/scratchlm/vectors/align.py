@@ -9,7 +9,7 @@ A token takes the first tier that finds it:
 | `nfkc`    | its NFKC + full/half-width + lowercase form is that of a word (``Ｗｉｆｉ`` ~ ``wifi``)|
 | `subword` | it is found once a marker is stripped: ``##ing``, ``▁the``, ``Ġthe``           |
 | `chars`   | it is Chinese (2+ CJK characters) and every character is found: their mean     |
-| `pieces`  | it splits (greedy longest match) into 2+ words of the vectors: their mean      |
+| `pieces`  | it splits (greedy longest match) into 2-3 words of the vectors: their mean     |
 
 Tokens still missing get the OOV init (``normal``, ``uniform``, ``zeros``, or ``sampled`` from the
 mean and covariance of the found rows). ``[PAD]`` is zero; ``[UNK]`` is the mean of the found rows;
@@ -40,6 +40,7 @@ TIERS = ("exact", "lower", "nfkc", "subword", "chars", "pieces")
 SUBWORD_MARKERS = ("##", "\u2581", "\u0120")  # WordPiece continuation, SentencePiece space, byte-level BPE space
 OOV_INITS = ("normal", "uniform", "zeros", "sampled")
 _MAX_PIECES_LEN = 40
+_MAX_PIECES = 3
 
 
 # ------------------------------------------------------------------------------- exact-match API
@@ -141,7 +142,9 @@ class _Lookup:
         return None if found is None else found[1]
 
     def pieces(self, tok: str) -> list[int] | None:
-        """Greedy longest match of ``tok`` over the words (``##piece`` preferred after the first)."""
+        """Greedy longest match of ``tok`` over the words: 2 to ``_MAX_PIECES`` pieces, each at least two
+        characters long unless the vectors have it as a ``##piece`` (then preferred after the first), so
+        that a string of letters is not spelled out of single-letter words."""
         if len(tok) > _MAX_PIECES_LEN:
             return None
         rows, start = [], 0
@@ -149,14 +152,15 @@ class _Lookup:
             for end in range(len(tok), start, -1):
                 piece = tok[start:end]
                 i = self.index.get("##" + piece) if start else None
-                i = i if i is not None else self.row(piece)
+                if i is None and end - start > 1:
+                    i = self.row(piece)
                 if i is not None:
                     rows.append(i)
                     start = end
                     break
             else:
                 return None
-        return rows if len(rows) > 1 else None
+        return rows if 1 < len(rows) <= _MAX_PIECES else None
 
 
 def strip_marker(tok: str) -> str | None:

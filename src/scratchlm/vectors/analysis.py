@@ -98,9 +98,10 @@ def benchmark_file(name: str | Path) -> Path:
 
 
 def _lines(path: Path) -> list[str]:
+    """The file's lines as gensim sees them (``\n``, ``\r\n`` or ``\r`` ends a line, nothing else)."""
     raw = path.read_bytes()
     try:
-        return raw.decode("utf-8").splitlines()
+        return raw.decode("utf-8").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise DataError(f"{path}:{line}: not UTF-8 ({exc.reason})") from None

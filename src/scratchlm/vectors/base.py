@@ -109,6 +109,14 @@ class Problems:
         return DataError(f"{where}: {message}")
 
 
+def finite_rows(matrix: np.ndarray, block: int = 1 << 16) -> np.ndarray:
+    """``(n,)`` bool: rows without NaN or inf (in blocks: no ``(n, d)`` temporary)."""
+    out = np.empty(len(matrix), dtype=bool)
+    for start in range(0, len(matrix), block):
+        out[start:start + block] = np.isfinite(matrix[start:start + block]).all(axis=1)
+    return out
+
+
 def check_dtype(dtype: str | np.dtype | type) -> np.dtype:
     dt = np.dtype(dtype)
     if dt not in (np.dtype(np.float32), np.dtype(np.float16)):
@@ -159,6 +167,7 @@ class RowBuffer:
     stays near one matrix instead of the two that a list of blocks plus ``np.concatenate`` needs."""
 
     def __init__(self, dim: int, dtype: np.dtype, capacity: int = 1024):
+        capacity = min(capacity, (1 << 26) // (dim * np.dtype(dtype).itemsize))  # a header may lie: start <= 64 MB
         self.data = np.empty((max(1, capacity), dim), dtype=dtype)
         self.n = 0
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from scratchlm.errors import DataError
+from scratchlm.io import atomic_write_text
 from scratchlm.vectors.base import Vectors
 
 MATRIX_FILE = "vectors.safetensors"
@@ -137,20 +138,18 @@ def write_cache(directory: str | Path, vectors: Vectors) -> Path:
                                              "data_offsets": [0, matrix.nbytes]}}
     blob = json.dumps(header, separators=(",", ":")).encode()
     blob += b" " * (-len(blob) % 8)  # data starts 8-byte aligned, as the safetensors writer does
-    words_blob = ("\n".join(vectors.words) + "\n").encode("utf-8") if vectors.words else b""
-    _write_atomic(directory / WORDS_FILE, [words_blob])
-    _write_atomic(directory / MATRIX_FILE, [struct.pack("<Q", len(blob)), blob], matrix)
+    atomic_write_text(directory / WORDS_FILE, "\n".join(vectors.words) + "\n" if vectors.words else "")
+    _write_matrix(directory / MATRIX_FILE, struct.pack("<Q", len(blob)) + blob, matrix)
     return directory / MATRIX_FILE
 
 
-def _write_atomic(path: Path, parts: list[bytes], matrix: np.ndarray | None = None) -> None:
+def _write_matrix(path: Path, header: bytes, matrix: np.ndarray) -> None:
+    """Like ``scratchlm.io.atomic_write_bytes``, but streams the matrix instead of copying it to bytes."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            for part in parts:
-                fh.write(part)
-            if matrix is not None:
-                matrix.astype(matrix.dtype.newbyteorder("<"), copy=False).tofile(fh)
+            fh.write(header)
+            matrix.astype(matrix.dtype.newbyteorder("<"), copy=False).tofile(fh)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

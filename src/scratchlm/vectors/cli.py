@@ -7,15 +7,12 @@ CACHE`` never loads torch or gensim and answers in well under a second.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 
+from scratchlm.cli import _print_json
+
 FORMAT_CHOICES = ("auto", "word2vec", "fasttext", "glove", "word2vec-binary", "npy", "cache", "run")
-
-
-def _print_json(obj) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
 def _load(args: argparse.Namespace, source: str | None = None):
@@ -186,7 +183,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
     from scratchlm.tokenizers.vocab import SPECIALS
     from scratchlm.vectors.align import find_rows
-    from scratchlm.vectors.io import _read_word_list
+    from scratchlm.vectors.io import read_word_list
 
     vectors = _load(args)
     vocab_path, tokenize = Path(args.vocab), str.split
@@ -196,7 +193,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         tokenizer = load_tokenizer(vocab_path)
         tokens, tokenize = tokenizer.vocab.tokens, tokenizer.tokenize
     else:
-        tokens = _read_word_list(vocab_path)
+        tokens = read_word_list(vocab_path)
     counts = None
     if args.corpus:
         from scratchlm.data.load import load_texts

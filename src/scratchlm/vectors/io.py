@@ -21,14 +21,14 @@ from __future__ import annotations
 import bz2
 import gzip
 import lzma
-import mmap
+import warnings
 import zlib
 from pathlib import Path
 
 import numpy as np
 
 from scratchlm.errors import DataError
-from scratchlm.vectors.base import DTYPES, Problems, Vectors, check_dtype, first_occurrences
+from scratchlm.vectors.base import DTYPES, Problems, Vectors, check_dtype, finite_rows, first_occurrences
 from scratchlm.vectors.cache import MATRIX_FILE, WORDS_FILE, is_cache, map_tensor, read_cache
 
 FORMATS = ("auto", "word2vec", "fasttext", "glove", "word2vec-binary", "npy", "cache", "run")
@@ -64,7 +64,10 @@ def load_vectors(source: str | Path, *, format: str = "auto", max_words: int | N
         if str(source) in BUILTIN_VECTORS and format in ("auto", "npy"):
             return _finish(read_builtin(str(source), on_error), max_words, dt)
         raise _not_found(str(source))
-    fmt, compression = (format, _compression(path)) if format != "auto" else detect_format(path)
+    if format == "auto":
+        fmt, compression = detect_format(path)
+    else:
+        fmt, compression = format, None if path.is_dir() else _compression(path)
     if fmt in ("cache", "npy", "run"):
         reader = {"cache": read_cache, "run": read_run}.get(fmt)
         vectors = reader(path) if reader else read_npy(path, on_error=on_error)
@@ -96,11 +99,12 @@ def detect_format(path: Path) -> tuple[str, str | None]:
             return "run", None
         raise DataError(f"{path}: a directory, but neither a vectors cache ({MATRIX_FILE} + {WORDS_FILE}) "
                         "nor a scratchlm run (model.safetensors + tokenizer/)")
-    compression = _compression(path)
+    head = _head(path, 6)
+    compression = _compression(path, head)
     name = path.name[: -len(path.suffix)] if path.suffix.lower() in (".gz", ".bz2", ".xz") else path.name
     suffix = Path(name).suffix.lower()
     if compression is None:
-        if _head(path, 6) == b"\x93NUMPY":
+        if head == b"\x93NUMPY":
             return "npy", None
         if is_cache(path):
             return "cache", None
@@ -132,8 +136,8 @@ def _looks_like_text(rest: bytes) -> bool:
     return True
 
 
-def _compression(path: Path) -> str | None:
-    head = _head(path, 6)
+def _compression(path: Path, head: bytes | None = None) -> str | None:
+    head = _head(path, 6) if head is None else head
     return next((name for magic, name in _MAGIC.items() if head.startswith(magic)), None)
 
 
@@ -155,14 +159,9 @@ def _open(path: Path, compression: str | None):
 def _read_binary(path: Path, compression, max_words, dt, on_error) -> Vectors:
     from scratchlm.vectors.binary import read_word2vec_binary
 
-    if compression:
-        with _open(path, compression) as stream:
-            return read_word2vec_binary(stream.read(), str(path), max_words=max_words, dtype=dt, on_error=on_error)
-    with open(path, "rb") as fh:
-        if path.stat().st_size == 0:
-            return read_word2vec_binary(b"", str(path), max_words=max_words, dtype=dt, on_error=on_error)
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
-            return read_word2vec_binary(buf, str(path), max_words=max_words, dtype=dt, on_error=on_error)
+    size = None if compression else path.stat().st_size
+    with _open(path, compression) as stream:
+        return read_word2vec_binary(stream, str(path), max_words=max_words, dtype=dt, on_error=on_error, size=size)
 
 
 def _finish(vectors: Vectors, max_words: int | None, dt: np.dtype | None) -> Vectors:
@@ -170,7 +169,7 @@ def _finish(vectors: Vectors, max_words: int | None, dt: np.dtype | None) -> Vec
     if dt is not None and vectors.matrix.dtype != dt:
         with np.errstate(over="ignore"):
             vectors.matrix = vectors.matrix.astype(dt)
-        if not np.isfinite(vectors.matrix).all():
+        if not finite_rows(vectors.matrix).all():
             raise DataError(f"{vectors.source}: some values do not fit in {dt}")
     return vectors
 
@@ -195,12 +194,14 @@ def read_npy(path: Path, words_path: Path | None = None, *, on_error: str = "rai
         if words_path is None:
             raise DataError(f"{path}: no word list beside it (looked for {', '.join(c.name for c in candidates)})")
     try:
-        matrix = np.load(path, mmap_mode="r", allow_pickle=False)
+        with warnings.catch_warnings():  # e.g. "created on Python 2": the file is read all the same
+            warnings.simplefilter("ignore")
+            matrix = np.load(path, mmap_mode="r", allow_pickle=False)
     except Exception as exc:  # numpy's header parser raises many types (ValueError, SyntaxError, ...)
         raise DataError(f"{path}: not a readable .npy matrix ({type(exc).__name__}: {exc})") from None
     if matrix.ndim != 2 or not (np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)):
         raise DataError(f"{path}: expected a 2-d float matrix, found {matrix.dtype} {matrix.shape}")
-    words = _read_word_list(Path(words_path))
+    words = read_word_list(Path(words_path))
     if len(words) != matrix.shape[0]:
         raise DataError(f"{words_path}: {len(words)} words for {matrix.shape[0]} rows in {path.name}")
     if matrix.dtype not in (np.float32, np.float16):
@@ -208,7 +209,7 @@ def read_npy(path: Path, words_path: Path | None = None, *, on_error: str = "rai
     return _clean_rows(Vectors(words, matrix, fmt, source or str(path)), Path(words_path), on_error)
 
 
-def _read_word_list(path: Path) -> list[str]:
+def read_word_list(path: Path) -> list[str]:
     if path.suffix == ".parquet":
         from scratchlm.errors import require
 
@@ -236,7 +237,7 @@ def _read_word_list(path: Path) -> list[str]:
 def _clean_rows(vectors: Vectors, words_path: Path, on_error: str) -> Vectors:
     """Drop rows with NaN/inf (or raise) and repeated words (counted)."""
     problems = Problems(str(words_path), on_error)
-    finite = np.isfinite(vectors.matrix).all(axis=1)
+    finite = finite_rows(vectors.matrix)
     keep = np.arange(len(vectors.words))
     if not finite.all():
         for i in np.flatnonzero(~finite):
@@ -272,7 +273,7 @@ def read_run(run_dir: Path) -> Vectors:
         if not p.is_file():
             raise DataError(f"{run_dir}: not a scratchlm run with weights ({p.relative_to(run_dir)} is missing)")
     matrix = map_tensor(weights, RUN_EMBEDDING_KEY)
-    words = _read_word_list(vocab)
+    words = read_word_list(vocab)
     if len(words) > matrix.shape[0]:
         raise DataError(f"{vocab}: {len(words)} tokens for {matrix.shape[0]} embedding rows")
     return Vectors(words, matrix[: len(words)], "run", str(run_dir))

@@ -37,7 +37,8 @@ def parse_numbers(rows: list[str], dim: int) -> np.ndarray:
 
 def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.ndarray] | None:
     """The common case in a few C calls; ``None`` when the chunk needs the line-by-line path."""
-    if any(ws in chunk for ws in _OTHER_WHITESPACE) or b"\n\n" in chunk or chunk.startswith((b"\n", b" ")):
+    if (any(ws in chunk for ws in _OTHER_WHITESPACE) or b"\n\n" in chunk or b"\n " in chunk
+            or chunk.startswith((b"\n", b" "))):  # blank lines and leading spaces: the reference path
         return None
     text = chunk.decode("latin-1")  # one byte -> one char, so the C parser sees the bytes as they are
     lines = text.split("\n")
@@ -52,7 +53,7 @@ def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.
     if block.shape[0] != len(lines):
         return None
     try:
-        words = "\n".join(line[: line.index(" ")] for line in lines).encode("latin-1").decode("utf-8")
+        words = "\n".join([line.partition(" ")[0] for line in lines]).encode("latin-1").decode("utf-8")
     except UnicodeDecodeError:
         return None
     with np.errstate(over="ignore"):  # values too large for dtype become inf, reported below

@@ -1,0 +1,178 @@
+"""Loading pretrained vectors: gensim 4.4 vs scratchlm, side by side in one run.
+
+Cases (every load runs in a fresh process that reports its wall time and peak memory):
+1. GloVe 6B 50d as text, 400,000 x 50, 171 MB: written once from the ``glove-6b-50d`` built-in to a
+   temporary file (no header). gensim ``KeyedVectors.load_word2vec_format(path, no_header=True)`` vs
+   ``scratchlm.vectors.io.load_vectors(path)``.
+2. word2vec binary, synthetic (default 300,000 x 300, 361 MB; ``--binary-shape``): random vectors,
+   words ``w0 .. wN``. gensim ``load_word2vec_format(path, binary=True)`` vs scratchlm; reading the
+   file's bytes once (``raw I/O``) is the floor.
+3. The cache (``scratchlm vectors convert``): ``load_vectors(CACHE)`` in a fresh process, and
+   ``scratchlm vectors info CACHE`` as a whole process (Python start-up included).
+
+Files are read from the page cache (each is read once before timing). ``load MB`` is the peak
+resident memory minus the resident memory just before the load (the imports); the matrix and the
+vocabulary are what the result must hold.
+
+    .venv/bin/python benchmarks/vectors_load.py            # about 2 minutes on 2 cores
+    .venv/bin/python benchmarks/vectors_load.py --quick    # 50k-word files, seconds
+
+Writes ``benchmarks/results/vectors_load.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results" / "vectors_load.json"
+
+CHILD = r"""
+import json, sys, time
+kind, path = sys.argv[1], sys.argv[2]
+def status_mb(field):  # VmHWM: this process's peak RSS (ru_maxrss would include the parent's, kept over exec)
+    with open("/proc/self/status") as fh:
+        return next(int(line.split()[1]) for line in fh if line.startswith(field + ":")) / 1024
+if kind.startswith("gensim"):
+    from gensim.models import KeyedVectors
+    load = lambda: KeyedVectors.load_word2vec_format(path, binary=kind == "gensim-binary",
+                                                     no_header=kind == "gensim-glove")
+elif kind == "raw":
+    load = lambda: open(path, "rb").read()
+else:
+    from scratchlm.vectors.io import load_vectors
+    load = lambda: load_vectors(path)
+import numpy
+base = status_mb("VmRSS")
+t0 = time.perf_counter()
+result = load()
+seconds = time.perf_counter() - t0
+shape = list(getattr(result, "vectors", getattr(result, "matrix", numpy.empty((0, 0)))).shape)
+print(json.dumps({"seconds": seconds, "base_mb": base, "peak_mb": status_mb("VmHWM"), "shape": shape}))
+"""
+
+
+def child(kind: str, path: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True, cwd=ROOT)
+    if done.returncode:
+        raise SystemExit(f"{kind} {path} failed:\n{done.stderr}")
+    r = json.loads(done.stdout.strip().splitlines()[-1])
+    r["load_mb"] = r["peak_mb"] - r["base_mb"]
+    return r
+
+
+def best_of(kind: str, path: Path, repeat: int) -> dict:
+    runs = [child(kind, path) for _ in range(repeat)]
+    best = min(runs, key=lambda r: r["seconds"])
+    best["runs"] = [round(r["seconds"], 3) for r in runs]
+    return best
+
+
+def whole_process(argv: list[str], repeat: int) -> dict:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        subprocess.run(argv, check=True, capture_output=True, cwd=ROOT)
+        times.append(time.perf_counter() - t0)
+    return {"seconds": min(times), "median": statistics.median(times), "runs": [round(t, 3) for t in times]}
+
+
+def write_glove_text(path: Path, max_words: int | None) -> tuple[int, int]:
+    from scratchlm.vectors.io import load_vectors, write_text
+
+    glove = load_vectors("glove-6b-50d", max_words=max_words)
+    # 5 significant digits give the size of the published glove.6B.50d.txt (171,350,079 bytes)
+    write_text(path, glove, header=False, precision=5)
+    return glove.shape
+
+
+def write_binary(path: Path, n: int, d: int) -> None:
+    from scratchlm.vectors.binary import write_word2vec_binary
+
+    rng = np.random.default_rng(0)
+    write_word2vec_binary(path, [f"w{i}" for i in range(n)], rng.standard_normal((n, d), dtype=np.float32))
+
+
+def warm(path: Path) -> None:
+    with open(path, "rb") as fh:
+        while fh.read(1 << 24):
+            pass
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="50k-word GloVe text and a 50k x 300 binary")
+    ap.add_argument("--binary-shape", default="300000x300", help="rows x dims of the synthetic word2vec binary")
+    ap.add_argument("--repeat", type=int, default=3, help="scratchlm loads per case (best kept); gensim runs once")
+    ap.add_argument("--out", type=Path, default=RESULTS)
+    args = ap.parse_args()
+    n_bin, d_bin = (50_000, 300) if args.quick else map(int, args.binary_shape.lower().split("x"))
+    rows: list[dict] = []
+    with tempfile.TemporaryDirectory(prefix="vectors-bench-") as tmp:
+        tmp = Path(tmp)
+        glove = tmp / "glove.6B.50d.txt"
+        shape = write_glove_text(glove, 50_000 if args.quick else None)
+        binary = tmp / "vectors.bin"
+        write_binary(binary, n_bin, d_bin)
+        cache = tmp / "glove.cache"
+        subprocess.run([sys.executable, "-m", "scratchlm", "vectors", "convert", str(glove), "--out", str(cache)],
+                       check=True, capture_output=True, cwd=ROOT)
+        for path in (glove, binary):
+            warm(path)
+        text_mb, bin_mb = glove.stat().st_size / 1e6, binary.stat().st_size / 1e6
+        case_text = f"GloVe text {shape[0]}x{shape[1]} ({text_mb:.0f} MB)"
+        case_bin = f"word2vec binary {n_bin}x{d_bin} ({bin_mb:.0f} MB, synthetic)"
+        print(f"gensim: {case_text} ...", flush=True)
+        rows.append({"case": case_text, "tool": "gensim load_word2vec_format(no_header=True)",
+                     **child("gensim-glove", glove)})
+        rows.append({"case": case_text, "tool": "scratchlm load_vectors", **best_of("scratchlm", glove, args.repeat)})
+        print(f"gensim: {case_bin} ...", flush=True)
+        rows.append({"case": case_bin, "tool": "gensim load_word2vec_format(binary=True)",
+                     **child("gensim-binary", binary)})
+        rows.append({"case": case_bin, "tool": "scratchlm load_vectors", **best_of("scratchlm", binary, args.repeat)})
+        rows.append({"case": case_bin, "tool": "raw I/O (read the bytes)", **best_of("raw", binary, args.repeat)})
+        case_cache = f"cache of the GloVe {shape[0]}x{shape[1]}"
+        rows.append({"case": case_cache, "tool": "scratchlm load_vectors (memory map)",
+                     **best_of("scratchlm", cache, args.repeat)})
+        info = whole_process([sys.executable, "-m", "scratchlm", "vectors", "info", str(cache)], 5)
+        rows.append({"case": case_cache, "tool": "`scratchlm vectors info CACHE`, whole process", **info})
+    for case in (case_text, case_bin):
+        gensim_s = next(r["seconds"] for r in rows if r["case"] == case and r["tool"].startswith("gensim"))
+        for r in rows:
+            if r["case"] == case:
+                r["speedup_vs_gensim"] = round(gensim_s / r["seconds"], 1)
+    matrix_mb = shape[0] * shape[1] * 4 / 2**20
+    print()
+    print("| case | tool | seconds | x gensim | load MB | peak MB |")
+    print("|---|---|---:|---:|---:|---:|")
+    for r in rows:
+        load = f"{r['load_mb']:.0f}" if "load_mb" in r else ""
+        peak = f"{r['peak_mb']:.0f}" if "peak_mb" in r else ""
+        speed = f"{r['speedup_vs_gensim']:.1f}" if "speedup_vs_gensim" in r else ""
+        print(f"| {r['case']} | {r['tool']} | {r['seconds']:.3f} | {speed} | {load} | {peak} |")
+    print(f"\nGloVe matrix {matrix_mb:.0f} MB (float32); machine: {os.cpu_count()} CPUs, {platform.python_version()}")
+    import gensim
+
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps({
+        "command": "python benchmarks/vectors_load.py" + (" --quick" if args.quick else ""),
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
+                    "gensim": gensim.__version__, "platform": platform.platform()},
+        "glove_matrix_mb": round(matrix_mb, 1), "rows": rows,
+    }, indent=2) + "\n")
+    print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+
+
+if __name__ == "__main__":
+    main()

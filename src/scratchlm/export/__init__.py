@@ -1,0 +1,1 @@
+"""Exporting runs to other runtimes: ``onnx`` (needs ``pip install 'scratchlm[onnx]'``)."""

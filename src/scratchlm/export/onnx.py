@@ -1,0 +1,259 @@
+"""ONNX export of a classifier run, checked against PyTorch with onnxruntime; optional int8 weights.
+
+The graph has inputs ``input_ids`` and ``attention_mask`` (int64, ``(batch, sequence)``, both axes
+dynamic, ``sequence <= max_seq_len``; the mask is 1 at real tokens, 0 at padding) and one output,
+``logits`` (float32, ``(batch, num_classes)``). Token ids come from the run's tokenizer
+(``tokenizer/``), with [CLS] first, exactly as :func:`scratchlm.serve.engine.encode_texts` makes them;
+the labels, ``max_seq_len`` and ids of [PAD] and [CLS] are stored in the model's metadata.
+
+Export goes through ``torch.export`` (``torch.onnx.export(..., dynamo=True)``) for opset 18 and
+later: the attention's ``scaled_dot_product_attention`` with a boolean padding mask is decomposed
+into plain ONNX ops, so the modules need no export-only code path. Opsets 14-17 (older runtimes)
+use torch's TorchScript exporter, which torch has deprecated but still ships. After writing, the file is run with onnxruntime on
+padded batches of several lengths and must match PyTorch within ``tolerance`` (1e-4 by default).
+
+``quantize="int8"``: onnxruntime's dynamic quantization (int8 weights of MatMul and Gather,
+activations quantized per batch at run time); its accuracy on the run's dev split is measured
+against the float model's, since int8 changes predictions a little.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import tempfile
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from scratchlm.errors import ScratchLMError, require
+
+if TYPE_CHECKING:
+    from scratchlm.run import LoadedRun
+
+INPUT_NAMES = ("input_ids", "attention_mask")
+OUTPUT_NAMES = ("logits",)
+DEFAULT_OPSET = 18
+TORCH_EXPORT_MIN_OPSET = 18
+# Opset 23 turns SDPA into the ONNX Attention op, and onnxruntime's CPU kernel for it rejects the
+# (b, 1, 1, s) padding mask the attention module broadcasts (it wants (b, 1, s, s)).
+OPSETS = range(14, 23)
+QUANTIZATIONS = ("int8",)
+
+
+class ExportError(ScratchLMError):
+    """The model could not be exported, or the export does not match PyTorch."""
+
+
+class OnnxClassifier(nn.Module):
+    """The exported signature: ``input_ids (b, s) int64, attention_mask (b, s) int64 -> logits (b, C)``."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.model(input_ids, attention_mask.bool())
+
+
+@contextlib.contextmanager
+def _quiet():
+    """The exporter reports its progress on stdout and through warnings; keep them for errors only."""
+    buffer = io.StringIO()
+    loggers = [logging.getLogger(name) for name in ("torch.onnx", "torch.export", "torch._dynamo", "")]
+    levels = [lg.level for lg in loggers]
+    try:
+        for lg in loggers:
+            lg.setLevel(logging.ERROR)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+            warnings.simplefilter("ignore")
+            yield buffer
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+
+
+def _example(run: LoadedRun) -> tuple[torch.Tensor, torch.Tensor]:
+    # batch 2 and length 3 (not 0 or 1), so torch.export does not specialise either axis to the example
+    cls_id = run.tokenizer.vocab.cls_id
+    ids = torch.tensor([[cls_id, 5, 6], [cls_id, 7, run.tokenizer.vocab.pad_id]])
+    return ids, (ids != run.tokenizer.vocab.pad_id).long()
+
+
+def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
+    model = OnnxClassifier(run.model).eval()
+    with _quiet() as log:
+        try:
+            if opset >= TORCH_EXPORT_MIN_OPSET:
+                batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=run.max_seq_len)
+                axes = {0: batch, 1: sequence}
+                program = torch.onnx.export(model, _example(run), None, dynamo=True, opset_version=opset,
+                                            input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
+                                            dynamic_shapes={"input_ids": axes, "attention_mask": axes})
+                program.save(str(path))
+            else:  # torch.export's exporter starts at opset 18; older runtimes get the TorchScript exporter
+                axes = {0: "batch", 1: "sequence"}
+                torch.onnx.export(model, _example(run), str(path), dynamo=False, opset_version=opset,
+                                  input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
+                                  dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
+        except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; all mean the same to the user
+            tail = log.getvalue().strip().splitlines()[-5:]
+            raise ExportError(f"torch.onnx.export failed with opset {opset}: {type(exc).__name__}: "
+                              f"{str(exc).splitlines()[0] if str(exc) else ''}" + (f" ({' | '.join(tail)})" if tail else "")) from exc
+    import onnx
+
+    got = next((o.version for o in onnx.load(str(path), load_external_data=False).opset_import if o.domain in ("", "ai.onnx")), None)
+    if got != opset:
+        raise ExportError(f"the exporter wrote opset {got}, not the {opset} asked for; choose another --opset")
+
+
+def _add_metadata(path: Path, run: LoadedRun, extra: dict[str, str]) -> None:
+    import onnx
+
+    import scratchlm
+
+    model = onnx.load(str(path))
+    vocab = run.tokenizer.vocab
+    meta = {"scratchlm_version": scratchlm.__version__, "task": "classification", "labels": json.dumps(run.labels,
+            ensure_ascii=False), "max_seq_len": str(run.max_seq_len), "pad_id": str(vocab.pad_id),
+            "cls_id": str(vocab.cls_id), "truncation": run.config.data.truncation, "run": run.path.name, **extra}
+    del model.metadata_props[:]
+    for key, value in meta.items():
+        model.metadata_props.add(key=key, value=value)
+    onnx.save(model, str(path))
+
+
+def session(path: str | Path):
+    ort = require("onnxruntime", "onnx", "running an ONNX model")
+    options = ort.SessionOptions()
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+def onnx_logits(sess, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128) -> np.ndarray:
+    """Logits ``(n, C)`` from an onnxruntime session, in input order (batches formed by length)."""
+    from scratchlm.data.collate import batch_order, pad_batch
+
+    out: list[np.ndarray | None] = [None] * len(seqs)
+    for index in batch_order([len(s) for s in seqs], batch_size, shuffle=False):
+        ids, mask = pad_batch([seqs[i] for i in index], pad_id)
+        logits = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.long().numpy()})[0]
+        for row, i in enumerate(index):
+            out[i] = logits[row]
+    return np.stack(out) if out else np.zeros((0, 0), dtype=np.float32)
+
+
+def probe_sequences(run: LoadedRun, seed: int = 0) -> list[list[int]]:
+    """Token id sequences of many lengths (1 .. max_seq_len), so batches hold padding: what the check runs."""
+    g = torch.Generator().manual_seed(seed)
+    vocab_size, cls_id = len(run.tokenizer.vocab), run.tokenizer.vocab.cls_id
+    lengths = sorted({1, 2, 3, 5, 8, 13, 21, run.max_seq_len // 2, run.max_seq_len - 1, run.max_seq_len} - {0})
+    seqs = []
+    for n in lengths:
+        for _ in range(2):
+            body = torch.randint(len(run.tokenizer.vocab.special_ids), vocab_size, (n - 1,), generator=g).tolist()
+            seqs.append([cls_id, *body])
+    return seqs
+
+
+def max_difference(run: LoadedRun, sess, seqs: Sequence[list[int]]) -> float:
+    from scratchlm.inference import predict_logits
+
+    reference = predict_logits(run.model, seqs, run.tokenizer.vocab.pad_id, batch_size=8).numpy()
+    try:
+        got = onnx_logits(sess, seqs, run.tokenizer.vocab.pad_id, batch_size=8)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors have no common public base class
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExportError(f"onnxruntime cannot run the exported graph: {first[:400]}") from exc
+    return float(np.abs(got - reference).max())
+
+
+def dev_sequences(run: LoadedRun) -> tuple[list[list[int]], list[int], str]:
+    """The run's dev split as ``eval`` reads it: (token ids, label ids, a name)."""
+    from scratchlm.data import load_classification_data
+    from scratchlm.training.loop import _subsample, encode_split
+
+    cfg = run.config
+    data = load_classification_data(cfg.data)
+    examples = _subsample(data.split("dev"), cfg.data.max_eval_examples, cfg.train.seed)
+    label_ids = {label: i for i, label in enumerate(run.labels)}
+    enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len, cfg.data.truncation)
+    return enc.seqs, enc.labels, f"{data.name} dev ({len(examples)} examples)"
+
+
+def _quantize_int8(source: Path, target: Path) -> None:
+    quantization = require("onnxruntime.quantization", "onnx", "int8 quantization")
+    with _quiet() as log:
+        try:
+            quantization.quantize_dynamic(str(source), str(target), weight_type=quantization.QuantType.QInt8)
+        except Exception as exc:  # noqa: BLE001
+            raise ExportError(f"int8 quantization failed: {type(exc).__name__}: {exc} {log.getvalue()[-300:]}") from exc
+
+
+def export_onnx(run: LoadedRun, out: str | Path, *, opset: int = DEFAULT_OPSET, quantize: str | None = None,
+                tolerance: float = 1e-4, measure_accuracy: bool = True) -> dict[str, Any]:
+    """Write ``out`` (float32, or int8 with ``quantize="int8"``) and return a report: the largest
+    |onnxruntime - PyTorch| logit difference of the float graph, and for int8 the dev accuracy of both."""
+    require("onnx", "onnx", "ONNX export")
+    require("onnxscript", "onnx", "ONNX export")
+    require("onnxruntime", "onnx", "checking the ONNX export")
+    if opset not in OPSETS:
+        raise ExportError(f"--opset {opset}: use an opset from {OPSETS.start} to {OPSETS[-1]} (default {DEFAULT_OPSET}); "
+                          "opset 23 maps attention to an op whose onnxruntime CPU kernel rejects a padding mask")
+    if quantize is not None and quantize not in QUANTIZATIONS:
+        raise ExportError(f"--quantize {quantize!r}: this version offers {', '.join(QUANTIZATIONS)}")
+    out = Path(out)
+    if out.is_dir():
+        raise ExportError(f"--out {out} is a directory; give a file name such as {out / 'model.onnx'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    report: dict[str, Any] = {"out": str(out), "opset": opset, "quantize": quantize,
+                              "inputs": {name: ["batch", "sequence"] for name in INPUT_NAMES},
+                              "outputs": {"logits": ["batch", len(run.labels)]}, "max_seq_len": run.max_seq_len}
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-export-") as tmp:
+        float_path = Path(tmp) / "float.onnx"
+        _export_float(run, float_path, opset)
+        _add_metadata(float_path, run, {"quantization": "none"})
+        float_sess = session(float_path)
+        diff = max_difference(run, float_sess, probe_sequences(run))
+        report["max_abs_diff_vs_torch"] = diff
+        if not diff <= tolerance:
+            raise ExportError(f"the ONNX graph differs from PyTorch by {diff:.3g} (> {tolerance:g}) on the probe batches")
+        final = float_path
+        if quantize == "int8":
+            final = Path(tmp) / "int8.onnx"
+            _quantize_int8(float_path, final)
+            _add_metadata(final, run, {"quantization": "int8-dynamic"})
+            int8_sess = session(final)
+            report["int8_max_abs_diff_vs_torch"] = max_difference(run, int8_sess, probe_sequences(run))
+            if measure_accuracy:
+                report["accuracy"] = _accuracy_change(run, float_sess, int8_sess)
+            report["float_bytes"] = float_path.stat().st_size
+        final.replace(out)
+    report["bytes"] = out.stat().st_size
+    report["seconds"] = round(time.perf_counter() - start, 2)
+    return report
+
+
+def _accuracy_change(run: LoadedRun, float_sess, int8_sess) -> dict[str, Any]:
+    try:
+        seqs, labels, name = dev_sequences(run)
+    except ScratchLMError as exc:
+        return {"error": f"the dev split could not be read, accuracy not measured ({exc})"}
+    if not seqs:
+        return {"error": "the dev split is empty, accuracy not measured"}
+    pad = run.tokenizer.vocab.pad_id
+    gold = np.asarray(labels)
+    pred_float = onnx_logits(float_sess, seqs, pad).argmax(-1)
+    pred_int8 = onnx_logits(int8_sess, seqs, pad).argmax(-1)
+    acc_float, acc_int8 = float((pred_float == gold).mean()), float((pred_int8 == gold).mean())
+    return {"split": name, "float32": round(acc_float, 4), "int8": round(acc_int8, 4),
+            "change": round(acc_int8 - acc_float, 4), "agreement": round(float((pred_float == pred_int8).mean()), 4)}

@@ -1,0 +1,140 @@
+"""``GET /``: one self-contained HTML page to try the model (no external scripts, fonts or styles).
+
+Type a text (or several, one per line), press *Classify* (or Ctrl+Enter): the page calls
+``POST /v1/classify`` and shows each label with a bar per probability. Errors from the API are shown
+as they come (their ``message``). With ``--api-key`` the page asks for the key and sends it as
+``X-API-Key``; it is kept only in the page's memory.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+
+_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>scratchlm: __NAME__</title>
+<style>
+  body { font: 16px/1.5 system-ui, "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC", "WenQuanYi Micro Hei", sans-serif; max-width: 46rem; margin: 2rem auto; padding: 0 1rem; color: #222; }
+  h1 { font-size: 1.3rem; margin-bottom: .2rem; }
+  .meta { color: #666; font-size: .9rem; margin-top: 0; }
+  textarea { width: 100%; box-sizing: border-box; min-height: 7rem; font: inherit; padding: .5rem; }
+  .row { display: flex; gap: 1rem; align-items: center; margin: .5rem 0 1rem; flex-wrap: wrap; }
+  button { font: inherit; padding: .4rem 1.2rem; cursor: pointer; }
+  input[type=password] { font: inherit; padding: .3rem; }
+  .result { border: 1px solid #ddd; border-radius: 6px; padding: .6rem .8rem; margin: .6rem 0; }
+  .text { color: #555; font-size: .9rem; white-space: pre-wrap; overflow-wrap: anywhere; }
+  .label { font-weight: 600; font-size: 1.1rem; }
+  .prob { display: grid; grid-template-columns: 9rem 1fr 4.5rem; gap: .5rem; align-items: center; font-size: .9rem; }
+  .bar { background: #eee; height: .7rem; border-radius: 3px; overflow: hidden; }
+  .bar > div { background: #4a7bd0; height: 100%; }
+  .error { color: #b00020; white-space: pre-wrap; }
+</style>
+</head>
+<body>
+<h1>scratchlm: <span id="model-name">__NAME__</span></h1>
+<p class="meta">labels: __LABELS__ &middot; <a href="docs">API docs</a></p>
+<label for="text">Text</label>
+<textarea id="text" placeholder="Type a text to classify"></textarea>
+<div class="row">
+  <button id="classify" type="button">Classify</button>
+  <label><input id="per-line" type="checkbox"> one text per line</label>
+  __KEY_INPUT__
+  <span id="status" class="meta" role="status"></span>
+</div>
+<div id="results" aria-live="polite"></div>
+<script>
+const NEEDS_KEY = __NEEDS_KEY__;
+const $ = (id) => document.getElementById(id);
+
+function show(results, texts) {
+  const box = $("results");
+  box.replaceChildren();
+  results.forEach((r, i) => {
+    const div = document.createElement("div");
+    div.className = "result";
+    div.dataset.label = r.label;
+    const text = document.createElement("div");
+    text.className = "text";
+    text.textContent = texts[i];
+    const label = document.createElement("div");
+    label.className = "label";
+    label.textContent = r.label + "  " + (100 * r.score).toFixed(1) + "%";
+    div.append(text, label);
+    for (const [name, p] of Object.entries(r.probabilities).sort((a, b) => b[1] - a[1])) {
+      const row = document.createElement("div");
+      row.className = "prob";
+      row.dataset.label = name;
+      const n = document.createElement("span");
+      n.textContent = name;
+      const bar = document.createElement("div");
+      bar.className = "bar";
+      const fill = document.createElement("div");
+      fill.style.width = (100 * p).toFixed(1) + "%";
+      bar.append(fill);
+      const v = document.createElement("span");
+      v.className = "p";
+      v.textContent = p.toFixed(4);
+      row.append(n, bar, v);
+      div.append(row);
+    }
+    if (r.truncated) {
+      const note = document.createElement("div");
+      note.className = "meta";
+      note.textContent = r.truncated + " tokens beyond the model's length were not read";
+      div.append(note);
+    }
+    box.append(div);
+  });
+}
+
+function fail(message) {
+  const p = document.createElement("p");
+  p.className = "error";
+  p.id = "error";
+  p.textContent = message;
+  $("results").replaceChildren(p);
+}
+
+async function classify() {
+  const raw = $("text").value;
+  const texts = $("per-line").checked ? raw.split("\\n").filter((t) => t.trim()) : [raw];
+  if (!texts.length || !texts.some((t) => t.trim())) { fail("Type a text first."); return; }
+  const headers = { "Content-Type": "application/json" };
+  if (NEEDS_KEY) headers["X-API-Key"] = $("key").value;
+  $("status").textContent = "…";
+  $("classify").disabled = true;
+  try {
+    const t0 = performance.now();
+    const resp = await fetch("v1/classify", { method: "POST", headers, body: JSON.stringify({ texts }) });
+    const data = await resp.json();
+    if (!resp.ok) { fail(data.error ? data.error.message : resp.status + " " + resp.statusText); return; }
+    show(data.results, texts);
+    $("status").textContent = (performance.now() - t0).toFixed(0) + " ms";
+  } catch (e) {
+    fail("The server did not answer: " + e);
+  } finally {
+    $("classify").disabled = false;
+    if ($("status").textContent === "…") $("status").textContent = "";
+  }
+}
+
+$("classify").addEventListener("click", classify);
+$("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) classify(); });
+</script>
+</body>
+</html>
+"""
+
+_KEY_INPUT = '<label>API key <input id="key" type="password" autocomplete="off"></label>'
+
+
+def render_page(name: str, labels: list[str], *, needs_key: bool) -> str:
+    """The page for a run called ``name`` (every value HTML-escaped or JSON-encoded)."""
+    return (_PAGE.replace("__NAME__", html.escape(name))
+            .replace("__LABELS__", html.escape(", ".join(labels)))
+            .replace("__KEY_INPUT__", _KEY_INPUT if needs_key else "")
+            .replace("__NEEDS_KEY__", json.dumps(bool(needs_key))))

@@ -1,0 +1,129 @@
+"""Fuzz every reader: whatever the bytes, the only exception that may escape is DataError.
+
+100 generated files per format in ``make test``; 1,000 in ``make test-all`` (``-m slow``).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import shutil
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scratchlm.errors import DataError
+from scratchlm.vectors.base import Vectors
+from scratchlm.vectors.cache import write_cache
+from scratchlm.vectors.io import load_vectors
+
+FUZZ_FORMATS = ["word2vec", "glove", "fasttext", "gzip-text", "word2vec-binary", "npy", "cache"]
+
+words = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n"), min_size=1, max_size=6)
+numbers = st.one_of(
+    st.floats(width=32).map(lambda x: f"{x:.6g}"),
+    st.integers(-1000, 1000).map(str),
+    st.sampled_from(["nan", "inf", "-inf", "1e40", "x", "", "1,5", "--1", "0x1p3", "1_0", "1.5.3", "\t", "\r"]),
+)
+lines = st.tuples(words, st.lists(numbers, max_size=4)).map(lambda t: " ".join([t[0], *t[1]]))
+edits = st.lists(st.tuples(st.sampled_from(["insert", "delete", "replace"]), st.integers(0, 10**6),
+                           st.binary(min_size=1, max_size=4)), max_size=3)
+
+
+def mutate(data: bytes, ops) -> bytes:
+    for op, pos, blob in ops:
+        pos = pos % (len(data) + 1)
+        if op == "insert":
+            data = data[:pos] + blob + data[pos:]
+        elif op == "delete":
+            data = data[:pos] + data[pos + len(blob):]
+        else:
+            data = data[:pos] + blob + data[pos + len(blob):]
+    return data
+
+
+def text_file(draw, header: bool) -> bytes:
+    body = draw(st.lists(lines, max_size=8))
+    head = []
+    if header:
+        n, d = draw(st.sampled_from([(len(body), 3), (len(body) + 1, 3), (len(body), 2)]))
+        head = [draw(st.sampled_from([f"{n} {d}", f"{n}", "x y", f"{n} {d} 1"]))]
+    newline = draw(st.sampled_from(["\n", "\r\n"]))
+    return newline.join(head + body).encode("utf-8") + draw(st.sampled_from([b"", b"\n"]))
+
+
+def matrix_of(draw, n: int, d: int) -> np.ndarray:
+    values = draw(st.lists(st.floats(width=32, allow_nan=True, allow_infinity=True), min_size=n * d, max_size=n * d))
+    return np.array(values, dtype=np.float32).reshape(n, d)
+
+
+def write_case(draw, fmt: str, root) -> str:
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    ops = draw(edits)
+    if fmt in ("word2vec", "glove", "fasttext", "gzip-text"):
+        data = text_file(draw, header=fmt != "glove")
+        if fmt == "gzip-text":
+            data = gzip.compress(data)
+        name = {"fasttext": "v.vec", "gzip-text": "v.txt.gz"}.get(fmt, "v.txt")
+        (root / name).write_bytes(mutate(data, ops))
+        return str(root / name)
+    n, d = draw(st.integers(0, 4)), draw(st.integers(1, 3))
+    vocab = draw(st.lists(words, min_size=n, max_size=n))
+    matrix = matrix_of(draw, n, d)
+    if fmt == "word2vec-binary":
+        buf = io.BytesIO()
+        buf.write(f"{n} {d}\n".encode())
+        for w, row in zip(vocab, matrix, strict=True):
+            buf.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        (root / "v.bin").write_bytes(mutate(buf.getvalue(), ops))
+        return str(root / "v.bin")
+    if fmt == "npy":
+        buf = io.BytesIO()
+        np.save(buf, matrix)
+        (root / "v.npy").write_bytes(mutate(buf.getvalue(), ops[:1]))
+        (root / "v.txt").write_bytes(mutate("\n".join(vocab).encode("utf-8"), ops[1:]))
+        return str(root / "v.npy")
+    if n == 0 or len(set(vocab)) < n:
+        vocab = [f"w{i}" for i in range(max(n, 1))]
+        matrix = np.zeros((len(vocab), d), np.float32)
+    write_cache(root / "c", Vectors(vocab, matrix))
+    target = root / "c" / draw(st.sampled_from(["vectors.safetensors", "tokens.txt"]))
+    target.write_bytes(mutate(target.read_bytes(), ops))
+    return str(root / "c")
+
+
+def check(path: str, on_error: str) -> None:
+    try:
+        v = load_vectors(path, on_error=on_error)
+    except DataError:
+        return
+    assert v.matrix.ndim == 2 and v.matrix.shape[0] == len(v.words) > 0
+    if v.format != "cache":  # a cache is trusted as scratchlm wrote it (deduplicated, finite)
+        assert len(set(v.words)) == len(v.words) and all(v.words)
+        assert np.isfinite(v.matrix).all()
+
+
+def run_fuzz(fmt: str, examples: int, tmp_path) -> None:
+    @settings(max_examples=examples, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @given(data=st.data())
+    def fuzz(data):
+        path = write_case(data.draw, fmt, tmp_path / "case")
+        check(path, "raise")
+        check(path, "skip")
+
+    fuzz()
+
+
+@pytest.mark.parametrize("fmt", FUZZ_FORMATS)
+def test_fuzz_readers(fmt, tmp_path):
+    run_fuzz(fmt, 100, tmp_path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", FUZZ_FORMATS)
+def test_fuzz_readers_thoroughly(fmt, tmp_path):
+    run_fuzz(fmt, 1000, tmp_path)
