@@ -320,7 +320,13 @@ EXTENSIONS: tuple[str, ...] = ("scratchlm.vectors.cli", "scratchlm.serve.cli", "
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:
+        # `predict RUN --json TEXT...`: argparse stops collecting TEXT at the option; take the rest back
+        if getattr(args, "command", None) == "predict" and not any(e.startswith("-") for e in extra):
+            args.texts = [*args.texts, *extra]
+        else:
+            parser.error(f"unrecognized arguments: {' '.join(extra)}")
     if not getattr(args, "func", None):
         parser.print_help()
         return 0

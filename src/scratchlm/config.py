@@ -204,7 +204,7 @@ class VectorsConfig:
     min_count: int = 1
     sample: float = 1e-3
     """Down-sampling threshold for frequent tokens."""
-    bigrams: bool = True
+    bigrams: bool = False
     """With ``model.bigram_buckets > 0``: also learn vectors of adjacent-token pairs and put them in the
     bigram buckets."""
     bigram_min_count: int = 2

@@ -117,7 +117,9 @@ def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts
     compressed or not), a vectors cache, an ``.npy`` matrix with its word list, a run directory, or a
     built-in name such as ``glove-6b-50d``. Tokens are found in tiers (exact, lowercase, NFKC, subword
     markers stripped, Chinese words as the mean of their characters, ...: :mod:`scratchlm.vectors.align`);
-    the rows found are rescaled to ``init_std``, the others keep their normal(0, init_std) init.
+    the rows found are rescaled to ``model.vectors_std`` when it is set (else they keep their own
+    scale), the others keep their normal(0, init_std) init. With ``model.bigram_buckets`` and
+    ``vectors.bigrams``, word2vec also learns vectors of adjacent-token pairs for the bigram table.
     """
     from scratchlm.errors import DataError
     from scratchlm.vectors.align import find_rows, write_vectors_file
@@ -126,6 +128,7 @@ def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts
     init = cfg.model.init
     if init == "normal":
         return {"init": "normal", "std": cfg.model.init_std}
+    sentences: list[list[str]] = []
     if init == "word2vec":
         from scratchlm.vectors.word2vec import corpus_sentences, train_word2vec
 
@@ -151,15 +154,40 @@ def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts
     coverage = found.coverage
     if len(found.ids):
         rows = torch.from_numpy(found.rows)
-        if len(found.ids) > 1:
-            rows = rows / rows.std().clamp_min(1e-12) * cfg.model.init_std
+        if len(found.ids) > 1 and cfg.model.vectors_std is not None:
+            rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
         model.token_embedding.load_rows(rows, torch.from_numpy(found.ids))
     report = {"init": source, "found": coverage.found, "vocab_size": coverage.vocab_size,
               "coverage": round(coverage.found / max(1, coverage.vocab_size), 4), "tiers": coverage.tiers}
     log.info("token embedding from %s: %d of %d tokens found (%.1f%%; %s), the rest normal(0, %g)",
              source, coverage.found, coverage.vocab_size, 100 * report["coverage"],
              ", ".join(f"{k} {v}" for k, v in coverage.tiers.items() if v), cfg.model.init_std)
+    bigram = getattr(model.input, "bigram_embedding", None)
+    if bigram is not None and sentences and cfg.vectors.bigrams:
+        report["bigrams"] = init_bigram_embeddings(bigram, cfg, tokenizer, sentences)
     return report
+
+
+def init_bigram_embeddings(bigram, cfg: RunConfig, tokenizer: CharTokenizer, sentences: list[list[str]]) -> dict:
+    """word2vec over the stream of adjacent pairs (``ab bc cd ...``): a vector for each frequent pair,
+    most of which are Chinese two-character words, written into the pair's hash bucket."""
+    import dataclasses
+
+    from scratchlm.vectors.word2vec import train_word2vec
+
+    t0 = time.time()
+    sep = "\u0001"  # never produced by the tokenizer: keeps pairs of multi-character tokens unambiguous
+    pair_sentences = [[a + sep + b for a, b in zip(s, s[1:], strict=False)] for s in sentences]
+    vcfg = dataclasses.replace(cfg.vectors, min_count=cfg.vectors.bigram_min_count)
+    pairs, vectors = train_word2vec(pair_sentences, cfg.model.embed_dim, vcfg, seed=cfg.train.seed)
+    rows = torch.from_numpy(vectors)
+    if cfg.model.vectors_std is not None and len(rows) > 1:
+        rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
+    ids = [tuple(tokenizer.vocab.ids(p.split(sep))) for p in pairs]
+    filled = bigram.load_pairs(ids, rows)
+    log.info("bigram embedding: word2vec on %d pair types in %.1fs, %d of %d buckets filled", len(pairs),
+             time.time() - t0, filled, bigram.num_buckets)
+    return {"pair_types": len(pairs), "buckets_filled": filled, "seconds": round(time.time() - t0, 1)}
 
 
 def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str = "cpu") -> dict:
