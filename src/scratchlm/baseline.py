@@ -30,7 +30,9 @@ def tfidf_logreg(cfg: RunConfig, *, ngram_max: int = 3, C: float = 4.0) -> dict:
     clf.fit(x_train, [label_ids[e.label] for e in train])
     out = {"model": f"tfidf-char-1-{ngram_max}gram+logreg(C={C})", "train_examples": len(train)}
     for split in ("dev", "test"):
-        examples = data.splits[split]
+        from scratchlm.training.loop import _subsample
+
+        examples = _subsample(data.splits[split], cfg.data.max_eval_examples, cfg.train.seed)
         if not examples:
             continue
         pred = clf.predict(vec.transform([norm(e.text) for e in examples]))

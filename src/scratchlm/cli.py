@@ -28,15 +28,20 @@ def cmd_train(args: argparse.Namespace) -> int:
     if args.resume:
         if args.config or args.set:
             raise ConfigError("--resume RUN continues with the run's saved config; give no CONFIG or --set with it")
-        train(None, args.resume, resume=True, device=args.device)
+        metrics = train(None, args.resume, resume=True, device=args.device)
+        _print_run_written(args.resume, metrics)
         return 0
     if not args.config or not args.out:
         raise ConfigError("train needs CONFIG.yaml and --out DIR (or --resume RUN)")
     cfg = load_config(args.config, args.set)
     metrics = train(cfg, args.out, device=args.device)
-    print(f"run written to {args.out}: dev accuracy {metrics['dev']['accuracy']:.4f}"
-          + (f", test accuracy {metrics['test']['accuracy']:.4f}" if "test" in metrics else ""))
+    _print_run_written(args.out, metrics)
     return 0
+
+
+def _print_run_written(out: str, metrics: dict) -> None:
+    print(f"run written to {out}: dev accuracy {metrics['dev']['accuracy']:.4f}"
+          + (f", test accuracy {metrics['test']['accuracy']:.4f}" if "test" in metrics else ""))
 
 
 # ----------------------------------------------------------------------------------------------- eval
@@ -152,6 +157,10 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
     target = Path(args.target)
     if target.is_dir() and is_run_dir(target):
+        if args.set:
+            from scratchlm.errors import ConfigError
+
+            raise ConfigError("summary RUN shows the run as trained; --set applies only to a CONFIG.yaml")
         run = load_run(target)
         model, cfg, vocab_size = run.model, run.config, len(run.tokenizer.vocab)
         title = f"run {target}"

@@ -30,7 +30,7 @@ class DataConfig:
     """Where the examples come from and how text becomes ids."""
 
     dataset: str = "zh-reviews"
-    """A built-in dataset name (``scratchlm data list``) or a path to a jsonl/csv/tsv file or folder."""
+    """A built-in dataset name (``scratchlm data list``) or a path to a jsonl/csv/tsv file."""
     train_file: str | None = None
     """User data: training file (jsonl/csv/tsv). Overrides ``dataset``'s train split."""
     dev_file: str | None = None
@@ -79,20 +79,28 @@ class ModelConfig:
     embed_dim: int = 192
     """Width of token vectors and of the encoder (d)."""
     num_layers: int = 3
+    """Transformer encoder layers (0: the input layer feeds the head directly)."""
     num_heads: int = 4
+    """Attention heads; ``embed_dim`` must be divisible by it (head_dim = embed_dim / num_heads)."""
     ffn_dim: int = 768
+    """Hidden width of each layer's feed-forward block (GELU)."""
     dropout: float = 0.1
+    """Dropout on residual branches, inside the feed-forward block and before the classifier."""
     attention_dropout: float = 0.1
+    """Dropout on attention weights (inside SDPA, training only)."""
     embedding_dropout: float = 0.1
+    """Dropout on the input layer's output (token + position vectors)."""
     positional: str = "sinusoidal"
     """Positional encoding added to token vectors: ``sinusoidal``, ``learned`` or ``none``."""
     combine: str = "add"
     """How token and position vectors are combined: ``add`` (this version offers only ``add``)."""
     init: str = "normal"
-    """Token embedding initialisation: ``normal`` (std ``init_std``), ``word2vec`` (vectors trained
-    on the ``vectors`` section's corpus before training), or a path to a run directory or a vectors file
-    (safetensors with ``vectors`` [N, d] + ``tokens.txt``) whose rows are copied for matching tokens."""
+    """Token embedding initialisation: ``normal`` (std ``init_std``), ``word2vec`` (vectors trained on the
+    ``vectors`` section's corpus before training), or any vectors source ``scratchlm vectors info`` reads:
+    a word2vec/GloVe/fastText file, a vectors cache, a run directory, or a built-in name such as
+    ``glove-6b-50d``. Tokens are matched in tiers (exact, lowercase, NFKC, ...); the rest keep the normal init."""
     init_std: float = 0.02
+    """Standard deviation of the normal init of the token embedding and of every Linear weight."""
     vectors_std: float | None = None
     """Rescale pretrained vectors (``init`` other than ``normal``) to this standard deviation
     (``null``: keep their own scale)."""
@@ -105,6 +113,7 @@ class ModelConfig:
     """Sentence vector for the classifier: ``cls`` ([CLS] position), ``mean`` or ``max`` over real tokens,
     or ``mean_max`` (both, concatenated)."""
     norm_eps: float = 1e-5
+    """LayerNorm epsilon."""
 
     def __post_init__(self) -> None:
         _positive("model.embed_dim", self.embed_dim)
@@ -133,27 +142,37 @@ class TrainConfig:
     """Optimisation and bookkeeping."""
 
     seed: int = 13
+    """Seeds Python, NumPy and torch, the subsampling and the batch order."""
     epochs: int = 4
+    """Passes over the training data (``max_steps`` and early stopping may end training sooner)."""
     max_steps: int | None = None
     """Stop after this many optimizer steps (overrides ``epochs`` when reached first)."""
     batch_size: int = 32
+    """Training examples per optimizer step."""
     eval_batch_size: int = 128
+    """Examples per forward pass in evaluation and prediction."""
     lr: float = 1e-3
+    """Peak learning rate of AdamW (reached at the end of warmup)."""
     embedding_lr: float | None = None
-    """Learning rate for the token embedding (default: ``lr``)."""
+    """Learning rate for the embedding tables: tokens and character pairs (default: ``lr``)."""
     weight_decay: float = 0.01
+    """AdamW decoupled weight decay, applied to weight matrices only (not biases, norms, embedding tables)."""
     betas: tuple[float, float] = (0.9, 0.98)
+    """AdamW moment decay rates."""
     warmup_ratio: float = 0.06
     """Fraction of all steps with linear warmup."""
     schedule: str = "linear"
     """Decay after warmup: ``linear``, ``cosine`` or ``constant``."""
     grad_clip: float = 1.0
+    """Clip the global gradient norm to this value."""
     label_smoothing: float = 0.0
+    """Cross-entropy label smoothing."""
     ema_decay: float | None = None
     """Keep an exponential moving average of the weights with this decay (e.g. 0.999) and evaluate,
     select and save the averaged weights (``null``: off)."""
     early_stopping_patience: int | None = 3
-    """Stop when dev macro-F1 has not improved for this many evaluations (``null``: never)."""
+    """Stop when dev accuracy (the metric that also picks the saved weights) has not improved for this
+    many evaluations (``null``: never)."""
     eval_every: int | None = None
     """Evaluate on dev every N steps (default: at the end of each epoch)."""
     save_every: int = 500
@@ -199,9 +218,13 @@ class VectorsConfig:
     method: str = "skipgram"
     """``skipgram`` or ``cbow`` (gensim's word2vec)."""
     window: int = 5
+    """word2vec context window (tokens on each side)."""
     negative: int = 5
+    """Negative samples per positive pair."""
     epochs: int = 5
+    """Passes of word2vec over the corpus."""
     min_count: int = 1
+    """Tokens rarer than this in the corpus get no vector."""
     sample: float = 1e-3
     """Down-sampling threshold for frequent tokens."""
     bigrams: bool = False
@@ -209,12 +232,16 @@ class VectorsConfig:
     bigram buckets."""
     bigram_min_count: int = 2
     """Pairs seen fewer times than this in the corpus get no pretrained vector (they start at zero)."""
+    workers: int = 2
+    """word2vec threads. With more than one, gensim's result varies slightly from run to run; use 1 for
+    bit-for-bit reproducible vectors (about twice as slow)."""
 
     def __post_init__(self) -> None:
         _choice("vectors.method", self.method, ("skipgram", "cbow"))
         _positive("vectors.window", self.window)
         _positive("vectors.epochs", self.epochs)
         _positive("vectors.min_count", self.min_count)
+        _positive("vectors.workers", self.workers)
         if not self.corpus:
             raise ConfigError("vectors.corpus is empty: name at least one text source")
 
@@ -248,8 +275,19 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
         raise ConfigError(f"{name}={value!r} is not one of {', '.join(allowed)}")
 
 
+# names other libraries use for our fields: suggested first when a user types them
+SYNONYMS = {
+    "learning_rate": "lr", "hidden_size": "embed_dim", "d_model": "embed_dim", "dim": "embed_dim",
+    "n_layers": "num_layers", "n_heads": "num_heads", "num_attention_heads": "num_heads",
+    "intermediate_size": "ffn_dim", "max_length": "max_seq_len", "max_len": "max_seq_len",
+    "num_epochs": "epochs", "warmup": "warmup_ratio", "clip": "grad_clip", "max_grad_norm": "grad_clip",
+}
+
+
 def _unknown_key(where: str, key: str, valid: list[str]) -> ConfigError:
     close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+    if SYNONYMS.get(key) in valid:
+        close = [SYNONYMS[key]] + [c for c in close if c != SYNONYMS[key]]
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     return ConfigError(f"unknown config key '{where}{key}'{hint} (valid keys: {', '.join(valid)})")
 

@@ -134,7 +134,8 @@ def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts
 
         t0 = time.time()
         sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
-        tokens, matrix = train_word2vec(sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed)
+        tokens, matrix = train_word2vec(sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed,
+                                        workers=cfg.vectors.workers)
         write_vectors_file(out / "vectors", tokens, matrix)
         source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
         vectors = Vectors(tokens, matrix, "word2vec", source)
@@ -179,7 +180,8 @@ def init_bigram_embeddings(bigram, cfg: RunConfig, tokenizer: CharTokenizer, sen
     sep = "\u0001"  # never produced by the tokenizer: keeps pairs of multi-character tokens unambiguous
     pair_sentences = [[a + sep + b for a, b in zip(s, s[1:], strict=False)] for s in sentences]
     vcfg = dataclasses.replace(cfg.vectors, min_count=cfg.vectors.bigram_min_count)
-    pairs, vectors = train_word2vec(pair_sentences, cfg.model.embed_dim, vcfg, seed=cfg.train.seed)
+    pairs, vectors = train_word2vec(pair_sentences, cfg.model.embed_dim, vcfg, seed=cfg.train.seed,
+                                    workers=cfg.vectors.workers)
     rows = torch.from_numpy(vectors)
     if cfg.model.vectors_std is not None and len(rows) > 1:
         rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
@@ -193,6 +195,17 @@ def init_bigram_embeddings(bigram, cfg: RunConfig, tokenizer: CharTokenizer, sen
 def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str = "cpu") -> dict:
     """Train, keep the best-on-dev weights, evaluate dev and test; returns the final metrics."""
     out = Path(out)
+    created = not out.exists()
+    try:
+        return _train(cfg, out, resume=resume, device=device)
+    except BaseException:
+        # a run that failed before writing anything leaves no empty directory behind
+        if created and out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+        raise
+
+
+def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     _prepare_out_dir(out, resume)
     if resume:
         cfg = read_run_config(out)

@@ -10,7 +10,7 @@ from scratchlm.config import TrainConfig
 
 
 def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
-    # every embedding table (tokens, bigrams, positions) is looked up sparsely: no weight decay
+    # embedding tables (tokens, character pairs) are looked up sparsely: no weight decay on them
     embed_params = {id(m.weight) for m in model.modules() if isinstance(m, nn.Embedding)}
     decay, no_decay, embed = [], [], []
     for name, p in model.named_parameters():
