@@ -22,11 +22,14 @@ from pathlib import Path
 
 from scratchlm.cli import main as cli
 
+# The last one is a known miss: in this corpus "太…了" mostly complains ("太差了", "太贵了"), and both
+# the Transformer and the TF-IDF baseline call it negative (see docs/classification.md).
 SENTENCES = [
-    "这本书写得太好了，强烈推荐！",
+    "物流很快，包装完好，书的质量不错，值得购买。",
     "质量很差，用了两天就坏了，非常失望。",
     "物流很快，包装也不错，就是价格有点贵。",
     "内容空洞，浪费时间，不建议购买。",
+    "这本书写得太好了，强烈推荐！",
 ]
 
 
