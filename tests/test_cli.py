@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import ROOT, TINY, run_cli
+from cli_helpers import ROOT, TINY, run_cli
 
 
 def test_tiny_run_learns_well_above_chance(tiny_run):

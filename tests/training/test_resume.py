@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import torch
-from conftest import ROOT, TINY, cli_env, run_cli
+from cli_helpers import ROOT, TINY, cli_env, run_cli
 from safetensors.torch import load_file
 
 # 3000 examples / batch 32 = 94 steps per epoch: checkpoints at 20, 40, ... land mid-epoch

@@ -121,6 +121,7 @@ def test_model_init_accepts_any_reader_source(tmp_path, source, write):
     path = write(tmp_path, Vectors(["中", "国", "a"], source.matrix[:3]), "word2vec")
     cfg = RunConfig()
     cfg.model.embed_dim, cfg.model.init = 4, str(path)
+    cfg.model.vectors_std = cfg.model.init_std  # rescaled rows (the default keeps the vectors' own scale)
 
     class Model(torch.nn.Module):
         def __init__(self):

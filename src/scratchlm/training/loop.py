@@ -163,7 +163,7 @@ def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts
     log.info("token embedding from %s: %d of %d tokens found (%.1f%%; %s), the rest normal(0, %g)",
              source, coverage.found, coverage.vocab_size, 100 * report["coverage"],
              ", ".join(f"{k} {v}" for k, v in coverage.tiers.items() if v), cfg.model.init_std)
-    bigram = getattr(model.input, "bigram_embedding", None)
+    bigram = getattr(getattr(model, "input", None), "bigram_embedding", None)
     if bigram is not None and sentences and cfg.vectors.bigrams:
         report["bigrams"] = init_bigram_embeddings(bigram, cfg, tokenizer, sentences)
     return report
