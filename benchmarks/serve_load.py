@@ -60,7 +60,9 @@ def demo_architecture_run(directory: Path) -> tuple[Path, list[str]]:
 
     cfg = load_config(ROOT / "configs" / "zh_sentiment.yaml")
     data = load_classification_data(cfg.data)
-    run = write_random_run(directory / "demo-architecture", cfg, [ex.text for ex in data.split("train")], data.labels)
+    run = write_random_run(
+        directory / "demo-architecture", cfg, [ex.text for ex in data.split("train")], data.labels
+    )
     return run, [ex.text for ex in data.split("dev") + data.split("test")]
 
 
@@ -76,9 +78,25 @@ class Server:
     def __init__(self, run: Path, max_batch: int, max_wait_ms: float, threads: int | None):
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
-        cmd = [sys.executable, "-m", "scratchlm", "serve", str(run), "--host", HOST, "--port", str(self.port),
-               "--max-batch", str(max_batch), "--max-wait-ms", str(max_wait_ms), "--max-queue", "100000",
-               "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "scratchlm",
+            "serve",
+            str(run),
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--max-batch",
+            str(max_batch),
+            "--max-wait-ms",
+            str(max_wait_ms),
+            "--max-queue",
+            "100000",
+            "--log-level",
+            "warning",
+        ]
         if threads:
             cmd += ["--threads", str(threads)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -87,7 +105,9 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"the server exited with {self.proc.returncode}: {self.proc.stdout.read()}")
+                raise RuntimeError(
+                    f"the server exited with {self.proc.returncode}: {self.proc.stdout.read()}"
+                )
             try:
                 if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
                     return
@@ -131,12 +151,17 @@ class Connection:
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
-        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nContent-Type: application/json\r\n"
-                          f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        self.writer.write(
+            f"POST {path} HTTP/1.1\r\nHost: {HOST}:{self.port}\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n".encode()
+            + body
+        )
         head = await self.reader.readuntil(b"\r\n\r\n")
         lines = head.decode("latin-1").split("\r\n")
         status = int(lines[0].split()[1])
-        headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+        headers = {
+            k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)
+        }
         if "content-length" not in headers:
             raise ConnectionError("response without Content-Length")
         payload = await self.reader.readexactly(int(headers["content-length"]))
@@ -168,8 +193,16 @@ async def load(port: int, texts: list[str], requests: int, concurrency: int, tim
             while (i := next(counter)) < requests:
                 t0 = time.perf_counter()
                 try:
-                    status, payload = await asyncio.wait_for(conn.post("/v1/classify", bodies[i % len(bodies)]), 30)
-                except (OSError, asyncio.IncompleteReadError, asyncio.TimeoutError, ConnectionError, ValueError) as exc:
+                    status, payload = await asyncio.wait_for(
+                        conn.post("/v1/classify", bodies[i % len(bodies)]), 30
+                    )
+                except (
+                    OSError,
+                    asyncio.IncompleteReadError,
+                    asyncio.TimeoutError,
+                    ConnectionError,
+                    ValueError,
+                ) as exc:
                     error(type(exc).__name__)
                     await conn.close()
                     continue
@@ -193,7 +226,11 @@ async def load(port: int, texts: list[str], requests: int, concurrency: int, tim
 
 
 def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1] if len(values) > 1 else values[0]
+    return (
+        statistics.quantiles(values, n=1000, method="inclusive")[int(q * 10) - 1]
+        if len(values) > 1
+        else values[0]
+    )
 
 
 def measure(run: Path, texts: list[str], max_batch: int, args: argparse.Namespace) -> dict:
@@ -203,8 +240,9 @@ def measure(run: Path, texts: list[str], max_batch: int, args: argparse.Namespac
         asyncio.run(load(server.port, texts, 200, args.concurrency, 120))  # warm-up, not counted
         before = server.stats()
         client_before = time.process_time()
-        result = asyncio.run(load(server.port, texts[200:] + texts[:200], args.requests, args.concurrency,
-                                  args.time_limit))
+        result = asyncio.run(
+            load(server.port, texts[200:] + texts[:200], args.requests, args.concurrency, args.time_limit)
+        )
         client_cpu = time.process_time() - client_before
         after = server.stats()
     finally:
@@ -212,14 +250,21 @@ def measure(run: Path, texts: list[str], max_batch: int, args: argparse.Namespac
     lat = result["latencies"]
     passes = after["batches"] - before["batches"]
     return {
-        "max_batch": max_batch, "max_wait_ms": args.max_wait_ms, "requests": args.requests,
-        "ok": len(lat), "errors": sum(result["errors"].values()), "error_kinds": result["errors"],
-        "seconds": round(result["seconds"], 2), "requests_per_s": round(len(lat) / result["seconds"], 1),
+        "max_batch": max_batch,
+        "max_wait_ms": args.max_wait_ms,
+        "requests": args.requests,
+        "ok": len(lat),
+        "errors": sum(result["errors"].values()),
+        "error_kinds": result["errors"],
+        "seconds": round(result["seconds"], 2),
+        "requests_per_s": round(len(lat) / result["seconds"], 1),
         "p50_ms": round(1000 * percentile(lat, 50), 1) if lat else None,
         "p90_ms": round(1000 * percentile(lat, 90), 1) if lat else None,
         "p99_ms": round(1000 * percentile(lat, 99), 1) if lat else None,
         "texts_per_batch": round((after["texts"] - before["texts"]) / passes, 2) if passes else None,
-        "server_cpu_ms_per_request": round(1000 * (after["cpu_seconds"] - before["cpu_seconds"]) / max(1, len(lat)), 2),
+        "server_cpu_ms_per_request": round(
+            1000 * (after["cpu_seconds"] - before["cpu_seconds"]) / max(1, len(lat)), 2
+        ),
         "client_cpu_ms_per_request": round(1000 * client_cpu / max(1, len(lat)), 2),
     }
 
@@ -241,26 +286,37 @@ def forward_costs(run: Path, texts: list[str], threads: int | None, seconds: flo
     rng = random.Random(0)
     batches = [encode_texts(loaded, rng.sample(texts, 32)) for _ in range(50)]
     rows = []
-    for name, batch_size, max_padding in (("one padded pass of 32", 32, None),
-                                          ("passes padded by <= 25% (the server)", 32, 0.25),
-                                          ("one text per pass", 1, None)):
+    for name, batch_size, max_padding in (
+        ("one padded pass of 32", 32, None),
+        ("passes padded by <= 25% (the server)", 32, 0.25),
+        ("one text per pass", 1, None),
+    ):
         classify_encoded(loaded, batches[0], batch_size, max_padding)  # warm-up
         n, start = 0, time.perf_counter()
         while time.perf_counter() - start < seconds:
             classify_encoded(loaded, batches[n % len(batches)], batch_size, max_padding)
             n += 1
-        rows.append({"passes": name, "ms_per_text": round(1000 * (time.perf_counter() - start) / (32 * n), 3)})
+        rows.append(
+            {"passes": name, "ms_per_text": round(1000 * (time.perf_counter() - start) / (32 * n), 3)}
+        )
     return rows
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| micro-batching | requests | errors | requests/s | p50 ms | p90 ms | p99 ms | texts per batch |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| micro-batching | requests | errors | requests/s | p50 ms | p90 ms | p99 ms | texts per batch |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        name = f"on (--max-batch {r['max_batch']}, --max-wait-ms {r['max_wait_ms']:g})" if r["max_batch"] > 1 \
+        name = (
+            f"on (--max-batch {r['max_batch']}, --max-wait-ms {r['max_wait_ms']:g})"
+            if r["max_batch"] > 1
             else "off (--max-batch 1)"
-        lines.append(f"| {name} | {r['requests']} | {r['errors']} | {r['requests_per_s']} | {r['p50_ms']} | "
-                     f"{r['p90_ms']} | {r['p99_ms']} | {r['texts_per_batch']} |")
+        )
+        lines.append(
+            f"| {name} | {r['requests']} | {r['errors']} | {r['requests_per_s']} | {r['p50_ms']} | "
+            f"{r['p90_ms']} | {r['p99_ms']} | {r['texts_per_batch']} |"
+        )
     return "\n".join(lines)
 
 
@@ -272,10 +328,16 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-batch", type=int, default=32, help="the batched setting (compared with 1)")
     p.add_argument("--max-wait-ms", type=float, default=5.0)
     p.add_argument("--threads", type=int, default=None, help="server torch threads (default: torch's choice)")
-    p.add_argument("--time-limit", type=float, default=900, help="seconds per setting before the run is cut off")
+    p.add_argument(
+        "--time-limit", type=float, default=900, help="seconds per setting before the run is cut off"
+    )
     p.add_argument("--quick", action="store_true", help="1,000 requests per setting")
-    p.add_argument("--out", type=Path, default=None, help=f"results file (default: {RESULTS.relative_to(ROOT)}; "
-                                                          "--quick writes none unless given)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"results file (default: {RESULTS.relative_to(ROOT)}; --quick writes none unless given)",
+    )
     args = p.parse_args(argv)
     if args.quick:
         args.requests = 1000
@@ -291,12 +353,16 @@ def main(argv: list[str] | None = None) -> int:
             model = "configs/zh_sentiment.yaml architecture, random weights"
         rows = []
         for max_batch in (args.max_batch, 1):
-            print(f"max_batch {max_batch}: {args.requests} requests, {args.concurrency} clients ...", flush=True)
+            print(
+                f"max_batch {max_batch}: {args.requests} requests, {args.concurrency} clients ...", flush=True
+            )
             rows.append(measure(run, texts, max_batch, args))
             r = rows[-1]
-            print(f"  {r['requests_per_s']} requests/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, {r['errors']} errors; "
-                  f"CPU ms per request: server {r['server_cpu_ms_per_request']}, clients {r['client_cpu_ms_per_request']}",
-                  flush=True)
+            print(
+                f"  {r['requests_per_s']} requests/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms, {r['errors']} errors; "
+                f"CPU ms per request: server {r['server_cpu_ms_per_request']}, clients {r['client_cpu_ms_per_request']}",
+                flush=True,
+            )
 
         print("model time per text, no HTTP ...", flush=True)
         costs = forward_costs(run, texts, args.threads)
@@ -305,11 +371,20 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     result = {
-        "benchmark": "serve_load", "model": model, "concurrency": args.concurrency, "requests_per_setting": args.requests,
-        "rows": rows, "model_ms_per_text": costs,
+        "benchmark": "serve_load",
+        "model": model,
+        "concurrency": args.concurrency,
+        "requests_per_setting": args.requests,
+        "rows": rows,
+        "model_ms_per_text": costs,
         "throughput_ratio_batched_vs_unbatched": round(speedup, 2) if speedup else None,
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "python": platform.python_version(),
-                    "torch": torch.__version__, "torch_threads": args.threads or "default"},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "torch_threads": args.threads or "default",
+        },
         "command": "python benchmarks/serve_load.py" + (" --quick" if args.quick else ""),
     }
     if args.out is not None:
@@ -320,9 +395,11 @@ def main(argv: list[str] | None = None) -> int:
     print("\n| batch of 32 reviews run as | model ms per text |\n|---|---:|")
     for c in costs:
         print(f"| {c['passes']} | {c['ms_per_text']} |")
-    print(f"\nthroughput with micro-batching / without: {result['throughput_ratio_batched_vs_unbatched']}x "
-          f"({os.cpu_count()} CPU cores shared by the server and the clients)"
-          + (f"; written to {args.out}" if args.out else ""))
+    print(
+        f"\nthroughput with micro-batching / without: {result['throughput_ratio_batched_vs_unbatched']}x "
+        f"({os.cpu_count()} CPU cores shared by the server and the clients)"
+        + (f"; written to {args.out}" if args.out else "")
+    )
     return 0 if all(r["errors"] == 0 for r in rows) else 1
 
 

@@ -64,7 +64,9 @@ print(json.dumps({"seconds": seconds, "base_mb": base, "peak_mb": status_mb("VmH
 
 
 def child(kind: str, path: Path) -> dict:
-    done = subprocess.run([sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, kind, str(path)], capture_output=True, text=True, cwd=ROOT
+    )
     if done.returncode:
         raise SystemExit(f"{kind} {path} failed:\n{done.stderr}")
     r = json.loads(done.stdout.strip().splitlines()[-1])
@@ -113,8 +115,12 @@ def warm(path: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="50k-word GloVe text and a 50k x 300 binary")
-    ap.add_argument("--binary-shape", default="300000x300", help="rows x dims of the synthetic word2vec binary")
-    ap.add_argument("--repeat", type=int, default=3, help="scratchlm loads per case (best kept); gensim runs once")
+    ap.add_argument(
+        "--binary-shape", default="300000x300", help="rows x dims of the synthetic word2vec binary"
+    )
+    ap.add_argument(
+        "--repeat", type=int, default=3, help="scratchlm loads per case (best kept); gensim runs once"
+    )
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
     n_bin, d_bin = (50_000, 300) if args.quick else map(int, args.binary_shape.lower().split("x"))
@@ -126,25 +132,50 @@ def main() -> None:
         binary = tmp / "vectors.bin"
         write_binary(binary, n_bin, d_bin)
         cache = tmp / "glove.cache"
-        subprocess.run([sys.executable, "-m", "scratchlm", "vectors", "convert", str(glove), "--out", str(cache)],
-                       check=True, capture_output=True, cwd=ROOT)
+        subprocess.run(
+            [sys.executable, "-m", "scratchlm", "vectors", "convert", str(glove), "--out", str(cache)],
+            check=True,
+            capture_output=True,
+            cwd=ROOT,
+        )
         for path in (glove, binary):
             warm(path)
         text_mb, bin_mb = glove.stat().st_size / 1e6, binary.stat().st_size / 1e6
         case_text = f"GloVe text {shape[0]}x{shape[1]} ({text_mb:.0f} MB)"
         case_bin = f"word2vec binary {n_bin}x{d_bin} ({bin_mb:.0f} MB, synthetic)"
         print(f"gensim: {case_text} ...", flush=True)
-        rows.append({"case": case_text, "tool": "gensim load_word2vec_format(no_header=True)",
-                     **child("gensim-glove", glove)})
-        rows.append({"case": case_text, "tool": "scratchlm load_vectors", **best_of("scratchlm", glove, args.repeat)})
+        rows.append(
+            {
+                "case": case_text,
+                "tool": "gensim load_word2vec_format(no_header=True)",
+                **child("gensim-glove", glove),
+            }
+        )
+        rows.append(
+            {"case": case_text, "tool": "scratchlm load_vectors", **best_of("scratchlm", glove, args.repeat)}
+        )
         print(f"gensim: {case_bin} ...", flush=True)
-        rows.append({"case": case_bin, "tool": "gensim load_word2vec_format(binary=True)",
-                     **child("gensim-binary", binary)})
-        rows.append({"case": case_bin, "tool": "scratchlm load_vectors", **best_of("scratchlm", binary, args.repeat)})
-        rows.append({"case": case_bin, "tool": "raw I/O (read the bytes)", **best_of("raw", binary, args.repeat)})
+        rows.append(
+            {
+                "case": case_bin,
+                "tool": "gensim load_word2vec_format(binary=True)",
+                **child("gensim-binary", binary),
+            }
+        )
+        rows.append(
+            {"case": case_bin, "tool": "scratchlm load_vectors", **best_of("scratchlm", binary, args.repeat)}
+        )
+        rows.append(
+            {"case": case_bin, "tool": "raw I/O (read the bytes)", **best_of("raw", binary, args.repeat)}
+        )
         case_cache = f"cache of the GloVe {shape[0]}x{shape[1]}"
-        rows.append({"case": case_cache, "tool": "scratchlm load_vectors (memory map)",
-                     **best_of("scratchlm", cache, args.repeat)})
+        rows.append(
+            {
+                "case": case_cache,
+                "tool": "scratchlm load_vectors (memory map)",
+                **best_of("scratchlm", cache, args.repeat),
+            }
+        )
         info = whole_process([sys.executable, "-m", "scratchlm", "vectors", "info", str(cache)], 5)
         rows.append({"case": case_cache, "tool": "`scratchlm vectors info CACHE`, whole process", **info})
     for case in (case_text, case_bin):
@@ -161,16 +192,30 @@ def main() -> None:
         peak = f"{r['peak_mb']:.0f}" if "peak_mb" in r else ""
         speed = f"{r['speedup_vs_gensim']:.1f}" if "speedup_vs_gensim" in r else ""
         print(f"| {r['case']} | {r['tool']} | {r['seconds']:.3f} | {speed} | {load} | {peak} |")
-    print(f"\nGloVe matrix {matrix_mb:.0f} MB (float32); machine: {os.cpu_count()} CPUs, {platform.python_version()}")
+    print(
+        f"\nGloVe matrix {matrix_mb:.0f} MB (float32); machine: {os.cpu_count()} CPUs, {platform.python_version()}"
+    )
     import gensim
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({
-        "command": "python benchmarks/vectors_load.py" + (" --quick" if args.quick else ""),
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-                    "gensim": gensim.__version__, "platform": platform.platform()},
-        "glove_matrix_mb": round(matrix_mb, 1), "rows": rows,
-    }, indent=2) + "\n")
+    args.out.write_text(
+        json.dumps(
+            {
+                "command": "python benchmarks/vectors_load.py" + (" --quick" if args.quick else ""),
+                "machine": {
+                    "cpus": os.cpu_count(),
+                    "python": platform.python_version(),
+                    "numpy": np.__version__,
+                    "gensim": gensim.__version__,
+                    "platform": platform.platform(),
+                },
+                "glove_matrix_mb": round(matrix_mb, 1),
+                "rows": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
 
 

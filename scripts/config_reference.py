@@ -25,7 +25,11 @@ def field_docs(cls: type) -> dict[str, str]:
     body = tree.body[0].body
     docs = {}
     for node, nxt in zip(body, body[1:], strict=False):
-        if isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr) and isinstance(nxt.value, ast.Constant):
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(nxt, ast.Expr)
+            and isinstance(nxt.value, ast.Constant)
+        ):
             docs[node.target.id] = " ".join(str(nxt.value.value).split())
     return docs
 
@@ -55,7 +59,13 @@ def render() -> str:
     for section, cls in SECTIONS.items():
         hints = typing.get_type_hints(cls)
         docs = field_docs(cls)
-        out += ["", f"### `{section}` ({cls.__name__})", "", "| key | type | default | meaning |", "|---|---|---|---|"]
+        out += [
+            "",
+            f"### `{section}` ({cls.__name__})",
+            "",
+            "| key | type | default | meaning |",
+            "|---|---|---|---|",
+        ]
         for f in dataclasses.fields(cls):
             doc = docs.get(f.name, "").replace("``", "`").replace("|", "\\|")
             out.append(f"| `{f.name}` | `{_type(hints[f.name])}` | `{_default(f)}` | {doc} |")

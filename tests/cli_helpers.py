@@ -15,7 +15,16 @@ def cli_env() -> dict[str, str]:
     return dict(os.environ, CI="1", OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
 
 
-def run_cli(*args: str, input: str | None = None, cwd: Path = ROOT, timeout: int = 600) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, input: str | None = None, cwd: Path = ROOT, timeout: int = 600
+) -> subprocess.CompletedProcess:
     """``python -m scratchlm ARGS`` as a user would run it."""
-    return subprocess.run([sys.executable, "-m", "scratchlm", *args], cwd=cwd, env=cli_env(), input=input,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "scratchlm", *args],
+        cwd=cwd,
+        env=cli_env(),
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

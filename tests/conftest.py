@@ -7,6 +7,7 @@ import random
 import numpy as np
 import pytest
 import torch
+
 from cli_helpers import TINY, run_cli
 
 

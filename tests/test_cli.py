@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+
 from cli_helpers import ROOT, TINY, run_cli
 
 
@@ -15,8 +16,16 @@ def test_tiny_run_learns_well_above_chance(tiny_run):
     # 2 balanced classes: chance is about 0.5; this slice reaches ~0.78
     assert metrics["dev"]["accuracy"] >= 0.70
     assert metrics["test"]["accuracy"] >= 0.70
-    for name in ("run.json", "config.yaml", "tokenizer/vocab.txt", "tokenizer/tokenizer.json", "model.safetensors",
-                 "train_log.jsonl", "plots/training_curves.png", "plots/confusion_matrix.png"):
+    for name in (
+        "run.json",
+        "config.yaml",
+        "tokenizer/vocab.txt",
+        "tokenizer/tokenizer.json",
+        "model.safetensors",
+        "train_log.jsonl",
+        "plots/training_curves.png",
+        "plots/confusion_matrix.png",
+    ):
         assert (tiny_run / name).is_file(), name
     steps = sorted(p.name for p in (tiny_run / "checkpoints").iterdir())
     assert steps and all(len(s) == len("step-000000") and s.startswith("step-") for s in steps)
@@ -74,7 +83,11 @@ def test_data_commands(tmp_path):
     proc = run_cli("data", "show", "zh-reviews", "--json")
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout)
-    assert {k: v["examples"] for k, v in stats["splits"].items()} == {"train": 13936, "dev": 1697, "test": 1730}
+    assert {k: v["examples"] for k, v in stats["splits"].items()} == {
+        "train": 13936,
+        "dev": 1697,
+        "test": 1730,
+    }
     out = tmp_path / "dev.jsonl"
     assert run_cli("data", "export", "zh-reviews", "--split", "dev", "--out", str(out)).returncode == 0
     lines = out.read_text(encoding="utf-8").splitlines()
@@ -83,15 +96,27 @@ def test_data_commands(tmp_path):
 
 
 def test_train_on_a_user_file(tmp_path):
-    rows = [{"text": t, "label": lab} for t, lab in
-            [("好吃好吃", "pos"), ("难吃", "neg"), ("很好", "pos"), ("不好", "neg")] * 30]
+    rows = [
+        {"text": t, "label": lab}
+        for t, lab in [("好吃好吃", "pos"), ("难吃", "neg"), ("很好", "pos"), ("不好", "neg")] * 30
+    ]
     for i, r in enumerate(rows):
         r["text"] += str(i)  # distinct texts, so the sha1 split spreads them
     f = tmp_path / "mine.jsonl"
     f.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
     out = tmp_path / "run"
-    proc = run_cli("train", str(TINY), "--set", f"data.dataset={f}", "--set", "train.epochs=1",
-                   "--set", "model.bigram_buckets=0", "--out", str(out))
+    proc = run_cli(
+        "train",
+        str(TINY),
+        "--set",
+        f"data.dataset={f}",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "model.bigram_buckets=0",
+        "--out",
+        str(out),
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert json.loads((out / "run.json").read_text())["labels"] == ["neg", "pos"]
 
@@ -129,7 +154,9 @@ def test_existing_output_directory_is_never_overwritten(tmp_path):
 
 def test_non_utf8_data_names_file_and_line(tmp_path):
     f = tmp_path / "bad.jsonl"
-    f.write_bytes(b'{"text": "ok", "label": "a"}\n{"text": "ok2", "label": "b"}\n{"text": "\xff\xfe", "label": "a"}\n')
+    f.write_bytes(
+        b'{"text": "ok", "label": "a"}\n{"text": "ok2", "label": "b"}\n{"text": "\xff\xfe", "label": "a"}\n'
+    )
     proc = run_cli("train", str(TINY), "--set", f"data.dataset={f}", "--out", str(tmp_path / "r"))
     assert proc.returncode == 2 and f"{f}:3" in proc.stderr and "UTF-8" in proc.stderr
 

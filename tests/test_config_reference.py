@@ -1,6 +1,5 @@
 """docs/configuration.md lists every config key with its current type, default and docstring."""
 
-import subprocess
 import sys
 from pathlib import Path
 

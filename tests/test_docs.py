@@ -25,15 +25,23 @@ def bash_blocks(page: Path) -> list[str]:
     return BLOCK.findall(page.read_text(encoding="utf-8")) if page.exists() else []
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if bash_blocks(p)], ids=lambda p: p.relative_to(ROOT).as_posix())
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if bash_blocks(p)], ids=lambda p: p.relative_to(ROOT).as_posix()
+)
 def test_page_commands_run(page: Path, tmp_path: Path) -> None:
     script = "set -euo pipefail\n" + "\n".join(bash_blocks(page))
     runs = ROOT / "runs"
     before = set(runs.iterdir()) if runs.exists() else set()
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
-               CI="1", OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"))
+    env = dict(
+        os.environ,
+        PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        CI="1",
+        OMP_NUM_THREADS=os.environ.get("OMP_NUM_THREADS", "2"),
+    )
     try:
-        proc = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            ["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+        )
         assert proc.returncode == 0, (
             f"{page.name}: a documented command failed (exit {proc.returncode})\n"
             f"--- stdout (tail)\n{proc.stdout[-3000:]}\n--- stderr (tail)\n{proc.stderr[-3000:]}"

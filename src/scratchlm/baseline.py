@@ -17,7 +17,9 @@ def tfidf_logreg(cfg: RunConfig, *, ngram_max: int = 3, C: float = 4.0) -> dict:
 
     t0 = time.time()
     data = load_classification_data(cfg.data)
-    norm = (lambda t: normalize_text(t, lowercase=cfg.data.lowercase)) if cfg.data.normalize else (lambda t: t)
+    norm = (
+        (lambda t: normalize_text(t, lowercase=cfg.data.lowercase)) if cfg.data.normalize else (lambda t: t)
+    )
     label_ids = {label: i for i, label in enumerate(data.labels)}
     train = data.splits["train"]
     if cfg.data.max_train_examples:
@@ -36,6 +38,8 @@ def tfidf_logreg(cfg: RunConfig, *, ngram_max: int = 3, C: float = 4.0) -> dict:
         if not examples:
             continue
         pred = clf.predict(vec.transform([norm(e.text) for e in examples]))
-        out[split] = classification_metrics([label_ids[e.label] for e in examples], pred.tolist(), data.labels)
+        out[split] = classification_metrics(
+            [label_ids[e.label] for e in examples], pred.tolist(), data.labels
+        )
     out["seconds"] = round(time.time() - t0, 1)
     return out

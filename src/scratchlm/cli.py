@@ -10,7 +10,6 @@ import argparse
 import importlib
 import json
 import sys
-from collections.abc import Callable
 
 EXIT_USAGE = 2
 
@@ -27,7 +26,9 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.resume:
         if args.config or args.set:
-            raise ConfigError("--resume RUN continues with the run's saved config; give no CONFIG or --set with it")
+            raise ConfigError(
+                "--resume RUN continues with the run's saved config; give no CONFIG or --set with it"
+            )
         metrics = train(None, args.resume, resume=True, device=args.device)
         _print_run_written(args.resume, metrics)
         return 0
@@ -40,8 +41,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _print_run_written(out: str, metrics: dict) -> None:
-    print(f"run written to {out}: dev accuracy {metrics['dev']['accuracy']:.4f}"
-          + (f", test accuracy {metrics['test']['accuracy']:.4f}" if "test" in metrics else ""))
+    print(
+        f"run written to {out}: dev accuracy {metrics['dev']['accuracy']:.4f}"
+        + (f", test accuracy {metrics['test']['accuracy']:.4f}" if "test" in metrics else "")
+    )
 
 
 # ----------------------------------------------------------------------------------------------- eval
@@ -61,7 +64,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
         known = set(run.labels)
         for ex in examples:
             if ex.label not in known:
-                raise DataError(f"{ex.source}: label {ex.label!r} is not one the model knows ({', '.join(run.labels)})")
+                raise DataError(
+                    f"{ex.source}: label {ex.label!r} is not one the model knows ({', '.join(run.labels)})"
+                )
         where = args.data
     else:
         from scratchlm.training.loop import _subsample
@@ -73,8 +78,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             raise DataError(f"{where}: no examples to evaluate")
     label_ids = {label: i for i, label in enumerate(run.labels)}
     enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len, cfg.data.truncation)
-    metrics = evaluate_ids(run.model, enc.seqs, enc.labels, run.labels, run.tokenizer.vocab.pad_id,
-                           cfg.train.eval_batch_size)
+    metrics = evaluate_ids(
+        run.model, enc.seqs, enc.labels, run.labels, run.tokenizer.vocab.pad_id, cfg.train.eval_batch_size
+    )
     metrics["truncated"] = enc.truncated
     if args.json:
         _print_json(metrics)
@@ -115,9 +121,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     encodings = encode_texts(run, texts)
     predictions = classify_encoded(run, encodings, args.batch_size or run.config.train.eval_batch_size)
     truncated = sum(p["truncated"] > 0 for p in predictions)
-    results = [{"text": text, "label": p["label"], "probabilities": p["probabilities"], "logits": p["logits"],
-                "input_ids": enc.ids, "truncated": p["truncated"]}
-               for text, enc, p in zip(texts, encodings, predictions, strict=True)]
+    results = [
+        {
+            "text": text,
+            "label": p["label"],
+            "probabilities": p["probabilities"],
+            "logits": p["logits"],
+            "input_ids": enc.ids,
+            "truncated": p["truncated"],
+        }
+        for text, enc, p in zip(texts, encodings, predictions, strict=True)
+    ]
     if args.json:
         _print_json(results)
     else:
@@ -134,14 +148,25 @@ def _predict_file(args: argparse.Namespace) -> int:
 
     run = load_run(args.run)
     text_field = args.text_field or run.config.data.text_field
-    summary = predict_file(run, args.input, args.output, batch_size=args.batch_size or run.config.train.eval_batch_size,
-                           text_field=text_field)
+    summary = predict_file(
+        run,
+        args.input,
+        args.output,
+        batch_size=args.batch_size or run.config.train.eval_batch_size,
+        text_field=text_field,
+    )
     where = args.output or "stdout"
     counts = ", ".join(f"{label} {n}" for label, n in sorted(summary["labels"].items()))
-    print(f"{summary['records']} predictions written to {where} in {summary['seconds']:.1f}s "
-          f"({summary['texts_per_second']} texts/s): {counts}"
-          + (f"; {summary['truncated']} text(s) truncated to {run.max_seq_len} tokens" if summary["truncated"] else ""),
-          file=sys.stderr)
+    print(
+        f"{summary['records']} predictions written to {where} in {summary['seconds']:.1f}s "
+        f"({summary['texts_per_second']} texts/s): {counts}"
+        + (
+            f"; {summary['truncated']} text(s) truncated to {run.max_seq_len} tokens"
+            if summary["truncated"]
+            else ""
+        ),
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -210,7 +235,9 @@ def _load_named(name: str, args: argparse.Namespace):
     from scratchlm.config import DataConfig
     from scratchlm.data import load_classification_data
 
-    return load_classification_data(DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field))
+    return load_classification_data(
+        DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field)
+    )
 
 
 def cmd_data_show(args: argparse.Namespace) -> int:
@@ -231,8 +258,10 @@ def cmd_data_show(args: argparse.Namespace) -> int:
     print(f"{'split':<7}{'examples':>9}  {'labels':<{w}}{'chars p50':>10}{'p90':>7}{'p99':>7}{'max':>7}")
     for split, s in stats["splits"].items():
         c = s["chars"]
-        print(f"{split:<7}{s['examples']:>9}  {balances[split]:<{w}}{c['p50']:>10.0f}{c['p90']:>7.0f}{c['p99']:>7.0f}"
-              f"{c.get('max', 0):>7}")
+        print(
+            f"{split:<7}{s['examples']:>9}  {balances[split]:<{w}}{c['p50']:>10.0f}{c['p90']:>7.0f}{c['p99']:>7.0f}"
+            f"{c.get('max', 0):>7}"
+        )
     return 0
 
 
@@ -250,14 +279,18 @@ def cmd_data_export(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from scratchlm import __version__
 
-    p = argparse.ArgumentParser(prog="scratchlm", description="Build, train and inspect text encoders from scratch.")
+    p = argparse.ArgumentParser(
+        prog="scratchlm", description="Build, train and inspect text encoders from scratch."
+    )
     p.add_argument("--version", action="version", version=f"scratchlm {__version__}")
     p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     t = sub.add_parser("train", help="train a model from a YAML recipe")
     t.add_argument("config", nargs="?", help="YAML recipe, e.g. configs/zh_sentiment.yaml")
-    t.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config value")
+    t.add_argument(
+        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override a config value"
+    )
     t.add_argument("--out", help="run directory to create")
     t.add_argument("--resume", metavar="RUN", help="continue a run from its newest checkpoint")
     t.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
@@ -274,12 +307,25 @@ def build_parser() -> argparse.ArgumentParser:
     pr.add_argument("run")
     pr.add_argument("texts", nargs="*")
     pr.add_argument("--json", action="store_true", help="TEXT/stdin mode: print results as JSON")
-    pr.add_argument("--input", metavar="FILE.jsonl",
-                    help="label every line of a JSONL file (objects with a text key, or strings)")
-    pr.add_argument("--output", metavar="OUT.jsonl",
-                    help="with --input: write each record plus its prediction here (default: stdout)")
-    pr.add_argument("--text-field", default=None, help="with --input: the key holding the text (default: the run's)")
-    pr.add_argument("--batch-size", type=int, default=None, help="most texts per forward pass (default: the run's eval batch)")
+    pr.add_argument(
+        "--input",
+        metavar="FILE.jsonl",
+        help="label every line of a JSONL file (objects with a text key, or strings)",
+    )
+    pr.add_argument(
+        "--output",
+        metavar="OUT.jsonl",
+        help="with --input: write each record plus its prediction here (default: stdout)",
+    )
+    pr.add_argument(
+        "--text-field", default=None, help="with --input: the key holding the text (default: the run's)"
+    )
+    pr.add_argument(
+        "--batch-size",
+        type=int,
+        default=None,
+        help="most texts per forward pass (default: the run's eval batch)",
+    )
     pr.set_defaults(func=cmd_predict)
 
     s = sub.add_parser("summary", help="layer table of a config or a run")
@@ -303,8 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     dl = dsub.add_parser("list", help="built-in datasets")
     dl.add_argument("--json", action="store_true")
     dl.set_defaults(func=cmd_data_list)
-    for name, helptext, func in (("show", "sizes, label balance, length percentiles", cmd_data_show),
-                                 ("export", "write a split as jsonl", cmd_data_export)):
+    for name, helptext, func in (
+        ("show", "sizes, label balance, length percentiles", cmd_data_show),
+        ("export", "write a split as jsonl", cmd_data_export),
+    ):
         dp = dsub.add_parser(name, help=helptext)
         dp.add_argument("name", help="built-in name or a jsonl/csv/tsv file")
         dp.add_argument("--text-field", default="text")
@@ -326,6 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 EXTENSIONS: tuple[str, ...] = ("scratchlm.vectors.cli", "scratchlm.serve.cli", "scratchlm.export.cli")
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()

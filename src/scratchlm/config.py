@@ -63,7 +63,9 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         if self.tokenizer not in ("char",):
-            raise ConfigError(f"data.tokenizer: unknown tokenizer {self.tokenizer!r}; this version offers 'char'")
+            raise ConfigError(
+                f"data.tokenizer: unknown tokenizer {self.tokenizer!r}; this version offers 'char'"
+            )
         _choice("data.truncation", self.truncation, ("end", "start", "middle"))
         _positive("data.min_freq", self.min_freq)
         _positive("data.max_seq_len", self.max_seq_len, minimum=2)
@@ -277,10 +279,20 @@ def _choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
 
 # names other libraries use for our fields: suggested first when a user types them
 SYNONYMS = {
-    "learning_rate": "lr", "hidden_size": "embed_dim", "d_model": "embed_dim", "dim": "embed_dim",
-    "n_layers": "num_layers", "n_heads": "num_heads", "num_attention_heads": "num_heads",
-    "intermediate_size": "ffn_dim", "max_length": "max_seq_len", "max_len": "max_seq_len",
-    "num_epochs": "epochs", "warmup": "warmup_ratio", "clip": "grad_clip", "max_grad_norm": "grad_clip",
+    "learning_rate": "lr",
+    "hidden_size": "embed_dim",
+    "d_model": "embed_dim",
+    "dim": "embed_dim",
+    "n_layers": "num_layers",
+    "n_heads": "num_heads",
+    "num_attention_heads": "num_heads",
+    "intermediate_size": "ffn_dim",
+    "max_length": "max_seq_len",
+    "max_len": "max_seq_len",
+    "num_epochs": "epochs",
+    "warmup": "warmup_ratio",
+    "clip": "grad_clip",
+    "max_grad_norm": "grad_clip",
 }
 
 
@@ -378,13 +390,17 @@ def config_from_dict(raw: dict[str, Any]) -> RunConfig:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise ConfigError(f"a config must be a mapping of sections ({', '.join(SECTIONS)}), got {type(raw).__name__}")
+        raise ConfigError(
+            f"a config must be a mapping of sections ({', '.join(SECTIONS)}), got {type(raw).__name__}"
+        )
     for key, value in raw.items():
         if key not in SECTIONS:
             raise _unknown_key("", key, list(SECTIONS))
         if value is not None and not isinstance(value, dict):
             raise ConfigError(f"config section {key!r} must be a mapping, got {value!r}")
-    return RunConfig(**{name: _build_section(cls, raw.get(name) or {}, name) for name, cls in SECTIONS.items()})
+    return RunConfig(
+        **{name: _build_section(cls, raw.get(name) or {}, name) for name, cls in SECTIONS.items()}
+    )
 
 
 def parse_override(text: str) -> tuple[str, str, str]:
@@ -394,7 +410,9 @@ def parse_override(text: str) -> tuple[str, str, str]:
     dotted, value = text.split("=", 1)
     parts = dotted.strip().split(".")
     if len(parts) != 2 or not all(parts):
-        raise ConfigError(f"--set {text!r}: the key must be section.key, e.g. train.lr (sections: {', '.join(SECTIONS)})")
+        raise ConfigError(
+            f"--set {text!r}: the key must be section.key, e.g. train.lr (sections: {', '.join(SECTIONS)})"
+        )
     section, key = parts
     if section not in SECTIONS:
         raise _unknown_key("", section, list(SECTIONS))

@@ -79,12 +79,22 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'model':<40}{'accuracy':>10}{'macro-F1':>10}  time")
     for name, m, secs in rows:
         print(f"{name:<40}{m['accuracy']:>10.4f}{m['macro_f1']:>10.4f}  {secs}")
-    atomic_write_json(out / "demo_report.json", {
-        "transformer": {"test_accuracy": ours["test"]["accuracy"], "test_macro_f1": ours["test"]["macro_f1"],
-                        "train_seconds": round(train_seconds, 1)},
-        "baseline": {"model": base["model"], "test_accuracy": base["test"]["accuracy"],
-                     "test_macro_f1": base["test"]["macro_f1"], "seconds": base["seconds"]},
-    })
+    atomic_write_json(
+        out / "demo_report.json",
+        {
+            "transformer": {
+                "test_accuracy": ours["test"]["accuracy"],
+                "test_macro_f1": ours["test"]["macro_f1"],
+                "train_seconds": round(train_seconds, 1),
+            },
+            "baseline": {
+                "model": base["model"],
+                "test_accuracy": base["test"]["accuracy"],
+                "test_macro_f1": base["test"]["macro_f1"],
+                "seconds": base["seconds"],
+            },
+        },
+    )
     print(f"\nplots: {out / 'plots'}; report: {out / 'demo_report.json'}; total {time.time() - t0:.0f}s")
     return 0
 

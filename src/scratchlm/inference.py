@@ -11,8 +11,9 @@ from scratchlm.training.metrics import classification_metrics
 
 
 @torch.no_grad()
-def predict_logits(model: torch.nn.Module, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128,
-                   device: str = "cpu") -> torch.Tensor:
+def predict_logits(
+    model: torch.nn.Module, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128, device: str = "cpu"
+) -> torch.Tensor:
     """Logits ``(n, C)`` in the input order; batches are formed by length to save padding."""
     was_training = model.training
     model.eval()
@@ -26,8 +27,15 @@ def predict_logits(model: torch.nn.Module, seqs: Sequence[list[int]], pad_id: in
     return torch.stack(out) if out else torch.zeros(0, 0)
 
 
-def evaluate_ids(model: torch.nn.Module, seqs: Sequence[list[int]], labels: Sequence[int], label_names: list[str],
-                 pad_id: int, batch_size: int = 128, device: str = "cpu") -> dict:
+def evaluate_ids(
+    model: torch.nn.Module,
+    seqs: Sequence[list[int]],
+    labels: Sequence[int],
+    label_names: list[str],
+    pad_id: int,
+    batch_size: int = 128,
+    device: str = "cpu",
+) -> dict:
     logits = predict_logits(model, seqs, pad_id, batch_size, device)
     preds = logits.argmax(-1).tolist() if len(seqs) else []
     return classification_metrics(list(labels), preds, label_names)

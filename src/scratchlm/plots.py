@@ -16,8 +16,9 @@ def _plt():
 
 
 def _save(fig, path: Path) -> None:
-    from scratchlm.io import atomic_write_bytes
     import io
+
+    from scratchlm.io import atomic_write_bytes
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120, bbox_inches="tight")
@@ -27,7 +28,9 @@ def _save(fig, path: Path) -> None:
 def training_curves(log_path: str | Path, out: str | Path) -> Path:
     """Training loss and learning rate by step, dev accuracy and macro-F1 by evaluation."""
     plt = _plt()
-    records = [json.loads(line) for line in Path(log_path).read_text(encoding="utf-8").splitlines() if line.strip()]
+    records = [
+        json.loads(line) for line in Path(log_path).read_text(encoding="utf-8").splitlines() if line.strip()
+    ]
     train = [r for r in records if r.get("event") == "train"]
     evals = [r for r in records if r.get("event") == "eval"]
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
@@ -62,9 +65,14 @@ def confusion_matrix(metrics: dict, out: str | Path, title: str = "") -> Path:
     ax.set_yticks(range(len(labels)), labels)
     for i in range(len(labels)):
         for j in range(len(labels)):
-            ax.text(j, i, str(cm[i, j]), ha="center", va="center", color="white" if norm[i, j] > 0.5 else "black")
-    ax.set(xlabel="predicted", ylabel="true",
-           title=f"{title} accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}".strip())
+            ax.text(
+                j, i, str(cm[i, j]), ha="center", va="center", color="white" if norm[i, j] > 0.5 else "black"
+            )
+    ax.set(
+        xlabel="predicted",
+        ylabel="true",
+        title=f"{title} accuracy {metrics['accuracy']:.3f}, macro-F1 {metrics['macro_f1']:.3f}".strip(),
+    )
     out = Path(out)
     _save(fig, out)
     plt.close(fig)

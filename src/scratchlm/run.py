@@ -30,8 +30,13 @@ RUN_MARKER = "run.json"
 
 
 def build_model(cfg: RunConfig, vocab_size: int, num_classes: int, pad_id: int) -> TextClassifier:
-    return TextClassifier(cfg.model, vocab_size=vocab_size, num_classes=num_classes,
-                          max_seq_len=cfg.data.max_seq_len, pad_id=pad_id)
+    return TextClassifier(
+        cfg.model,
+        vocab_size=vocab_size,
+        num_classes=num_classes,
+        max_seq_len=cfg.data.max_seq_len,
+        pad_id=pad_id,
+    )
 
 
 def is_run_dir(path: str | Path) -> bool:
@@ -41,12 +46,18 @@ def is_run_dir(path: str | Path) -> bool:
 def check_run_dir(path: str | Path, *, need_weights: bool = True) -> Path:
     path = Path(path)
     if not path.exists():
-        raise RunDirError(f"{path}: no such run directory (train one with: scratchlm train CONFIG --out {path})")
+        raise RunDirError(
+            f"{path}: no such run directory (train one with: scratchlm train CONFIG --out {path})"
+        )
     if not path.is_dir() or not is_run_dir(path):
-        raise RunDirError(f"{path}: not a scratchlm run directory (no {RUN_MARKER}); give the --out of a finished `scratchlm train`")
+        raise RunDirError(
+            f"{path}: not a scratchlm run directory (no {RUN_MARKER}); give the --out of a finished `scratchlm train`"
+        )
     if need_weights and not (path / "model.safetensors").is_file():
-        raise RunDirError(f"{path}: the run has no model.safetensors yet (training did not finish an evaluation); "
-                          f"resume it with: scratchlm train --resume {path}")
+        raise RunDirError(
+            f"{path}: the run has no model.safetensors yet (training did not finish an evaluation); "
+            f"resume it with: scratchlm train --resume {path}"
+        )
     return path
 
 
@@ -83,8 +94,10 @@ def load_run(path: str | Path, *, device: str = "cpu") -> LoadedRun:
     state = load_file(str(path / "model.safetensors"), device=device)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
-        raise RunDirError(f"{path / 'model.safetensors'}: weights do not match the config "
-                          f"(missing: {missing[:3]}, unexpected: {unexpected[:3]})")
+        raise RunDirError(
+            f"{path / 'model.safetensors'}: weights do not match the config "
+            f"(missing: {missing[:3]}, unexpected: {unexpected[:3]})"
+        )
     model.to(device).eval()
     return LoadedRun(path, cfg, tokenizer, labels, model, meta)
 
@@ -100,5 +113,9 @@ def run_metadata(labels: list[str], tokenizer: CharTokenizer, cfg: RunConfig) ->
         "labels": labels,
         "vocab_size": len(tokenizer.vocab),
         "max_seq_len": cfg.data.max_seq_len,
-        "versions": {"scratchlm": scratchlm.__version__, "torch": torch.__version__, "python": platform.python_version()},
+        "versions": {
+            "scratchlm": scratchlm.__version__,
+            "torch": torch.__version__,
+            "python": platform.python_version(),
+        },
     }

@@ -48,7 +48,12 @@ def summarize(model: nn.Module, example_ids: torch.Tensor, *, max_depth: int = 2
     rule = "-" * (w1 + w2 + 14)
     lines = [rule, f"{'Layer (type)':<{w1}}{'Output shape':<{w2}}{'Param #':>14}", "=" * len(rule)]
     lines += [f"{label:<{w1}}{shape:<{w2}}{params:>14,}" for label, shape, params in rows]
-    lines += ["=" * len(rule), f"Total params: {total:,}", f"Trainable params: {trainable:,}",
-              f"Non-trainable params: {total - trainable:,}",
-              f"Output: {tuple(out.shape)} for input {tuple(example_ids.shape)}", rule]
+    lines += [
+        "=" * len(rule),
+        f"Total params: {total:,}",
+        f"Trainable params: {trainable:,}",
+        f"Non-trainable params: {total - trainable:,}",
+        f"Output: {tuple(out.shape)} for input {tuple(example_ids.shape)}",
+        rule,
+    ]
     return "\n".join(lines)

@@ -72,17 +72,40 @@ def test_cli(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "wrote" in out and "max |logit difference|" in out
     assert onnx.load(str(tmp_path / "m.onnx")).opset_import[0].version == 17
-    assert main(["export", "onnx", str(run_dir), "--out", str(tmp_path / "q.onnx"), "--quantize", "int8", "--json"]) == 0
+    assert (
+        main(
+            [
+                "export",
+                "onnx",
+                str(run_dir),
+                "--out",
+                str(tmp_path / "q.onnx"),
+                "--quantize",
+                "int8",
+                "--json",
+            ]
+        )
+        == 0
+    )
     report = json.loads(capsys.readouterr().out)
     assert "change" in report["accuracy"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.jsonl", "m.onnx", "q.onnx", "run", "train.jsonl"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "dev.jsonl",
+        "m.onnx",
+        "q.onnx",
+        "run",
+        "train.jsonl",
+    ]
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["--opset", "7"], "--opset 7"),
-    (["--opset", "23"], "--opset 23"),
-    (["--out", "{tmp}"], "is a directory"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--opset", "7"], "--opset 7"),
+        (["--opset", "23"], "--opset 23"),
+        (["--out", "{tmp}"], "is a directory"),
+    ],
+)
 def test_cli_errors(tmp_path, capsys, argv, words):
     run_dir = write_tiny_run(tmp_path)
     argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]

@@ -56,9 +56,23 @@ def start_server():
 
     def start(run_dir: Path, *args: str) -> tuple[ServerProcess, str]:
         port = free_port()
-        proc = ServerProcess([sys.executable, "-m", "scratchlm", "serve", str(run_dir), "--port", str(port),
-                              "--log-level", "warning", *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                             text=True)
+        proc = ServerProcess(
+            [
+                sys.executable,
+                "-m",
+                "scratchlm",
+                "serve",
+                str(run_dir),
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+                *args,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
         started.append(proc)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

@@ -49,10 +49,14 @@ def test_embed_pooled_and_tokens(client, run):
     body = r.json()
     assert body["pooling"] == run.config.model.pooling and body["dim"] == run.config.model.embed_dim
     assert len(body["results"]) == 2 and "token_vectors" not in body["results"][0]
-    r = client.post("/v1/embed", json={"texts": TEXTS[:1], "tokens": True, "pooling": "mean_max", "normalize": True})
+    r = client.post(
+        "/v1/embed", json={"texts": TEXTS[:1], "tokens": True, "pooling": "mean_max", "normalize": True}
+    )
     res = r.json()["results"][0]
     assert r.json()["dim"] == 2 * run.config.model.embed_dim
-    assert res["tokens"][0] == "[CLS]" and len(res["token_vectors"]) == len(res["tokens"]) == len(res["offsets"])
+    assert res["tokens"][0] == "[CLS]" and len(res["token_vectors"]) == len(res["tokens"]) == len(
+        res["offsets"]
+    )
 
 
 @pytest.mark.parametrize("endpoint", ["tag", "generate"])
@@ -124,8 +128,14 @@ def test_bad_requests_get_json_errors(client, body, status, code, words):
     assert client.post("/v1/classify", json={"texts": ["还在"]}).status_code == 200  # the server stays up
 
 
-@pytest.mark.parametrize("body", [{"texts": ["x"], "tokens": "yes"}, {"texts": ["x"], "pooling": "median"},
-                                  {"texts": ["x"], "normalize": 1}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"texts": ["x"], "tokens": "yes"},
+        {"texts": ["x"], "pooling": "median"},
+        {"texts": ["x"], "normalize": 1},
+    ],
+)
 def test_bad_embed_options(client, body):
     err = error_of(client.post("/v1/embed", json=body), 422)
     assert next(iter(set(body) - {"texts"})) in err["message"]
@@ -152,9 +162,15 @@ def test_api_key(run):
         r = c.post("/v1/classify", json={"texts": ["好"]}, headers={"X-API-Key": "wrong"})
         assert "wrong" in error_of(r, 401)["message"]
         assert error_of(c.get("/v1/model"), 401)
-        assert c.post("/v1/classify", json={"texts": ["好"]}, headers={"X-API-Key": "s3cret"}).status_code == 200
-        assert c.post("/v1/embed", json={"texts": ["好"]},
-                      headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert (
+            c.post("/v1/classify", json={"texts": ["好"]}, headers={"X-API-Key": "s3cret"}).status_code == 200
+        )
+        assert (
+            c.post(
+                "/v1/embed", json={"texts": ["好"]}, headers={"Authorization": "Bearer s3cret"}
+            ).status_code
+            == 200
+        )
         assert c.get("/healthz").status_code == 200  # liveness needs no key
         assert 'id="key"' in c.get("/").text
 
@@ -187,8 +203,9 @@ def test_full_queue_is_a_503(run):
 async def _concurrent(app, n: int) -> list[dict]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-        responses = await asyncio.gather(*(c.post("/v1/classify", json={"texts": [TEXTS[i % 2] + "!" * (i % 5)]})
-                                           for i in range(n)))
+        responses = await asyncio.gather(
+            *(c.post("/v1/classify", json={"texts": [TEXTS[i % 2] + "!" * (i % 5)]}) for i in range(n))
+        )
     assert all(r.status_code == 200 for r in responses)
     return [r.json()["results"][0] for r in responses]
 

@@ -20,7 +20,12 @@ from scratchlm.serve.engine import (
     supported_endpoints,
 )
 
-TEXTS = ["这本书写得太好了，强烈推荐！", "差", "物流很快，包装也不错，就是价格有点贵。", "Quality is OK 质量一般"]
+TEXTS = [
+    "这本书写得太好了，强烈推荐！",
+    "差",
+    "物流很快，包装也不错，就是价格有点贵。",
+    "Quality is OK 质量一般",
+]
 
 
 def test_classify_gives_a_distribution_per_text_in_order(run):

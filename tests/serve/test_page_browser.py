@@ -14,8 +14,14 @@ import httpx
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 pytestmark = pytest.mark.slow
 
@@ -24,10 +30,13 @@ pytestmark = pytest.mark.slow
 def browser_page(tmp_path):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install playwright)")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed (pip install playwright)"
+    )
     with sync_api.sync_playwright() as p:
         context = p.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS)
+            str(tmp_path / "chromium-profile"), executable_path=str(CHROMIUM), headless=True, args=FLAGS
+        )
         context.set_default_timeout(20_000)
         try:
             yield context.pages[0] if context.pages else context.new_page()
@@ -56,8 +65,10 @@ def test_type_a_text_and_see_the_prediction(run_dir, run, start_server, browser_
     result.wait_for()
     label = result.get_attribute("data-label")
     assert label in run.labels
-    probs = {row.get_attribute("data-label"): float(row.locator(".p").inner_text())
-             for row in result.locator(".prob").all()}
+    probs = {
+        row.get_attribute("data-label"): float(row.locator(".p").inner_text())
+        for row in result.locator(".prob").all()
+    }
     assert set(probs) == set(run.labels) and abs(sum(probs.values()) - 1) < 1e-3
     api = httpx.post(f"{url}/v1/classify", json={"texts": [text]}, timeout=10).json()["results"][0]
     assert label == api["label"]

@@ -21,15 +21,19 @@ LINES = [
 
 
 def write_jsonl(path: Path, lines) -> Path:
-    path.write_text("".join(("" if x is None else json.dumps(x, ensure_ascii=False)) + "\n" for x in lines),
-                    encoding="utf-8")
+    path.write_text(
+        "".join(("" if x is None else json.dumps(x, ensure_ascii=False)) + "\n" for x in lines),
+        encoding="utf-8",
+    )
     return path
 
 
 def test_file_in_file_out(run, run_dir, tmp_path, capsys):
     src = write_jsonl(tmp_path / "in.jsonl", LINES)
     out = tmp_path / "sub" / "out.jsonl"
-    assert main(["predict", str(run_dir), "--input", str(src), "--output", str(out), "--batch-size", "2"]) == 0
+    assert (
+        main(["predict", str(run_dir), "--input", str(src), "--output", str(out), "--batch-size", "2"]) == 0
+    )
     rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     texts = [x if isinstance(x, str) else x["text"] for x in LINES if x is not None]
     assert [r["text"] for r in rows] == texts
@@ -43,7 +47,9 @@ def test_file_in_file_out(run, run_dir, tmp_path, capsys):
     assert "4 predictions written" in capsys.readouterr().err
     # another batch size, the same output; no temporary files left behind
     out2 = tmp_path / "out2.jsonl"
-    assert main(["predict", str(run_dir), "--input", str(src), "--output", str(out2), "--batch-size", "1"]) == 0
+    assert (
+        main(["predict", str(run_dir), "--input", str(src), "--output", str(out2), "--batch-size", "1"]) == 0
+    )
     again = [json.loads(x)["prediction"] for x in out2.read_text(encoding="utf-8").splitlines()]
     assert [p["label"] for p in again] == [r["prediction"]["label"] for r in rows]
     for p, r in zip(again, rows, strict=True):
@@ -58,16 +64,19 @@ def test_file_to_stdout_and_text_field(run_dir, tmp_path, capsys):
     assert [r["review"] for r in rows] == ["很好", "很差"] and all("prediction" in r for r in rows)
 
 
-@pytest.mark.parametrize(("content", "words"), [
-    (b'{"text": "ok"}\n{"text": "broken\n', "in.jsonl:2: invalid JSON"),
-    (b'{"text": "ok"}\n\n{"txt": "x"}\n', "in.jsonl:3: no 'text' key (keys: 'txt')"),
-    (b'{"text": 5}\n', "in.jsonl:1: 'text' is int"),
-    (b'[1, 2]\n', "in.jsonl:1: expected a JSON object"),
-    (b'{"text": "  "}\n', "in.jsonl:1: the text is empty"),
-    (b'{"text": "ok"}\n{"text": "\xff"}\n', "in.jsonl:2: not UTF-8"),
-    (b'{"text": "ok", "prediction": "x"}\n', "in.jsonl:1: the record already has a 'prediction' key"),
-    (b"\n\n", "no records"),
-])
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        (b'{"text": "ok"}\n{"text": "broken\n', "in.jsonl:2: invalid JSON"),
+        (b'{"text": "ok"}\n\n{"txt": "x"}\n', "in.jsonl:3: no 'text' key (keys: 'txt')"),
+        (b'{"text": 5}\n', "in.jsonl:1: 'text' is int"),
+        (b"[1, 2]\n", "in.jsonl:1: expected a JSON object"),
+        (b'{"text": "  "}\n', "in.jsonl:1: the text is empty"),
+        (b'{"text": "ok"}\n{"text": "\xff"}\n', "in.jsonl:2: not UTF-8"),
+        (b'{"text": "ok", "prediction": "x"}\n', "in.jsonl:1: the record already has a 'prediction' key"),
+        (b"\n\n", "no records"),
+    ],
+)
 def test_bad_input_lines_name_file_and_line(run_dir, tmp_path, capsys, content, words):
     src = tmp_path / "in.jsonl"
     src.write_bytes(content)
@@ -78,13 +87,16 @@ def test_bad_input_lines_name_file_and_line(run_dir, tmp_path, capsys, content, 
     assert not out.exists() and sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["--input", "MISSING.jsonl"], "input file not found"),
-    (["--input", "{src}", "很好"], "not both"),
-    (["--output", "x.jsonl", "很好"], "--output needs --input"),
-    (["--input", "{src}", "--batch-size", "0"], "--batch-size 0"),
-    (["--input", "{src}", "--output", "{src}"], "is the input file"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--input", "MISSING.jsonl"], "input file not found"),
+        (["--input", "{src}", "很好"], "not both"),
+        (["--output", "x.jsonl", "很好"], "--output needs --input"),
+        (["--input", "{src}", "--batch-size", "0"], "--batch-size 0"),
+        (["--input", "{src}", "--output", "{src}"], "is the input file"),
+    ],
+)
 def test_bad_arguments(run_dir, tmp_path, capsys, argv, words):
     src = write_jsonl(tmp_path / "in.jsonl", [{"text": "好"}])
     argv = [a.replace("{src}", str(src)) for a in argv]

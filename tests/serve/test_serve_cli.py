@@ -13,23 +13,33 @@ from scratchlm.cli import main
 def test_real_server_answers_and_stops(run_dir, start_server):
     proc, url = start_server(run_dir, "--api-key", "k", "--max-batch", "4")
     try:
-        r = httpx.post(f"{url}/v1/classify", json={"texts": ["很好", "很差"]}, headers={"X-API-Key": "k"}, timeout=10)
+        r = httpx.post(
+            f"{url}/v1/classify", json={"texts": ["很好", "很差"]}, headers={"X-API-Key": "k"}, timeout=10
+        )
         assert r.status_code == 200 and len(r.json()["results"]) == 2
         assert httpx.post(f"{url}/v1/classify", json={"texts": ["很好"]}, timeout=10).status_code == 401
-        assert httpx.post(f"{url}/v1/classify", content=b"\xff", headers={"X-API-Key": "k"}, timeout=10).status_code == 400
+        assert (
+            httpx.post(
+                f"{url}/v1/classify", content=b"\xff", headers={"X-API-Key": "k"}, timeout=10
+            ).status_code
+            == 400
+        )
         assert httpx.get(f"{url}/", timeout=10).status_code == 200
     finally:
         out = proc.stop()
     assert f"serving {run_dir}" in out and "API key required" in out
 
 
-@pytest.mark.parametrize(("argv", "words"), [
-    (["--max-batch", "0"], "--max-batch 0"),
-    (["--port", "70000"], "--port 70000"),
-    (["--max-wait-ms", "-1"], "--max-wait-ms"),
-    (["--api-key", " "], "--api-key is empty"),
-    (["--max-texts", "0"], "--max-texts 0"),
-])
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--max-batch", "0"], "--max-batch 0"),
+        (["--port", "70000"], "--port 70000"),
+        (["--max-wait-ms", "-1"], "--max-wait-ms"),
+        (["--api-key", " "], "--api-key is empty"),
+        (["--max-texts", "0"], "--max-texts 0"),
+    ],
+)
 def test_bad_options_exit_2_with_one_line(run_dir, capsys, argv, words):
     assert main(["serve", str(run_dir), *argv]) == 2
     err = capsys.readouterr().err.strip()
@@ -54,6 +64,14 @@ def test_help_lists_the_options(capsys):
     with pytest.raises(SystemExit):
         main(["serve", "--help"])
     out = capsys.readouterr().out
-    for option in ("--host", "--port", "--max-batch", "--max-wait-ms", "--api-key", "--max-texts", "--max-chars",
-                   "--max-body-bytes"):
+    for option in (
+        "--host",
+        "--port",
+        "--max-batch",
+        "--max-wait-ms",
+        "--api-key",
+        "--max-texts",
+        "--max-chars",
+        "--max-body-bytes",
+    ):
         assert option in out

@@ -15,7 +15,21 @@ from scratchlm.vectors.binary import write_word2vec_binary
 from scratchlm.vectors.cache import write_cache
 from scratchlm.vectors.io import write_text
 
-WORDS = ["the", "king", "queen", "man", "woman", "Paris", "paris", "France", "中", "国", "中文", "café", "x_1"]
+WORDS = [
+    "the",
+    "king",
+    "queen",
+    "man",
+    "woman",
+    "Paris",
+    "paris",
+    "France",
+    "中",
+    "国",
+    "中文",
+    "café",
+    "x_1",
+]
 
 
 @pytest.fixture
@@ -27,8 +41,14 @@ def small() -> Vectors:
 
 def write_format(directory: Path, vectors: Vectors, fmt: str, compression: str | None = None) -> Path:
     """Write ``vectors`` as ``fmt`` (word2vec, fasttext, glove, word2vec-binary, npy, cache)."""
-    names = {"word2vec": "v.txt", "fasttext": "v.vec", "glove": "v.glove.txt", "word2vec-binary": "v.bin",
-             "npy": "v.npy", "cache": "v.cache"}
+    names = {
+        "word2vec": "v.txt",
+        "fasttext": "v.vec",
+        "glove": "v.glove.txt",
+        "word2vec-binary": "v.bin",
+        "npy": "v.npy",
+        "cache": "v.cache",
+    }
     path = directory / names[fmt]
     if fmt in ("word2vec", "fasttext", "glove"):
         write_text(path, vectors, header=fmt != "glove")

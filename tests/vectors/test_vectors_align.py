@@ -15,19 +15,53 @@ SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 @pytest.fixture
 def source() -> Vectors:
-    words = ["the", "Apple", "apple", "wifi", "ing", "中", "国", "un", "happy", "ness", "##ness", "hello", "Berlin"]
+    words = [
+        "the",
+        "Apple",
+        "apple",
+        "wifi",
+        "ing",
+        "中",
+        "国",
+        "un",
+        "happy",
+        "ness",
+        "##ness",
+        "hello",
+        "Berlin",
+    ]
     rng = np.random.default_rng(1)
     return Vectors(words, rng.standard_normal((len(words), 4)).astype(np.float32))
 
 
 def test_each_tier(source):
-    vocab = SPECIALS + ["the", "APPLE", "berlin", "Ｗｉｆｉ", "##ing", "▁hello", "Ġthe", "中国", "unhappyness", "zzz"]
+    vocab = SPECIALS + [
+        "the",
+        "APPLE",
+        "berlin",
+        "Ｗｉｆｉ",
+        "##ing",
+        "▁hello",
+        "Ġthe",
+        "中国",
+        "unhappyness",
+        "zzz",
+    ]
     found = find_rows(vocab, source, skip=set(range(5)))
     tiers = dict(zip(vocab, found.tier, strict=True))
-    assert tiers == {**dict.fromkeys(SPECIALS, "special"), "the": "exact", "APPLE": "lower", "berlin": "lower",
-                     "Ｗｉｆｉ": "nfkc",
-                     "##ing": "subword", "▁hello": "subword", "Ġthe": "subword", "中国": "chars",
-                     "unhappyness": "pieces", "zzz": "oov"}
+    assert tiers == {
+        **dict.fromkeys(SPECIALS, "special"),
+        "the": "exact",
+        "APPLE": "lower",
+        "berlin": "lower",
+        "Ｗｉｆｉ": "nfkc",
+        "##ing": "subword",
+        "▁hello": "subword",
+        "Ġthe": "subword",
+        "中国": "chars",
+        "unhappyness": "pieces",
+        "zzz": "oov",
+    }
     rows = dict(zip((vocab[i] for i in found.ids), found.rows, strict=True))
     m = source.matrix
     np.testing.assert_array_equal(rows["APPLE"], m[2])  # its lowercase form
@@ -57,8 +91,9 @@ def test_frequency_weighted_coverage(source):
 @pytest.mark.parametrize("oov_init", ["normal", "uniform", "zeros", "sampled"])
 def test_build_matrix_specials_and_oov(source, oov_init):
     vocab = SPECIALS + ["the", "apple", "zzz", "yyy"]
-    matrix, found = build_matrix(vocab, source, oov_init=oov_init, pad_id=0, unk_id=1, special_ids={2, 3, 4},
-                                 seed=0)
+    matrix, found = build_matrix(
+        vocab, source, oov_init=oov_init, pad_id=0, unk_id=1, special_ids={2, 3, 4}, seed=0
+    )
     assert matrix.shape == (9, 4) and matrix.dtype == np.float32
     assert not matrix[0].any()  # PAD
     np.testing.assert_allclose(matrix[1], source.matrix[[0, 2]].mean(0), rtol=1e-6)  # UNK: mean of found
@@ -67,7 +102,9 @@ def test_build_matrix_specials_and_oov(source, oov_init):
         assert not matrix[7:].any()
     else:
         assert matrix[7:].std() > 0
-    again, _ = build_matrix(vocab, source, oov_init=oov_init, pad_id=0, unk_id=1, special_ids={2, 3, 4}, seed=0)
+    again, _ = build_matrix(
+        vocab, source, oov_init=oov_init, pad_id=0, unk_id=1, special_ids={2, 3, 4}, seed=0
+    )
     np.testing.assert_array_equal(matrix, again)
 
 
@@ -88,14 +125,19 @@ def test_dimension_mismatch_needs_a_choice(source):
 
 def test_projections(source):
     up = project_vectors(source, 8, "random")
-    np.testing.assert_allclose(np.linalg.norm(up.matrix, axis=1), np.linalg.norm(source.matrix, axis=1), rtol=1e-5)
+    np.testing.assert_allclose(
+        np.linalg.norm(up.matrix, axis=1), np.linalg.norm(source.matrix, axis=1), rtol=1e-5
+    )
     g_src, g_up = source.matrix @ source.matrix.T, up.matrix @ up.matrix.T
     np.testing.assert_allclose(g_up, g_src, atol=1e-4)  # lengths and angles kept
     cut = project_vectors(source, 2, "pad-truncate")
     np.testing.assert_array_equal(cut.matrix, source.matrix[:, :2])
     pca = project_vectors(source, 2, "pca").matrix
     centred = source.matrix - source.matrix.mean(0)
-    assert pca.var(0).sum() >= project_vectors(Vectors(source.words, centred), 2, "random").matrix.var(0).sum() - 1e-6
+    assert (
+        pca.var(0).sum()
+        >= project_vectors(Vectors(source.words, centred), 2, "random").matrix.var(0).sum() - 1e-6
+    )
 
 
 def test_exact_align_and_vectors_file_still_work(tmp_path, source):

@@ -35,9 +35,13 @@ def test_neighbors_similarity_analogy_match_gensim(clustered):
     theirs = kv.most_similar("w5", topn=8)
     assert [w for w, _ in ours] == [w for w, _ in theirs]
     np.testing.assert_allclose([s for _, s in ours], [s for _, s in theirs], atol=1e-5)
-    assert analysis.similarity(clustered, "w1", "w7") == pytest.approx(float(kv.similarity("w1", "w7")), abs=1e-5)
+    assert analysis.similarity(clustered, "w1", "w7") == pytest.approx(
+        float(kv.similarity("w1", "w7")), abs=1e-5
+    )
     add = analysis.analogy(clustered, "w1", "w2", "w3", topn=5)
-    assert [w for w, _ in add] == [w for w, _ in kv.most_similar(positive=["w2", "w3"], negative=["w1"], topn=5)]
+    assert [w for w, _ in add] == [
+        w for w, _ in kv.most_similar(positive=["w2", "w3"], negative=["w1"], topn=5)
+    ]
     mul = analysis.analogy(clustered, "w1", "w2", "w3", topn=5, method="3cosmul")
     theirs = kv.most_similar_cosmul(positive=["w2", "w3"], negative=["w1"], topn=5)
     assert [w for w, _ in mul] == [w for w, _ in theirs]
@@ -55,8 +59,12 @@ def test_benchmarks_match_gensim_on_synthetic_files(clustered, tmp_path):
     questions += [": second", "w1 w2 w3 missing", "W1 w7 w13 w19", "too few words"]
     qpath = tmp_path / "q.txt"
     qpath.write_text("\n".join(questions) + "\n", encoding="utf-8")
-    pairs = ["# comment"] + [f"w{a}\tw{b}\t{s:.2f}" for a, b, s in zip(rng.integers(0, 290, 80), rng.integers(0, 290, 80),
-                                                                     rng.uniform(0, 10, 80), strict=True)]
+    pairs = ["# comment"] + [
+        f"w{a}\tw{b}\t{s:.2f}"
+        for a, b, s in zip(
+            rng.integers(0, 290, 80), rng.integers(0, 290, 80), rng.uniform(0, 10, 80), strict=True
+        )
+    ]
     ppath = tmp_path / "p.tsv"
     ppath.write_text("\n".join(pairs + ["w1\tunknown\t3", "bad line"]) + "\n", encoding="utf-8")
     for limit in (300, 150):
@@ -91,11 +99,15 @@ def test_glove_6b_50d_matches_gensim():
     kv = keyed(glove, limit)
     ours = analysis.evaluate(glove, "questions-words", restrict_vocab=limit)
     with threadpool_limits(1):  # gensim's one-question-at-a-time products are 40x slower with 2 busy threads
-        score, _ = kv.evaluate_word_analogies(str(analysis.benchmark_file("questions-words")), restrict_vocab=limit)
+        score, _ = kv.evaluate_word_analogies(
+            str(analysis.benchmark_file("questions-words")), restrict_vocab=limit
+        )
     assert abs(ours["accuracy"] - score) <= 0.002 and ours["accuracy"] > 0.4
     for name in ("wordsim353", "simlex999"):
         ours = analysis.evaluate(glove, name, restrict_vocab=limit)
-        pearson, spearman, oov = kv.evaluate_word_pairs(str(analysis.benchmark_file(name)), restrict_vocab=limit)
+        pearson, spearman, oov = kv.evaluate_word_pairs(
+            str(analysis.benchmark_file(name)), restrict_vocab=limit
+        )
         assert abs(ours["spearman"] - spearman.statistic) <= 0.002
         assert abs(ours["pearson"] - pearson.statistic) <= 0.002
         assert ours["oov_ratio"] == pytest.approx(oov)

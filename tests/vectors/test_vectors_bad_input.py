@@ -15,16 +15,28 @@ GOOD = b"4 3\nthe 0.1 0.2 0.3\nof 0.4 0.5 0.6\n"
 
 TEXT_CASES = [
     # (file body, message pattern in raise mode, skipped counts in skip mode)
-    (GOOD + b"and 0.7 0.8\nto 1 1 1\n", r":4: expected a word and 3 numbers \(the header says 3\), found 2", {"fields": 1}),
+    (
+        GOOD + b"and 0.7 0.8\nto 1 1 1\n",
+        r":4: expected a word and 3 numbers \(the header says 3\), found 2",
+        {"fields": 1},
+    ),
     (GOOD + b"and\nto 1 1 1\n", r":4: expected a word and 3 numbers .*only a word", {"fields": 1}),
     (GOOD + b"and 0.7 x 0.9\nto 1 1 1\n", r":4: not a number: 'x'", {"number": 1}),
     (GOOD + b"and 0.7 1,5 0.9\nto 1 1 1\n", r":4: not a number: '1,5'", {"number": 1}),
-    (GOOD + b"and nan 1 2\nto 1 1 1\n", r":4: the vector of 'and' has a NaN or infinite value", {"non_finite": 1}),
+    (
+        GOOD + b"and nan 1 2\nto 1 1 1\n",
+        r":4: the vector of 'and' has a NaN or infinite value",
+        {"non_finite": 1},
+    ),
     (GOOD + b"and 1 -inf 2\nto 1 1 1\n", r":4: .*NaN or infinite", {"non_finite": 1}),
     (GOOD + b"and 1e40 1 2\nto 1 1 1\n", r":4: .*too large for float32", {"non_finite": 1}),
     (GOOD + b"\xffand 1 1 2\nto 1 1 1\n", r":4: the word is not valid UTF-8", {"utf8": 1}),
     (GOOD + b"and 1 1 2\n", r":1: the header says 4 words but the file has 3", {"header": 1}),
-    (GOOD + b"and 1 1 2\nto 1 1 1\nin 1 1 1\n", r":1: the header says 4 words but the file has 5", {"header": 1}),
+    (
+        GOOD + b"and 1 1 2\nto 1 1 1\nin 1 1 1\n",
+        r":1: the header says 4 words but the file has 5",
+        {"header": 1},
+    ),
 ]
 
 
@@ -87,7 +99,9 @@ def _binary(tmp_path, words, matrix):
 def test_binary_truncated_record(tmp_path):
     path = _binary(tmp_path, ["a", "b", "c"], np.ones((3, 4)))
     path.write_bytes(path.read_bytes()[:-6])
-    with pytest.raises(DataError, match=r"v.bin:4: \(byte \d+\) the header says 3 words; the file ends with a truncated"):
+    with pytest.raises(
+        DataError, match=r"v.bin:4: \(byte \d+\) the header says 3 words; the file ends with a truncated"
+    ):
         load_vectors(path)
     v = load_vectors(path, on_error="skip")
     assert v.words == ["a", "b"] and v.skipped == {"truncated": 1}
@@ -135,7 +149,9 @@ def test_cache_problems(tmp_path, small, write):
     cache = write(tmp_path, small, "cache")
     tokens = cache / "tokens.txt"
     tokens.write_text("\n".join(small.words[:-1]) + "\n", encoding="utf-8")
-    with pytest.raises(DataError, match=rf"tokens.txt:{len(small.words) - 1}: {len(small.words) - 1} words for"):
+    with pytest.raises(
+        DataError, match=rf"tokens.txt:{len(small.words) - 1}: {len(small.words) - 1} words for"
+    ):
         load_vectors(cache)
     matrix = cache / "vectors.safetensors"
     matrix.write_bytes(matrix.read_bytes()[:-10])

@@ -26,7 +26,12 @@ def test_info_json(tmp_path, small, write, capsys):
     code, out, _ = run(capsys, "info", str(path), "--json")
     info = json.loads(out)
     assert code == 0
-    assert (info["shape"], info["format"], info["dtype"], info["skipped"]) == ([13, 6], "glove", "float32", {})
+    assert (info["shape"], info["format"], info["dtype"], info["skipped"]) == (
+        [13, 6],
+        "glove",
+        "float32",
+        {},
+    )
     assert info["compression"] == "gzip"
 
 
@@ -50,8 +55,7 @@ def test_convert_then_analyse_the_cache(tmp_path, small, write, capsys):
     code, out, _ = run(capsys, "neighbors", str(cache), "king", "--topn", "3", "--json")
     assert code == 0 and len(json.loads(out)["king"]) == 3
     code, out, _ = run(capsys, "similarity", str(cache), "king", "queen", "--json")
-    assert json.loads(out)["similarity"] == pytest.approx(
-        float(small.unit[1] @ small.unit[2]), abs=1e-6)
+    assert json.loads(out)["similarity"] == pytest.approx(float(small.unit[1] @ small.unit[2]), abs=1e-6)
     code, out, _ = run(capsys, "analogy", str(cache), "man", "king", "woman", "--json")
     assert set(json.loads(out)) == {"3cosadd", "3cosmul"}
     code, out, err = run(capsys, "similarity", str(cache), "king", "nope")
@@ -62,8 +66,19 @@ def test_convert_with_projection_and_float16(tmp_path, small, write, capsys):
     src = write(tmp_path, small, "npy")
     code, _, err = run(capsys, "convert", str(src), "--out", str(tmp_path / "c"), "--dim", "3")
     assert code == 2 and "--project" in err
-    code, _, _ = run(capsys, "convert", str(src), "--out", str(tmp_path / "c"), "--dim", "3", "--project", "pca",
-                     "--dtype", "float16")
+    code, _, _ = run(
+        capsys,
+        "convert",
+        str(src),
+        "--out",
+        str(tmp_path / "c"),
+        "--dim",
+        "3",
+        "--project",
+        "pca",
+        "--dtype",
+        "float16",
+    )
     v = load_vectors(tmp_path / "c")
     assert v.shape == (13, 3) and v.matrix.dtype == np.float16
     (tmp_path / "other").mkdir()
@@ -75,7 +90,9 @@ def test_convert_with_projection_and_float16(tmp_path, small, write, capsys):
 def test_eval_json(tmp_path, small, write, capsys):
     pairs = tmp_path / "pairs.tsv"
     pairs.write_text("king\tqueen\t9\nman\twoman\t8\nthe\tparis\t1\nking\tnope\t3\n", encoding="utf-8")
-    code, out, _ = run(capsys, "eval", str(write(tmp_path, small, "glove")), "--benchmark", str(pairs), "--json")
+    code, out, _ = run(
+        capsys, "eval", str(write(tmp_path, small, "glove")), "--benchmark", str(pairs), "--json"
+    )
     r = json.loads(out)
     assert code == 0 and {"spearman", "pearson", "oov_ratio"} <= set(r) and r["pairs"] == 3
     assert r["oov_ratio"] == pytest.approx(25.0)
@@ -87,13 +104,17 @@ def test_info_of_a_cache_is_fast_and_never_imports_torch(tmp_path):
     from scratchlm.vectors.cache import write_cache
 
     write_cache(tmp_path / "big", Vectors(words, rng.standard_normal((400_000, 50), dtype=np.float32)))
-    code = ("import sys, runpy; sys.argv = ['scratchlm', 'vectors', 'info', sys.argv[1], '--json'];"
-            "from scratchlm.cli import main; rc = main(sys.argv[1:]);"
-            "assert 'torch' not in sys.modules and 'gensim' not in sys.modules, 'heavy import'; sys.exit(rc)")
+    code = (
+        "import sys, runpy; sys.argv = ['scratchlm', 'vectors', 'info', sys.argv[1], '--json'];"
+        "from scratchlm.cli import main; rc = main(sys.argv[1:]);"
+        "assert 'torch' not in sys.modules and 'gensim' not in sys.modules, 'heavy import'; sys.exit(rc)"
+    )
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "big")], capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(tmp_path / "big")], capture_output=True, text=True
+        )
         best = min(best, time.perf_counter() - t0)
         assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["shape"] == [400_000, 50]
@@ -103,20 +124,56 @@ def test_info_of_a_cache_is_fast_and_never_imports_torch(tmp_path):
 def test_train_word2vec_and_fasttext(tmp_path, capsys):
     pytest.importorskip("gensim")
     corpus = tmp_path / "corpus.txt"
-    corpus.write_text("\n".join(["the cat sat on the mat", "the dog sat on the log"] * 30) + "\n", encoding="utf-8")
+    corpus.write_text(
+        "\n".join(["the cat sat on the mat", "the dog sat on the log"] * 30) + "\n", encoding="utf-8"
+    )
     for method in ("word2vec", "fasttext"):
         out_dir = tmp_path / method
-        code, out, _ = run(capsys, "train", "--corpus", str(corpus), "--method", method, "--out", str(out_dir),
-                           "--dim", "8", "--min-count", "1", "--epochs", "2", "--workers", "1")
+        code, out, _ = run(
+            capsys,
+            "train",
+            "--corpus",
+            str(corpus),
+            "--method",
+            method,
+            "--out",
+            str(out_dir),
+            "--dim",
+            "8",
+            "--min-count",
+            "1",
+            "--epochs",
+            "2",
+            "--workers",
+            "1",
+        )
         assert code == 0, out
         v = load_vectors(out_dir)
         assert v.shape == (7, 8) and v.words[0] == "the"
     zh = tmp_path / "zh.txt"
     zh.write_text("中国人民\n人民日报\n" * 20, encoding="utf-8")
-    code, _, _ = run(capsys, "train", "--corpus", str(zh), "--tokenize", "char", "--out", str(tmp_path / "zh"),
-                     "--dim", "4", "--min-count", "1", "--epochs", "1", "--workers", "1")
+    code, _, _ = run(
+        capsys,
+        "train",
+        "--corpus",
+        str(zh),
+        "--tokenize",
+        "char",
+        "--out",
+        str(tmp_path / "zh"),
+        "--dim",
+        "4",
+        "--min-count",
+        "1",
+        "--epochs",
+        "1",
+        "--workers",
+        "1",
+    )
     assert code == 0 and set(load_vectors(tmp_path / "zh").words) == set("中国人民日报")
-    code, _, err = run(capsys, "train", "--corpus", str(zh), "--out", str(tmp_path / "none"), "--min-count", "1000")
+    code, _, err = run(
+        capsys, "train", "--corpus", str(zh), "--out", str(tmp_path / "none"), "--min-count", "1000"
+    )
     assert code == 2 and "vectors train on" in err
 
 
@@ -139,5 +196,7 @@ def test_export_a_run_and_coverage(tmp_path, capsys):
     cov = json.loads(out)
     assert cov["tiers"]["exact"] == 1 and cov["tiers"]["nfkc"] == 1 and cov["tiers"]["chars"] == 1
     assert cov["misses"] == ["坏"] and cov["specials"] == 2
-    code, out, _ = run(capsys, "coverage", str(tmp_path / "emb"), "--vocab", str(vocab), "--corpus", str(vocab))
+    code, out, _ = run(
+        capsys, "coverage", str(tmp_path / "emb"), "--vocab", str(vocab), "--corpus", str(vocab)
+    )
     assert code == 0 and "frequency-weighted coverage" in out

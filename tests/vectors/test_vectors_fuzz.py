@@ -25,11 +25,19 @@ words = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\n
 numbers = st.one_of(
     st.floats(width=32).map(lambda x: f"{x:.6g}"),
     st.integers(-1000, 1000).map(str),
-    st.sampled_from(["nan", "inf", "-inf", "1e40", "x", "", "1,5", "--1", "0x1p3", "1_0", "1.5.3", "\t", "\r"]),
+    st.sampled_from(
+        ["nan", "inf", "-inf", "1e40", "x", "", "1,5", "--1", "0x1p3", "1_0", "1.5.3", "\t", "\r"]
+    ),
 )
 lines = st.tuples(words, st.lists(numbers, max_size=4)).map(lambda t: " ".join([t[0], *t[1]]))
-edits = st.lists(st.tuples(st.sampled_from(["insert", "delete", "replace"]), st.integers(0, 10**6),
-                           st.binary(min_size=1, max_size=4)), max_size=3)
+edits = st.lists(
+    st.tuples(
+        st.sampled_from(["insert", "delete", "replace"]),
+        st.integers(0, 10**6),
+        st.binary(min_size=1, max_size=4),
+    ),
+    max_size=3,
+)
 
 
 def mutate(data: bytes, ops) -> bytes:
@@ -38,9 +46,9 @@ def mutate(data: bytes, ops) -> bytes:
         if op == "insert":
             data = data[:pos] + blob + data[pos:]
         elif op == "delete":
-            data = data[:pos] + data[pos + len(blob):]
+            data = data[:pos] + data[pos + len(blob) :]
         else:
-            data = data[:pos] + blob + data[pos + len(blob):]
+            data = data[:pos] + blob + data[pos + len(blob) :]
     return data
 
 
@@ -55,7 +63,9 @@ def text_file(draw, header: bool) -> bytes:
 
 
 def matrix_of(draw, n: int, d: int) -> np.ndarray:
-    values = draw(st.lists(st.floats(width=32, allow_nan=True, allow_infinity=True), min_size=n * d, max_size=n * d))
+    values = draw(
+        st.lists(st.floats(width=32, allow_nan=True, allow_infinity=True), min_size=n * d, max_size=n * d)
+    )
     return np.array(values, dtype=np.float32).reshape(n, d)
 
 
@@ -107,8 +117,12 @@ def check(path: str, on_error: str) -> None:
 
 
 def run_fuzz(fmt: str, examples: int, tmp_path) -> None:
-    @settings(max_examples=examples, deadline=None, database=None,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    @settings(
+        max_examples=examples,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
     @given(data=st.data())
     def fuzz(data):
         path = write_case(data.draw, fmt, tmp_path / "case")

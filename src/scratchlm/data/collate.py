@@ -30,8 +30,16 @@ def pad_batch(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.T
     return ids, mask
 
 
-def batch_order(lengths: list[int], batch_size: int, *, shuffle: bool, seed: int = 0, epoch: int = 0,
-                bucketing: bool = True, pool_batches: int = 50) -> list[list[int]]:
+def batch_order(
+    lengths: list[int],
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed: int = 0,
+    epoch: int = 0,
+    bucketing: bool = True,
+    pool_batches: int = 50,
+) -> list[list[int]]:
     """Lists of example indices. With bucketing, shuffled pools of ``pool_batches`` batches are sorted
     by length before cutting, so batches hold similar lengths while the order stays random."""
     idx = list(range(len(lengths)))
@@ -43,7 +51,11 @@ def batch_order(lengths: list[int], batch_size: int, *, shuffle: bool, seed: int
     rng.shuffle(idx)
     if bucketing:
         pool = batch_size * pool_batches
-        idx = [i for start in range(0, len(idx), pool) for i in sorted(idx[start : start + pool], key=lambda i: lengths[i])]
+        idx = [
+            i
+            for start in range(0, len(idx), pool)
+            for i in sorted(idx[start : start + pool], key=lambda i: lengths[i])
+        ]
     batches = [idx[i : i + batch_size] for i in range(0, len(idx), batch_size)]
     if bucketing:
         rng.shuffle(batches)
@@ -52,4 +64,9 @@ def batch_order(lengths: list[int], batch_size: int, *, shuffle: bool, seed: int
 
 def make_batch(seqs: list[list[int]], labels: list[int], index: list[int], pad_id: int) -> Batch:
     ids, mask = pad_batch([seqs[i] for i in index], pad_id)
-    return Batch(ids=ids, padding_mask=mask, labels=torch.tensor([labels[i] for i in index], dtype=torch.long), index=index)
+    return Batch(
+        ids=ids,
+        padding_mask=mask,
+        labels=torch.tensor([labels[i] for i in index], dtype=torch.long),
+        index=index,
+    )

@@ -47,7 +47,9 @@ def _label_str(value: object, where: str, field: str) -> str:
     raise DataError(f"{where}: label {value!r} in field {field!r} must be a string or an integer")
 
 
-def _make(text: object, label: object, where: str, text_field: str, label_field: str, need_label: bool) -> Example | None:
+def _make(
+    text: object, label: object, where: str, text_field: str, label_field: str, need_label: bool
+) -> Example | None:
     if not isinstance(text, str):
         raise DataError(f"{where}: field {text_field!r} must be a string, got {type(text).__name__}")
     if not text.strip():
@@ -64,7 +66,9 @@ def read_examples(
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in FORMATS:
-        raise DataError(f"{path}: unknown data format {suffix or '(none)'!r}; use one of {', '.join(FORMATS)}")
+        raise DataError(
+            f"{path}: unknown data format {suffix or '(none)'!r}; use one of {', '.join(FORMATS)}"
+        )
     text = _decode(path)
     examples: list[Example] = []
     if suffix == ".jsonl":
@@ -79,10 +83,16 @@ def read_examples(
             if not isinstance(obj, dict):
                 raise DataError(f"{where}: expected a JSON object with {text_field!r} and {label_field!r}")
             if text_field not in obj:
-                raise DataError(f"{where}: no field {text_field!r} (fields: {', '.join(obj)}); set data.text_field")
+                raise DataError(
+                    f"{where}: no field {text_field!r} (fields: {', '.join(obj)}); set data.text_field"
+                )
             if need_label and label_field not in obj:
-                raise DataError(f"{where}: no field {label_field!r} (fields: {', '.join(obj)}); set data.label_field")
-            examples.append(_make(obj[text_field], obj.get(label_field), where, text_field, label_field, need_label))
+                raise DataError(
+                    f"{where}: no field {label_field!r} (fields: {', '.join(obj)}); set data.label_field"
+                )
+            examples.append(
+                _make(obj[text_field], obj.get(label_field), where, text_field, label_field, need_label)
+            )
     else:
         reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
         try:
@@ -91,9 +101,13 @@ def read_examples(
             raise DataError(f"{path}: empty file (expected a header row)") from None
         header = [h.strip() for h in header]
         if text_field not in header:
-            raise DataError(f"{path}:1: no column {text_field!r} in header ({', '.join(header)}); set data.text_field")
+            raise DataError(
+                f"{path}:1: no column {text_field!r} in header ({', '.join(header)}); set data.text_field"
+            )
         if need_label and label_field not in header:
-            raise DataError(f"{path}:1: no column {label_field!r} in header ({', '.join(header)}); set data.label_field")
+            raise DataError(
+                f"{path}:1: no column {label_field!r} in header ({', '.join(header)}); set data.label_field"
+            )
         ti = header.index(text_field)
         li = header.index(label_field) if label_field in header else None
         try:
@@ -103,7 +117,16 @@ def read_examples(
                     continue
                 if len(row) != len(header):
                     raise DataError(f"{where}: {len(row)} columns, the header has {len(header)}")
-                examples.append(_make(row[ti], row[li] if li is not None else None, where, text_field, label_field, need_label))
+                examples.append(
+                    _make(
+                        row[ti],
+                        row[li] if li is not None else None,
+                        where,
+                        text_field,
+                        label_field,
+                        need_label,
+                    )
+                )
         except csv.Error as exc:
             raise DataError(f"{path}:{reader.line_num}: malformed {suffix[1:]} ({exc})") from None
     if not examples:

@@ -16,7 +16,10 @@ if TYPE_CHECKING:
 
 
 def list_datasets() -> list[dict[str, str]]:
-    return [{"name": b.name, "task": b.task, "package": b.package, "description": b.description} for b in BUILTINS.values()]
+    return [
+        {"name": b.name, "task": b.task, "package": b.package, "description": b.description}
+        for b in BUILTINS.values()
+    ]
 
 
 def _unknown_dataset(name: str) -> DataError:
@@ -72,7 +75,9 @@ def load_classification_data(cfg: DataConfig) -> ClassificationData:
     if not data.splits["train"]:
         raise DataError(f"dataset {data.name}: the train split is empty")
     if len(data.labels) < 2:
-        raise DataError(f"dataset {data.name}: the training data has {len(data.labels)} label(s); a classifier needs 2 or more")
+        raise DataError(
+            f"dataset {data.name}: the training data has {len(data.labels)} label(s); a classifier needs 2 or more"
+        )
     for split in ("dev", "test"):
         _check_labels(data.splits[split], data.labels, split)
     return data
@@ -104,7 +109,10 @@ def _percentiles(values: list[int], qs=(50, 90, 99)) -> dict[str, float]:
     if not values:
         return {f"p{q}": 0.0 for q in qs}
     arr = np.asarray(values)
-    return {f"p{q}": float(np.percentile(arr, q)) for q in qs} | {"max": int(arr.max()), "mean": round(float(arr.mean()), 1)}
+    return {f"p{q}": float(np.percentile(arr, q)) for q in qs} | {
+        "max": int(arr.max()),
+        "mean": round(float(arr.mean()), 1),
+    }
 
 
 def dataset_stats(data: ClassificationData) -> dict:

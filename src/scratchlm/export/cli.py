@@ -13,25 +13,36 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     from scratchlm.run import load_run
 
     if args.opset not in OPSETS:
-        raise ConfigError(f"--opset {args.opset}: use an opset from {OPSETS.start} to {OPSETS[-1]} (default {DEFAULT_OPSET})")
+        raise ConfigError(
+            f"--opset {args.opset}: use an opset from {OPSETS.start} to {OPSETS[-1]} (default {DEFAULT_OPSET})"
+        )
     run = load_run(args.run)
-    report = export_onnx(run, args.out, opset=args.opset, quantize=args.quantize,
-                         measure_accuracy=not args.no_accuracy)
+    report = export_onnx(
+        run, args.out, opset=args.opset, quantize=args.quantize, measure_accuracy=not args.no_accuracy
+    )
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
-    print(f"wrote {report['out']} ({report['bytes'] / 1e6:.2f} MB, opset {report['opset']}"
-          f"{', int8 weights' if args.quantize else ''}) in {report['seconds']:.1f}s")
-    print("inputs: input_ids, attention_mask (int64, [batch, sequence], sequence <= "
-          f"{report['max_seq_len']}); output: logits (float32, [batch, {report['outputs']['logits'][1]}])")
+    print(
+        f"wrote {report['out']} ({report['bytes'] / 1e6:.2f} MB, opset {report['opset']}"
+        f"{', int8 weights' if args.quantize else ''}) in {report['seconds']:.1f}s"
+    )
+    print(
+        "inputs: input_ids, attention_mask (int64, [batch, sequence], sequence <= "
+        f"{report['max_seq_len']}); output: logits (float32, [batch, {report['outputs']['logits'][1]}])"
+    )
     print(f"float32 graph vs PyTorch: max |logit difference| {report['max_abs_diff_vs_torch']:.2e}")
     if args.quantize:
-        print(f"int8 graph vs PyTorch: max |logit difference| {report['int8_max_abs_diff_vs_torch']:.2e}; "
-              f"size {report['float_bytes'] / 1e6:.2f} MB -> {report['bytes'] / 1e6:.2f} MB")
+        print(
+            f"int8 graph vs PyTorch: max |logit difference| {report['int8_max_abs_diff_vs_torch']:.2e}; "
+            f"size {report['float_bytes'] / 1e6:.2f} MB -> {report['bytes'] / 1e6:.2f} MB"
+        )
         acc = report.get("accuracy")
         if acc and "error" not in acc:
-            print(f"accuracy on {acc['split']}: float32 {acc['float32']:.4f}, int8 {acc['int8']:.4f} "
-                  f"(change {acc['change']:+.4f}; the two agree on {100 * acc['agreement']:.1f}% of predictions)")
+            print(
+                f"accuracy on {acc['split']}: float32 {acc['float32']:.4f}, int8 {acc['int8']:.4f} "
+                f"(change {acc['change']:+.4f}; the two agree on {100 * acc['agreement']:.1f}% of predictions)"
+            )
         elif acc:
             print(f"note: {acc['error']}")
     return 0
@@ -40,14 +51,23 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     e = subparsers.add_parser("export", help="export a run to another runtime (onnx; needs scratchlm[onnx])")
     esub = e.add_subparsers(dest="export_format", metavar="FORMAT")
-    o = esub.add_parser("onnx", help="ONNX graph: input_ids, attention_mask -> logits, checked with onnxruntime",
-                        description="Export a classifier run to ONNX and check it against PyTorch with onnxruntime.")
+    o = esub.add_parser(
+        "onnx",
+        help="ONNX graph: input_ids, attention_mask -> logits, checked with onnxruntime",
+        description="Export a classifier run to ONNX and check it against PyTorch with onnxruntime.",
+    )
     o.add_argument("run", help="run directory")
     o.add_argument("--out", required=True, help="the .onnx file to write")
     o.add_argument("--opset", type=int, default=18, help="ONNX opset, 14 to 22 (default: 18)")
-    o.add_argument("--quantize", choices=["int8"], default=None,
-                   help="int8 weights (dynamic quantization); reports the accuracy change on the dev split")
-    o.add_argument("--no-accuracy", action="store_true", help="with --quantize: skip the dev-split accuracy check")
+    o.add_argument(
+        "--quantize",
+        choices=["int8"],
+        default=None,
+        help="int8 weights (dynamic quantization); reports the accuracy change on the dev split",
+    )
+    o.add_argument(
+        "--no-accuracy", action="store_true", help="with --quantize: skip the dev-split accuracy check"
+    )
     o.add_argument("--json", action="store_true", help="print the report as JSON")
     o.set_defaults(func=cmd_export_onnx)
     e.set_defaults(func=lambda a: (e.print_help(), 0)[1])

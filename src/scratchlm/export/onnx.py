@@ -73,7 +73,11 @@ def _quiet():
     try:
         for lg in loggers:
             lg.setLevel(logging.ERROR)
-        with warnings.catch_warnings(), contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer):
+        with (
+            warnings.catch_warnings(),
+            contextlib.redirect_stdout(buffer),
+            contextlib.redirect_stderr(buffer),
+        ):
             warnings.simplefilter("ignore")
             yield buffer
     finally:
@@ -95,24 +99,49 @@ def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
             if opset >= TORCH_EXPORT_MIN_OPSET:
                 batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=run.max_seq_len)
                 axes = {0: batch, 1: sequence}
-                program = torch.onnx.export(model, _example(run), None, dynamo=True, opset_version=opset,
-                                            input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
-                                            dynamic_shapes={"input_ids": axes, "attention_mask": axes})
+                program = torch.onnx.export(
+                    model,
+                    _example(run),
+                    None,
+                    dynamo=True,
+                    opset_version=opset,
+                    input_names=list(INPUT_NAMES),
+                    output_names=list(OUTPUT_NAMES),
+                    dynamic_shapes={"input_ids": axes, "attention_mask": axes},
+                )
                 program.save(str(path))
             else:  # torch.export's exporter starts at opset 18; older runtimes get the TorchScript exporter
                 axes = {0: "batch", 1: "sequence"}
-                torch.onnx.export(model, _example(run), str(path), dynamo=False, opset_version=opset,
-                                  input_names=list(INPUT_NAMES), output_names=list(OUTPUT_NAMES),
-                                  dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}})
+                torch.onnx.export(
+                    model,
+                    _example(run),
+                    str(path),
+                    dynamo=False,
+                    opset_version=opset,
+                    input_names=list(INPUT_NAMES),
+                    output_names=list(OUTPUT_NAMES),
+                    dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}},
+                )
         except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; all mean the same to the user
             tail = log.getvalue().strip().splitlines()[-5:]
-            raise ExportError(f"torch.onnx.export failed with opset {opset}: {type(exc).__name__}: "
-                              f"{str(exc).splitlines()[0] if str(exc) else ''}" + (f" ({' | '.join(tail)})" if tail else "")) from exc
+            raise ExportError(
+                f"torch.onnx.export failed with opset {opset}: {type(exc).__name__}: "
+                f"{str(exc).splitlines()[0] if str(exc) else ''}" + (f" ({' | '.join(tail)})" if tail else "")
+            ) from exc
     import onnx
 
-    got = next((o.version for o in onnx.load(str(path), load_external_data=False).opset_import if o.domain in ("", "ai.onnx")), None)
+    got = next(
+        (
+            o.version
+            for o in onnx.load(str(path), load_external_data=False).opset_import
+            if o.domain in ("", "ai.onnx")
+        ),
+        None,
+    )
     if got != opset:
-        raise ExportError(f"the exporter wrote opset {got}, not the {opset} asked for; choose another --opset")
+        raise ExportError(
+            f"the exporter wrote opset {got}, not the {opset} asked for; choose another --opset"
+        )
 
 
 def _add_metadata(path: Path, run: LoadedRun, extra: dict[str, str]) -> None:
@@ -122,9 +151,17 @@ def _add_metadata(path: Path, run: LoadedRun, extra: dict[str, str]) -> None:
 
     model = onnx.load(str(path))
     vocab = run.tokenizer.vocab
-    meta = {"scratchlm_version": scratchlm.__version__, "task": "classification", "labels": json.dumps(run.labels,
-            ensure_ascii=False), "max_seq_len": str(run.max_seq_len), "pad_id": str(vocab.pad_id),
-            "cls_id": str(vocab.cls_id), "truncation": run.config.data.truncation, "run": run.path.name, **extra}
+    meta = {
+        "scratchlm_version": scratchlm.__version__,
+        "task": "classification",
+        "labels": json.dumps(run.labels, ensure_ascii=False),
+        "max_seq_len": str(run.max_seq_len),
+        "pad_id": str(vocab.pad_id),
+        "cls_id": str(vocab.cls_id),
+        "truncation": run.config.data.truncation,
+        "run": run.path.name,
+        **extra,
+    }
     del model.metadata_props[:]
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
@@ -155,11 +192,15 @@ def probe_sequences(run: LoadedRun, seed: int = 0) -> list[list[int]]:
     """Token id sequences of many lengths (1 .. max_seq_len), so batches hold padding: what the check runs."""
     g = torch.Generator().manual_seed(seed)
     vocab_size, cls_id = len(run.tokenizer.vocab), run.tokenizer.vocab.cls_id
-    lengths = sorted({1, 2, 3, 5, 8, 13, 21, run.max_seq_len // 2, run.max_seq_len - 1, run.max_seq_len} - {0})
+    lengths = sorted(
+        {1, 2, 3, 5, 8, 13, 21, run.max_seq_len // 2, run.max_seq_len - 1, run.max_seq_len} - {0}
+    )
     seqs = []
     for n in lengths:
         for _ in range(2):
-            body = torch.randint(len(run.tokenizer.vocab.special_ids), vocab_size, (n - 1,), generator=g).tolist()
+            body = torch.randint(
+                len(run.tokenizer.vocab.special_ids), vocab_size, (n - 1,), generator=g
+            ).tolist()
             seqs.append([cls_id, *body])
     return seqs
 
@@ -195,19 +236,30 @@ def _quantize_int8(source: Path, target: Path) -> None:
         try:
             quantization.quantize_dynamic(str(source), str(target), weight_type=quantization.QuantType.QInt8)
         except Exception as exc:  # noqa: BLE001
-            raise ExportError(f"int8 quantization failed: {type(exc).__name__}: {exc} {log.getvalue()[-300:]}") from exc
+            raise ExportError(
+                f"int8 quantization failed: {type(exc).__name__}: {exc} {log.getvalue()[-300:]}"
+            ) from exc
 
 
-def export_onnx(run: LoadedRun, out: str | Path, *, opset: int = DEFAULT_OPSET, quantize: str | None = None,
-                tolerance: float = 1e-4, measure_accuracy: bool = True) -> dict[str, Any]:
+def export_onnx(
+    run: LoadedRun,
+    out: str | Path,
+    *,
+    opset: int = DEFAULT_OPSET,
+    quantize: str | None = None,
+    tolerance: float = 1e-4,
+    measure_accuracy: bool = True,
+) -> dict[str, Any]:
     """Write ``out`` (float32, or int8 with ``quantize="int8"``) and return a report: the largest
     |onnxruntime - PyTorch| logit difference of the float graph, and for int8 the dev accuracy of both."""
     require("onnx", "onnx", "ONNX export")
     require("onnxscript", "onnx", "ONNX export")
     require("onnxruntime", "onnx", "checking the ONNX export")
     if opset not in OPSETS:
-        raise ExportError(f"--opset {opset}: use an opset from {OPSETS.start} to {OPSETS[-1]} (default {DEFAULT_OPSET}); "
-                          "opset 23 maps attention to an op whose onnxruntime CPU kernel rejects a padding mask")
+        raise ExportError(
+            f"--opset {opset}: use an opset from {OPSETS.start} to {OPSETS[-1]} (default {DEFAULT_OPSET}); "
+            "opset 23 maps attention to an op whose onnxruntime CPU kernel rejects a padding mask"
+        )
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ExportError(f"--quantize {quantize!r}: this version offers {', '.join(QUANTIZATIONS)}")
     out = Path(out)
@@ -215,9 +267,14 @@ def export_onnx(run: LoadedRun, out: str | Path, *, opset: int = DEFAULT_OPSET, 
         raise ExportError(f"--out {out} is a directory; give a file name such as {out / 'model.onnx'}")
     out.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    report: dict[str, Any] = {"out": str(out), "opset": opset, "quantize": quantize,
-                              "inputs": {name: ["batch", "sequence"] for name in INPUT_NAMES},
-                              "outputs": {"logits": ["batch", len(run.labels)]}, "max_seq_len": run.max_seq_len}
+    report: dict[str, Any] = {
+        "out": str(out),
+        "opset": opset,
+        "quantize": quantize,
+        "inputs": {name: ["batch", "sequence"] for name in INPUT_NAMES},
+        "outputs": {"logits": ["batch", len(run.labels)]},
+        "max_seq_len": run.max_seq_len,
+    }
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-export-") as tmp:
         float_path = Path(tmp) / "float.onnx"
         _export_float(run, float_path, opset)
@@ -226,7 +283,9 @@ def export_onnx(run: LoadedRun, out: str | Path, *, opset: int = DEFAULT_OPSET, 
         diff = max_difference(run, float_sess, probe_sequences(run))
         report["max_abs_diff_vs_torch"] = diff
         if not diff <= tolerance:
-            raise ExportError(f"the ONNX graph differs from PyTorch by {diff:.3g} (> {tolerance:g}) on the probe batches")
+            raise ExportError(
+                f"the ONNX graph differs from PyTorch by {diff:.3g} (> {tolerance:g}) on the probe batches"
+            )
         final = float_path
         if quantize == "int8":
             final = Path(tmp) / "int8.onnx"
@@ -255,5 +314,10 @@ def _accuracy_change(run: LoadedRun, float_sess, int8_sess) -> dict[str, Any]:
     pred_float = onnx_logits(float_sess, seqs, pad).argmax(-1)
     pred_int8 = onnx_logits(int8_sess, seqs, pad).argmax(-1)
     acc_float, acc_int8 = float((pred_float == gold).mean()), float((pred_int8 == gold).mean())
-    return {"split": name, "float32": round(acc_float, 4), "int8": round(acc_int8, 4),
-            "change": round(acc_int8 - acc_float, 4), "agreement": round(float((pred_float == pred_int8).mean()), 4)}
+    return {
+        "split": name,
+        "float32": round(acc_float, 4),
+        "int8": round(acc_int8, 4),
+        "change": round(acc_int8 - acc_float, 4),
+        "agreement": round(float((pred_float == pred_int8).mean()), 4),
+    }

@@ -30,7 +30,9 @@ def init_linear_(module: nn.Module, std: float = 0.02) -> None:
 
 
 class TextClassifier(nn.Module):
-    def __init__(self, cfg: ModelConfig, *, vocab_size: int, num_classes: int, max_seq_len: int, pad_id: int = 0):
+    def __init__(
+        self, cfg: ModelConfig, *, vocab_size: int, num_classes: int, max_seq_len: int, pad_id: int = 0
+    ):
         super().__init__()
         self.cfg = cfg
         self.pad_id = pad_id
@@ -38,15 +40,25 @@ class TextClassifier(nn.Module):
             TokenEmbedding(vocab_size, cfg.embed_dim, padding_idx=pad_id, init_std=cfg.init_std),
             build_positional(cfg.positional, cfg.embed_dim, max_seq_len),
             dropout=cfg.embedding_dropout,
-            bigram_embedding=HashedBigramEmbedding(cfg.bigram_buckets, cfg.embed_dim, vocab_size=vocab_size, pad_id=pad_id)
-            if cfg.bigram_buckets else None,
+            bigram_embedding=HashedBigramEmbedding(
+                cfg.bigram_buckets, cfg.embed_dim, vocab_size=vocab_size, pad_id=pad_id
+            )
+            if cfg.bigram_buckets
+            else None,
         )
         self.encoder = transformer_encoder(
-            cfg.embed_dim, cfg.num_layers, cfg.num_heads, cfg.ffn_dim,
-            dropout=cfg.dropout, attention_dropout=cfg.attention_dropout, norm_eps=cfg.norm_eps,
+            cfg.embed_dim,
+            cfg.num_layers,
+            cfg.num_heads,
+            cfg.ffn_dim,
+            dropout=cfg.dropout,
+            attention_dropout=cfg.attention_dropout,
+            norm_eps=cfg.norm_eps,
         )
         self.pool = POOLING[cfg.pooling]
-        self.head = ClassificationHead(cfg.embed_dim * POOLED_WIDTH[cfg.pooling], num_classes, dropout=cfg.dropout)
+        self.head = ClassificationHead(
+            cfg.embed_dim * POOLED_WIDTH[cfg.pooling], num_classes, dropout=cfg.dropout
+        )
         init_linear_(self.encoder, cfg.init_std)
         init_linear_(self.head, cfg.init_std)
 

@@ -14,7 +14,19 @@ from scratchlm.modules.positional import (
 from scratchlm.modules.transformer import TransformerEncoder, TransformerEncoderLayer, transformer_encoder
 
 __all__ = [
-    "ClassificationHead", "FeedForward", "HashedBigramEmbedding", "InputLayer", "LearnedPositionalEmbedding", "MultiHeadSelfAttention",
-    "NoPositionalEncoding", "SinusoidalPositionalEncoding", "TokenEmbedding", "TransformerEncoder",
-    "TransformerEncoderLayer", "cls_pool", "mean_pool", "sinusoidal_table", "transformer_encoder",
+    "ClassificationHead",
+    "FeedForward",
+    "HashedBigramEmbedding",
+    "InputLayer",
+    "LearnedPositionalEmbedding",
+    "MultiHeadSelfAttention",
+    "NoPositionalEncoding",
+    "SinusoidalPositionalEncoding",
+    "TokenEmbedding",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
+    "cls_pool",
+    "mean_pool",
+    "sinusoidal_table",
+    "transformer_encoder",
 ]

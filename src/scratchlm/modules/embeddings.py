@@ -16,7 +16,9 @@ class TokenEmbedding(nn.Module):
     ``nn.Embedding(padding_idx=...)``, never receives a gradient, so it stays zero in training.
     """
 
-    def __init__(self, vocab_size: int, embed_dim: int, *, padding_idx: int | None = 0, init_std: float = 0.02):
+    def __init__(
+        self, vocab_size: int, embed_dim: int, *, padding_idx: int | None = 0, init_std: float = 0.02
+    ):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=padding_idx)
         self.padding_idx = padding_idx

@@ -13,8 +13,13 @@ from scratchlm.modules.embeddings import TokenEmbedding
 
 
 class InputLayer(nn.Module):
-    def __init__(self, token_embedding: TokenEmbedding, positional: nn.Module, dropout: float = 0.0,
-                 bigram_embedding: nn.Module | None = None):
+    def __init__(
+        self,
+        token_embedding: TokenEmbedding,
+        positional: nn.Module,
+        dropout: float = 0.0,
+        bigram_embedding: nn.Module | None = None,
+    ):
         super().__init__()
         self.token_embedding = token_embedding
         self.bigram_embedding = bigram_embedding

@@ -14,8 +14,15 @@ from scratchlm.modules.feed_forward import FeedForward
 
 
 class TransformerEncoderLayer(nn.Module):
-    def __init__(self, attention: nn.Module, feed_forward: nn.Module, embed_dim: int, *, dropout: float = 0.0,
-                 norm_eps: float = 1e-5):
+    def __init__(
+        self,
+        attention: nn.Module,
+        feed_forward: nn.Module,
+        embed_dim: int,
+        *,
+        dropout: float = 0.0,
+        norm_eps: float = 1e-5,
+    ):
         super().__init__()
         self.attn_norm = nn.LayerNorm(embed_dim, eps=norm_eps)
         self.attention = attention
@@ -41,15 +48,23 @@ class TransformerEncoder(nn.Module):
 
 
 def transformer_encoder(
-    embed_dim: int, num_layers: int, num_heads: int, ffn_dim: int, *, dropout: float = 0.1,
-    attention_dropout: float = 0.1, norm_eps: float = 1e-5,
+    embed_dim: int,
+    num_layers: int,
+    num_heads: int,
+    ffn_dim: int,
+    *,
+    dropout: float = 0.1,
+    attention_dropout: float = 0.1,
+    norm_eps: float = 1e-5,
 ) -> TransformerEncoder:
     """A pre-LN encoder of identical layers (the one-line builder used by models)."""
     layers = [
         TransformerEncoderLayer(
             MultiHeadSelfAttention(embed_dim, num_heads, dropout=attention_dropout),
             FeedForward(embed_dim, ffn_dim, dropout=dropout),
-            embed_dim, dropout=dropout, norm_eps=norm_eps,
+            embed_dim,
+            dropout=dropout,
+            norm_eps=norm_eps,
         )
         for _ in range(num_layers)
     ]

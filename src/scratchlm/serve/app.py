@@ -60,7 +60,11 @@ class ServeSettings:
     """When set, /v1/* requests need ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``."""
 
     def limits(self) -> dict[str, int]:
-        return {"max_texts": self.max_texts, "max_chars": self.max_chars, "max_body_bytes": self.max_body_bytes}
+        return {
+            "max_texts": self.max_texts,
+            "max_chars": self.max_chars,
+            "max_body_bytes": self.max_body_bytes,
+        }
 
 
 ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 422, 503)}
@@ -72,13 +76,19 @@ _key_header = APIKeyHeader(name="X-API-Key", auto_error=False, description="the 
 
 
 def _auth_dependency(api_key: str):
-    async def check(bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
-                    header: str | None = Depends(_key_header)) -> None:  # noqa: B008
+    async def check(
+        bearer: HTTPAuthorizationCredentials | None = Depends(_bearer),  # noqa: B008
+        header: str | None = Depends(_key_header),
+    ) -> None:  # noqa: B008
         given = header if header is not None else (bearer.credentials if bearer is not None else None)
         if given is None or not hmac.compare_digest(given.encode(), api_key.encode()):
-            raise APIError(401, "unauthorized", "this server needs an API key: send 'Authorization: Bearer KEY' "
-                           "or 'X-API-Key: KEY'" + (" (the key given is wrong)" if given is not None else ""),
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise APIError(
+                401,
+                "unauthorized",
+                "this server needs an API key: send 'Authorization: Bearer KEY' "
+                "or 'X-API-Key: KEY'" + (" (the key given is wrong)" if given is not None else ""),
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     return check
 
@@ -99,9 +109,15 @@ def model_info(run: LoadedRun, settings: ServeSettings) -> dict[str, Any]:
         "vocab_size": len(run.tokenizer.vocab),
         "parameters": sum(p.numel() for p in run.model.parameters()),
         "config": run.config.to_dict(),
-        "versions": {"trained_with": run.meta.get("versions", {}),
-                     "serving": {"scratchlm": scratchlm.__version__, "torch": torch.__version__,
-                                 "fastapi": fastapi.__version__, "python": platform.python_version()}},
+        "versions": {
+            "trained_with": run.meta.get("versions", {}),
+            "serving": {
+                "scratchlm": scratchlm.__version__,
+                "torch": torch.__version__,
+                "fastapi": fastapi.__version__,
+                "python": platform.python_version(),
+            },
+        },
         "limits": settings.limits(),
         "batching": {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms},
     }
@@ -126,7 +142,9 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
         out: list[dict] = [{}] * len(items)
         for options, index in groups.items():
             texts = [items[i][0] for i in index]
-            for i, r in zip(index, engine.embed_texts(run, texts, options, len(index), settings.max_padding), strict=True):
+            for i, r in zip(
+                index, engine.embed_texts(run, texts, options, len(index), settings.max_padding), strict=True
+            ):
                 out[i] = r
         return out
 
@@ -134,8 +152,12 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
     import concurrent.futures
 
     executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scratchlm-model")
-    batching = {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms,
-                "max_queue": settings.max_queue, "executor": executor}
+    batching = {
+        "max_batch": settings.max_batch,
+        "max_wait_ms": settings.max_wait_ms,
+        "max_queue": settings.max_queue,
+        "executor": executor,
+    }
     classifier = engine.MicroBatcher(classify_batch, **batching)
     embedder = engine.MicroBatcher(embed_batch, **batching)
 
@@ -145,9 +167,13 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
         await classifier.close()
         await embedder.close()
 
-    app = FastAPI(title=f"scratchlm: {name}", version=info["versions"]["serving"]["scratchlm"], lifespan=lifespan,
-                  description=f"A {info['task']} model with labels {', '.join(run.labels)}. "
-                              "Errors are JSON: {\"error\": {\"code\", \"message\"}}.")
+    app = FastAPI(
+        title=f"scratchlm: {name}",
+        version=info["versions"]["serving"]["scratchlm"],
+        lifespan=lifespan,
+        description=f"A {info['task']} model with labels {', '.join(run.labels)}. "
+        'Errors are JSON: {"error": {"code", "message"}}.',
+    )
     app.state.run, app.state.settings = run, settings
     app.state.batchers = {"classify": classifier, "embed": embedder}
 
@@ -171,24 +197,35 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
 
     @app.exception_handler(Exception)
     async def _server_error(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(500, "internal_error", f"the server failed on this request ({type(exc).__name__}: {exc})")
+        return error_response(
+            500, "internal_error", f"the server failed on this request ({type(exc).__name__}: {exc})"
+        )
 
     async def run_batched(batcher: engine.MicroBatcher, payloads: list) -> list:
         try:
             return await batcher.submit_many(payloads)
         except engine.QueueFullError as exc:
-            raise APIError(503, "busy", f"the server is busy: {exc}; retry shortly",
-                           headers={"Retry-After": "1"}) from None
+            raise APIError(
+                503, "busy", f"the server is busy: {exc}; retry shortly", headers={"Retry-After": "1"}
+            ) from None
 
     def unsupported(endpoint: str) -> APIError:
         fits = ", ".join(f"POST /v1/{e}" for e in supported) or "none"
-        return APIError(404, "unsupported_endpoint",
-                        f"this model is a {info['task']} model and does not do /v1/{endpoint} (that needs a "
-                        f"{engine.ENDPOINT_TASKS[endpoint]} model); the endpoints that fit it: {fits}",
-                        supported=[f"/v1/{e}" for e in supported])
+        return APIError(
+            404,
+            "unsupported_endpoint",
+            f"this model is a {info['task']} model and does not do /v1/{endpoint} (that needs a "
+            f"{engine.ENDPOINT_TASKS[endpoint]} model); the endpoints that fit it: {fits}",
+            supported=[f"/v1/{e}" for e in supported],
+        )
 
     def body_doc(model: type[BaseModel]) -> dict:
-        return {"requestBody": {"required": True, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+        return {
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": model.model_json_schema()}},
+            }
+        }
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:
@@ -197,19 +234,34 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
     @app.get("/healthz", tags=["service"], summary="Liveness: 200 while the server runs (no API key needed)")
     async def healthz() -> dict:
         batchers = (classifier, embedder)
-        return {"status": "ok", "model": name, "waiting": sum(b.waiting for b in batchers),
-                "batches": sum(b.batches for b in batchers), "texts": sum(b.items for b in batchers)}
+        return {
+            "status": "ok",
+            "model": name,
+            "waiting": sum(b.waiting for b in batchers),
+            "batches": sum(b.batches for b in batchers),
+            "texts": sum(b.items for b in batchers),
+        }
 
     # without a key, no auth dependency at all: it would cost every request a little for nothing
     auth = [Depends(_auth_dependency(settings.api_key))] if settings.api_key else []
     v1 = APIRouter(prefix="/v1", dependencies=auth, responses=ERRORS)
 
-    @v1.get("/model", response_model=ModelInfo, tags=["model"], summary="The model: task, labels, config, versions")
+    @v1.get(
+        "/model",
+        response_model=ModelInfo,
+        tags=["model"],
+        summary="The model: task, labels, config, versions",
+    )
     async def get_model() -> dict:
         return info
 
-    @v1.post("/classify", tags=["model"], summary="Label texts", openapi_extra=body_doc(ClassifyRequest),
-             responses={200: {"model": ClassifyResponse}})
+    @v1.post(
+        "/classify",
+        tags=["model"],
+        summary="Label texts",
+        openapi_extra=body_doc(ClassifyRequest),
+        responses={200: {"model": ClassifyResponse}},
+    )
     async def classify(request: Request) -> JSONResponse:
         if "classify" not in supported:
             raise unsupported("classify")
@@ -217,8 +269,13 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
         results = await run_batched(classifier, body.texts)
         return JSONResponse({"model": name, "results": results})
 
-    @v1.post("/embed", tags=["model"], summary="Sentence vectors (and token vectors with tokens=true)",
-             openapi_extra=body_doc(EmbedRequest), responses={200: {"model": EmbedResponse}})
+    @v1.post(
+        "/embed",
+        tags=["model"],
+        summary="Sentence vectors (and token vectors with tokens=true)",
+        openapi_extra=body_doc(EmbedRequest),
+        responses={200: {"model": EmbedResponse}},
+    )
     async def embed(request: Request) -> JSONResponse:
         if "embed" not in supported:
             raise unsupported("embed")
@@ -226,17 +283,27 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
         options = engine.EmbedOptions(pooling=body.pooling, tokens=body.tokens, normalize=body.normalize)
         results = await run_batched(embedder, [(t, options) for t in body.texts])
         pooling = body.pooling or run.config.model.pooling
-        return JSONResponse({"model": name, "pooling": pooling, "dim": len(results[0]["vector"]), "results": results})
+        return JSONResponse(
+            {"model": name, "pooling": pooling, "dim": len(results[0]["vector"]), "results": results}
+        )
 
-    @v1.post("/tag", tags=["model"], summary="Tag every token (token classification models)",
-             openapi_extra=body_doc(TagRequest))
+    @v1.post(
+        "/tag",
+        tags=["model"],
+        summary="Tag every token (token classification models)",
+        openapi_extra=body_doc(TagRequest),
+    )
     async def tag(request: Request) -> JSONResponse:
         if "tag" not in supported:
             raise unsupported("tag")
         raise APIError(501, "not_implemented", "tagging is not implemented yet")  # pragma: no cover
 
-    @v1.post("/generate", tags=["model"], summary="Generate text (seq2seq and causal LM models)",
-             openapi_extra=body_doc(GenerateRequest))
+    @v1.post(
+        "/generate",
+        tags=["model"],
+        summary="Generate text (seq2seq and causal LM models)",
+        openapi_extra=body_doc(GenerateRequest),
+    )
     async def generate(request: Request) -> JSONResponse:
         if "generate" not in supported:
             raise unsupported("generate")

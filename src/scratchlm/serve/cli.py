@@ -29,18 +29,28 @@ def _check_port_free(host: str, port: int) -> None:
         try:
             s.bind((host, port))
         except OSError as exc:
-            raise ConfigError(f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port or --host") from None
+            raise ConfigError(
+                f"cannot listen on {host}:{port} ({exc.strerror}); choose another --port or --host"
+            ) from None
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     require("fastapi", "serve", "scratchlm serve")
     require("uvicorn", "serve", "scratchlm serve")
-    for name, minimum in (("port", 1), ("max_batch", 1), ("max_texts", 1), ("max_chars", 1),
-                          ("max_body_bytes", 64), ("max_queue", 1)):
+    for name, minimum in (
+        ("port", 1),
+        ("max_batch", 1),
+        ("max_texts", 1),
+        ("max_chars", 1),
+        ("max_body_bytes", 64),
+        ("max_queue", 1),
+    ):
         value = getattr(args, name)
         if value < minimum or (name == "port" and value > 65535):
-            raise ConfigError(f"--{name.replace('_', '-')} {value}: must be >= {minimum}"
-                              + (" and <= 65535" if name == "port" else ""))
+            raise ConfigError(
+                f"--{name.replace('_', '-')} {value}: must be >= {minimum}"
+                + (" and <= 65535" if name == "port" else "")
+            )
     if not 0 <= args.max_wait_ms <= 1000:
         raise ConfigError(f"--max-wait-ms {args.max_wait_ms}: must be between 0 and 1000")
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
@@ -59,38 +69,79 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from scratchlm.serve.app import ServeSettings, create_app
 
     run = load_run(args.run)
-    settings = ServeSettings(max_batch=args.max_batch, max_wait_ms=args.max_wait_ms, max_texts=args.max_texts,
-                             max_chars=args.max_chars, max_body_bytes=args.max_body_bytes, max_queue=args.max_queue,
-                             api_key=api_key)
+    settings = ServeSettings(
+        max_batch=args.max_batch,
+        max_wait_ms=args.max_wait_ms,
+        max_texts=args.max_texts,
+        max_chars=args.max_chars,
+        max_body_bytes=args.max_body_bytes,
+        max_queue=args.max_queue,
+        api_key=api_key,
+    )
     app = create_app(run, settings)
     _check_port_free(args.host, args.port)
     if not _is_loopback(args.host) and api_key is None:
-        print(f"warning: listening on {args.host} without an API key: anyone who can reach this machine can use "
-              f"the model (give --api-key or set {API_KEY_ENV})", file=sys.stderr)
+        print(
+            f"warning: listening on {args.host} without an API key: anyone who can reach this machine can use "
+            f"the model (give --api-key or set {API_KEY_ENV})",
+            file=sys.stderr,
+        )
     shown = f"[{args.host}]" if ":" in args.host else args.host
-    print(f"serving {run.path} ({', '.join(run.labels)}) on http://{shown}:{args.port}/  "
-          f"(API docs: /docs; micro-batching: up to {args.max_batch} texts, {args.max_wait_ms:g} ms wait"
-          f"{'; API key required' if api_key else ''})", file=sys.stderr, flush=True)
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level, access_log=args.log_level in ("debug", "info"))
+    print(
+        f"serving {run.path} ({', '.join(run.labels)}) on http://{shown}:{args.port}/  "
+        f"(API docs: /docs; micro-batching: up to {args.max_batch} texts, {args.max_wait_ms:g} ms wait"
+        f"{'; API key required' if api_key else ''})",
+        file=sys.stderr,
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        access_log=args.log_level in ("debug", "info"),
+    )
     return 0
 
 
 def register(subparsers) -> None:
-    s = subparsers.add_parser("serve", help="HTTP API + a page to try a run (needs scratchlm[serve])",
-                              description="Serve a run over HTTP: POST /v1/classify, /v1/embed; GET /v1/model, "
-                                          "/healthz, / (a page to try it), /docs (OpenAPI).")
+    s = subparsers.add_parser(
+        "serve",
+        help="HTTP API + a page to try a run (needs scratchlm[serve])",
+        description="Serve a run over HTTP: POST /v1/classify, /v1/embed; GET /v1/model, "
+        "/healthz, / (a page to try it), /docs (OpenAPI).",
+    )
     s.add_argument("run", help="run directory (the --out of scratchlm train)")
-    s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)")
+    s.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, this machine only)"
+    )
     s.add_argument("--port", type=int, default=8000, help="TCP port (default: 8000)")
-    s.add_argument("--max-batch", type=int, default=32, help="most texts in one forward pass (1: no micro-batching)")
-    s.add_argument("--max-wait-ms", type=float, default=5.0, help="how long a batch waits to fill (default: 5)")
-    s.add_argument("--api-key", default=None,
-                   help=f"require this key on /v1/* (Authorization: Bearer KEY or X-API-Key: KEY); default: ${API_KEY_ENV}")
+    s.add_argument(
+        "--max-batch", type=int, default=32, help="most texts in one forward pass (1: no micro-batching)"
+    )
+    s.add_argument(
+        "--max-wait-ms", type=float, default=5.0, help="how long a batch waits to fill (default: 5)"
+    )
+    s.add_argument(
+        "--api-key",
+        default=None,
+        help=f"require this key on /v1/* (Authorization: Bearer KEY or X-API-Key: KEY); default: ${API_KEY_ENV}",
+    )
     s.add_argument("--max-texts", type=int, default=64, help="texts per request (default: 64)")
     s.add_argument("--max-chars", type=int, default=10_000, help="characters per text (default: 10000)")
-    s.add_argument("--max-body-bytes", type=int, default=1_048_576, help="bytes per request body (default: 1 MiB)")
-    s.add_argument("--max-queue", type=int, default=4096, help="texts waiting before requests get 503 (default: 4096)")
-    s.add_argument("--threads", type=int, default=None, help="torch threads for the model (default: torch's choice)")
-    s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"],
-                   help="uvicorn log level; below info there is no access log")
+    s.add_argument(
+        "--max-body-bytes", type=int, default=1_048_576, help="bytes per request body (default: 1 MiB)"
+    )
+    s.add_argument(
+        "--max-queue", type=int, default=4096, help="texts waiting before requests get 503 (default: 4096)"
+    )
+    s.add_argument(
+        "--threads", type=int, default=None, help="torch threads for the model (default: torch's choice)"
+    )
+    s.add_argument(
+        "--log-level",
+        default="info",
+        choices=["critical", "error", "warning", "info", "debug"],
+        help="uvicorn log level; below info there is no access log",
+    )
     s.set_defaults(func=cmd_serve)

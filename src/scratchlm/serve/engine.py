@@ -28,8 +28,12 @@ if TYPE_CHECKING:
 # What each kind of run can do, and the endpoint that does it. Only classifiers exist today; a tagger
 # or a seq2seq run adds its task here and its functions below.
 TASK_ENDPOINTS: dict[str, tuple[str, ...]] = {"classification": ("classify", "embed")}
-ENDPOINT_TASKS = {"classify": "classification", "embed": "an encoder (classification)",
-                  "tag": "tagging", "generate": "seq2seq or causal LM"}
+ENDPOINT_TASKS = {
+    "classify": "classification",
+    "embed": "an encoder (classification)",
+    "tag": "tagging",
+    "generate": "seq2seq or causal LM",
+}
 
 
 def run_task(run: LoadedRun) -> str:
@@ -45,7 +49,9 @@ def encode_texts(run: LoadedRun, texts: Sequence[str]) -> list[Encoding]:
     return run.tokenizer.encode_batch(texts, max_len=run.max_seq_len, truncation=run.config.data.truncation)
 
 
-def forward_groups(lengths: Sequence[int], batch_size: int, max_padding: float | None = None) -> list[list[int]]:
+def forward_groups(
+    lengths: Sequence[int], batch_size: int, max_padding: float | None = None
+) -> list[list[int]]:
     """Indices of the texts that go through the model together, sorted by length.
 
     Without ``max_padding``: consecutive runs of ``batch_size``. With it, a group also closes when
@@ -90,8 +96,9 @@ def _run_groups(run: LoadedRun, encodings: Sequence[Encoding], groups: list[list
     return out
 
 
-def classify_encoded(run: LoadedRun, encodings: Sequence[Encoding], batch_size: int = 128,
-                     max_padding: float | None = None) -> list[dict[str, Any]]:
+def classify_encoded(
+    run: LoadedRun, encodings: Sequence[Encoding], batch_size: int = 128, max_padding: float | None = None
+) -> list[dict[str, Any]]:
     """One result per encoding: ``label``, ``score`` (its probability), ``probabilities`` by label,
     ``logits`` and ``truncated`` (tokens dropped to fit ``max_seq_len``). Batches as
     :func:`forward_groups` forms them."""
@@ -103,18 +110,21 @@ def classify_encoded(run: LoadedRun, encodings: Sequence[Encoding], batch_size: 
     best = probs.argmax(-1).tolist()
     out = []
     for enc, lg, pr, b in zip(encodings, logits.tolist(), probs.tolist(), best, strict=True):
-        out.append({
-            "label": run.labels[b],
-            "score": round(pr[b], 6),
-            "probabilities": {label: round(p, 6) for label, p in zip(run.labels, pr, strict=True)},
-            "logits": [round(v, 6) for v in lg],
-            "truncated": enc.truncated,
-        })
+        out.append(
+            {
+                "label": run.labels[b],
+                "score": round(pr[b], 6),
+                "probabilities": {label: round(p, 6) for label, p in zip(run.labels, pr, strict=True)},
+                "logits": [round(v, 6) for v in lg],
+                "truncated": enc.truncated,
+            }
+        )
     return out
 
 
-def classify_texts(run: LoadedRun, texts: Sequence[str], batch_size: int = 128,
-                   max_padding: float | None = None) -> list[dict[str, Any]]:
+def classify_texts(
+    run: LoadedRun, texts: Sequence[str], batch_size: int = 128, max_padding: float | None = None
+) -> list[dict[str, Any]]:
     return classify_encoded(run, encode_texts(run, texts), batch_size, max_padding)
 
 
@@ -128,8 +138,13 @@ class EmbedOptions:
     normalize: bool = False
 
 
-def embed_encoded(run: LoadedRun, encodings: Sequence[Encoding], options: EmbedOptions = EmbedOptions(),
-                  batch_size: int = 128, max_padding: float | None = None) -> list[dict[str, Any]]:
+def embed_encoded(
+    run: LoadedRun,
+    encodings: Sequence[Encoding],
+    options: EmbedOptions = EmbedOptions(),
+    batch_size: int = 128,
+    max_padding: float | None = None,
+) -> list[dict[str, Any]]:
     """Encoder outputs: ``vector`` (the pooled sentence vector) and, with ``options.tokens``,
     ``tokens``, ``offsets`` (spans in the text) and ``token_vectors`` (one per token, [CLS] first)."""
     pool = POOLING[options.pooling or run.config.model.pooling]
@@ -155,8 +170,13 @@ def embed_encoded(run: LoadedRun, encodings: Sequence[Encoding], options: EmbedO
     return out
 
 
-def embed_texts(run: LoadedRun, texts: Sequence[str], options: EmbedOptions = EmbedOptions(),
-                batch_size: int = 128, max_padding: float | None = None) -> list[dict[str, Any]]:
+def embed_texts(
+    run: LoadedRun,
+    texts: Sequence[str],
+    options: EmbedOptions = EmbedOptions(),
+    batch_size: int = 128,
+    max_padding: float | None = None,
+) -> list[dict[str, Any]]:
     return embed_encoded(run, encode_texts(run, texts), options, batch_size, max_padding)
 
 
@@ -186,8 +206,15 @@ class MicroBatcher:
     At most ``max_queue`` items wait; beyond that :meth:`submit_many` raises :class:`QueueFullError`.
     """
 
-    def __init__(self, fn: Callable[[list], list], *, max_batch: int = 32, max_wait_ms: float = 5.0,
-                 max_queue: int = 4096, executor: concurrent.futures.Executor | None = None):
+    def __init__(
+        self,
+        fn: Callable[[list], list],
+        *,
+        max_batch: int = 32,
+        max_wait_ms: float = 5.0,
+        max_queue: int = 4096,
+        executor: concurrent.futures.Executor | None = None,
+    ):
         if max_batch < 1:
             raise ValueError(f"max_batch must be >= 1, got {max_batch}")
         if max_wait_ms < 0:
@@ -197,7 +224,9 @@ class MicroBatcher:
         self.max_wait = max_wait_ms / 1000
         self.max_queue = max_queue
         self._own_executor = executor is None
-        self.executor = executor or concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scratchlm-model")
+        self.executor = executor or concurrent.futures.ThreadPoolExecutor(
+            1, thread_name_prefix="scratchlm-model"
+        )
         self._pending: collections.deque[_Item] = collections.deque()
         self._nonempty: asyncio.Event | None = None
         self._full: asyncio.Event | None = None
@@ -257,13 +286,17 @@ class MicroBatcher:
     async def _work(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            batch = [item for item in await self._next_batch() if not item.future.done()]  # done: caller gave up
+            batch = [
+                item for item in await self._next_batch() if not item.future.done()
+            ]  # done: caller gave up
             if not batch:
                 continue
             try:
                 results = await loop.run_in_executor(self.executor, self.fn, [item.payload for item in batch])
                 if len(results) != len(batch):
-                    raise RuntimeError(f"batch function returned {len(results)} results for {len(batch)} items")
+                    raise RuntimeError(
+                        f"batch function returned {len(results)} results for {len(batch)} items"
+                    )
             except Exception as exc:  # noqa: BLE001 - every caller of the batch gets the error, the worker lives on
                 for item in batch:
                     if not item.future.done():

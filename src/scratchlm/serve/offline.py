@@ -42,8 +42,9 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
             try:
                 yield lineno, raw.decode("utf-8-sig" if lineno == 1 else "utf-8")
             except UnicodeDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column "
-                                f"{exc.start + 1})") from None
+                raise DataError(
+                    f"{path}:{lineno}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {exc.start + 1})"
+                ) from None
 
 
 def read_records(path: str | Path, text_field: str) -> Iterator[tuple[int, dict[str, Any], str]]:
@@ -62,18 +63,24 @@ def read_records(path: str | Path, text_field: str) -> Iterator[tuple[int, dict[
         elif isinstance(value, dict):
             if text_field not in value:
                 keys = ", ".join(repr(k) for k in list(value)[:8]) or "none"
-                raise DataError(f"{where}: no {text_field!r} key (keys: {keys}); name the text's key with --text-field")
+                raise DataError(
+                    f"{where}: no {text_field!r} key (keys: {keys}); name the text's key with --text-field"
+                )
             record, text = value, value[text_field]
             if not isinstance(text, str):
                 raise DataError(f"{where}: {text_field!r} is {type(text).__name__}, expected a string")
         else:
-            raise DataError(f"{where}: expected a JSON object with a {text_field!r} key or a string, "
-                            f"got {type(value).__name__}")
+            raise DataError(
+                f"{where}: expected a JSON object with a {text_field!r} key or a string, "
+                f"got {type(value).__name__}"
+            )
         if not text.strip():
             raise DataError(f"{where}: the text is empty")
         if OUTPUT_KEY in record:
-            raise DataError(f"{where}: the record already has a {OUTPUT_KEY!r} key, which predict writes; "
-                            "rename it in the input (is this a predict output?)")
+            raise DataError(
+                f"{where}: the record already has a {OUTPUT_KEY!r} key, which predict writes; "
+                "rename it in the input (is this a predict output?)"
+            )
         yield lineno, record, text
 
 
@@ -92,8 +99,15 @@ def _chunks(records: Iterator[tuple[int, dict, str]], size: int) -> Iterator[lis
         yield chunk
 
 
-def predict_file(run: LoadedRun, input_path: str | Path, output: str | Path | None, *, batch_size: int,
-                 text_field: str, show_progress: bool = True) -> dict[str, Any]:
+def predict_file(
+    run: LoadedRun,
+    input_path: str | Path,
+    output: str | Path | None,
+    *,
+    batch_size: int,
+    text_field: str,
+    show_progress: bool = True,
+) -> dict[str, Any]:
     """Label every record of ``input_path`` into ``output`` (JSONL; ``None``: stdout). Returns a summary."""
     from scratchlm.training.progress import progress
 
@@ -122,8 +136,15 @@ def predict_file(run: LoadedRun, input_path: str | Path, output: str | Path | No
         for chunk in _chunks(read_records(input_path, text_field), batch_size * 8):
             results = classify_texts(run, [text for _, _, text in chunk], batch_size, max_padding=MAX_PADDING)
             for (_, record, _), r in zip(chunk, results, strict=True):
-                row = {**record, OUTPUT_KEY: {"label": r["label"], "score": r["score"],
-                                              "probabilities": r["probabilities"], "truncated": r["truncated"]}}
+                row = {
+                    **record,
+                    OUTPUT_KEY: {
+                        "label": r["label"],
+                        "score": r["score"],
+                        "probabilities": r["probabilities"],
+                        "truncated": r["truncated"],
+                    },
+                }
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
                 labels[r["label"]] += 1
                 truncated += r["truncated"] > 0
@@ -140,5 +161,10 @@ def predict_file(run: LoadedRun, input_path: str | Path, output: str | Path | No
             out.close()
             tmp.unlink(missing_ok=True)
     seconds = time.perf_counter() - start
-    return {"records": total, "labels": dict(labels), "truncated": truncated, "seconds": round(seconds, 3),
-            "texts_per_second": round(total / seconds, 1) if seconds > 0 else None}
+    return {
+        "records": total,
+        "labels": dict(labels),
+        "truncated": truncated,
+        "seconds": round(seconds, 3),
+        "texts_per_second": round(total / seconds, 1) if seconds > 0 else None,
+    }

@@ -134,7 +134,9 @@ _KEY_INPUT = '<label>API key <input id="key" type="password" autocomplete="off">
 
 def render_page(name: str, labels: list[str], *, needs_key: bool) -> str:
     """The page for a run called ``name`` (every value HTML-escaped or JSON-encoded)."""
-    return (_PAGE.replace("__NAME__", html.escape(name))
-            .replace("__LABELS__", html.escape(", ".join(labels)))
-            .replace("__KEY_INPUT__", _KEY_INPUT if needs_key else "")
-            .replace("__NEEDS_KEY__", json.dumps(bool(needs_key))))
+    return (
+        _PAGE.replace("__NAME__", html.escape(name))
+        .replace("__LABELS__", html.escape(", ".join(labels)))
+        .replace("__KEY_INPUT__", _KEY_INPUT if needs_key else "")
+        .replace("__NEEDS_KEY__", json.dumps(bool(needs_key)))
+    )

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 class APIError(Exception):
     """An error answered as ``{"error": {...}}`` with ``status``."""
 
-    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any):
+    def __init__(
+        self, status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+    ):
         super().__init__(message)
         self.status, self.code, self.message, self.headers, self.extra = status, code, message, headers, extra
 
@@ -31,9 +33,12 @@ class APIError(Exception):
         return error_response(self.status, self.code, self.message, self.headers, **self.extra)
 
 
-def error_response(status: int, code: str, message: str, headers: dict[str, str] | None = None,
-                   **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers)
+def error_response(
+    status: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
+    return JSONResponse(
+        {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
+    )
 
 
 # ------------------------------------------------------------------------------------- request bodies
@@ -51,9 +56,15 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 
 def _too_large(size: int, limit: int, at_least: bool = False) -> APIError:
-    return APIError(413, "limit_exceeded", f"the request body has {'more than ' if at_least else ''}"
-                    f"{limit if at_least else size} bytes; the limit max_body_bytes is {limit} "
-                    "(send fewer or shorter texts per request)", limit="max_body_bytes", max=limit)
+    return APIError(
+        413,
+        "limit_exceeded",
+        f"the request body has {'more than ' if at_least else ''}"
+        f"{limit if at_least else size} bytes; the limit max_body_bytes is {limit} "
+        "(send fewer or shorter texts per request)",
+        limit="max_body_bytes",
+        max=limit,
+    )
 
 
 def parse_json(body: bytes) -> Any:
@@ -62,28 +73,46 @@ def parse_json(body: bytes) -> Any:
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise APIError(400, "invalid_encoding", f"the request body is not UTF-8 (byte 0x{body[exc.start]:02x} at "
-                       f"position {exc.start}); send JSON encoded as UTF-8") from None
+        raise APIError(
+            400,
+            "invalid_encoding",
+            f"the request body is not UTF-8 (byte 0x{body[exc.start]:02x} at "
+            f"position {exc.start}); send JSON encoded as UTF-8",
+        ) from None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise APIError(400, "invalid_json", f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} "
-                       f"column {exc.colno}") from None
+        raise APIError(
+            400,
+            "invalid_json",
+            f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+        ) from None
 
 
 def validate(model: type[BaseModel], data: Any) -> Any:
     if not isinstance(data, dict):
-        raise APIError(422, "invalid_request", f"the body must be a JSON object such as {{\"texts\": [\"...\"]}}, "
-                       f"not {_json_type(data)}")
+        raise APIError(
+            422,
+            "invalid_request",
+            f'the body must be a JSON object such as {{"texts": ["..."]}}, not {_json_type(data)}',
+        )
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise invalid(exc.errors(include_url=False, include_context=False), list(model.model_fields)) from None
+        raise invalid(
+            exc.errors(include_url=False, include_context=False), list(model.model_fields)
+        ) from None
 
 
 def _json_type(value: Any) -> str:
-    return {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
-            type(None): "null"}.get(type(value), type(value).__name__)
+    return {
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
 
 
 def invalid(errors: list[dict], fields: list[str] | None = None) -> APIError:
@@ -95,7 +124,9 @@ def invalid(errors: list[dict], fields: list[str] | None = None) -> APIError:
         kind = err.get("type")
         if kind == "extra_forbidden":
             close = difflib.get_close_matches(where(err), fields or [], n=1)
-            return "unknown field" + (f"; did you mean {close[0]!r}?" if close else f" (fields: {', '.join(fields or [])})")
+            return "unknown field" + (
+                f"; did you mean {close[0]!r}?" if close else f" (fields: {', '.join(fields or [])})"
+            )
         if kind == "too_short" and where(err) == "texts":
             return "the list is empty; send at least one text"
         return err.get("msg", "invalid value")
@@ -110,13 +141,23 @@ def invalid(errors: list[dict], fields: list[str] | None = None) -> APIError:
 
 def check_texts(texts: list[str], settings: ServeSettings) -> None:
     if len(texts) > settings.max_texts:
-        raise APIError(413, "limit_exceeded", f"the request has {len(texts)} texts; the limit max_texts is "
-                       f"{settings.max_texts} per request (split it into several requests)",
-                       limit="max_texts", max=settings.max_texts)
+        raise APIError(
+            413,
+            "limit_exceeded",
+            f"the request has {len(texts)} texts; the limit max_texts is "
+            f"{settings.max_texts} per request (split it into several requests)",
+            limit="max_texts",
+            max=settings.max_texts,
+        )
     for i, text in enumerate(texts):
         if len(text) > settings.max_chars:
-            raise APIError(413, "limit_exceeded", f"texts.{i} has {len(text)} characters; the limit max_chars is "
-                           f"{settings.max_chars} per text", limit="max_chars", max=settings.max_chars)
+            raise APIError(
+                413,
+                "limit_exceeded",
+                f"texts.{i} has {len(text)} characters; the limit max_chars is {settings.max_chars} per text",
+                limit="max_chars",
+                max=settings.max_chars,
+            )
         if not text.strip():
             raise APIError(422, "invalid_request", f"texts.{i}: the text is empty or only whitespace")
 

@@ -18,17 +18,26 @@ class _Request(BaseModel):
 
 
 class ClassifyRequest(_Request):
-    texts: Texts = Field(min_length=1, description="Texts to label, one result each (in order).",
-                         examples=[["这本书写得太好了，强烈推荐！", "质量很差，用了两天就坏了。"]])
+    texts: Texts = Field(
+        min_length=1,
+        description="Texts to label, one result each (in order).",
+        examples=[["这本书写得太好了，强烈推荐！", "质量很差，用了两天就坏了。"]],
+    )
 
 
 class EmbedRequest(_Request):
     texts: Texts = Field(min_length=1, description="Texts to encode.", examples=[["物流很快，包装也不错。"]])
     pooling: Literal["cls", "mean", "max", "mean_max"] | None = Field(
-        None, description="How token vectors become one sentence vector (default: the run's own pooling).")
-    tokens: StrictBool = Field(False, description="Also return one vector per token ([CLS] first), the tokens "
-                                                  "and their character offsets in the text.")
-    normalize: StrictBool = Field(False, description="Scale every vector to unit L2 length (for cosine similarity).")
+        None, description="How token vectors become one sentence vector (default: the run's own pooling)."
+    )
+    tokens: StrictBool = Field(
+        False,
+        description="Also return one vector per token ([CLS] first), the tokens "
+        "and their character offsets in the text.",
+    )
+    normalize: StrictBool = Field(
+        False, description="Scale every vector to unit L2 length (for cosine similarity)."
+    )
 
 
 class TagRequest(_Request):
@@ -56,9 +65,12 @@ class EmbedResult(BaseModel):
     vector: list[float] = Field(description="The pooled sentence vector.")
     truncated: int
     tokens: list[str] | None = Field(None, description="With tokens=true: the tokens, [CLS] first.")
-    offsets: list[tuple[int, int]] | None = Field(None, description="With tokens=true: [start, end) of each token "
-                                                                    "in the text ([0, 0] for [CLS]).")
-    token_vectors: list[list[float]] | None = Field(None, description="With tokens=true: one vector per token.")
+    offsets: list[tuple[int, int]] | None = Field(
+        None, description="With tokens=true: [start, end) of each token in the text ([0, 0] for [CLS])."
+    )
+    token_vectors: list[list[float]] | None = Field(
+        None, description="With tokens=true: one vector per token."
+    )
 
 
 class EmbedResponse(BaseModel):
@@ -83,9 +95,13 @@ class ModelInfo(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    code: str = Field(description="Machine-readable: invalid_json, invalid_request, limit_exceeded, unauthorized, ...")
+    code: str = Field(
+        description="Machine-readable: invalid_json, invalid_request, limit_exceeded, unauthorized, ..."
+    )
     message: str = Field(description="One line saying what is wrong and what to do.")
-    limit: str | None = Field(None, description="For limit_exceeded: the limit's name (max_texts, max_chars, max_body_bytes).")
+    limit: str | None = Field(
+        None, description="For limit_exceeded: the limit's name (max_texts, max_chars, max_body_bytes)."
+    )
     max: int | None = Field(None, description="For limit_exceeded: the limit's value.")
 
 

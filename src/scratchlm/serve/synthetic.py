@@ -21,8 +21,15 @@ from scratchlm.tokenizers import CharTokenizer
 
 
 @torch.no_grad()
-def write_random_run(out: str | Path, cfg: RunConfig, texts: Sequence[str], labels: Sequence[str], *,
-                     seed: int = 0, scale: float = 0.3) -> Path:
+def write_random_run(
+    out: str | Path,
+    cfg: RunConfig,
+    texts: Sequence[str],
+    labels: Sequence[str],
+    *,
+    seed: int = 0,
+    scale: float = 0.3,
+) -> Path:
     """Write a run to ``out``: a character vocabulary from ``texts``, the model of ``cfg.model`` with
     weights drawn from ``normal(0, scale)`` (LayerNorms kept at 1/0, padding rows at zero)."""
     out = Path(out)
@@ -45,8 +52,18 @@ def write_random_run(out: str | Path, cfg: RunConfig, texts: Sequence[str], labe
 
 
 TINY_TEXTS = {
-    "positive": ["这本书写得太好了，强烈推荐！", "物流很快，包装也不错。", "非常满意，下次还会再来。", "质量好，价格便宜。"],
-    "negative": ["质量很差，用了两天就坏了。", "内容空洞，浪费时间。", "客服态度恶劣，不会再买。", "太贵了，不值这个价。"],
+    "positive": [
+        "这本书写得太好了，强烈推荐！",
+        "物流很快，包装也不错。",
+        "非常满意，下次还会再来。",
+        "质量好，价格便宜。",
+    ],
+    "negative": [
+        "质量很差，用了两天就坏了。",
+        "内容空洞，浪费时间。",
+        "客服态度恶劣，不会再买。",
+        "太贵了，不值这个价。",
+    ],
 }
 
 
@@ -61,13 +78,26 @@ def write_tiny_run(directory: str | Path, *, max_seq_len: int = 24, seed: int = 
     directory.mkdir(parents=True, exist_ok=True)
     rows = [{"text": t, "label": label} for label, texts in TINY_TEXTS.items() for t in texts]
     for name in ("train", "dev"):
-        (directory / f"{name}.jsonl").write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows),
-                                                 encoding="utf-8")
-    cfg = config_from_dict({
-        "data": {"dataset": str(directory / "train.jsonl"), "dev_file": str(directory / "dev.jsonl"),
-                 "max_seq_len": max_seq_len},
-        "model": {"embed_dim": 16, "num_layers": 1, "num_heads": 2, "ffn_dim": 32, "pooling": "mean",
-                  "bigram_buckets": 97, **model},
-    })
+        (directory / f"{name}.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8"
+        )
+    cfg = config_from_dict(
+        {
+            "data": {
+                "dataset": str(directory / "train.jsonl"),
+                "dev_file": str(directory / "dev.jsonl"),
+                "max_seq_len": max_seq_len,
+            },
+            "model": {
+                "embed_dim": 16,
+                "num_layers": 1,
+                "num_heads": 2,
+                "ffn_dim": 32,
+                "pooling": "mean",
+                "bigram_buckets": 97,
+                **model,
+            },
+        }
+    )
     texts = [r["text"] for r in rows] + ["abcdefghijklmnopqrstuvwxyz ABC 123"]
     return write_random_run(directory / "run", cfg, texts, sorted(TINY_TEXTS), seed=seed)

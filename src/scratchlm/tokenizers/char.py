@@ -90,7 +90,11 @@ class CharTokenizer:
         probe = cls(Vocab(SPECIALS), normalize=normalize, lowercase=lowercase)
         for text in texts:
             counts.update(tok for tok, _ in probe.split(text))
-        return cls(Vocab.build(counts, min_freq=min_freq, max_size=max_size), normalize=normalize, lowercase=lowercase)
+        return cls(
+            Vocab.build(counts, min_freq=min_freq, max_size=max_size),
+            normalize=normalize,
+            lowercase=lowercase,
+        )
 
     # -- encoding ------------------------------------------------------------------------------
     def split(self, text: str) -> list[tuple[str, tuple[int, int]]]:
@@ -110,8 +114,9 @@ class CharTokenizer:
     def tokenize(self, text: str) -> list[str]:
         return [tok for tok, _ in self.split(text)]
 
-    def encode(self, text: str, *, max_len: int | None = None, add_cls: bool = True,
-               truncation: str = "end") -> Encoding:
+    def encode(
+        self, text: str, *, max_len: int | None = None, add_cls: bool = True, truncation: str = "end"
+    ) -> Encoding:
         """``truncation`` says which tokens go when the text is too long: ``end`` (keep the beginning),
         ``start`` (keep the end) or ``middle`` (keep the first quarter and the last three quarters:
         reviews often conclude at the end; Sun et al. 2019, https://arxiv.org/abs/1905.05583)."""
@@ -130,8 +135,14 @@ class CharTokenizer:
             offsets = [(0, 0), *offsets]
         return Encoding(ids=ids, tokens=tokens, offsets=offsets, truncated=truncated)
 
-    def encode_batch(self, texts: Iterable[str], *, max_len: int | None = None, add_cls: bool = True,
-                     truncation: str = "end") -> list[Encoding]:
+    def encode_batch(
+        self,
+        texts: Iterable[str],
+        *,
+        max_len: int | None = None,
+        add_cls: bool = True,
+        truncation: str = "end",
+    ) -> list[Encoding]:
         return [self.encode(t, max_len=max_len, add_cls=add_cls, truncation=truncation) for t in texts]
 
     def decode(self, ids: Iterable[int], *, skip_specials: bool = True) -> str:
@@ -153,7 +164,12 @@ class CharTokenizer:
         self.vocab.save(directory / "vocab.txt")
         atomic_write_json(
             directory / "tokenizer.json",
-            {"kind": self.kind, "normalize": self.normalize, "lowercase": self.lowercase, "vocab_size": len(self.vocab)},
+            {
+                "kind": self.kind,
+                "normalize": self.normalize,
+                "lowercase": self.lowercase,
+                "vocab_size": len(self.vocab),
+            },
         )
 
     @classmethod
@@ -168,8 +184,11 @@ class CharTokenizer:
             raise DataError(f"{meta_path}: unreadable tokenizer metadata ({exc})") from None
         if meta.get("kind") != cls.kind:
             raise DataError(f"{meta_path}: tokenizer kind {meta.get('kind')!r}, expected {cls.kind!r}")
-        return cls(Vocab.load(directory / "vocab.txt"), normalize=bool(meta.get("normalize", True)),
-                   lowercase=bool(meta.get("lowercase", False)))
+        return cls(
+            Vocab.load(directory / "vocab.txt"),
+            normalize=bool(meta.get("normalize", True)),
+            lowercase=bool(meta.get("lowercase", False)),
+        )
 
 
 def load_tokenizer(directory: str | Path) -> CharTokenizer:

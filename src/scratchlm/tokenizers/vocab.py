@@ -37,9 +37,7 @@ class Vocab:
         self.mask_id = index[MASK]
 
     @classmethod
-    def build(
-        cls, counts: Counter[str], *, min_freq: int = 1, max_size: int | None = None
-    ) -> Vocab:
+    def build(cls, counts: Counter[str], *, min_freq: int = 1, max_size: int | None = None) -> Vocab:
         """Specials, then tokens with ``count >= min_freq`` by falling count (ties: by token)."""
         kept = [(tok, n) for tok, n in counts.items() if n >= min_freq and tok not in SPECIALS]
         kept.sort(key=lambda item: (-item[1], item[0]))

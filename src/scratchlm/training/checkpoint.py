@@ -78,9 +78,16 @@ def set_rng_state(meta: dict, tensors: dict[str, torch.Tensor]) -> None:
         torch.cuda.set_rng_state_all(cuda)
 
 
-def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
-                    scheduler: Any, trainer_state: dict, keep: int,
-                    extra: dict[str, dict[str, torch.Tensor]] | None = None) -> Path:
+def save_checkpoint(
+    run_dir: Path,
+    step: int,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    trainer_state: dict,
+    keep: int,
+    extra: dict[str, dict[str, torch.Tensor]] | None = None,
+) -> Path:
     """``extra`` maps a name to more tensors to keep (e.g. ``{"ema": ...}`` -> ``ema.safetensors``)."""
     root = run_dir / "checkpoints"
     target = root / step_dir_name(step)
@@ -93,8 +100,10 @@ def save_checkpoint(run_dir: Path, step: int, model: torch.nn.Module, optimizer:
         save_tensors(tmp / "rng.safetensors", rng_tensors)
         for name, tensors in (extra or {}).items():
             save_tensors(tmp / f"{name}.safetensors", tensors)
-        atomic_write_json(tmp / "trainer.json", {**trainer_state, "step": step, "scheduler": scheduler.state_dict(),
-                                                  "rng": rng_meta})
+        atomic_write_json(
+            tmp / "trainer.json",
+            {**trainer_state, "step": step, "scheduler": scheduler.state_dict(), "rng": rng_meta},
+        )
     for old in list_checkpoints(run_dir)[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     return target
@@ -104,7 +113,9 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
     root = Path(run_dir) / "checkpoints"
     if not root.is_dir():
         return []
-    found = [p for p in root.iterdir() if p.is_dir() and STEP_DIR.match(p.name) and (p / "trainer.json").exists()]
+    found = [
+        p for p in root.iterdir() if p.is_dir() and STEP_DIR.match(p.name) and (p / "trainer.json").exists()
+    ]
     return sorted(found, key=lambda p: int(STEP_DIR.match(p.name).group(1)))
 
 
@@ -113,7 +124,9 @@ def load_extra(path: Path, name: str) -> dict[str, torch.Tensor] | None:
     return load_tensors(file) if file.exists() else None
 
 
-def load_checkpoint(path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any) -> dict:
+def load_checkpoint(
+    path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+) -> dict:
     model.load_state_dict(load_tensors(path / "model.safetensors"))
     rest = json.loads((path / "optimizer.json").read_text(encoding="utf-8"))
     optimizer.load_state_dict(_unflatten_optimizer(load_tensors(path / "optimizer.safetensors"), rest))

@@ -25,7 +25,9 @@ class EMA:
     def update(self, model: nn.Module) -> None:
         names = list(self.shadow)
         params = dict(model.named_parameters())
-        torch._foreach_lerp_([self.shadow[n] for n in names], [params[n].detach() for n in names], 1.0 - self.decay)
+        torch._foreach_lerp_(
+            [self.shadow[n] for n in names], [params[n].detach() for n in names], 1.0 - self.decay
+        )
 
     @contextmanager
     def applied(self, model: nn.Module) -> Iterator[None]:

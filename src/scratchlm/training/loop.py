@@ -29,6 +29,7 @@ from scratchlm.run import RUN_MARKER, build_model, read_run_config, run_metadata
 from scratchlm.tokenizers import CharTokenizer, load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training.ema import EMA
+from scratchlm.training.init import init_embeddings
 from scratchlm.training.metrics import format_metrics
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
@@ -50,8 +51,13 @@ class EncodedSplit:
     truncated: int = 0
 
 
-def encode_split(tokenizer: CharTokenizer, examples: list[Example], label_ids: dict[str, int], max_len: int,
-                 truncation: str = "end") -> EncodedSplit:
+def encode_split(
+    tokenizer: CharTokenizer,
+    examples: list[Example],
+    label_ids: dict[str, int],
+    max_len: int,
+    truncation: str = "end",
+) -> EncodedSplit:
     out = EncodedSplit([], [])
     for ex in examples:
         enc = tokenizer.encode(ex.text, max_len=max_len, truncation=truncation)
@@ -89,8 +95,11 @@ class Logger:
     def __init__(self, path: Path, *, keep_until_step: int | None = None):
         self.path = path
         if keep_until_step is not None and path.exists():
-            kept = [line for line in path.read_text(encoding="utf-8").splitlines()
-                    if line.strip() and json.loads(line).get("step", 0) <= keep_until_step]
+            kept = [
+                line
+                for line in path.read_text(encoding="utf-8").splitlines()
+                if line.strip() and json.loads(line).get("step", 0) <= keep_until_step
+            ]
             atomic_write_text(path, "".join(line + "\n" for line in kept))
 
     def write(self, **record) -> None:
@@ -104,92 +113,11 @@ def _prepare_out_dir(out: Path, resume: bool) -> None:
             raise RunDirError(f"{out}: cannot resume, not a scratchlm run directory (no {RUN_MARKER})")
         return
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise RunDirError(f"{out}: already exists and is not empty; choose another --out, delete it, "
-                          f"or continue it with --resume {out}")
-    out.mkdir(parents=True, exist_ok=True)
-
-
-def init_embeddings(model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[str], out: Path) -> dict:
-    """Apply ``model.init``; returns a short report for the log.
-
-    ``model.init`` is ``normal``, ``word2vec`` (vectors trained here on ``cfg.vectors``), or anything
-    :func:`scratchlm.vectors.io.load_vectors` reads: a word2vec/GloVe/fastText file (text or binary,
-    compressed or not), a vectors cache, an ``.npy`` matrix with its word list, a run directory, or a
-    built-in name such as ``glove-6b-50d``. Tokens are found in tiers (exact, lowercase, NFKC, subword
-    markers stripped, Chinese words as the mean of their characters, ...: :mod:`scratchlm.vectors.align`);
-    the rows found are rescaled to ``model.vectors_std`` when it is set (else they keep their own
-    scale), the others keep their normal(0, init_std) init. With ``model.bigram_buckets`` and
-    ``vectors.bigrams``, word2vec also learns vectors of adjacent-token pairs for the bigram table.
-    """
-    from scratchlm.errors import DataError
-    from scratchlm.vectors.align import find_rows, write_vectors_file
-    from scratchlm.vectors.base import Vectors
-
-    init = cfg.model.init
-    if init == "normal":
-        return {"init": "normal", "std": cfg.model.init_std}
-    sentences: list[list[str]] = []
-    if init == "word2vec":
-        from scratchlm.vectors.word2vec import corpus_sentences, train_word2vec
-
-        t0 = time.time()
-        sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
-        tokens, matrix = train_word2vec(sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed,
-                                        workers=cfg.vectors.workers)
-        write_vectors_file(out / "vectors", tokens, matrix)
-        source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
-        vectors = Vectors(tokens, matrix, "word2vec", source)
-    else:
-        from scratchlm.vectors.io import load_vectors
-
-        vectors = load_vectors(init)
-        source = f"{init} ({vectors.format}, {len(vectors)} x {vectors.dim})"
-    if vectors.dim != cfg.model.embed_dim:
-        raise DataError(
-            f"model.init {init}: the vectors have dimension {vectors.dim} but model.embed_dim is "
-            f"{cfg.model.embed_dim}; set model.embed_dim={vectors.dim}, or make vectors of the right size with "
-            f"`scratchlm vectors convert {init} --out CACHE --dim {cfg.model.embed_dim} --project pca` "
-            "(or random, pad-truncate) and set model.init to CACHE"
+        raise RunDirError(
+            f"{out}: already exists and is not empty; choose another --out, delete it, "
+            f"or continue it with --resume {out}"
         )
-    found = find_rows(tokenizer.vocab.tokens, vectors, skip=tokenizer.vocab.special_ids)
-    coverage = found.coverage
-    if len(found.ids):
-        rows = torch.from_numpy(found.rows)
-        if len(found.ids) > 1 and cfg.model.vectors_std is not None:
-            rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
-        model.token_embedding.load_rows(rows, torch.from_numpy(found.ids))
-    report = {"init": source, "found": coverage.found, "vocab_size": coverage.vocab_size,
-              "coverage": round(coverage.found / max(1, coverage.vocab_size), 4), "tiers": coverage.tiers}
-    log.info("token embedding from %s: %d of %d tokens found (%.1f%%; %s), the rest normal(0, %g)",
-             source, coverage.found, coverage.vocab_size, 100 * report["coverage"],
-             ", ".join(f"{k} {v}" for k, v in coverage.tiers.items() if v), cfg.model.init_std)
-    bigram = getattr(getattr(model, "input", None), "bigram_embedding", None)
-    if bigram is not None and sentences and cfg.vectors.bigrams:
-        report["bigrams"] = init_bigram_embeddings(bigram, cfg, tokenizer, sentences)
-    return report
-
-
-def init_bigram_embeddings(bigram, cfg: RunConfig, tokenizer: CharTokenizer, sentences: list[list[str]]) -> dict:
-    """word2vec over the stream of adjacent pairs (``ab bc cd ...``): a vector for each frequent pair,
-    most of which are Chinese two-character words, written into the pair's hash bucket."""
-    import dataclasses
-
-    from scratchlm.vectors.word2vec import train_word2vec
-
-    t0 = time.time()
-    sep = "\u0001"  # never produced by the tokenizer: keeps pairs of multi-character tokens unambiguous
-    pair_sentences = [[a + sep + b for a, b in zip(s, s[1:], strict=False)] for s in sentences]
-    vcfg = dataclasses.replace(cfg.vectors, min_count=cfg.vectors.bigram_min_count)
-    pairs, vectors = train_word2vec(pair_sentences, cfg.model.embed_dim, vcfg, seed=cfg.train.seed,
-                                    workers=cfg.vectors.workers)
-    rows = torch.from_numpy(vectors)
-    if cfg.model.vectors_std is not None and len(rows) > 1:
-        rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
-    ids = [tuple(tokenizer.vocab.ids(p.split(sep))) for p in pairs]
-    filled = bigram.load_pairs(ids, rows)
-    log.info("bigram embedding: word2vec on %d pair types in %.1fs, %d of %d buckets filled", len(pairs),
-             time.time() - t0, filled, bigram.num_buckets)
-    return {"pair_types": len(pairs), "buckets_filled": filled, "seconds": round(time.time() - t0, 1)}
+    out.mkdir(parents=True, exist_ok=True)
 
 
 def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str = "cpu") -> dict:
@@ -225,9 +153,13 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     if resume:
         tokenizer = load_tokenizer(out / "tokenizer")
     else:
-        tokenizer = CharTokenizer.train((ex.text for ex in train_ex), normalize=cfg.data.normalize,
-                                        lowercase=cfg.data.lowercase, min_freq=cfg.data.min_freq,
-                                        max_size=cfg.data.max_vocab_size)
+        tokenizer = CharTokenizer.train(
+            (ex.text for ex in train_ex),
+            normalize=cfg.data.normalize,
+            lowercase=cfg.data.lowercase,
+            min_freq=cfg.data.min_freq,
+            max_size=cfg.data.max_vocab_size,
+        )
         tokenizer.save(out / "tokenizer")
         atomic_write_text(out / "config.yaml", dump_config(cfg))
         atomic_write_json(out / RUN_MARKER, run_metadata(data.labels, tokenizer, cfg))
@@ -235,24 +167,44 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     train_enc = encode_split(tokenizer, train_ex, label_ids, max_len, cfg.data.truncation)
     dev_enc = encode_split(tokenizer, dev_ex, label_ids, max_len, cfg.data.truncation)
     test_enc = encode_split(tokenizer, test_ex, label_ids, max_len, cfg.data.truncation)
-    log.info("data %s: train %d, dev %d, test %d examples; %d labels; vocabulary %d tokens",
-             data.name, len(train_ex), len(dev_ex), len(test_ex), len(data.labels), len(tokenizer.vocab))
+    log.info(
+        "data %s: train %d, dev %d, test %d examples; %d labels; vocabulary %d tokens",
+        data.name,
+        len(train_ex),
+        len(dev_ex),
+        len(test_ex),
+        len(data.labels),
+        len(tokenizer.vocab),
+    )
     for name, enc in (("train", train_enc), ("dev", dev_enc), ("test", test_enc)):
         if enc.truncated:
-            log.info("%s: %d of %d texts truncated to data.max_seq_len=%d tokens", name, enc.truncated,
-                     len(enc.seqs), max_len)
+            log.info(
+                "%s: %d of %d texts truncated to data.max_seq_len=%d tokens",
+                name,
+                enc.truncated,
+                len(enc.seqs),
+                max_len,
+            )
 
     pad_id = tokenizer.vocab.pad_id
     model = build_model(cfg, len(tokenizer.vocab), len(data.labels), pad_id)
-    init_report = None if resume else init_embeddings(model, cfg, tokenizer, [ex.text for ex in train_ex], out)
+    init_report = (
+        None if resume else init_embeddings(model, cfg, tokenizer, [ex.text for ex in train_ex], out)
+    )
     if cfg.model.freeze_embeddings:
         model.token_embedding.weight.requires_grad_(False)
     model.to(device)
 
     steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
-    total_steps = tc.epochs * steps_per_epoch if tc.max_steps is None else min(tc.max_steps, tc.epochs * steps_per_epoch)
+    total_steps = (
+        tc.epochs * steps_per_epoch
+        if tc.max_steps is None
+        else min(tc.max_steps, tc.epochs * steps_per_epoch)
+    )
     optimizer = build_optimizer(model, tc)
-    scheduler = build_scheduler(optimizer, total_steps=total_steps, warmup_ratio=tc.warmup_ratio, kind=tc.schedule)
+    scheduler = build_scheduler(
+        optimizer, total_steps=total_steps, warmup_ratio=tc.warmup_ratio, kind=tc.schedule
+    )
 
     ema = EMA(model, tc.ema_decay) if tc.ema_decay else None
     state = TrainerState()
@@ -269,24 +221,39 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
             ema.load_state_dict(ema_state)
         step = trainer.pop("step")
         state = TrainerState(**{k: v for k, v in trainer.items() if k in TrainerState.__dataclass_fields__})
-        log.info("resumed from %s (step %d, epoch %d, batch %d)", found[-1].name, step, state.epoch, state.batch_in_epoch)
+        log.info(
+            "resumed from %s (step %d, epoch %d, batch %d)",
+            found[-1].name,
+            step,
+            state.epoch,
+            state.batch_in_epoch,
+        )
     logger = Logger(out / "train_log.jsonl", keep_until_step=step if resume else None)
     if init_report:
         logger.write(step=0, event="init", **init_report)
 
     n_params = sum(p.numel() for p in model.parameters())
-    log.info("model: %s parameters; %d steps (%d per epoch), batch %d", f"{n_params:,}", total_steps,
-             steps_per_epoch, tc.batch_size)
+    log.info(
+        "model: %s parameters; %d steps (%d per epoch), batch %d",
+        f"{n_params:,}",
+        total_steps,
+        steps_per_epoch,
+        tc.batch_size,
+    )
 
     def evaluation_weights():
         return ema.applied(model) if ema is not None else contextlib.nullcontext()
 
     def evaluate_dev() -> dict:
-        return evaluate_ids(model, dev_enc.seqs, dev_enc.labels, data.labels, pad_id, tc.eval_batch_size, device)
+        return evaluate_ids(
+            model, dev_enc.seqs, dev_enc.labels, data.labels, pad_id, tc.eval_batch_size, device
+        )
 
     def save_state() -> None:
         extra = {"ema": ema.state_dict()} if ema is not None else None
-        ckpt.save_checkpoint(out, step, model, optimizer, scheduler, state.to_dict(), tc.keep_checkpoints, extra)
+        ckpt.save_checkpoint(
+            out, step, model, optimizer, scheduler, state.to_dict(), tc.keep_checkpoints, extra
+        )
 
     def evaluate_and_keep_best(step: int) -> bool:
         """Dev evaluation; saves improved weights; returns True when early stopping triggers."""
@@ -294,12 +261,23 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
             m = evaluate_dev()
             if m["accuracy"] > state.best_score:
                 save_tensors(out / "model.safetensors", model.state_dict(), metadata={"step": str(step)})
-        record = {"step": step, "epoch": state.epoch, "dev_accuracy": m["accuracy"], "dev_macro_f1": m["macro_f1"]}
+        record = {
+            "step": step,
+            "epoch": state.epoch,
+            "dev_accuracy": m["accuracy"],
+            "dev_macro_f1": m["macro_f1"],
+        }
         state.history.append(record)
         logger.write(event="eval", **record)
         improved = m["accuracy"] > state.best_score
-        log.info("step %d epoch %d: dev accuracy %.4f macro-F1 %.4f%s", step, state.epoch, m["accuracy"],
-                 m["macro_f1"], " (best)" if improved else "")
+        log.info(
+            "step %d epoch %d: dev accuracy %.4f macro-F1 %.4f%s",
+            step,
+            state.epoch,
+            m["accuracy"],
+            m["macro_f1"],
+            " (best)" if improved else "",
+        )
         model.train()
         if improved:
             state.best_score, state.best_step = m["accuracy"], step
@@ -319,16 +297,24 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     window_examples, window_start = 0, time.time()
     model.train()
     while not stop and state.epoch < tc.epochs and step < total_steps:
-        batches = batch_order(lengths, tc.batch_size, shuffle=True, seed=tc.seed, epoch=state.epoch,
-                              bucketing=tc.length_bucketing)
+        batches = batch_order(
+            lengths,
+            tc.batch_size,
+            shuffle=True,
+            seed=tc.seed,
+            epoch=state.epoch,
+            bucketing=tc.length_bucketing,
+        )
         for position in range(state.batch_in_epoch, len(batches)):
             batch = make_batch(train_enc.seqs, train_enc.labels, batches[position], pad_id)
             logits = model(batch.ids.to(device), batch.padding_mask.to(device))
             loss = F.cross_entropy(logits, batch.labels.to(device), label_smoothing=tc.label_smoothing)
             if not torch.isfinite(loss):
                 last = ckpt.list_checkpoints(out)
-                raise RunDirError(f"non-finite loss at step {step + 1}; last good checkpoint: "
-                                  f"{last[-1] if last else 'none'}. Lower train.lr or check the data")
+                raise RunDirError(
+                    f"non-finite loss at step {step + 1}; last good checkpoint: "
+                    f"{last[-1] if last else 'none'}. Lower train.lr or check the data"
+                )
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
@@ -339,13 +325,21 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
             step += 1
             end_of_epoch = position + 1 == len(batches)
             # the saved position always names the next batch to run
-            state.epoch, state.batch_in_epoch = (state.epoch + 1, 0) if end_of_epoch else (state.epoch, position + 1)
+            state.epoch, state.batch_in_epoch = (
+                (state.epoch + 1, 0) if end_of_epoch else (state.epoch, position + 1)
+            )
             window_examples += len(batch.index)
             if step % 20 == 0 or step == total_steps:
                 rate = window_examples / max(1e-9, time.time() - window_start)
-                logger.write(step=step, event="train", epoch=state.epoch, loss=round(loss.item(), 5),
-                             lr=scheduler.get_last_lr()[0], grad_norm=round(float(grad_norm), 4),
-                             examples_per_s=round(rate, 1))
+                logger.write(
+                    step=step,
+                    event="train",
+                    epoch=state.epoch,
+                    loss=round(loss.item(), 5),
+                    lr=scheduler.get_last_lr()[0],
+                    grad_norm=round(float(grad_norm), 4),
+                    examples_per_s=round(rate, 1),
+                )
                 bar.set_postfix(loss=f"{loss.item():.4f}", ex_s=f"{rate:.0f}")
                 window_examples, window_start = 0, time.time()
             bar.update(1)
@@ -361,25 +355,42 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     return finish(out, model, data.labels, dev_enc, test_enc, pad_id, tc.eval_batch_size, state, device)
 
 
-def finish(out: Path, model, labels: list[str], dev_enc: EncodedSplit, test_enc: EncodedSplit, pad_id: int,
-           batch_size: int, state: TrainerState, device: str) -> dict:
+def finish(
+    out: Path,
+    model,
+    labels: list[str],
+    dev_enc: EncodedSplit,
+    test_enc: EncodedSplit,
+    pad_id: int,
+    batch_size: int,
+    state: TrainerState,
+    device: str,
+) -> dict:
     """Reload the best weights, evaluate dev and test, write metrics.json and the plots."""
     from safetensors.torch import load_file
 
     from scratchlm import plots
 
     model.load_state_dict(load_file(str(out / "model.safetensors")))
-    metrics = {"best_step": state.best_step, "dev": evaluate_ids(model, dev_enc.seqs, dev_enc.labels, labels, pad_id, batch_size, device)}
+    metrics = {
+        "best_step": state.best_step,
+        "dev": evaluate_ids(model, dev_enc.seqs, dev_enc.labels, labels, pad_id, batch_size, device),
+    }
     if test_enc.seqs:
-        metrics["test"] = evaluate_ids(model, test_enc.seqs, test_enc.labels, labels, pad_id, batch_size, device)
+        metrics["test"] = evaluate_ids(
+            model, test_enc.seqs, test_enc.labels, labels, pad_id, batch_size, device
+        )
     atomic_write_json(out / "metrics.json", metrics)
-    log.info("%s", format_metrics(metrics["dev"], "dev (best weights, step %d)" % state.best_step))
+    log.info("%s", format_metrics(metrics["dev"], f"dev (best weights, step {state.best_step})"))
     if "test" in metrics:
         log.info("%s", format_metrics(metrics["test"], "test"))
     try:
         plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")
-        plots.confusion_matrix(metrics.get("test", metrics["dev"]), out / "plots" / "confusion_matrix.png",
-                               title="test" if "test" in metrics else "dev")
+        plots.confusion_matrix(
+            metrics.get("test", metrics["dev"]),
+            out / "plots" / "confusion_matrix.png",
+            title="test" if "test" in metrics else "dev",
+        )
     except Exception as exc:  # plots must never lose a finished run
         log.warning("could not draw plots: %s", exc)
     return metrics

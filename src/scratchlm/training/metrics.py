@@ -39,8 +39,12 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
         "macro_recall": float(recall.mean()),
         "macro_f1": float(f1.mean()),
         "per_class": {
-            label: {"precision": float(precision[i]), "recall": float(recall[i]), "f1": float(f1[i]),
-                    "support": int(support[i])}
+            label: {
+                "precision": float(precision[i]),
+                "recall": float(recall[i]),
+                "f1": float(f1[i]),
+                "support": int(support[i]),
+            }
             for i, label in enumerate(labels)
         },
         "labels": list(labels),
@@ -51,9 +55,13 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
 def format_metrics(m: dict, title: str = "") -> str:
     """A short human-readable table."""
     lines = [title] if title else []
-    lines.append(f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   examples {m['num_examples']}")
+    lines.append(
+        f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   examples {m['num_examples']}"
+    )
     width = max(len(label) for label in m["per_class"]) + 2
     lines.append(f"{'label':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
     for label, r in m["per_class"].items():
-        lines.append(f"{label:<{width}}{r['precision']:>10.4f}{r['recall']:>10.4f}{r['f1']:>10.4f}{r['support']:>10}")
+        lines.append(
+            f"{label:<{width}}{r['precision']:>10.4f}{r['recall']:>10.4f}{r['f1']:>10.4f}{r['support']:>10}"
+        )
     return "\n".join(lines)

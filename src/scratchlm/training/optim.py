@@ -27,8 +27,14 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
         {"params": no_decay, "weight_decay": 0.0, "name": "no_decay"},
     ]
     if embed:
-        groups.append({"params": embed, "weight_decay": 0.0, "name": "embedding",
-                       "lr": cfg.embedding_lr if cfg.embedding_lr is not None else cfg.lr})
+        groups.append(
+            {
+                "params": embed,
+                "weight_decay": 0.0,
+                "name": "embedding",
+                "lr": cfg.embedding_lr if cfg.embedding_lr is not None else cfg.lr,
+            }
+        )
     return [g for g in groups if g["params"]]
 
 

@@ -12,11 +12,20 @@ def progress_enabled(requested: bool) -> bool:
     return requested and sys.stderr.isatty() and not os.environ.get("CI")
 
 
-def progress(iterable=None, *, total: int | None = None, desc: str = "", enabled: bool = True, unit: str = "it"):
+def progress(
+    iterable=None, *, total: int | None = None, desc: str = "", enabled: bool = True, unit: str = "it"
+):
     from tqdm.auto import tqdm
 
-    return tqdm(iterable, total=total, desc=desc, disable=not progress_enabled(enabled), unit=unit,
-                dynamic_ncols=True, leave=False)
+    return tqdm(
+        iterable,
+        total=total,
+        desc=desc,
+        disable=not progress_enabled(enabled),
+        unit=unit,
+        dynamic_ncols=True,
+        leave=False,
+    )
 
 
 def setup_logging(verbose: bool = False) -> None:

@@ -13,9 +13,13 @@ from __future__ import annotations
 
 import importlib
 
-_API = {"Vectors": "scratchlm.vectors.base", "load_vectors": "scratchlm.vectors.io",
-        "write_cache": "scratchlm.vectors.cache", "build_matrix": "scratchlm.vectors.align",
-        "find_rows": "scratchlm.vectors.align"}
+_API = {
+    "Vectors": "scratchlm.vectors.base",
+    "load_vectors": "scratchlm.vectors.io",
+    "write_cache": "scratchlm.vectors.cache",
+    "build_matrix": "scratchlm.vectors.align",
+    "find_rows": "scratchlm.vectors.align",
+}
 
 __all__ = sorted(_API)
 

@@ -37,7 +37,11 @@ if TYPE_CHECKING:
     import torch
 
 TIERS = ("exact", "lower", "nfkc", "subword", "chars", "pieces")
-SUBWORD_MARKERS = ("##", "\u2581", "\u0120")  # WordPiece continuation, SentencePiece space, byte-level BPE space
+SUBWORD_MARKERS = (
+    "##",
+    "\u2581",
+    "\u0120",
+)  # WordPiece continuation, SentencePiece space, byte-level BPE space
 OOV_INITS = ("normal", "uniform", "zeros", "sampled")
 _MAX_PIECES_LEN = 40
 _MAX_PIECES = 3
@@ -56,8 +60,14 @@ class AlignResult:
         return self.found / max(1, self.vocab_size)
 
 
-def align(vocab_tokens: list[str], tokens: list[str], vectors: np.ndarray, *, target_std: float | None,
-          skip: set[int] | None = None) -> AlignResult:
+def align(
+    vocab_tokens: list[str],
+    tokens: list[str],
+    vectors: np.ndarray,
+    *,
+    target_std: float | None,
+    skip: set[int] | None = None,
+) -> AlignResult:
     """Exact matches only (the tiered version is :func:`find_rows` / :func:`build_matrix`)."""
     import torch
 
@@ -70,7 +80,11 @@ def align(vocab_tokens: list[str], tokens: list[str], vectors: np.ndarray, *, ta
         if j is not None:
             ids.append(i)
             src.append(j)
-    rows = torch.from_numpy(np.asarray(vectors[src], dtype=np.float32)) if src else torch.zeros(0, vectors.shape[1])
+    rows = (
+        torch.from_numpy(np.asarray(vectors[src], dtype=np.float32))
+        if src
+        else torch.zeros(0, vectors.shape[1])
+    )
     if target_std is not None and len(src) > 1:
         rows = rows / rows.std().clamp_min(1e-12) * target_std
     return AlignResult(torch.tensor(ids, dtype=torch.long), rows, len(ids), len(vocab_tokens))
@@ -96,8 +110,13 @@ def write_vectors_file(directory: str | Path, tokens: list[str], vectors: np.nda
 # ------------------------------------------------------------------------------------------- tiers
 def is_cjk(ch: str) -> bool:
     cp = ord(ch)
-    return (0x4E00 <= cp <= 0x9FFF or 0x3400 <= cp <= 0x4DBF or 0x20000 <= cp <= 0x2EBEF
-            or 0xF900 <= cp <= 0xFAFF or 0x30000 <= cp <= 0x3134F)
+    return (
+        0x4E00 <= cp <= 0x9FFF
+        or 0x3400 <= cp <= 0x4DBF
+        or 0x20000 <= cp <= 0x2EBEF
+        or 0xF900 <= cp <= 0xFAFF
+        or 0x30000 <= cp <= 0x3134F
+    )
 
 
 class _Lookup:
@@ -113,7 +132,9 @@ class _Lookup:
     def lower(self) -> dict[str, int]:
         if self._lower is None:
             n = len(self.words)
-            self._lower = dict(zip((w.lower() for w in reversed(self.words)), range(n - 1, -1, -1), strict=True))
+            self._lower = dict(
+                zip((w.lower() for w in reversed(self.words)), range(n - 1, -1, -1), strict=True)
+            )
         return self._lower
 
     @property
@@ -166,7 +187,7 @@ class _Lookup:
 def strip_marker(tok: str) -> str | None:
     for marker in SUBWORD_MARKERS:
         if tok.startswith(marker) and len(tok) > len(marker):
-            return tok[len(marker):]
+            return tok[len(marker) :]
     return None
 
 
@@ -210,19 +231,30 @@ class Coverage:
         return self.found / max(1, self.vocab_size - self.specials)
 
     def to_dict(self) -> dict:
-        return {"vocab_size": self.vocab_size, "found": self.found, "coverage": round(self.coverage, 6),
-                "tiers": dict(self.tiers), "oov": self.oov, "specials": self.specials,
-                "weighted_coverage": None if self.weighted is None else round(self.weighted, 6),
-                "corpus_tokens": self.corpus_tokens, "misses": list(self.misses)}
+        return {
+            "vocab_size": self.vocab_size,
+            "found": self.found,
+            "coverage": round(self.coverage, 6),
+            "tiers": dict(self.tiers),
+            "oov": self.oov,
+            "specials": self.specials,
+            "weighted_coverage": None if self.weighted is None else round(self.weighted, 6),
+            "corpus_tokens": self.corpus_tokens,
+            "misses": list(self.misses),
+        }
 
     def table(self) -> str:
         n = max(1, self.vocab_size - self.specials)
         lines = [f"{'tier':<10}{'tokens':>9}{'share':>9}"]
         lines += [f"{tier:<10}{count:>9}{100 * count / n:>8.1f}%" for tier, count in self.tiers.items()]
-        lines += [f"{'oov':<10}{self.oov:>9}{100 * self.oov / n:>8.1f}%",
-                  f"{'found':<10}{self.found:>9}{100 * self.coverage:>8.1f}%  of {n} tokens ({self.specials} specials apart)"]
+        lines += [
+            f"{'oov':<10}{self.oov:>9}{100 * self.oov / n:>8.1f}%",
+            f"{'found':<10}{self.found:>9}{100 * self.coverage:>8.1f}%  of {n} tokens ({self.specials} specials apart)",
+        ]
         if self.weighted is not None:
-            lines.append(f"frequency-weighted coverage: {100 * self.weighted:.1f}% of {self.corpus_tokens} corpus tokens")
+            lines.append(
+                f"frequency-weighted coverage: {100 * self.weighted:.1f}% of {self.corpus_tokens} corpus tokens"
+            )
         if self.misses:
             lines.append("examples of misses: " + " ".join(self.misses))
         return "\n".join(lines)
@@ -236,13 +268,21 @@ class FoundRows:
     coverage: Coverage
 
 
-def find_rows(vocab_tokens: list[str], vectors: Vectors, *, tiers: tuple[str, ...] = TIERS,
-              skip: set[int] | None = None, token_counts: dict[str, int] | None = None,
-              max_misses: int = 20) -> FoundRows:
+def find_rows(
+    vocab_tokens: list[str],
+    vectors: Vectors,
+    *,
+    tiers: tuple[str, ...] = TIERS,
+    skip: set[int] | None = None,
+    token_counts: dict[str, int] | None = None,
+    max_misses: int = 20,
+) -> FoundRows:
     """Find every token (``skip``: specials); ``token_counts`` (corpus frequencies) weights the coverage."""
     unknown = set(tiers) - set(TIERS)
     if unknown:
-        raise DataError(f"unknown alignment tier(s) {', '.join(sorted(unknown))}; choose from {', '.join(TIERS)}")
+        raise DataError(
+            f"unknown alignment tier(s) {', '.join(sorted(unknown))}; choose from {', '.join(TIERS)}"
+        )
     lookup, skip = _Lookup(vectors), skip or set()
     ids, sources, tier_of = [], [], []
     for i, tok in enumerate(vocab_tokens):
@@ -270,13 +310,22 @@ def find_rows(vocab_tokens: list[str], vectors: Vectors, *, tiers: tuple[str, ..
         total = sum(token_counts.values())
         weighted = sum(c for t, c in token_counts.items() if t in found_tokens) / max(1, total)
         misses.sort(key=lambda t: -token_counts.get(t, 0))
-    coverage = Coverage(len(vocab_tokens), counts, tier_of.count("oov"), len(skip & set(range(len(vocab_tokens)))),
-                        misses[:max_misses], weighted, total)
+    coverage = Coverage(
+        len(vocab_tokens),
+        counts,
+        tier_of.count("oov"),
+        len(skip & set(range(len(vocab_tokens)))),
+        misses[:max_misses],
+        weighted,
+        total,
+    )
     return FoundRows(np.array(ids, dtype=np.int64), rows, tier_of, coverage)
 
 
 # -------------------------------------------------------------------------------------- matrix
-def oov_rows(n: int, dim: int, method: str, *, std: float, found: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def oov_rows(
+    n: int, dim: int, method: str, *, std: float, found: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     if method == "normal":
         return rng.normal(0.0, std, (n, dim)).astype(np.float32)
     if method == "uniform":  # same standard deviation as normal(0, std)
@@ -290,11 +339,22 @@ def oov_rows(n: int, dim: int, method: str, *, std: float, found: np.ndarray, rn
     raise DataError(f"unknown OOV init {method!r}; choose from {', '.join(OOV_INITS)}")
 
 
-def build_matrix(vocab_tokens: list[str], vectors: Vectors, *, dim: int | None = None, project: str | None = None,
-                 oov_init: str = "normal", std: float | None = None, scale_std: float | None = None,
-                 pad_id: int | None = 0, special_ids: set[int] | None = None, unk_id: int | None = None,
-                 seed: int = 0, tiers: tuple[str, ...] = TIERS,
-                 token_counts: dict[str, int] | None = None) -> tuple[np.ndarray, FoundRows]:
+def build_matrix(
+    vocab_tokens: list[str],
+    vectors: Vectors,
+    *,
+    dim: int | None = None,
+    project: str | None = None,
+    oov_init: str = "normal",
+    std: float | None = None,
+    scale_std: float | None = None,
+    pad_id: int | None = 0,
+    special_ids: set[int] | None = None,
+    unk_id: int | None = None,
+    seed: int = 0,
+    tiers: tuple[str, ...] = TIERS,
+    token_counts: dict[str, int] | None = None,
+) -> tuple[np.ndarray, FoundRows]:
     """The ``(V, dim)`` float32 embedding matrix for ``vocab_tokens`` and how each row was made.
 
     ``std``: of the OOV init (default: that of the found rows, else 0.02); ``scale_std``: rescale the
@@ -304,8 +364,10 @@ def build_matrix(vocab_tokens: list[str], vectors: Vectors, *, dim: int | None =
     dim = dim or vectors.dim
     if dim != vectors.dim:
         if project is None:
-            raise DataError(f"the vectors have dimension {vectors.dim} and the embedding {dim}; choose how to "
-                            "map them: project='pca', 'random' or 'pad-truncate'")
+            raise DataError(
+                f"the vectors have dimension {vectors.dim} and the embedding {dim}; choose how to "
+                "map them: project='pca', 'random' or 'pad-truncate'"
+            )
         from scratchlm.vectors.project import project_vectors
 
         vectors = project_vectors(vectors, dim, project, seed=seed)

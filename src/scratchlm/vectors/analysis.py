@@ -21,7 +21,11 @@ from scratchlm.errors import DataError
 from scratchlm.vectors.base import Vectors
 
 METHODS = ("3cosadd", "3cosmul")
-BENCHMARKS = {"questions-words": "questions-words.txt", "wordsim353": "wordsim353.tsv", "simlex999": "simlex999.txt"}
+BENCHMARKS = {
+    "questions-words": "questions-words.txt",
+    "wordsim353": "wordsim353.tsv",
+    "simlex999": "simlex999.txt",
+}
 _SCORES_PER_BATCH = 1 << 24  # floats in one (questions x vocabulary) score block: 64 MB
 
 
@@ -37,8 +41,9 @@ def _top(scores: np.ndarray, topn: int) -> np.ndarray:
     return np.take_along_axis(part, order, -1)
 
 
-def neighbors(vectors: Vectors, word: str | np.ndarray, *, topn: int = 10,
-              restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+def neighbors(
+    vectors: Vectors, word: str | np.ndarray, *, topn: int = 10, restrict_vocab: int | None = None
+) -> list[tuple[str, float]]:
     """The ``topn`` words closest to ``word`` (a word or a vector) by cosine, the word itself left out."""
     unit = vectors.unit[: _restrict(vectors, restrict_vocab)]
     if isinstance(word, str):
@@ -62,6 +67,7 @@ def _analogy_scores(unit: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarra
         query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
         scores = query @ unit.T  # (q, R)
     elif method == "3cosmul":
+
         def shifted(ids):
             return (1 + unit[ids] @ unit.T) / 2
 
@@ -74,8 +80,16 @@ def _analogy_scores(unit: np.ndarray, a: np.ndarray, b: np.ndarray, c: np.ndarra
     return scores
 
 
-def analogy(vectors: Vectors, a: str, b: str, c: str, *, topn: int = 10, method: str = "3cosadd",
-            restrict_vocab: int | None = None) -> list[tuple[str, float]]:
+def analogy(
+    vectors: Vectors,
+    a: str,
+    b: str,
+    c: str,
+    *,
+    topn: int = 10,
+    method: str = "3cosadd",
+    restrict_vocab: int | None = None,
+) -> list[tuple[str, float]]:
     """``a : b :: c : ?`` (``man king woman`` -> ``queen``)."""
     unit = vectors.unit[: _restrict(vectors, restrict_vocab)]
     ids = [np.array([vectors.row(w)]) for w in (a, b, c)]
@@ -118,8 +132,14 @@ def is_analogy_file(path: Path) -> bool:
     return any(line.startswith(": ") for line in _lines(path)[:50])
 
 
-def evaluate_analogies(vectors: Vectors, path: str | Path, *, restrict_vocab: int = 300000,
-                       case_insensitive: bool = True, method: str = "3cosadd") -> dict:
+def evaluate_analogies(
+    vectors: Vectors,
+    path: str | Path,
+    *,
+    restrict_vocab: int = 300000,
+    case_insensitive: bool = True,
+    method: str = "3cosadd",
+) -> dict:
     """Accuracy on ``: section`` + ``a b c expected`` lines (questions-words.txt), as gensim counts it."""
     path = Path(path)
     limit = _restrict(vectors, restrict_vocab)
@@ -144,7 +164,7 @@ def evaluate_analogies(vectors: Vectors, path: str | Path, *, restrict_vocab: in
     unit = vectors.unit[:limit]
     batch = max(1, _SCORES_PER_BATCH // limit)
     for start in range(0, len(questions), batch):
-        part = questions[start:start + batch]
+        part = questions[start : start + batch]
         a, b, c = (np.array([ok_vocab[q[k]] for q in part]) for k in (1, 2, 3))
         top5 = _top(_analogy_scores(unit, a, b, c, method), 5)
         for q, candidates in zip(part, top5, strict=True):
@@ -158,13 +178,28 @@ def evaluate_analogies(vectors: Vectors, path: str | Path, *, restrict_vocab: in
     correct, scored = sum(s["correct"] for s in sections), sum(s["total"] for s in sections)
     for s in sections:
         s["accuracy"] = s["correct"] / s["total"] if s["total"] else 0.0
-    return {"benchmark": str(path), "kind": "analogy", "method": method, "restrict_vocab": limit,
-            "accuracy": correct / scored if scored else 0.0, "correct": correct, "questions": total, "oov": oov,
-            "oov_ratio": 100.0 * oov / total if total else 0.0, "sections": sections}
+    return {
+        "benchmark": str(path),
+        "kind": "analogy",
+        "method": method,
+        "restrict_vocab": limit,
+        "accuracy": correct / scored if scored else 0.0,
+        "correct": correct,
+        "questions": total,
+        "oov": oov,
+        "oov_ratio": 100.0 * oov / total if total else 0.0,
+        "sections": sections,
+    }
 
 
-def evaluate_pairs(vectors: Vectors, path: str | Path, *, delimiter: str = "\t", restrict_vocab: int = 300000,
-                   case_insensitive: bool = True) -> dict:
+def evaluate_pairs(
+    vectors: Vectors,
+    path: str | Path,
+    *,
+    delimiter: str = "\t",
+    restrict_vocab: int = 300000,
+    case_insensitive: bool = True,
+) -> dict:
     """Spearman and Pearson correlation with human similarity scores (``a<TAB>b<TAB>score`` lines)."""
     from scipy import stats
 
@@ -187,11 +222,19 @@ def evaluate_pairs(vectors: Vectors, path: str | Path, *, delimiter: str = "\t",
         gold.append(sim)
         model.append(float(vectors.unit[ok_vocab[a]] @ vectors.unit[ok_vocab[b]]))
     if len(gold) < 2:
-        raise DataError(f"{path}: fewer than 2 word pairs with both words in the vectors ({oov} out of vocabulary)")
-    return {"benchmark": str(path), "kind": "pairs", "restrict_vocab": _restrict(vectors, restrict_vocab),
-            "spearman": float(stats.spearmanr(gold, model).statistic),
-            "pearson": float(stats.pearsonr(gold, model).statistic),
-            "pairs": len(gold), "oov": oov, "oov_ratio": 100.0 * oov / (len(gold) + oov)}
+        raise DataError(
+            f"{path}: fewer than 2 word pairs with both words in the vectors ({oov} out of vocabulary)"
+        )
+    return {
+        "benchmark": str(path),
+        "kind": "pairs",
+        "restrict_vocab": _restrict(vectors, restrict_vocab),
+        "spearman": float(stats.spearmanr(gold, model).statistic),
+        "pearson": float(stats.pearsonr(gold, model).statistic),
+        "pairs": len(gold),
+        "oov": oov,
+        "oov_ratio": 100.0 * oov / (len(gold) + oov),
+    }
 
 
 def evaluate(vectors: Vectors, benchmark: str | Path, **kw) -> dict:

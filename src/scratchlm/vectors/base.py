@@ -60,7 +60,9 @@ class Vectors:
     def row(self, word: str) -> int:
         i = self.index.get(word)
         if i is None:
-            raise DataError(f"{word!r} is not among the {len(self.words)} words of {self.source or 'the vectors'}")
+            raise DataError(
+                f"{word!r} is not among the {len(self.words)} words of {self.source or 'the vectors'}"
+            )
         return i
 
     def vector(self, word: str) -> np.ndarray:
@@ -79,12 +81,24 @@ class Vectors:
         """The first ``max_words`` words (a view: no copy)."""
         if max_words is None or max_words >= len(self.words):
             return self
-        return Vectors(self.words[:max_words], self.matrix[:max_words], self.format, self.source,
-                       dict(self.skipped), self.compression)
+        return Vectors(
+            self.words[:max_words],
+            self.matrix[:max_words],
+            self.format,
+            self.source,
+            dict(self.skipped),
+            self.compression,
+        )
 
     def info(self) -> dict:
-        return {"source": self.source, "format": self.format, "compression": self.compression,
-                "shape": list(self.shape), "dtype": str(self.matrix.dtype), "skipped": dict(self.skipped)}
+        return {
+            "source": self.source,
+            "format": self.format,
+            "compression": self.compression,
+            "shape": list(self.shape),
+            "dtype": str(self.matrix.dtype),
+            "skipped": dict(self.skipped),
+        }
 
 
 class Problems:
@@ -113,7 +127,7 @@ def finite_rows(matrix: np.ndarray, block: int = 1 << 16) -> np.ndarray:
     """``(n,)`` bool: rows without NaN or inf (in blocks: no ``(n, d)`` temporary)."""
     out = np.empty(len(matrix), dtype=bool)
     for start in range(0, len(matrix), block):
-        out[start:start + block] = np.isfinite(matrix[start:start + block]).all(axis=1)
+        out[start : start + block] = np.isfinite(matrix[start : start + block]).all(axis=1)
     return out
 
 
@@ -167,7 +181,9 @@ class RowBuffer:
     stays near one matrix instead of the two that a list of blocks plus ``np.concatenate`` needs."""
 
     def __init__(self, dim: int, dtype: np.dtype, capacity: int = 1024):
-        capacity = min(capacity, (1 << 26) // (dim * np.dtype(dtype).itemsize))  # a header may lie: start <= 64 MB
+        capacity = min(
+            capacity, (1 << 26) // (dim * np.dtype(dtype).itemsize)
+        )  # a header may lie: start <= 64 MB
         self.data = np.empty((max(1, capacity), dim), dtype=dtype)
         self.n = 0
 
@@ -175,7 +191,7 @@ class RowBuffer:
         need = self.n + len(block)
         if need > len(self.data):
             self.data.resize((max(need, int(len(self.data) * 1.5)), self.data.shape[1]), refcheck=False)
-        self.data[self.n:need] = block
+        self.data[self.n : need] = block
         self.n = need
 
     def finish(self) -> np.ndarray:

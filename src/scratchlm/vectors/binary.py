@@ -31,13 +31,13 @@ class _Window:
     def refill(self) -> bool:
         """Move the unread bytes to the front and read more; ``False`` when nothing more came."""
         n = self.end - self.start
-        self.buf[:n] = self.buf[self.start:self.end]
+        self.buf[:n] = self.buf[self.start : self.end]
         self.offset += self.start
         self.start, self.end = 0, n
         got_any = False
         with memoryview(self.buf) as view:
             while self.end < len(self.buf) and not self.eof:
-                got = self.stream.readinto(view[self.end:])
+                got = self.stream.readinto(view[self.end :])
                 if not got:
                     self.eof = True
                     break
@@ -46,15 +46,18 @@ class _Window:
         return got_any
 
 
-def read_word2vec_binary(stream, path: str, *, max_words: int | None, dtype: np.dtype, on_error: str,
-                         size: int | None = None) -> Vectors:
+def read_word2vec_binary(
+    stream, path: str, *, max_words: int | None, dtype: np.dtype, on_error: str, size: int | None = None
+) -> Vectors:
     """``stream``: a binary file object (plain or decompressing); ``size``: the file size, when known."""
     problems = Problems(path, on_error)
     head = stream.read(256)
     if not head:
         raise problems.fatal(1, "the file is empty: no vectors")
     if head[:4] == FASTTEXT_BIN_MAGIC:
-        raise problems.fatal(None, "this is a fastText model (.bin), not word2vec vectors; read its .vec file")
+        raise problems.fatal(
+            None, "this is a fastText model (.bin), not word2vec vectors; read its .vec file"
+        )
     cut = head.find(b"\n")
     fields = head[: cut if cut >= 0 else 256].split()
     if cut < 0 or len(fields) != 2 or not all(f.isdigit() for f in fields):
@@ -64,10 +67,12 @@ def read_word2vec_binary(stream, path: str, *, max_words: int | None, dtype: np.
         raise problems.fatal(1, f"the header says {dim} dimensions (expected 1 to {MAX_DIM})")
     record = 4 * dim
     wanted = count if max_words is None else min(count, max_words)
-    capacity = wanted if size is None else min(wanted, (size - cut - 1) // (record + 1))  # >= a space + vector
+    capacity = (
+        wanted if size is None else min(wanted, (size - cut - 1) // (record + 1))
+    )  # >= a space + vector
     out = np.empty((min(capacity, 1 << 16) if size is None else capacity, dim), dtype="<f4")
     win = _Window(stream, max(min(WINDOW_BYTES, size or WINDOW_BYTES), 2 * (record + MAX_WORD_BYTES)))
-    win.buf[: len(head) - cut - 1] = head[cut + 1:]
+    win.buf[: len(head) - cut - 1] = head[cut + 1 :]
     win.end, win.offset = len(head) - cut - 1, cut + 1
     words: list[bytes] = []
     append = words.append
@@ -93,7 +98,7 @@ def read_word2vec_binary(stream, path: str, *, max_words: int | None, dtype: np.
             out.resize((max(16, min(wanted, 2 * len(out))), dim), refcheck=False)
             dst = memoryview(out.reshape(-1)).cast("B")
         append(bytes(src[pos:space]))
-        dst[i * record:i * record + record] = src[space + 1:stop]
+        dst[i * record : i * record + record] = src[space + 1 : stop]
         start, i = stop, i + 1
     else:
         win.start = start
@@ -106,7 +111,7 @@ def read_word2vec_binary(stream, path: str, *, max_words: int | None, dtype: np.
     at = win.offset + win.start
     if got == count and max_words is None:
         win.refill()
-        if bytes(buf[win.start:win.end]).strip():
+        if bytes(buf[win.start : win.end]).strip():
             problems(1, "header", f"the header says {count} words but more data follows at byte {at}")
     with np.errstate(over="ignore"):
         matrix = out.astype(dtype, copy=False)
@@ -125,18 +130,29 @@ def read_word2vec_binary(stream, path: str, *, max_words: int | None, dtype: np.
         if word is None:
             continue
         if i in bad_rows:
-            problems(i + 2, "non_finite", f"the vector of {word!r} has a NaN or infinite value"
-                     + (" (as float16)" if dtype == np.float16 else ""))
+            problems(
+                i + 2,
+                "non_finite",
+                f"the vector of {word!r} has a NaN or infinite value"
+                + (" (as float16)" if dtype == np.float16 else ""),
+            )
             continue
         names.append(word)
         kept_rows.append(i)
     if got < wanted:
         left = win.end - win.start
-        what = ("no word" if left <= 0 else f"no space in {MAX_WORD_BYTES} bytes (not a word)"
-                if left >= MAX_WORD_BYTES and buf.find(b" ", win.start, win.start + MAX_WORD_BYTES) < 0
-                else "a truncated record")
-        problems(got + 2, "truncated", f"(byte {at}) the header says {count} words; the file ends with {what} "
-                 f"after {got}")
+        what = (
+            "no word"
+            if left <= 0
+            else f"no space in {MAX_WORD_BYTES} bytes (not a word)"
+            if left >= MAX_WORD_BYTES and buf.find(b" ", win.start, win.start + MAX_WORD_BYTES) < 0
+            else "a truncated record"
+        )
+        problems(
+            got + 2,
+            "truncated",
+            f"(byte {at}) the header says {count} words; the file ends with {what} after {got}",
+        )
     index, keep_pos = first_occurrences(names)
     if keep_pos is not None:
         kept_rows = [kept_rows[p] for p in keep_pos]

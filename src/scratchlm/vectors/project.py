@@ -20,14 +20,17 @@ from scratchlm.vectors.base import Vectors
 PROJECTIONS = ("pca", "random", "pad-truncate")
 
 
-def projection_matrix(matrix: np.ndarray, dim: int, method: str, *, seed: int = 0,
-                      fit_rows: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+def projection_matrix(
+    matrix: np.ndarray, dim: int, method: str, *, seed: int = 0, fit_rows: int = 100_000
+) -> tuple[np.ndarray, np.ndarray]:
     """``(mean (D,), W (D, d))`` so that ``(x - mean) @ W`` is the projected vector."""
     source_dim = matrix.shape[1]
     mean = np.zeros(source_dim, np.float32)
     if method == "pca":
         if dim > source_dim:
-            raise DataError(f"pca cannot raise the dimension from {source_dim} to {dim}; use random or pad-truncate")
+            raise DataError(
+                f"pca cannot raise the dimension from {source_dim} to {dim}; use random or pad-truncate"
+            )
         sample = np.asarray(matrix[:fit_rows], dtype=np.float64)
         mean = sample.mean(axis=0).astype(np.float32)
         _, _, vt = np.linalg.svd(sample - mean, full_matrices=False)  # rows of vt: principal directions
@@ -52,7 +55,14 @@ def project_vectors(vectors: Vectors, dim: int, method: str, *, seed: int = 0) -
     mean, w = projection_matrix(vectors.matrix, dim, method, seed=seed)
     out = np.empty((len(vectors), dim), np.float32)
     for start in range(0, len(vectors), 65536):  # blocks: no (n, D) float32 copy of a float16 matrix
-        block = np.asarray(vectors.matrix[start:start + 65536], dtype=np.float32)
-        out[start:start + 65536] = (block - mean) @ w
-    return Vectors(list(vectors.words), out.astype(vectors.matrix.dtype, copy=False), vectors.format,
-                   vectors.source, dict(vectors.skipped), vectors.compression, _index=vectors._index)
+        block = np.asarray(vectors.matrix[start : start + 65536], dtype=np.float32)
+        out[start : start + 65536] = (block - mean) @ w
+    return Vectors(
+        list(vectors.words),
+        out.astype(vectors.matrix.dtype, copy=False),
+        vectors.format,
+        vectors.source,
+        dict(vectors.skipped),
+        vectors.compression,
+        _index=vectors._index,
+    )

@@ -37,8 +37,12 @@ def parse_numbers(rows: list[str], dim: int) -> np.ndarray:
 
 def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.ndarray] | None:
     """The common case in a few C calls; ``None`` when the chunk needs the line-by-line path."""
-    if (any(ws in chunk for ws in _OTHER_WHITESPACE) or b"\n\n" in chunk or b"\n " in chunk
-            or chunk.startswith((b"\n", b" "))):  # blank lines and leading spaces: the reference path
+    if (
+        any(ws in chunk for ws in _OTHER_WHITESPACE)
+        or b"\n\n" in chunk
+        or b"\n " in chunk
+        or chunk.startswith((b"\n", b" "))
+    ):  # blank lines and leading spaces: the reference path
         return None
     text = chunk.decode("latin-1")  # one byte -> one char, so the C parser sees the bytes as they are
     lines = text.split("\n")
@@ -46,8 +50,15 @@ def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.
     if lines[0].count(" ") != dim:  # np.loadtxt checks every other line has as many fields as this one
         return None
     try:
-        block = np.loadtxt(lines, dtype=np.float64, delimiter=" ", comments=None, quotechar=None,
-                           usecols=range(1, dim + 1), ndmin=2)
+        block = np.loadtxt(
+            lines,
+            dtype=np.float64,
+            delimiter=" ",
+            comments=None,
+            quotechar=None,
+            usecols=range(1, dim + 1),
+            ndmin=2,
+        )
     except ValueError:
         return None
     if block.shape[0] != len(lines):
@@ -63,8 +74,9 @@ def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.
     return words.split("\n"), block
 
 
-def _parse_lines(chunk: bytes, first_line: int, dim: int, dtype: np.dtype, problems: Problems,
-                 header: bool) -> tuple[list[str], np.ndarray, int]:
+def _parse_lines(
+    chunk: bytes, first_line: int, dim: int, dtype: np.dtype, problems: Problems, header: bool
+) -> tuple[list[str], np.ndarray, int]:
     """Line by line, the reference behaviour; returns ``(words, rows, records)`` (records: non-blank lines).
     The chunk's problems go to ``problems`` in line order, so ``on_error="raise"`` names the first."""
     words: list[str] = []
@@ -100,8 +112,13 @@ def _parse_lines(chunk: bytes, first_line: int, dim: int, dtype: np.dtype, probl
                 ok.append(pos)
                 continue
             bad = next((t for t in row.split(" ") if not _parses(t, 1)), row)
-            found.append((line_nos[pos], "number",
-                          f"not a number: {bad.encode('latin-1').decode('utf-8', 'replace')!r}"))
+            found.append(
+                (
+                    line_nos[pos],
+                    "number",
+                    f"not a number: {bad.encode('latin-1').decode('utf-8', 'replace')!r}",
+                )
+            )
         words, numbers, line_nos = ([seq[i] for i in ok] for seq in (words, numbers, line_nos))
         block = parse_numbers(numbers, dim) if numbers else np.empty((0, dim), np.float32)
     with np.errstate(over="ignore"):  # values too large for dtype become inf, reported below
@@ -153,8 +170,17 @@ def _line_chunks(stream, buf: bytes, chunk_bytes: int):
             buf = buf[cut:]
 
 
-def read_text(stream, path: str, *, fmt: str, header: bool | None, max_words: int | None, dtype: np.dtype,
-              on_error: str, chunk_bytes: int = CHUNK_BYTES) -> Vectors:
+def read_text(
+    stream,
+    path: str,
+    *,
+    fmt: str,
+    header: bool | None,
+    max_words: int | None,
+    dtype: np.dtype,
+    on_error: str,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> Vectors:
     """Read a text vectors file from a binary ``stream``.
 
     ``header``: ``True`` requires a ``COUNT DIM`` first line, ``False`` forbids one, ``None`` detects it.

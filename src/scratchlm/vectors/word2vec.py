@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 
 
 def train_word2vec(
-    sentences: Iterable[list[str]], dim: int, cfg: VectorsConfig, *, seed: int = 0, workers: int = 2,
+    sentences: Iterable[list[str]],
+    dim: int,
+    cfg: VectorsConfig,
+    *,
+    seed: int = 0,
+    workers: int = 2,
 ) -> tuple[list[str], np.ndarray]:
     """Return ``(tokens, vectors [n, dim] float32)``."""
     models = require("gensim.models", "vectors", "model.init: word2vec")
@@ -29,8 +34,16 @@ def train_word2vec(
     if not sentences:
         raise ValueError("word2vec needs at least one non-empty text")
     w2v = models.Word2Vec(
-        sentences, vector_size=dim, window=cfg.window, min_count=cfg.min_count, sg=1 if cfg.method == "skipgram" else 0,
-        negative=cfg.negative, sample=cfg.sample, epochs=cfg.epochs, workers=workers, seed=seed,
+        sentences,
+        vector_size=dim,
+        window=cfg.window,
+        min_count=cfg.min_count,
+        sg=1 if cfg.method == "skipgram" else 0,
+        negative=cfg.negative,
+        sample=cfg.sample,
+        epochs=cfg.epochs,
+        workers=workers,
+        seed=seed,
     )
     tokens = list(w2v.wv.index_to_key)
     return tokens, np.asarray(w2v.wv.vectors, dtype=np.float32)
@@ -40,9 +53,18 @@ METHODS = ("word2vec", "fasttext")
 
 
 def train_vectors(
-    sentences: Iterable[list[str]], *, method: str = "word2vec", dim: int = 100, window: int = 5,
-    min_count: int = 5, epochs: int = 5, sg: bool = True, negative: int = 5, sample: float = 1e-3,
-    seed: int = 0, workers: int = 2,
+    sentences: Iterable[list[str]],
+    *,
+    method: str = "word2vec",
+    dim: int = 100,
+    window: int = 5,
+    min_count: int = 5,
+    epochs: int = 5,
+    sg: bool = True,
+    negative: int = 5,
+    sample: float = 1e-3,
+    seed: int = 0,
+    workers: int = 2,
 ) -> tuple[list[str], np.ndarray]:
     """``(tokens, vectors [n, dim] float32)``, most frequent first. ``method="fasttext"`` also learns
     character n-grams; only the vectors of the vocabulary's words are returned."""
@@ -53,12 +75,24 @@ def train_vectors(
     if not sentences:
         raise ValueError("training vectors needs at least one non-empty text")
     cls = models.Word2Vec if method == "word2vec" else models.FastText
-    model = cls(sentences, vector_size=dim, window=window, min_count=min_count, sg=int(sg), negative=negative,
-                sample=sample, epochs=epochs, workers=workers, seed=seed)
+    model = cls(
+        sentences,
+        vector_size=dim,
+        window=window,
+        min_count=min_count,
+        sg=int(sg),
+        negative=negative,
+        sample=sample,
+        epochs=epochs,
+        workers=workers,
+        seed=seed,
+    )
     return list(model.wv.index_to_key), np.asarray(model.wv.vectors, dtype=np.float32)
 
 
-def corpus_sentences(sources: list[str], tokenize: Callable[[str], list[str]], train_texts: list[str]) -> list[list[str]]:
+def corpus_sentences(
+    sources: list[str], tokenize: Callable[[str], list[str]], train_texts: list[str]
+) -> list[list[str]]:
     from scratchlm.data.load import load_texts
 
     out: list[list[str]] = []

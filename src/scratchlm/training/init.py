@@ -1,0 +1,120 @@
+"""Initial token vectors for a new run: ``model.init`` (normal, word2vec trained here, or any vectors
+source) and, with ``vectors.bigrams``, word2vec vectors for the hashed character-pair table."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import torch
+
+from scratchlm.config import RunConfig
+from scratchlm.tokenizers import CharTokenizer
+
+log = logging.getLogger("scratchlm.train")
+
+
+def init_embeddings(
+    model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[str], out: Path
+) -> dict:
+    """Apply ``model.init``; returns a short report for the log.
+
+    ``model.init`` is ``normal``, ``word2vec`` (vectors trained here on ``cfg.vectors``), or anything
+    :func:`scratchlm.vectors.io.load_vectors` reads: a word2vec/GloVe/fastText file (text or binary,
+    compressed or not), a vectors cache, an ``.npy`` matrix with its word list, a run directory, or a
+    built-in name such as ``glove-6b-50d``. Tokens are found in tiers (exact, lowercase, NFKC, subword
+    markers stripped, Chinese words as the mean of their characters, ...: :mod:`scratchlm.vectors.align`);
+    the rows found are rescaled to ``model.vectors_std`` when it is set (else they keep their own
+    scale), the others keep their normal(0, init_std) init. With ``model.bigram_buckets`` and
+    ``vectors.bigrams``, word2vec also learns vectors of adjacent-token pairs for the bigram table.
+    """
+    from scratchlm.errors import DataError
+    from scratchlm.vectors.align import find_rows, write_vectors_file
+    from scratchlm.vectors.base import Vectors
+
+    init = cfg.model.init
+    if init == "normal":
+        return {"init": "normal", "std": cfg.model.init_std}
+    sentences: list[list[str]] = []
+    if init == "word2vec":
+        from scratchlm.vectors.word2vec import corpus_sentences, train_word2vec
+
+        t0 = time.time()
+        sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
+        tokens, matrix = train_word2vec(
+            sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed, workers=cfg.vectors.workers
+        )
+        write_vectors_file(out / "vectors", tokens, matrix)
+        source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
+        vectors = Vectors(tokens, matrix, "word2vec", source)
+    else:
+        from scratchlm.vectors.io import load_vectors
+
+        vectors = load_vectors(init)
+        source = f"{init} ({vectors.format}, {len(vectors)} x {vectors.dim})"
+    if vectors.dim != cfg.model.embed_dim:
+        raise DataError(
+            f"model.init {init}: the vectors have dimension {vectors.dim} but model.embed_dim is "
+            f"{cfg.model.embed_dim}; set model.embed_dim={vectors.dim}, or make vectors of the right size with "
+            f"`scratchlm vectors convert {init} --out CACHE --dim {cfg.model.embed_dim} --project pca` "
+            "(or random, pad-truncate) and set model.init to CACHE"
+        )
+    found = find_rows(tokenizer.vocab.tokens, vectors, skip=tokenizer.vocab.special_ids)
+    coverage = found.coverage
+    if len(found.ids):
+        rows = torch.from_numpy(found.rows)
+        if len(found.ids) > 1 and cfg.model.vectors_std is not None:
+            rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
+        model.token_embedding.load_rows(rows, torch.from_numpy(found.ids))
+    report = {
+        "init": source,
+        "found": coverage.found,
+        "vocab_size": coverage.vocab_size,
+        "coverage": round(coverage.found / max(1, coverage.vocab_size), 4),
+        "tiers": coverage.tiers,
+    }
+    log.info(
+        "token embedding from %s: %d of %d tokens found (%.1f%%; %s), the rest normal(0, %g)",
+        source,
+        coverage.found,
+        coverage.vocab_size,
+        100 * report["coverage"],
+        ", ".join(f"{k} {v}" for k, v in coverage.tiers.items() if v),
+        cfg.model.init_std,
+    )
+    bigram = getattr(getattr(model, "input", None), "bigram_embedding", None)
+    if bigram is not None and sentences and cfg.vectors.bigrams:
+        report["bigrams"] = init_bigram_embeddings(bigram, cfg, tokenizer, sentences)
+    return report
+
+
+def init_bigram_embeddings(
+    bigram, cfg: RunConfig, tokenizer: CharTokenizer, sentences: list[list[str]]
+) -> dict:
+    """word2vec over the stream of adjacent pairs (``ab bc cd ...``): a vector for each frequent pair,
+    most of which are Chinese two-character words, written into the pair's hash bucket."""
+    import dataclasses
+
+    from scratchlm.vectors.word2vec import train_word2vec
+
+    t0 = time.time()
+    sep = "\u0001"  # never produced by the tokenizer: keeps pairs of multi-character tokens unambiguous
+    pair_sentences = [[a + sep + b for a, b in zip(s, s[1:], strict=False)] for s in sentences]
+    vcfg = dataclasses.replace(cfg.vectors, min_count=cfg.vectors.bigram_min_count)
+    pairs, vectors = train_word2vec(
+        pair_sentences, cfg.model.embed_dim, vcfg, seed=cfg.train.seed, workers=cfg.vectors.workers
+    )
+    rows = torch.from_numpy(vectors)
+    if cfg.model.vectors_std is not None and len(rows) > 1:
+        rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
+    ids = [tuple(tokenizer.vocab.ids(p.split(sep))) for p in pairs]
+    filled = bigram.load_pairs(ids, rows)
+    log.info(
+        "bigram embedding: word2vec on %d pair types in %.1fs, %d of %d buckets filled",
+        len(pairs),
+        time.time() - t0,
+        filled,
+        bigram.num_buckets,
+    )
+    return {"pair_types": len(pairs), "buckets_filled": filled, "seconds": round(time.time() - t0, 1)}
