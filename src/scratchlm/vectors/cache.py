@@ -16,13 +16,12 @@ from __future__ import annotations
 import json
 import os
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from scratchlm.errors import DataError
-from scratchlm.io import atomic_write_text
+from scratchlm.io import atomic_write_text, atomic_writer
 from scratchlm.vectors.base import Vectors
 
 MATRIX_FILE = "vectors.safetensors"
@@ -165,14 +164,6 @@ def write_cache(directory: str | Path, vectors: Vectors) -> Path:
 
 def _write_matrix(path: Path, header: bytes, matrix: np.ndarray) -> None:
     """Like ``scratchlm.io.atomic_write_bytes``, but streams the matrix instead of copying it to bytes."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(header)
-            matrix.astype(matrix.dtype.newbyteorder("<"), copy=False).tofile(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as fh:
+        fh.write(header)
+        matrix.astype(matrix.dtype.newbyteorder("<"), copy=False).tofile(fh)
