@@ -294,7 +294,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     lengths = [len(s) for s in train_enc.seqs]
     bar = progress(total=total_steps, desc="train", enabled=tc.progress, unit="step")
     bar.update(step)
-    window_examples, window_start = 0, time.time()
+    window_examples, window_start, window_loss, window_steps = 0, time.time(), 0.0, 0
     model.train()
     while not stop and state.epoch < tc.epochs and step < total_steps:
         batches = batch_order(
@@ -329,19 +329,22 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
                 (state.epoch + 1, 0) if end_of_epoch else (state.epoch, position + 1)
             )
             window_examples += len(batch.index)
+            window_loss += loss.item()
+            window_steps += 1
             if step % 20 == 0 or step == total_steps:
                 rate = window_examples / max(1e-9, time.time() - window_start)
+                mean_loss = window_loss / window_steps  # over the last (up to) 20 steps: a readable curve
                 logger.write(
                     step=step,
                     event="train",
                     epoch=state.epoch,
-                    loss=round(loss.item(), 5),
+                    loss=round(mean_loss, 5),
                     lr=scheduler.get_last_lr()[0],
                     grad_norm=round(float(grad_norm), 4),
                     examples_per_s=round(rate, 1),
                 )
-                bar.set_postfix(loss=f"{loss.item():.4f}", ex_s=f"{rate:.0f}")
-                window_examples, window_start = 0, time.time()
+                bar.set_postfix(loss=f"{mean_loss:.4f}", ex_s=f"{rate:.0f}")
+                window_examples, window_start, window_loss, window_steps = 0, time.time(), 0.0, 0
             bar.update(1)
             due = (step % tc.eval_every == 0) if tc.eval_every else end_of_epoch
             if due or step == total_steps:
