@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 STAMP  := $(VENV)/.scratchlm-setup
 PYTEST_ARGS ?=
 
-.PHONY: setup demo test test-all lint format bench clean
+.PHONY: setup setup-browser demo test test-all lint format bench clean
 
 setup: $(STAMP)
 
@@ -26,7 +26,13 @@ demo: setup
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-test-all: setup
+# The browser test of the serve page drives Debian's chromium with playwright (no browser download).
+setup-browser: setup
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; } \
+		|| echo "could not install chromium: the browser test will be skipped"
+	@$(PY) -c "import playwright" 2>/dev/null || $(PIP) install -q playwright
+
+test-all: setup setup-browser
 	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
 
 lint: setup
