@@ -35,6 +35,45 @@ def parse_numbers(rows: list[str], dim: int) -> np.ndarray:
     return out
 
 
+_POLARS: object = None
+
+
+def _polars():
+    """polars when installed (``pip install 'scratchlm[vectors]'``), else ``False``; imported once."""
+    global _POLARS
+    if _POLARS is None:
+        try:
+            import polars
+
+            _POLARS = polars
+        except ImportError:
+            _POLARS = False
+    return _POLARS
+
+
+def _numbers_polars(chunk: bytes, dim: int) -> np.ndarray | None:
+    """The ``dim`` number columns of a chunk with polars' multi-threaded CSV reader (about 2x numpy's
+    ``loadtxt`` on 2 cores); both parse float64 correctly rounded, so the values are identical.
+    ``None`` when polars is missing or the chunk is not clean (the caller falls back)."""
+    pl = _polars()
+    if not pl:
+        return None
+    import io
+
+    try:
+        frame = pl.read_csv(
+            io.BytesIO(chunk),
+            separator=" ",
+            has_header=False,
+            quote_char=None,
+            columns=list(range(1, dim + 1)),
+            schema_overrides=[pl.Binary] + [pl.Float64] * dim,
+        )
+    except Exception:  # polars raises several error types for malformed text: use the reference path
+        return None
+    return frame.to_numpy()
+
+
 def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.ndarray] | None:
     """The common case in a few C calls; ``None`` when the chunk needs the line-by-line path."""
     if (
@@ -49,18 +88,20 @@ def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.
     lines.pop()  # the chunk ends with a newline
     if lines[0].count(" ") != dim:  # np.loadtxt checks every other line has as many fields as this one
         return None
-    try:
-        block = np.loadtxt(
-            lines,
-            dtype=np.float64,
-            delimiter=" ",
-            comments=None,
-            quotechar=None,
-            usecols=range(1, dim + 1),
-            ndmin=2,
-        )
-    except ValueError:
-        return None
+    block = _numbers_polars(chunk, dim)
+    if block is None:
+        try:
+            block = np.loadtxt(
+                lines,
+                dtype=np.float64,
+                delimiter=" ",
+                comments=None,
+                quotechar=None,
+                usecols=range(1, dim + 1),
+                ndmin=2,
+            )
+        except ValueError:
+            return None
     if block.shape[0] != len(lines):
         return None
     try:
