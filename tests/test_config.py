@@ -42,7 +42,7 @@ def test_overrides_are_parsed_to_the_field_type(tmp_path):
         ("train.epochs=two", "train.epochs: expected an integer"),
         ("train.epochs=0", "train.epochs=0 must be >= 1"),
         ("model.num_heads=5", "divisible"),
-        ("model.positional=rope", "model.positional='rope' is not one of"),
+        ("model.positional=rotary", "model.positional='rotary' is not one of"),
         ("data.truncation=both", "data.truncation"),
         ("train.length_bucketing=maybe", "expected true or false"),
         ("lr=1", "the key must be section.key"),
@@ -75,3 +75,230 @@ def test_dump_round_trips():
 
     again = config_from_dict(yaml.safe_load(dump_config(cfg)))
     assert again == cfg
+
+
+# ----------------------------------------------------------------------------------------------
+# more detailed checks: YAML loading, override typing, suggestions, validation, round trip
+
+import dataclasses  # noqa: E402
+
+from scratchlm.config import DataConfig, ModelConfig, RunConfig, TrainConfig  # noqa: E402
+
+
+def _yaml(tmp_path, text, name="run.yaml"):
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def test_yaml_values_land_in_their_sections_and_defaults_fill_the_rest(tmp_path):
+    f = _yaml(
+        tmp_path,
+        "data:\n  dataset: my.jsonl\n  max_seq_len: 64\n"
+        "model:\n  embed_dim: 32\n  num_heads: 2\n  pooling: mean\n"
+        "train:\n  lr: 0.005\n  betas: [0.8, 0.9]\n  ema_decay: 0.99\n",
+    )
+    cfg = load_config(f)
+    assert isinstance(cfg, RunConfig)
+    assert cfg.data.dataset == "my.jsonl" and cfg.data.max_seq_len == 64
+    assert cfg.model.embed_dim == 32 and cfg.model.num_heads == 2 and cfg.model.pooling == "mean"
+    assert cfg.train.lr == 0.005 and cfg.train.betas == (0.8, 0.9) and cfg.train.ema_decay == 0.99
+    # untouched fields keep the dataclass defaults
+    assert cfg.model.num_layers == ModelConfig().num_layers
+    assert cfg.train.epochs == TrainConfig().epochs
+    assert cfg.data.truncation == DataConfig().truncation == "end"
+
+
+def test_empty_yaml_gives_the_defaults(tmp_path):
+    assert load_config(_yaml(tmp_path, "")) == RunConfig()
+    assert load_config(_yaml(tmp_path, "model:\n", "b.yaml")) == RunConfig()
+
+
+def test_apply_overrides_copies_and_keeps_raw_strings():
+    raw = {"train": {"epochs": 2}}
+    out = apply_overrides(raw, ["train.lr=0.5", "model.num_layers=1"])
+    assert raw == {"train": {"epochs": 2}}  # input not mutated
+    assert out == {"train": {"epochs": 2, "lr": "0.5"}, "model": {"num_layers": "1"}}
+    # later overrides of the same key win
+    assert apply_overrides({}, ["train.lr=1", "train.lr=2"])["train"]["lr"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("override", "getter", "expected", "typ"),
+    [
+        ("train.epochs=7", lambda c: c.train.epochs, 7, int),
+        ("train.batch_size=16", lambda c: c.train.batch_size, 16, int),
+        ("train.lr=0.25", lambda c: c.train.lr, 0.25, float),
+        ("train.lr=1e-2", lambda c: c.train.lr, 0.01, float),
+        ("train.weight_decay=0", lambda c: c.train.weight_decay, 0.0, float),
+        ("train.progress=false", lambda c: c.train.progress, False, bool),
+        ("train.progress=no", lambda c: c.train.progress, False, bool),
+        ("model.freeze_embeddings=true", lambda c: c.model.freeze_embeddings, True, bool),
+        ("model.freeze_embeddings=1", lambda c: c.model.freeze_embeddings, True, bool),
+        ("vectors.corpus=a.txt, b.txt ,c.txt", lambda c: c.vectors.corpus, ["a.txt", "b.txt", "c.txt"], list),
+        ("train.betas=0.5,0.75", lambda c: c.train.betas, (0.5, 0.75), tuple),
+        ("train.max_steps=null", lambda c: c.train.max_steps, None, type(None)),
+        ("train.max_steps=None", lambda c: c.train.max_steps, None, type(None)),
+        ("train.max_steps=12", lambda c: c.train.max_steps, 12, int),
+        ("train.early_stopping_patience=null", lambda c: c.train.early_stopping_patience, None, type(None)),
+        ("data.max_vocab_size=100", lambda c: c.data.max_vocab_size, 100, int),
+        ("model.vectors_std=0.5", lambda c: c.model.vectors_std, 0.5, float),
+        ("data.dataset=some/file.csv", lambda c: c.data.dataset, "some/file.csv", str),
+    ],
+)
+def test_set_string_is_parsed_to_the_field_type(tmp_path, override, getter, expected, typ):
+    f = _yaml(tmp_path, "train:\n  max_steps: 5\n  early_stopping_patience: 2\n")
+    cfg = load_config(f, [override])
+    value = getter(cfg)
+    assert value == expected
+    assert type(value) is typ
+    # the same through apply_overrides + config_from_dict
+    assert getter(config_from_dict(apply_overrides({"train": {"max_steps": 5}}, [override]))) == expected
+
+
+def test_bool_field_rejects_non_bool_and_int_rejects_float_text():
+    with pytest.raises(ConfigError, match="expected true or false"):
+        config_from_dict(apply_overrides({}, ["train.progress=2"]))
+    with pytest.raises(ConfigError, match=r"train\.epochs: expected an integer"):
+        config_from_dict(apply_overrides({}, ["train.epochs=2.5"]))
+    with pytest.raises(ConfigError, match=r"train\.lr: expected a number"):
+        config_from_dict(apply_overrides({}, ["train.lr=fast"]))
+    with pytest.raises(ConfigError, match=r"train\.max_steps: expected an integer"):
+        config_from_dict(apply_overrides({}, ["train.max_steps=many"]))
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "suggestion"),
+    [
+        ("train.lrr=1", "train.lrr", "'lr'"),
+        ("model.embed_dims=8", "model.embed_dims", "'embed_dim'"),
+        ("model.d_model=8", "model.d_model", "'embed_dim'"),
+        ("data.max_len=8", "data.max_len", "'max_seq_len'"),
+    ],
+)
+def test_unknown_override_key_names_the_key_and_a_close_match(override, key, suggestion):
+    with pytest.raises(ConfigError) as exc:
+        apply_overrides({}, [override])
+    msg = str(exc.value)
+    assert f"'{key}'" in msg
+    assert "did you mean" in msg and suggestion in msg.split("did you mean", 1)[1].split("?")[0]
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "key", "suggestion"),
+    [
+        ("train:\n  lrr: 0.1\n", "train.lrr", "'lr'"),
+        ("model:\n  embed_dims: 8\n", "model.embed_dims", "'embed_dim'"),
+    ],
+)
+def test_unknown_yaml_key_names_file_key_and_suggestion(tmp_path, yaml_text, key, suggestion):
+    f = _yaml(tmp_path, yaml_text)
+    with pytest.raises(ConfigError) as exc:
+        load_config(f)
+    msg = str(exc.value)
+    assert str(f) in msg and f"'{key}'" in msg
+    assert suggestion in msg.split("did you mean", 1)[1].split("?")[0]
+
+
+def test_unknown_section_is_an_error_with_suggestion(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        load_config(_yaml(tmp_path, "modle:\n  embed_dim: 8\n"))
+    assert "'modle'" in str(exc.value) and "'model'" in str(exc.value)
+    with pytest.raises(ConfigError, match="'trian'"):
+        apply_overrides({}, ["trian.lr=1"])
+    with pytest.raises(ConfigError, match="'optimizer'"):
+        config_from_dict({"optimizer": {"lr": 1}})
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        config_from_dict({"train": 3})
+
+
+@pytest.mark.parametrize(
+    ("override", "needle"),
+    [
+        ("train.epochs=-1", "train.epochs=-1 must be >= 1"),
+        ("train.epochs=0", "train.epochs=0 must be >= 1"),
+        ("train.batch_size=0", "train.batch_size=0"),
+        ("train.lr=0", "train.lr=0.0 must be > 0"),
+        ("train.warmup_ratio=1.0", "train.warmup_ratio"),
+        ("train.ema_decay=1.0", "train.ema_decay"),
+        ("model.embed_dim=30", "model.embed_dim=30 must be divisible by model.num_heads=4"),
+        ("model.dropout=1.0", "model.dropout"),
+        ("model.bigram_buckets=1", "model.bigram_buckets"),
+        ("model.positional=rotary", "model.positional='rotary' is not one of sinusoidal"),
+        ("model.pooling=first", "model.pooling='first' is not one of cls, mean, max, mean_max"),
+        ("data.truncation=left", "data.truncation='left' is not one of end, start, middle"),
+        ("train.schedule=step", "train.schedule='step'"),
+        ("data.max_seq_len=1", "data.max_seq_len=1 must be >= 2"),
+    ],
+)
+def test_invalid_values_are_rejected_with_the_field_name(tmp_path, override, needle):
+    f = _yaml(tmp_path, "{}\n")
+    with pytest.raises(ConfigError) as exc:
+        load_config(f, [override])
+    assert needle in str(exc.value)
+    assert str(exc.value).startswith(str(f))
+
+
+def test_embed_dim_divisibility_from_yaml(tmp_path):
+    f = _yaml(tmp_path, "model:\n  embed_dim: 10\n  num_heads: 3\n")
+    with pytest.raises(ConfigError, match="divisible"):
+        load_config(f)
+    assert load_config(f, ["model.num_heads=5"]).model.num_heads == 5
+
+
+def test_invalid_yaml_names_file_and_line(tmp_path):
+    f = _yaml(tmp_path, "train:\n  epochs: 2\n\tlr: 3\n", name="broken.yaml")
+    with pytest.raises(ConfigError) as exc:
+        load_config(f)
+    assert f"{f}:3: invalid YAML" in str(exc.value)
+    g = _yaml(tmp_path, "train:\n  epochs: 2\n  lr: [1\n", name="open.yaml")
+    with pytest.raises(ConfigError) as exc:
+        read_yaml(g)
+    assert f"{g}:4" in str(exc.value)
+
+
+@pytest.mark.parametrize("text", ["- a\n- b\n", "train: 3\n"])
+def test_non_mapping_yaml_is_a_config_error(tmp_path, text):
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(_yaml(tmp_path, text))
+
+
+def test_not_utf8_yaml(tmp_path):
+    bad = tmp_path / "latin.yaml"
+    bad.write_bytes(b"train:\n  lr: \xe9\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        read_yaml(bad)
+
+
+def test_dump_config_round_trips_non_default_values(tmp_path):
+    import yaml
+
+    cfg = config_from_dict(
+        apply_overrides(
+            {},
+            [
+                "data.max_seq_len=77",
+                "data.truncation=middle",
+                "data.max_vocab_size=null",
+                "model.embed_dim=48",
+                "model.num_heads=3",
+                "model.positional=learned",
+                "model.bigram_buckets=1000",
+                "train.betas=0.85,0.95",
+                "train.max_steps=9",
+                "train.schedule=cosine",
+                "vectors.corpus=x.txt,y.txt",
+            ],
+        )
+    )
+    text = dump_config(cfg)
+    raw = yaml.safe_load(text)
+    assert raw["train"]["betas"] == [0.85, 0.95]  # a plain YAML list, not a python tuple tag
+    again = config_from_dict(raw)
+    assert again == cfg
+    assert again.train.betas == (0.85, 0.95)
+    # also through a file
+    f = tmp_path / "dumped.yaml"
+    f.write_text(text, encoding="utf-8")
+    assert load_config(f) == cfg
+    assert dataclasses.asdict(load_config(f).model) == dataclasses.asdict(cfg.model)

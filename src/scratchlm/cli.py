@@ -372,7 +372,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-EXTENSIONS: tuple[str, ...] = ("scratchlm.vectors.cli", "scratchlm.serve.cli", "scratchlm.export.cli")
+EXTENSIONS: tuple[str, ...] = (
+    "scratchlm.vectors.cli",
+    "scratchlm.serve.cli",
+    "scratchlm.export.cli",
+    "scratchlm.tokenizers.cli",
+    "scratchlm.plot_cli",
+)
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
 
 

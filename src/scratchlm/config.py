@@ -42,15 +42,26 @@ class DataConfig:
     label_field: str = "label"
     """Column / key holding the label in user files."""
     tokenizer: str = "char"
-    """Tokenizer kind. ``char``: one token per character after normalisation."""
+    """Tokenizer kind, trained on the training texts: ``char`` (one token per character after
+    normalisation), ``jieba`` (jieba words), or a subword model of Hugging Face ``tokenizers``:
+    ``bpe``, ``bytebpe`` (byte-level BPE), ``wordpiece``, ``unigram``. See docs/tokenizers.md."""
+    vocab_size: int | None = None
+    """Subword kinds: the vocabulary size to train, specials included (``null``: 8000)."""
+    user_dict: str | None = None
+    """``jieba``: a user dictionary (``word [frequency] [tag]`` per line, jieba's format), copied into
+    the run's ``tokenizer/``."""
+    unk_fallback: str = "none"
+    """``jieba``: what a word missing from the vocabulary becomes: ``none`` ([UNK]) or ``char`` (its
+    characters, each [UNK] only if unknown itself)."""
     normalize: bool = True
     """NFKC + full-width to half-width normalisation before tokenizing."""
     lowercase: bool = False
     """Lowercase after normalising (useful for mixed Chinese/English text)."""
     min_freq: int = 1
-    """Characters seen fewer times than this in train become [UNK]."""
+    """Tokens (characters, jieba words) seen fewer times than this in train become [UNK]; for ``bpe``,
+    ``bytebpe`` and ``wordpiece``, the least count of a merged pair."""
     max_vocab_size: int | None = None
-    """Keep at most this many tokens (specials included), most frequent first."""
+    """``char``/``jieba``: keep at most this many tokens (specials included), most frequent first."""
     max_seq_len: int = 256
     """Tokens per example including [CLS]; longer texts are truncated (and counted)."""
     truncation: str = "end"
@@ -62,16 +73,41 @@ class DataConfig:
     """Use only the first N dev/test examples: for quick runs."""
 
     def __post_init__(self) -> None:
-        if self.tokenizer not in ("char",):
-            raise ConfigError(
-                f"data.tokenizer: unknown tokenizer {self.tokenizer!r}; this version offers 'char'"
-            )
+        self._check_tokenizer()
         _choice("data.truncation", self.truncation, ("end", "start", "middle"))
         _positive("data.min_freq", self.min_freq)
         _positive("data.max_seq_len", self.max_seq_len, minimum=2)
         _positive("data.max_vocab_size", self.max_vocab_size, minimum=6)
         _positive("data.max_train_examples", self.max_train_examples)
         _positive("data.max_eval_examples", self.max_eval_examples)
+
+    def _check_tokenizer(self) -> None:
+        from scratchlm.tokenizers.base import KINDS, SUBWORD_KINDS
+
+        kind = self.tokenizer
+        if kind not in KINDS:
+            raise ConfigError(f"data.tokenizer: unknown tokenizer {kind!r}; use one of {', '.join(KINDS)}")
+        subword = kind in SUBWORD_KINDS
+        if self.vocab_size is not None and not subword:
+            raise ConfigError(
+                f"data.vocab_size applies to the subword tokenizers ({', '.join(SUBWORD_KINDS)}); "
+                f"with data.tokenizer={kind} cap the vocabulary with data.max_vocab_size"
+            )
+        if self.max_vocab_size is not None and subword:
+            raise ConfigError(
+                f"data.max_vocab_size applies to char and jieba; with data.tokenizer={kind} "
+                "set the size to train with data.vocab_size"
+            )
+        _positive("data.vocab_size", self.vocab_size, minimum=6)
+        if kind == "unigram" and self.min_freq != 1:
+            raise ConfigError("data.min_freq has no effect with data.tokenizer=unigram; leave it at 1")
+        _choice("data.unk_fallback", self.unk_fallback, ("none", "char"))
+        for key, value, default in (
+            ("user_dict", self.user_dict, None),
+            ("unk_fallback", self.unk_fallback, "none"),
+        ):
+            if value != default and kind != "jieba":
+                raise ConfigError(f"data.{key} applies to data.tokenizer=jieba, not {kind}")
 
 
 @dataclass
@@ -93,16 +129,52 @@ class ModelConfig:
     embedding_dropout: float = 0.1
     """Dropout on the input layer's output (token + position vectors)."""
     positional: str = "sinusoidal"
-    """Positional encoding added to token vectors: ``sinusoidal``, ``learned`` or ``none``."""
+    """Position information. Added to the token vectors (absolute): ``sinusoidal`` (fixed sin/cos table),
+    ``scaled_sinusoidal`` (the table times a learned scalar), ``learned`` (one trained vector per position,
+    BERT; cannot go past ``data.max_seq_len``). Inside attention (relative): ``rope`` (rotary, on queries and
+    keys), ``alibi`` (linear distance bias, per-head slopes), ``t5_bias`` (learned bias per distance bucket).
+    ``none``: a bag of tokens. See docs/input_layer.md."""
+    rope_base: float = 10000.0
+    """``positional: rope``: the base of the rotation frequencies ``theta_i = base^(-2i/r)``."""
+    rotary_fraction: float = 1.0
+    """``positional: rope``: the fraction of each head's dimensions that is rotated (partial rotary, as in
+    GPT-NeoX); ``rotary_fraction * head_dim`` must be an even integer."""
+    t5_num_buckets: int = 32
+    """``positional: t5_bias``: distance buckets (half for each direction)."""
+    t5_max_distance: int = 128
+    """``positional: t5_bias``: distances from here on share the last bucket."""
     combine: str = "add"
-    """How token and position vectors are combined: ``add`` (this version offers only ``add``)."""
+    """How token vectors and absolute position vectors are combined: ``add``, or ``concat`` (side by side,
+    then a Linear(2d -> d)). Only for ``sinusoidal``, ``scaled_sinusoidal`` and ``learned``: the other kinds
+    have no position vectors."""
+    combine_activation: str = "none"
+    """``combine: concat``: activation after the projection: ``none``, ``gelu`` or ``tanh``."""
+    embedding_norm: str = "none"
+    """Normalisation of the input layer's output (before its dropout): ``none``, ``layernorm`` (as BERT) or
+    ``rmsnorm``."""
+    num_token_types: int = 0
+    """Token-type (segment) embeddings added to the token vectors, BERT's sentence A/B (0: none). The
+    classifier gives every token type 0."""
     init: str = "normal"
-    """Token embedding initialisation: ``normal`` (std ``init_std``), ``word2vec`` (vectors trained on the
-    ``vectors`` section's corpus before training), or any vectors source ``scratchlm vectors info`` reads:
-    a word2vec/GloVe/fastText file, a vectors cache, a run directory, or a built-in name such as
-    ``glove-6b-50d``. Tokens are matched in tiers (exact, lowercase, NFKC, ...); the rest keep the normal init."""
+    """Pretrained source of the token vectors: ``normal`` (none: every row from ``embedding_init``),
+    ``word2vec`` (vectors trained on the ``vectors`` section's corpus before training), or any vectors
+    source ``scratchlm vectors info`` reads: a word2vec/GloVe/fastText file, a vectors cache, a run directory,
+    or a built-in name such as ``glove-6b-50d``. Tokens are matched in tiers (exact, lowercase, NFKC, ...);
+    the rest keep their ``embedding_init`` values."""
+    embedding_init: str = "normal"
+    """Initialisation of the token embedding matrix: ``normal`` (std ``init_std``), ``truncated_normal``
+    (std ``init_std``, cut at 2 std), ``uniform`` (``-embedding_init_a .. embedding_init_a``), ``xavier``,
+    ``kaiming`` (std ``1/sqrt(d)``) or ``zeros``."""
+    embedding_init_a: float = 0.05
+    """``embedding_init: uniform``: the bound a of U(-a, a)."""
     init_std: float = 0.02
     """Standard deviation of the normal init of the token embedding and of every Linear weight."""
+    embed_scale: bool = False
+    """Multiply the token vectors by sqrt(embed_dim) (Vaswani et al. 2017, §3.4)."""
+    embedding_rank: int | None = None
+    """Factorized token embedding (ALBERT): E = A (V x r) . B (r x d) with this rank r < embed_dim
+    (``null``: a full V x d matrix). ``scratchlm summary`` shows the parameters saved. Not with pretrained
+    vectors (``init`` other than ``normal``)."""
     vectors_std: float | None = None
     """Rescale pretrained vectors (``init`` other than ``normal``) to this standard deviation
     (``null``: keep their own scale)."""
@@ -111,6 +183,9 @@ class ModelConfig:
     :class:`scratchlm.modules.embeddings.HashedBigramEmbedding`."""
     freeze_embeddings: bool = False
     """Keep the token embedding fixed during training."""
+    freeze_embedding_rows: str = "none"
+    """``pretrained``: rows found in the pretrained vectors (``init``) get no gradient and keep their values,
+    the other rows train; ``none``: every row trains (unless ``freeze_embeddings``)."""
     pooling: str = "cls"
     """Sentence vector for the classifier: ``cls`` ([CLS] position), ``mean`` or ``max`` over real tokens,
     or ``mean_max`` (both, concatenated)."""
@@ -132,11 +207,112 @@ class ModelConfig:
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"model.{name}={value} must be in [0, 1)")
-        _choice("model.positional", self.positional, ("sinusoidal", "learned", "none"))
-        _choice("model.combine", self.combine, ("add",))
         _choice("model.pooling", self.pooling, ("cls", "mean", "max", "mean_max"))
         if self.init_std <= 0:
             raise ConfigError(f"model.init_std={self.init_std} must be > 0")
+        self._check_positional()
+        self._check_input_layer()
+
+    def _check_positional(self) -> None:
+        kind = self.positional
+        _choice("model.positional", kind, POSITIONAL_KINDS)
+        _choice("model.combine", self.combine, ("add", "concat"))
+        _choice("model.combine_activation", self.combine_activation, ("none", "gelu", "tanh"))
+        if kind in ("rope", "alibi", "t5_bias") and self.num_layers == 0:
+            raise ConfigError(
+                f"model.positional={kind} acts inside attention, and model.num_layers=0 has no attention "
+                "layer; use sinusoidal, scaled_sinusoidal or learned, or num_layers >= 1"
+            )
+        if kind in ("sinusoidal", "scaled_sinusoidal") and self.embed_dim % 2:
+            raise ConfigError(
+                f"model.positional={kind} needs an even model.embed_dim (got {self.embed_dim}): the table is "
+                "made of (sin, cos) pairs, one frequency each, and an odd dimension leaves a sine without its "
+                f"partner; use an even embed_dim (divisible by num_heads)"
+            )
+        if kind == "rope":
+            head_dim = self.embed_dim // self.num_heads
+            rotary = self.rotary_fraction * head_dim
+            if (
+                not 0.0 < self.rotary_fraction <= 1.0
+                or abs(rotary - round(rotary)) > 1e-6
+                or round(rotary) % 2
+            ):
+                raise ConfigError(
+                    f"model.rotary_fraction={self.rotary_fraction} with head_dim = embed_dim / num_heads = "
+                    f"{head_dim}: RoPE rotates pairs of dimensions, so rotary_fraction * head_dim "
+                    f"(= {rotary:g}) must be an even integer >= 2, with rotary_fraction in (0, 1]"
+                )
+            if round(rotary) < 2:
+                raise ConfigError(
+                    f"model.rotary_fraction={self.rotary_fraction} rotates no pair of dimensions"
+                )
+            if self.rope_base <= 1:
+                raise ConfigError(f"model.rope_base={self.rope_base} must be > 1")
+        if kind == "t5_bias":
+            _positive("model.t5_num_buckets", self.t5_num_buckets, minimum=4)
+            if self.t5_num_buckets % 2:
+                raise ConfigError(
+                    f"model.t5_num_buckets={self.t5_num_buckets} must be even: half the buckets are for "
+                    "each direction (an odd count leaves one never used)"
+                )
+            if self.t5_max_distance <= self.t5_num_buckets // 4:
+                raise ConfigError(
+                    f"model.t5_max_distance={self.t5_max_distance} must be > t5_num_buckets / 4 "
+                    f"(= {self.t5_num_buckets // 4}, the largest distance with a bucket of its own)"
+                )
+        if self.combine == "concat" and kind not in ("sinusoidal", "scaled_sinusoidal", "learned"):
+            where = (
+                "has no position vectors" if kind == "none" else "acts inside attention, not on the vectors"
+            )
+            raise ConfigError(
+                f"model.combine=concat joins token vectors with absolute position vectors, and "
+                f"model.positional={kind} {where}; use combine: add, or positional: sinusoidal, "
+                "scaled_sinusoidal or learned"
+            )
+        if self.combine_activation != "none" and self.combine != "concat":
+            raise ConfigError(
+                f"model.combine_activation={self.combine_activation} applies to combine: concat only "
+                f"(model.combine is {self.combine})"
+            )
+
+    def _check_input_layer(self) -> None:
+        _choice("model.embedding_norm", self.embedding_norm, ("none", "layernorm", "rmsnorm"))
+        _choice(
+            "model.embedding_init",
+            self.embedding_init,
+            ("normal", "truncated_normal", "uniform", "xavier", "kaiming", "zeros"),
+        )
+        _choice("model.freeze_embedding_rows", self.freeze_embedding_rows, ("none", "pretrained"))
+        _positive("model.num_token_types", self.num_token_types, minimum=0)
+        if self.embedding_init_a <= 0:
+            raise ConfigError(f"model.embedding_init_a={self.embedding_init_a} must be > 0")
+        pretrained = self.init != "normal"
+        if self.embedding_rank is not None:
+            if not 1 <= self.embedding_rank < self.embed_dim:
+                raise ConfigError(
+                    f"model.embedding_rank={self.embedding_rank} must be in [1, embed_dim={self.embed_dim}) "
+                    "to save parameters (null: the full matrix)"
+                )
+            if pretrained:
+                raise ConfigError(
+                    f"model.embedding_rank={self.embedding_rank} with model.init={self.init}: pretrained "
+                    f"vectors have {self.embed_dim} dimensions and no exact place in the rank-"
+                    f"{self.embedding_rank} factor; use embedding_rank: null, or init: normal"
+                )
+        if self.freeze_embedding_rows == "pretrained":
+            if not pretrained:
+                raise ConfigError(
+                    "model.freeze_embedding_rows=pretrained freezes the rows found in pretrained vectors, "
+                    "and model.init is normal (no pretrained source); set model.init, or use none"
+                )
+            if self.freeze_embeddings:
+                raise ConfigError(
+                    "model.freeze_embedding_rows=pretrained and model.freeze_embeddings=true: the second "
+                    "already freezes every row; choose one"
+                )
+
+
+POSITIONAL_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned", "rope", "alibi", "t5_bias", "none")
 
 
 @dataclass
@@ -423,7 +599,15 @@ def parse_override(text: str) -> tuple[str, str, str]:
 
 def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """Return a copy of the raw YAML mapping with ``section.key=value`` strings applied."""
-    out = {k: dict(v or {}) for k, v in (raw or {}).items()}
+    raw = raw or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(
+            f"a config must be a mapping of sections ({', '.join(SECTIONS)}), got {type(raw).__name__}"
+        )
+    for key, value in raw.items():
+        if value is not None and not isinstance(value, dict):
+            raise ConfigError(f"config section {key!r} must be a mapping of keys, got {value!r}")
+    out = {k: dict(v or {}) for k, v in raw.items()}
     for text in overrides:
         section, key, value = parse_override(text)
         out.setdefault(section, {})[key] = value

@@ -77,3 +77,102 @@ def confusion_matrix(metrics: dict, out: str | Path, title: str = "") -> Path:
     _save(fig, out)
     plt.close(fig)
     return out
+
+
+def _cosine_by_offset(matrix):
+    """``sim[p, k] = cos(M[p], M[p + k])`` for ``p + k < N`` (NaN elsewhere): ``(N, N)``."""
+    import numpy as np
+
+    m = np.asarray(matrix, dtype=np.float64)
+    unit = m / np.maximum(np.linalg.norm(m, axis=1, keepdims=True), 1e-12)
+    full = unit @ unit.T  # (N, N)
+    n = len(m)
+    sim = np.full((n, n), np.nan)
+    for k in range(n):
+        sim[: n - k, k] = np.diagonal(full, k)
+    return sim
+
+
+def positional_encoding(matrix, out: str | Path, *, kind: str, what: str, bias: bool) -> Path:
+    """Heatmap of a positional matrix, and how position ``p`` relates to ``p + k``.
+
+    ``bias=False``: ``matrix`` is ``(N, D)`` vectors; the right panel is the cosine similarity of
+    position ``p`` with ``p + k`` against the offset ``k`` (a few ``p`` and the mean over ``p``).
+    ``bias=True``: ``matrix`` is an ``(N, N)`` attention bias; the right panel is ``bias[p, p + k]``
+    for the middle query ``p``, against the offset ``k`` (negative: keys to the left).
+    """
+    import numpy as np
+
+    plt = _plt()
+    m = np.asarray(matrix, dtype=np.float64)
+    n = len(m)
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.2), gridspec_kw={"width_ratios": [1.3, 1]})
+    image = axes[0].imshow(m, aspect="auto", cmap="RdBu_r", interpolation="nearest")
+    fig.colorbar(image, ax=axes[0], fraction=0.046)
+    axes[0].set(
+        title=f"{kind}: {what}",
+        xlabel="key position" if bias else "dimension",
+        ylabel="query position" if bias else "position",
+    )
+    if bias:
+        p = n // 2
+        offsets = np.arange(-p, n - p)
+        axes[1].plot(offsets, m[p], marker=".", lw=1)
+        axes[1].set(title=f"bias of query {p} to key {p} + k", xlabel="offset k", ylabel="bias")
+    else:
+        sim = _cosine_by_offset(m)
+        ks = np.arange(n)
+        with np.errstate(all="ignore"):
+            mean = np.nanmean(sim, axis=0)
+        # the mean underneath: where the curves of all p coincide (rope, sinusoidal) they cover it
+        axes[1].plot(ks, mean, lw=4, color="black", alpha=0.3, label="mean over p")
+        for p in sorted({0, n // 4, n // 2}):
+            axes[1].plot(ks[: n - p], sim[p, : n - p], lw=1, label=f"p = {p}")
+        axes[1].set(title="cosine similarity of position p and p + k", xlabel="offset k", ylabel="cosine")
+        axes[1].legend(fontsize=8)
+    axes[1].grid(alpha=0.3)
+    out = Path(out)
+    _save(fig, out)
+    plt.close(fig)
+    return out
+
+
+def _cjk_font() -> str | None:
+    """A font with Chinese glyphs, if matplotlib can find one (else labels may show as boxes)."""
+    from matplotlib import font_manager
+
+    for font in font_manager.fontManager.ttflist:
+        name = font.name.lower()
+        if any(k in name for k in ("cjk", "hei", "song", "wenquanyi", "ming", "kai", "yahei", "pingfang")):
+            return font.name
+    return None
+
+
+def embedding_points(points, tokens: list[str], out: str | Path, *, title: str) -> Path:
+    """A 2-d scatter of token vectors (PCA or t-SNE coordinates), each point labelled with its token."""
+    import warnings
+
+    import numpy as np
+
+    plt = _plt()
+    xy = np.asarray(points, dtype=np.float64)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    ax.scatter(xy[:, 0], xy[:, 1], s=12, color="tab:blue")
+    font = _cjk_font()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing glyphs: the point is still there
+        for (x, y), tok in zip(xy, tokens, strict=True):
+            ax.annotate(
+                tok,
+                (x, y),
+                fontsize=10,
+                xytext=(3, 3),
+                textcoords="offset points",
+                **({"fontfamily": font} if font else {}),
+            )
+        ax.set(title=title)
+        ax.grid(alpha=0.3)
+        out = Path(out)
+        _save(fig, out)
+    plt.close(fig)
+    return out

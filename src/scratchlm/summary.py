@@ -2,7 +2,8 @@
 
 Every row counts the parameters of the module and everything inside it; rows are indented by depth
 (container lists such as ``encoder.layers`` are skipped, their items shown). ``Total params`` is the
-model's own count, so the table never double-counts.
+model's own count, so the table never double-counts. A module with a ``summary_note()`` method adds a
+line under the totals (a factorized embedding shows the parameters it saves).
 """
 
 from __future__ import annotations
@@ -54,6 +55,11 @@ def summarize(model: nn.Module, example_ids: torch.Tensor, *, max_depth: int = 2
         f"Trainable params: {trainable:,}",
         f"Non-trainable params: {total - trainable:,}",
         f"Output: {tuple(out.shape)} for input {tuple(example_ids.shape)}",
-        rule,
     ]
-    return "\n".join(lines)
+    # modules with something to say about their own size (e.g. a factorized embedding's saving)
+    lines += [
+        f"{name}: {module.summary_note()}"
+        for name, module in model.named_modules()
+        if callable(getattr(module, "summary_note", None))
+    ]
+    return "\n".join([*lines, rule])

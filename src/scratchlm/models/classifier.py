@@ -9,15 +9,9 @@ import torch
 from torch import nn
 
 from scratchlm.config import ModelConfig
-from scratchlm.modules import (
-    ClassificationHead,
-    HashedBigramEmbedding,
-    InputLayer,
-    TokenEmbedding,
-    transformer_encoder,
-)
+from scratchlm.models import components
+from scratchlm.modules import ClassificationHead, TokenEmbedding
 from scratchlm.modules.heads import POOLED_WIDTH, POOLING
-from scratchlm.modules.positional import build_positional
 
 
 def init_linear_(module: nn.Module, std: float = 0.02) -> None:
@@ -36,25 +30,9 @@ class TextClassifier(nn.Module):
         super().__init__()
         self.cfg = cfg
         self.pad_id = pad_id
-        self.input = InputLayer(
-            TokenEmbedding(vocab_size, cfg.embed_dim, padding_idx=pad_id, init_std=cfg.init_std),
-            build_positional(cfg.positional, cfg.embed_dim, max_seq_len),
-            dropout=cfg.embedding_dropout,
-            bigram_embedding=HashedBigramEmbedding(
-                cfg.bigram_buckets, cfg.embed_dim, vocab_size=vocab_size, pad_id=pad_id
-            )
-            if cfg.bigram_buckets
-            else None,
-        )
-        self.encoder = transformer_encoder(
-            cfg.embed_dim,
-            cfg.num_layers,
-            cfg.num_heads,
-            cfg.ffn_dim,
-            dropout=cfg.dropout,
-            attention_dropout=cfg.attention_dropout,
-            norm_eps=cfg.norm_eps,
-        )
+        positions = components.position_parts(cfg, max_seq_len)
+        self.input = components.input_layer(cfg, positions, vocab_size=vocab_size, pad_id=pad_id)
+        self.encoder = components.encoder(cfg, positions)
         self.pool = POOLING[cfg.pooling]
         self.head = ClassificationHead(
             cfg.embed_dim * POOLED_WIDTH[cfg.pooling], num_classes, dropout=cfg.dropout
@@ -64,6 +42,8 @@ class TextClassifier(nn.Module):
 
     @property
     def token_embedding(self) -> TokenEmbedding:
+        """The token embedding (a :class:`~scratchlm.modules.FactorizedTokenEmbedding` with
+        ``model.embedding_rank``)."""
         return self.input.token_embedding
 
     def encode(self, ids: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:

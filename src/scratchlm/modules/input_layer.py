@@ -1,7 +1,22 @@
-"""The input layer: token vectors combined with position information, then dropout.
+"""The input layer: token vectors combined with position information, an optional norm, then dropout.
 
-``ids (b, s) -> (b, s, d)``. Parts are passed in (a token embedding, a positional module), so a
-variant is a different part, not a flag.
+``ids (b, s) [, token_type_ids (b, s)] -> (b, s, d)``::
+
+    x = TokenEmbedding(ids) [+ HashedBigramEmbedding(ids)] [+ TokenTypeEmbedding(types)]
+    x = combine(x, P[:s])          # P: an absolute positional module's (s, d) encodings, if any
+    x = Dropout(Norm(x))           # Norm: LayerNorm, RMSNorm or none
+
+Parts are passed in (token embedding, positional module, combiner, norm), so a variant is a different
+part, not a flag. Two combiners:
+
+- :class:`AddPositions` — ``x + P`` (Vaswani et al. 2017; BERT).
+- :class:`ConcatProjectPositions` — ``act(W [x; P] + c)`` with ``W (d, 2d)``: token and position vectors
+  side by side, projected back to ``d`` (``act``: identity, GELU or tanh). Taught in some tutorials and
+  offered by no mainstream library; with ``W = [I, I]`` it is ``add``, so it can learn anything ``add``
+  does, at the cost of ``2d^2 + d`` parameters.
+
+Relative kinds (RoPE, ALiBi, T5 bias) have no vectors to combine: they act inside attention, and the
+input layer then has no positional module.
 """
 
 from __future__ import annotations
@@ -9,26 +24,67 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from scratchlm.modules.embeddings import TokenEmbedding
+ACTIVATIONS = {"none": nn.Identity, "gelu": nn.GELU, "tanh": nn.Tanh}
+
+
+class AddPositions(nn.Module):
+    """``x (b, s, d), P (s, d) -> x + P``."""
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        return x + positions.to(x.dtype)  # (b, s, d) + (s, d)
+
+
+class ConcatProjectPositions(nn.Module):
+    """``x (b, s, d), P (s, d) -> act(Linear(2d -> d)([x; P])) (b, s, d)``."""
+
+    def __init__(self, embed_dim: int, activation: str = "none"):
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; valid: {', '.join(ACTIVATIONS)}")
+        self.proj = nn.Linear(2 * embed_dim, embed_dim)
+        self.activation = ACTIVATIONS[activation]()
+
+    def forward(self, x: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        b, s, _ = x.shape
+        p = positions.to(x.dtype).expand(b, s, -1)  # (b, s, d)
+        return self.activation(self.proj(torch.cat((x, p), dim=-1)))  # (b, s, 2d) -> (b, s, d)
 
 
 class InputLayer(nn.Module):
     def __init__(
         self,
-        token_embedding: TokenEmbedding,
-        positional: nn.Module,
+        token_embedding: nn.Module,
+        positional: nn.Module | None = None,
         dropout: float = 0.0,
         bigram_embedding: nn.Module | None = None,
+        *,
+        combine: nn.Module | None = None,
+        token_type_embedding: nn.Module | None = None,
+        norm: nn.Module | None = None,
     ):
+        """``positional``: a module with ``encodings(seq_len) -> (s, d)`` (:mod:`scratchlm.modules.positional`),
+        or None; ``combine`` defaults to :class:`AddPositions`."""
         super().__init__()
         self.token_embedding = token_embedding
         self.bigram_embedding = bigram_embedding
+        self.token_type_embedding = token_type_embedding
+        if positional is not None and not hasattr(positional, "encodings"):
+            positional = None  # NoPositionalEncoding: nothing to combine
         self.positional = positional
+        self.combine = (combine or AddPositions()) if positional is not None else None
+        self.norm = norm
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+    def forward(self, ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         x = self.token_embedding(ids)  # (b, s, d)
         if self.bigram_embedding is not None:
             x = x + self.bigram_embedding(ids)  # (b, s, d)
-        x = self.positional(x)  # (b, s, d)
+        if self.token_type_embedding is not None:
+            if token_type_ids is None:
+                token_type_ids = torch.zeros_like(ids)  # one segment: type 0 everywhere
+            x = x + self.token_type_embedding(token_type_ids)  # (b, s, d)
+        if self.positional is not None:
+            x = self.combine(x, self.positional.encodings(ids.shape[1]))  # (b, s, d)
+        if self.norm is not None:
+            x = self.norm(x)
         return self.dropout(x)

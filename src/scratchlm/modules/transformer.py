@@ -1,7 +1,12 @@
 """Pre-LN Transformer encoder (Xiong et al. 2020, https://arxiv.org/abs/2002.04745).
 
 Each layer: ``x = x + Drop(Attn(LN(x)))``; ``x = x + Drop(FFN(LN(x)))``; a final LayerNorm closes
-the stack. Shapes: ``x (b, s, d)``, ``padding_mask (b, s)`` True at real tokens.
+the stack. Shapes: ``x (b, s, d)``, ``padding_mask (b, s)`` True at real tokens, ``h`` heads.
+
+Position information that lives inside attention is a part, not a flag: a rotary embedding is given
+to each attention module (``pos_embeddings``), and a relative-position bias module (ALiBi, T5) is
+given to the encoder, which computes its ``(h, s, s)`` bias once per forward pass, folds the padding
+mask into it and hands the float mask to every layer.
 """
 
 from __future__ import annotations
@@ -9,7 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from scratchlm.modules.attention import MultiHeadSelfAttention
+from scratchlm.modules.attention import MultiHeadSelfAttention, additive_attention_mask
 from scratchlm.modules.feed_forward import FeedForward
 
 
@@ -30,20 +35,33 @@ class TransformerEncoderLayer(nn.Module):
         self.feed_forward = feed_forward
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
-        x = x + self.dropout(self.attention(self.attn_norm(x), padding_mask))
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """``mask``: a boolean padding mask ``(b, s)`` or a float additive one ``(b, h, s, s)``."""
+        x = x + self.dropout(self.attention(self.attn_norm(x), mask))
         return x + self.dropout(self.feed_forward(self.ffn_norm(x)))
 
 
 class TransformerEncoder(nn.Module):
-    def __init__(self, layers: list[nn.Module], embed_dim: int, norm_eps: float = 1e-5):
+    def __init__(
+        self,
+        layers: list[nn.Module],
+        embed_dim: int,
+        norm_eps: float = 1e-5,
+        *,
+        attention_bias: nn.Module | None = None,
+    ):
         super().__init__()
         self.layers = nn.ModuleList(layers)
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
+        self.attention_bias = attention_bias  # seq_len -> (h, s, s), shared by all layers
 
     def forward(self, x: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+        mask = padding_mask
+        if self.attention_bias is not None:
+            bias = self.attention_bias(x.shape[1])  # (h, s, s)
+            mask = additive_attention_mask(padding_mask, bias, x.dtype)  # (b, h, s, s)
         for layer in self.layers:
-            x = layer(x, padding_mask)
+            x = layer(x, mask)
         return self.norm(x)
 
 
@@ -56,11 +74,15 @@ def transformer_encoder(
     dropout: float = 0.1,
     attention_dropout: float = 0.1,
     norm_eps: float = 1e-5,
+    rope: nn.Module | None = None,
+    attention_bias: nn.Module | None = None,
 ) -> TransformerEncoder:
-    """A pre-LN encoder of identical layers (the one-line builder used by models)."""
+    """A pre-LN encoder of identical layers (the one-line builder used by models). ``rope`` (one
+    :class:`~scratchlm.modules.rotary.RotaryEmbedding`, shared: it holds only a cache) goes into every
+    attention module; ``attention_bias`` (ALiBi or T5) into the encoder."""
     layers = [
         TransformerEncoderLayer(
-            MultiHeadSelfAttention(embed_dim, num_heads, dropout=attention_dropout),
+            MultiHeadSelfAttention(embed_dim, num_heads, dropout=attention_dropout, pos_embeddings=rope),
             FeedForward(embed_dim, ffn_dim, dropout=dropout),
             embed_dim,
             dropout=dropout,
@@ -68,4 +90,4 @@ def transformer_encoder(
         )
         for _ in range(num_layers)
     ]
-    return TransformerEncoder(layers, embed_dim, norm_eps)
+    return TransformerEncoder(layers, embed_dim, norm_eps, attention_bias=attention_bias)

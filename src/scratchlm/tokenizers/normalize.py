@@ -10,6 +10,7 @@ that Chinese web text mixes freely.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
 _FULL_TO_HALF = {cp: cp - 0xFEE0 for cp in range(0xFF01, 0xFF5F)}
 _FULL_TO_HALF[0x3000] = 0x20  # ideographic space
@@ -27,3 +28,39 @@ def normalize_text(text: str, *, nfkc: bool = True, lowercase: bool = False) -> 
     if lowercase:
         text = text.lower()
     return " ".join(text.split())
+
+
+@lru_cache(maxsize=65536)
+def normalize_char(ch: str, nfkc: bool = True, lowercase: bool = False) -> str:
+    """One original character normalised on its own (NFKC may give several); whitespace becomes ``' '``."""
+    if ch.isspace():
+        return " "
+    if nfkc:
+        ch = unicodedata.normalize("NFKC", full_to_half(ch))
+        ch = "".join(" " if c.isspace() else c for c in ch)
+    if lowercase:
+        ch = ch.lower()
+    return ch
+
+
+def normalize_aligned(
+    text: str, *, nfkc: bool = True, lowercase: bool = False
+) -> tuple[str, list[tuple[int, int]]]:
+    """The normalised text and, for each of its characters, the [start, end) span of ``text`` it came from.
+
+    Every character is normalised on its own (:func:`normalize_char`), so spans stay exact; whitespace
+    runs become one space and the edges lose theirs, as in :func:`normalize_text`. Word and subword
+    tokenizers segment the normalised text and map their offsets back through the spans.
+    """
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for i, ch in enumerate(text):
+        for sub in normalize_char(ch, nfkc, lowercase):
+            if sub == " " and (not chars or chars[-1] == " "):
+                continue
+            chars.append(sub)
+            spans.append((i, i + 1))
+    while chars and chars[-1] == " ":
+        chars.pop()
+        spans.pop()
+    return "".join(chars), spans

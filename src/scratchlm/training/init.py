@@ -26,7 +26,8 @@ def init_embeddings(
     built-in name such as ``glove-6b-50d``. Tokens are found in tiers (exact, lowercase, NFKC, subword
     markers stripped, Chinese words as the mean of their characters, ...: :mod:`scratchlm.vectors.align`);
     the rows found are rescaled to ``model.vectors_std`` when it is set (else they keep their own
-    scale), the others keep their normal(0, init_std) init. With ``model.bigram_buckets`` and
+    scale), the others keep their ``model.embedding_init`` values; with ``model.freeze_embedding_rows:
+    pretrained`` the rows found get no gradient. With ``model.bigram_buckets`` and
     ``vectors.bigrams``, word2vec also learns vectors of adjacent-token pairs for the bigram table.
     """
     from scratchlm.errors import DataError
@@ -35,7 +36,7 @@ def init_embeddings(
 
     init = cfg.model.init
     if init == "normal":
-        return {"init": "normal", "std": cfg.model.init_std}
+        return {"init": "normal", "embedding_init": cfg.model.embedding_init, "std": cfg.model.init_std}
     sentences: list[list[str]] = []
     if init == "word2vec":
         from scratchlm.vectors.word2vec import corpus_sentences, train_word2vec
@@ -67,6 +68,8 @@ def init_embeddings(
         if len(found.ids) > 1 and cfg.model.vectors_std is not None:
             rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
         model.token_embedding.load_rows(rows, torch.from_numpy(found.ids))
+        if cfg.model.freeze_embedding_rows == "pretrained":
+            model.token_embedding.freeze_rows(torch.from_numpy(found.ids))
     report = {
         "init": source,
         "found": coverage.found,
@@ -74,14 +77,17 @@ def init_embeddings(
         "coverage": round(coverage.found / max(1, coverage.vocab_size), 4),
         "tiers": coverage.tiers,
     }
+    if cfg.model.freeze_embedding_rows == "pretrained":
+        report["frozen_rows"] = int(len(found.ids))
     log.info(
-        "token embedding from %s: %d of %d tokens found (%.1f%%; %s), the rest normal(0, %g)",
+        "token embedding from %s: %d of %d tokens found (%.1f%%; %s)%s, the rest from embedding_init %s",
         source,
         coverage.found,
         coverage.vocab_size,
         100 * report["coverage"],
         ", ".join(f"{k} {v}" for k, v in coverage.tiers.items() if v),
-        cfg.model.init_std,
+        " and frozen" if cfg.model.freeze_embedding_rows == "pretrained" else "",
+        cfg.model.embedding_init,
     )
     bigram = getattr(getattr(model, "input", None), "bigram_embedding", None)
     if bigram is not None and sentences and cfg.vectors.bigrams:

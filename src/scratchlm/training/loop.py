@@ -26,7 +26,7 @@ from scratchlm.errors import RunDirError
 from scratchlm.inference import evaluate_ids
 from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
 from scratchlm.run import RUN_MARKER, build_model, read_run_config, run_metadata
-from scratchlm.tokenizers import CharTokenizer, load_tokenizer
+from scratchlm.tokenizers import CharTokenizer, build_tokenizer, load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training.ema import EMA
 from scratchlm.training.init import init_embeddings
@@ -153,13 +153,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     if resume:
         tokenizer = load_tokenizer(out / "tokenizer")
     else:
-        tokenizer = CharTokenizer.train(
-            (ex.text for ex in train_ex),
-            normalize=cfg.data.normalize,
-            lowercase=cfg.data.lowercase,
-            min_freq=cfg.data.min_freq,
-            max_size=cfg.data.max_vocab_size,
-        )
+        tokenizer = build_tokenizer(cfg.data, [ex.text for ex in train_ex])
         tokenizer.save(out / "tokenizer")
         atomic_write_text(out / "config.yaml", dump_config(cfg))
         atomic_write_json(out / RUN_MARKER, run_metadata(data.labels, tokenizer, cfg))
@@ -192,7 +186,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
         None if resume else init_embeddings(model, cfg, tokenizer, [ex.text for ex in train_ex], out)
     )
     if cfg.model.freeze_embeddings:
-        model.token_embedding.weight.requires_grad_(False)
+        model.token_embedding.requires_grad_(False)  # every table of it (both factors when factorized)
     model.to(device)
 
     steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)

@@ -1,0 +1,117 @@
+"""Builders that turn a :class:`~scratchlm.config.ModelConfig` into parts: the wiring, kept apart from
+the blocks (as torchtune's ``_component_builders.py``). Each ``model.*`` choice picks a module here;
+no module downstream reads the config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from torch import nn
+
+from scratchlm.config import ModelConfig
+from scratchlm.modules.attention_bias import ALiBiBias, T5RelativePositionBias
+from scratchlm.modules.embeddings import (
+    FactorizedTokenEmbedding,
+    HashedBigramEmbedding,
+    TokenEmbedding,
+    TokenTypeEmbedding,
+)
+from scratchlm.modules.input_layer import ConcatProjectPositions, InputLayer
+from scratchlm.modules.positional import ABSOLUTE_KINDS, build_positional
+from scratchlm.modules.rotary import RotaryEmbedding
+from scratchlm.modules.transformer import TransformerEncoder, transformer_encoder
+
+
+@dataclass
+class PositionParts:
+    """Where ``model.positional`` puts position information: at most one of the three is set."""
+
+    absolute: nn.Module | None = None  # (s, d) vectors for the input layer
+    rope: nn.Module | None = None  # rotates q, k in every attention module
+    attention_bias: nn.Module | None = None  # (h, s, s) bias added to the scores
+
+
+def position_parts(cfg: ModelConfig, max_seq_len: int) -> PositionParts:
+    kind = cfg.positional
+    if kind in ABSOLUTE_KINDS:
+        return PositionParts(absolute=build_positional(kind, cfg.embed_dim, max_seq_len, cfg.init_std))
+    if kind == "rope":
+        head_dim = cfg.embed_dim // cfg.num_heads
+        rotary_dim = round(cfg.rotary_fraction * head_dim)
+        return PositionParts(
+            rope=RotaryEmbedding(head_dim, max_seq_len, base=cfg.rope_base, rotary_dim=rotary_dim)
+        )
+    if kind == "alibi":
+        return PositionParts(attention_bias=ALiBiBias(cfg.num_heads))
+    if kind == "t5_bias":
+        return PositionParts(
+            attention_bias=T5RelativePositionBias(
+                cfg.num_heads,
+                num_buckets=cfg.t5_num_buckets,
+                max_distance=cfg.t5_max_distance,
+                init_std=cfg.init_std,
+            )
+        )
+    return PositionParts()  # none
+
+
+def token_embedding(cfg: ModelConfig, vocab_size: int, pad_id: int) -> nn.Module:
+    common = dict(
+        padding_idx=pad_id,
+        init=cfg.embedding_init,
+        init_std=cfg.init_std,
+        init_a=cfg.embedding_init_a,
+        scale=math.sqrt(cfg.embed_dim) if cfg.embed_scale else 1.0,
+    )
+    if cfg.embedding_rank is not None:
+        return FactorizedTokenEmbedding(vocab_size, cfg.embed_dim, cfg.embedding_rank, **common)
+    return TokenEmbedding(
+        vocab_size, cfg.embed_dim, row_freezing=cfg.freeze_embedding_rows == "pretrained", **common
+    )
+
+
+def embedding_norm(cfg: ModelConfig) -> nn.Module | None:
+    if cfg.embedding_norm == "layernorm":
+        return nn.LayerNorm(cfg.embed_dim, eps=cfg.norm_eps)
+    if cfg.embedding_norm == "rmsnorm":
+        return nn.RMSNorm(cfg.embed_dim, eps=cfg.norm_eps)
+    return None
+
+
+def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_id: int) -> InputLayer:
+    combine = None
+    if parts.absolute is not None and cfg.combine == "concat":
+        combine = ConcatProjectPositions(cfg.embed_dim, cfg.combine_activation)
+        nn.init.normal_(combine.proj.weight, std=cfg.init_std)
+        nn.init.zeros_(combine.proj.bias)
+    return InputLayer(
+        token_embedding(cfg, vocab_size, pad_id),
+        parts.absolute,
+        dropout=cfg.embedding_dropout,
+        bigram_embedding=HashedBigramEmbedding(
+            cfg.bigram_buckets, cfg.embed_dim, vocab_size=vocab_size, pad_id=pad_id
+        )
+        if cfg.bigram_buckets
+        else None,
+        combine=combine,
+        token_type_embedding=TokenTypeEmbedding(cfg.num_token_types, cfg.embed_dim, cfg.init_std)
+        if cfg.num_token_types
+        else None,
+        norm=embedding_norm(cfg),
+    )
+
+
+def encoder(cfg: ModelConfig, parts: PositionParts) -> TransformerEncoder:
+    return transformer_encoder(
+        cfg.embed_dim,
+        cfg.num_layers,
+        cfg.num_heads,
+        cfg.ffn_dim,
+        dropout=cfg.dropout,
+        attention_dropout=cfg.attention_dropout,
+        norm_eps=cfg.norm_eps,
+        rope=parts.rope,
+        attention_bias=parts.attention_bias,
+    )

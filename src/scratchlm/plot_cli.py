@@ -1,0 +1,266 @@
+"""``scratchlm plot pe`` and ``scratchlm plot embeddings``: see the input layer.
+
+- ``plot pe --kind K --length N --dim D --out FILE.png [--json]``: a positional encoding as a matrix
+  (heatmap) and how position ``p`` relates to ``p + k``. What the matrix is depends on the kind:
+
+  - ``sinusoidal``, ``scaled_sinusoidal``, ``learned``, ``none``: the ``(N, D)`` position vectors the
+    input layer combines with the token vectors (``scaled_sinusoidal`` at its initial scale ``D^-1/2``,
+    ``learned`` at its random initialisation unless ``--run`` gives a trained run);
+  - ``rope``: the rotation applied to a constant unit vector ``(1, ..., 1) / sqrt(D)`` of a head of
+    dimension ``D``, at each position: ``(N, D)``;
+  - ``alibi``, ``t5_bias``: the ``(N, N)`` attention bias of head 0 (``t5_bias`` untrained unless
+    ``--run``).
+
+  ``--json`` prints ``{"kind", "what", "shape", "matrix"}``; ``--run RUN`` plots a trained run's own
+  positional part (its kind and sizes).
+- ``plot embeddings RUN [--tokens T ...] --method pca|tsne --out FILE.png [--json]``: the run's token
+  vectors projected to 2-d (scikit-learn PCA or t-SNE), each point labelled.
+
+Registration uses argparse only; torch, matplotlib and scikit-learn load inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from scratchlm.cli import _print_json
+from scratchlm.config import POSITIONAL_KINDS
+from scratchlm.errors import ConfigError, DataError
+
+BIAS_KINDS = ("alibi", "t5_bias")
+
+
+def _fresh_parts(args: argparse.Namespace):
+    """The positional module of ``--kind`` at the requested size (untrained, seeded)."""
+    import torch
+
+    from scratchlm.modules import positional
+    from scratchlm.modules.attention_bias import ALiBiBias, T5RelativePositionBias
+    from scratchlm.modules.rotary import RotaryEmbedding
+
+    kind, n, d = args.kind, args.length, args.dim
+    torch.manual_seed(args.seed)
+    if kind == "sinusoidal":
+        return positional.SinusoidalPositionalEncoding(d, n, base=args.base)
+    if kind == "scaled_sinusoidal":
+        return positional.ScaledSinusoidalPositionalEncoding(d, n, base=args.base)
+    if kind == "learned":
+        return positional.LearnedPositionalEmbedding(d, n)
+    if kind == "rope":
+        return RotaryEmbedding(d, n, base=args.base)
+    if kind == "alibi":
+        return ALiBiBias(args.heads)
+    if kind == "t5_bias":
+        return T5RelativePositionBias(
+            args.heads, num_buckets=args.num_buckets, max_distance=args.max_distance
+        )
+    return None
+
+
+def _run_parts(args: argparse.Namespace):
+    """A trained run's positional module, and its kind."""
+    from scratchlm.run import load_run
+
+    run = load_run(args.run)
+    model, kind = run.model, run.config.model.positional
+    if args.kind is not None and args.kind != kind:
+        raise ConfigError(f"--kind {args.kind}: the run {args.run} uses model.positional={kind}")
+    if kind == "rope":
+        module = model.encoder.layers[0].attention.pos_embeddings
+    elif kind in BIAS_KINDS:
+        module = model.encoder.attention_bias
+    else:
+        module = model.input.positional
+    return kind, module
+
+
+def positional_matrix(kind: str, module, length: int, dim: int):
+    """``(matrix, what)``: the ``(N, D)`` or ``(N, N)`` matrix to plot, and a sentence saying what it is."""
+    import torch
+
+    with torch.no_grad():
+        if kind == "none" or module is None:
+            return torch.zeros(length, dim), "no position information (all zero)"
+        if kind == "rope":
+            d = module.head_dim
+            unit = torch.full((1, 1, length, d), d**-0.5)  # (b, h, s, hd): the same unit vector everywhere
+            return module(unit)[
+                0, 0
+            ], f"RoPE applied to the unit vector (1, ..., 1)/sqrt({d}) at each position"
+        if kind in BIAS_KINDS:
+            return module(length)[0], "attention bias (query x key) of head 0"
+        try:
+            matrix = module.encodings(length)
+        except ValueError as exc:  # learned positions past the trained length
+            raise ConfigError(f"--length {length}: {exc}") from None
+        return matrix, "position vectors (position x dimension)"
+
+
+def cmd_plot_pe(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    if not args.out and not args.json:
+        raise ConfigError("plot pe needs --out FILE.png, --json, or both")
+    if args.length < 2:
+        raise ConfigError(f"--length {args.length}: must be >= 2")
+    if args.run:
+        kind, module = _run_parts(args)
+        dim = getattr(module, "embed_dim", None) or getattr(module, "head_dim", None) or 1
+        if kind == "learned":
+            dim = module.weight.shape[1]
+    else:
+        if args.kind is None:
+            raise ConfigError(f"plot pe needs --kind ({', '.join(POSITIONAL_KINDS)}) or --run RUN")
+        if args.dim < 2:
+            raise ConfigError(f"--dim {args.dim}: must be >= 2")
+        if args.kind in ("sinusoidal", "scaled_sinusoidal", "rope") and args.dim % 2:
+            raise ConfigError(
+                f"--dim {args.dim}: {args.kind} works on pairs of dimensions (one frequency each); give an even --dim"
+            )
+        if args.heads < 1:
+            raise ConfigError(f"--heads {args.heads}: must be >= 1")
+        if args.kind == "t5_bias" and (
+            args.num_buckets < 4 or args.num_buckets % 2 or args.max_distance <= args.num_buckets // 4
+        ):
+            raise ConfigError(
+                f"--num-buckets {args.num_buckets} --max-distance {args.max_distance}: need an even number of "
+                "buckets >= 4 and max-distance > num-buckets / 4"
+            )
+        kind, module, dim = args.kind, _fresh_parts(args), args.dim
+    matrix, what = positional_matrix(kind, module, args.length, dim)
+    matrix = matrix.detach().float().cpu()
+    if args.out:
+        from scratchlm.plots import positional_encoding
+
+        positional_encoding(matrix.numpy(), Path(args.out), kind=kind, what=what, bias=kind in BIAS_KINDS)
+    if args.json:  # compact: one line (N x D numbers would take N x D lines indented)
+        obj = {
+            "kind": kind,
+            "what": what,
+            "shape": list(matrix.shape),
+            "matrix": [[round(v, 6) + 0.0 for v in row] for row in matrix.tolist()],  # no -0.0
+        }
+        print(json.dumps(obj, ensure_ascii=False))
+    else:
+        print(f"wrote {args.out}: {kind}, {what}, {tuple(matrix.shape)}")
+    return 0
+
+
+def _token_ids(run, tokens: list[str] | None, top: int) -> tuple[list[str], list[int]]:
+    vocab = run.tokenizer.vocab
+    if not tokens:
+        ids = [i for i in range(len(vocab)) if i not in vocab.special_ids][:top]
+        return [vocab.token(i) for i in ids], ids
+    found, unknown = [], []
+    for tok in tokens:
+        if tok not in vocab:  # try the tokenizer's normalisation (full width, NFKC, case)
+            pieces = run.tokenizer.tokenize(tok) if hasattr(run.tokenizer, "tokenize") else []
+            tok = pieces[0] if len(pieces) == 1 else tok
+        (found if tok in vocab else unknown).append(tok)
+    if unknown:
+        raise DataError(
+            f"not in the run's vocabulary ({len(vocab)} tokens): {' '.join(unknown)}; "
+            "leave out --tokens to plot the most frequent ones"
+        )
+    found = list(dict.fromkeys(found))
+    return found, [vocab.id(t) for t in found]
+
+
+def cmd_plot_embeddings(args: argparse.Namespace) -> int:
+    import torch
+
+    from scratchlm.run import load_run
+
+    if not args.out and not args.json:
+        raise ConfigError("plot embeddings needs --out FILE.png, --json, or both")
+    run = load_run(args.run)
+    tokens, ids = _token_ids(run, args.tokens, args.top)
+    minimum = 3 if args.method == "tsne" else 2
+    if len(ids) < minimum:
+        raise ConfigError(f"--method {args.method} needs at least {minimum} distinct tokens, got {len(ids)}")
+    with torch.no_grad():
+        vectors = run.model.token_embedding.matrix()[torch.tensor(ids)].float().numpy()  # (n, d)
+    if args.method == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=args.seed)
+        points = pca.fit_transform(vectors)
+        title = (
+            f"{args.run}: token vectors, PCA ({100 * pca.explained_variance_ratio_.sum():.0f}% of variance)"
+        )
+    else:
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, max(1.0, (len(ids) - 1) / 3))
+        points = TSNE(
+            n_components=2, perplexity=perplexity, init="pca", random_state=args.seed
+        ).fit_transform(vectors)
+        title = f"{args.run}: token vectors, t-SNE (perplexity {perplexity:g})"
+    if args.out:
+        import sys
+
+        from scratchlm.plots import _cjk_font, embedding_points
+
+        embedding_points(points, tokens, args.out, title=title)
+        if _cjk_font() is None and any(ord(c) > 0x2E80 for t in tokens for c in t):
+            print(
+                "note: matplotlib found no font with Chinese glyphs, so those labels show as boxes; install "
+                "one (e.g. Noto Sans CJK) for readable labels (--json gives the coordinates)",
+                file=sys.stderr,
+            )
+    if args.json:
+        _print_json(
+            {
+                "method": args.method,
+                "points": [
+                    {"token": t, "id": i, "x": round(float(x), 6), "y": round(float(y), 6)}
+                    for t, i, (x, y) in zip(tokens, ids, points, strict=True)
+                ],
+            }
+        )
+    else:
+        print(f"wrote {args.out}: {len(ids)} tokens, {args.method}")
+    return 0
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("plot", help="figures of the input layer: positional encodings, token vectors")
+    psub = p.add_subparsers(dest="plot_command", metavar="WHAT")
+
+    pe = psub.add_parser(
+        "pe",
+        help="a positional encoding: heatmap and similarity of position p with p + k",
+        description=__doc__.split("\n\n")[1] if __doc__ else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    pe.add_argument("--kind", choices=POSITIONAL_KINDS, help="positional encoding (or take the run's: --run)")
+    pe.add_argument("--length", type=int, default=64, help="positions N (default 64)")
+    pe.add_argument(
+        "--dim", type=int, default=64, help="vector width D; for rope the head dimension (default 64)"
+    )
+    pe.add_argument(
+        "--heads", type=int, default=8, help="alibi, t5_bias: heads (head 0 is plotted; default 8)"
+    )
+    pe.add_argument(
+        "--base", type=float, default=10000.0, help="sinusoidal, rope: frequency base (default 10000)"
+    )
+    pe.add_argument("--num-buckets", type=int, default=32, help="t5_bias: distance buckets (default 32)")
+    pe.add_argument("--max-distance", type=int, default=128, help="t5_bias: last bucket from (default 128)")
+    pe.add_argument("--seed", type=int, default=0, help="learned, t5_bias: seed of the untrained init")
+    pe.add_argument("--run", help="plot this trained run's positional part instead of a fresh one")
+    pe.add_argument("--out", help="PNG to write")
+    pe.add_argument("--json", action="store_true", help='print {"kind", "what", "shape", "matrix"}')
+    pe.set_defaults(func=cmd_plot_pe)
+
+    em = psub.add_parser("embeddings", help="a run's token vectors in 2-d (PCA or t-SNE)")
+    em.add_argument("run", help="run directory")
+    em.add_argument("--tokens", nargs="+", help="tokens to plot (default: the --top most frequent)")
+    em.add_argument("--top", type=int, default=40, help="without --tokens: how many (default 40)")
+    em.add_argument("--method", choices=("pca", "tsne"), default="pca")
+    em.add_argument("--seed", type=int, default=0)
+    em.add_argument("--out", help="PNG to write")
+    em.add_argument("--json", action="store_true", help='print {"method", "points": [{token, id, x, y}]}')
+    em.set_defaults(func=cmd_plot_embeddings)
+
+    p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

@@ -1,0 +1,223 @@
+"""User data files (jsonl / csv / tsv): fields, label strings, file:line errors, splitting."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+
+from scratchlm.config import DataConfig
+from scratchlm.data import load_classification_data
+from scratchlm.data.files import read_examples, write_jsonl
+from scratchlm.errors import DataError
+
+
+def _split(key: str) -> str:
+    h = int(hashlib.sha1(key.encode("utf-8")).hexdigest(), 16) % 10
+    return "test" if h == 0 else "dev" if h == 1 else "train"
+
+
+def _jsonl(path, rows):
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    return path
+
+
+# -- reading ---------------------------------------------------------------------------------------
+
+
+def test_jsonl_custom_fields_int_labels_and_sources(tmp_path):
+    f = tmp_path / "d.jsonl"
+    f.write_text(
+        '{"review": "很好", "stars": 1, "extra": true}\n'
+        "\n"
+        '{"review": "很差", "stars": 0}\n'
+        '{"review": "一般", "stars": "2"}\n'
+        '{"review": "还行", "stars": 3.0}\n',
+        encoding="utf-8",
+    )
+    ex = read_examples(f, text_field="review", label_field="stars")
+    assert [e.text for e in ex] == ["很好", "很差", "一般", "还行"]
+    assert [e.label for e in ex] == ["1", "0", "2", "3"]
+    assert all(isinstance(e.label, str) for e in ex)
+    assert [e.source for e in ex] == [f"{f}:1", f"{f}:3", f"{f}:4", f"{f}:5"]
+
+
+def test_csv_with_header_quotes_and_custom_fields(tmp_path):
+    f = tmp_path / "d.csv"
+    f.write_text('id,sentence,y\n1,"a, quoted ""text""",pos\n2,plain,7\n', encoding="utf-8")
+    ex = read_examples(f, text_field="sentence", label_field="y")
+    assert [(e.text, e.label) for e in ex] == [('a, quoted "text"', "pos"), ("plain", "7")]
+    assert ex[1].source == f"{f}:3"
+
+
+def test_tsv_and_utf8_bom(tmp_path):
+    f = tmp_path / "d.tsv"
+    f.write_bytes("\ufefftext\tlabel\n好 书\tpositive\n差\tnegative\n".encode())
+    ex = read_examples(f)
+    assert [(e.text, e.label) for e in ex] == [("好 书", "positive"), ("差", "negative")]
+
+
+def test_write_jsonl_round_trip(tmp_path):
+    f = tmp_path / "d.jsonl"
+    ex = read_examples(
+        _jsonl(tmp_path / "in.jsonl", [{"text": "中文", "label": "a"}, {"text": "b", "label": 2}])
+    )
+    write_jsonl(f, ex)
+    again = read_examples(f)
+    assert [(e.text, e.label) for e in again] == [("中文", "a"), ("b", "2")]
+
+
+def test_unlabelled_reading(tmp_path):
+    f = _jsonl(tmp_path / "u.jsonl", [{"text": "a"}, {"text": "b", "label": "x"}])
+    ex = read_examples(f, need_label=False)
+    assert [(e.text, e.label) for e in ex] == [("a", ""), ("b", "x")]
+    with pytest.raises(DataError, match=f"{f}:1: no field 'label'"):
+        read_examples(f)
+
+
+# -- errors name file and line -------------------------------------------------------------------
+
+
+def test_non_utf8_bytes_on_line_3(tmp_path):
+    f = tmp_path / "bad.jsonl"
+    f.write_bytes(
+        b'{"text": "a", "label": "x"}\n{"text": "b", "label": "y"}\n{"text": "\xff\xfe", "label": "x"}\n'
+    )
+    with pytest.raises(DataError) as exc:
+        read_examples(f)
+    assert f"{f}:3:" in str(exc.value) and "UTF-8" in str(exc.value)
+
+
+def test_non_utf8_in_csv_line_3(tmp_path):
+    f = tmp_path / "bad.csv"
+    f.write_bytes(b"text,label\nok,a\n\xe9t\xe9,b\n")
+    with pytest.raises(DataError, match=rf"{f}:3:"):
+        read_examples(f)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ('{"text": "a", "label": "x"}\n{"text": "b", "label": \n', ":2: invalid JSON"),
+        ('{"text": "a", "label": "x"}\n\n["a", "x"]\n', ":3: expected a JSON object"),
+        ('{"text": "a", "label": "x"}\n{"body": "b", "label": "y"}\n', ":2: no field 'text'"),
+        ('{"text": "a", "label": "x"}\n{"text": "b"}\n', ":2: no field 'label'"),
+        ('{"text": "a", "label": "x"}\n{"text": "  ", "label": "y"}\n', ":2: empty text"),
+        ('{"text": "a", "label": "x"}\n{"text": "b", "label": " "}\n', ":2: empty label"),
+        ('{"text": "a", "label": null}\n', ":1: empty label"),
+        ('{"text": 5, "label": "x"}\n', ":1: field 'text' must be a string"),
+        ('{"text": "a", "label": [1]}\n', ":1: label [1]"),
+    ],
+)
+def test_jsonl_errors_name_file_and_line(tmp_path, content, needle):
+    f = tmp_path / "data.jsonl"
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        read_examples(f)
+    assert f"{f}{needle}" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("suffix", "content", "needle"),
+    [
+        (".csv", "text,label\na,x\nb,y,z\n", ":3: 3 columns, the header has 2"),
+        (".csv", "text,label\na,x\nb\n", ":3: 1 columns, the header has 2"),
+        (".tsv", "text\tlabel\na\tx\n\ty\n", ":3: empty text"),
+        (".tsv", "text\tlabel\na\tx\nb\t\n", ":3: empty label"),
+        (".csv", "body,label\na,x\n", ":1: no column 'text'"),
+        (".csv", "text,y\na,x\n", ":1: no column 'label'"),
+    ],
+)
+def test_csv_tsv_errors_name_file_and_line(tmp_path, suffix, content, needle):
+    f = tmp_path / f"data{suffix}"
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        read_examples(f)
+    assert f"{f}{needle}" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"), [("e.jsonl", ""), ("e.jsonl", "\n\n  \n"), ("e.csv", ""), ("h.csv", "text,label\n")]
+)
+def test_empty_files_name_the_file(tmp_path, name, content):
+    f = tmp_path / name
+    f.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        read_examples(f)
+    assert str(exc.value).startswith(f"{f}: ") and "empty" in str(exc.value)
+
+
+def test_missing_file_directory_and_unknown_suffix(tmp_path):
+    with pytest.raises(DataError, match=f"{tmp_path / 'none.jsonl'}: file not found"):
+        read_examples(tmp_path / "none.jsonl")
+    d = tmp_path / "dir.csv"
+    d.mkdir()
+    with pytest.raises(DataError, match=f"{d}: is a directory"):
+        read_examples(d)
+    x = tmp_path / "data.xlsx"
+    x.write_text("text,label\na,b\n")
+    with pytest.raises(DataError) as exc:
+        read_examples(x)
+    assert f"{x}: unknown data format '.xlsx'" in str(exc.value)
+    with pytest.raises(DataError, match="'\\(none\\)'"):
+        read_examples(tmp_path / "noext")
+
+
+# -- splitting user files ------------------------------------------------------------------------
+
+
+def _rows(n=300):
+    return [
+        {"text": f"  评论 {i} 号  " if i % 7 == 0 else f"评论{i}", "label": ["neg", "pos"][i % 2]}
+        for i in range(n)
+    ]
+
+
+def test_single_file_is_split_by_the_sha1_rule(tmp_path):
+    f = _jsonl(tmp_path / "all.jsonl", _rows())
+    data = load_classification_data(DataConfig(dataset=str(f)))
+    assert data.labels == ["neg", "pos"]
+    assert sum(len(v) for v in data.splits.values()) == 300
+    for split, examples in data.splits.items():
+        for ex in examples:
+            assert _split(ex.text.strip()) == split
+    assert all(len(v) > 0 for v in data.splits.values())
+    # the same through train_file
+    again = load_classification_data(DataConfig(train_file=str(f)))
+    assert {k: [e.text for e in v] for k, v in again.splits.items()} == {
+        k: [e.text for e in v] for k, v in data.splits.items()
+    }
+
+
+def test_dev_and_test_files_replace_the_held_out_parts(tmp_path):
+    train = _jsonl(tmp_path / "train.jsonl", _rows())
+    dev = _jsonl(tmp_path / "dev.jsonl", [{"text": "d1", "label": "pos"}, {"text": "d2", "label": "neg"}])
+    test = _jsonl(tmp_path / "test.csv.jsonl", [{"text": "t1", "label": "neg"}])
+    data = load_classification_data(DataConfig(train_file=str(train), dev_file=str(dev), test_file=str(test)))
+    assert len(data.splits["train"]) == 300
+    assert [e.text for e in data.splits["dev"]] == ["d1", "d2"]
+    assert [e.text for e in data.splits["test"]] == ["t1"]
+
+
+def test_unknown_label_in_dev_file_names_file_and_line(tmp_path):
+    train = _jsonl(tmp_path / "train.jsonl", _rows())
+    dev = tmp_path / "dev.jsonl"
+    dev.write_text('{"text": "a", "label": "pos"}\n\n{"text": "b", "label": "neutral"}\n', encoding="utf-8")
+    with pytest.raises(DataError) as exc:
+        load_classification_data(DataConfig(train_file=str(train), dev_file=str(dev)))
+    msg = str(exc.value)
+    assert f"{dev}:3" in msg and "'neutral'" in msg and "neg, pos" in msg
+
+
+def test_single_label_training_data_is_rejected(tmp_path):
+    f = _jsonl(tmp_path / "one.jsonl", [{"text": f"t{i}", "label": "a"} for i in range(30)])
+    with pytest.raises(DataError, match="1 label"):
+        load_classification_data(DataConfig(train_file=str(f)))
+
+
+def test_unknown_dataset_name_suggests_builtin():
+    with pytest.raises(DataError, match="did you mean zh-reviews"):
+        load_classification_data(DataConfig(dataset="zh-review"))
+    with pytest.raises(DataError, match="unlabelled text"):
+        load_classification_data(DataConfig(dataset="pd1998-text"))

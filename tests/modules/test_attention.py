@@ -1,0 +1,90 @@
+"""Multi-head self-attention: parity with torch.nn.MultiheadAttention, masking, weights."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from scratchlm.modules import MultiHeadSelfAttention
+
+
+def _torch_mha(ours: MultiHeadSelfAttention, d: int, h: int) -> nn.MultiheadAttention:
+    ref = nn.MultiheadAttention(d, h, bias=True, batch_first=True)
+    with torch.no_grad():
+        ref.in_proj_weight.copy_(ours.qkv.weight)
+        ref.in_proj_bias.copy_(ours.qkv.bias)
+        ref.out_proj.weight.copy_(ours.out.weight)
+        ref.out_proj.bias.copy_(ours.out.bias)
+    return ref.eval()
+
+
+def _mask(lengths, s):
+    return torch.arange(s)[None, :] < torch.tensor(lengths)[:, None]
+
+
+@pytest.mark.parametrize(("d", "h"), [(8, 1), (8, 2), (12, 3), (16, 4)])
+def test_matches_torch_multihead_attention(d, h):
+    torch.manual_seed(d * 10 + h)
+    ours = MultiHeadSelfAttention(d, h).eval()
+    for p in ours.parameters():  # non-trivial biases too
+        nn.init.normal_(p, std=0.3)
+    ref = _torch_mha(ours, d, h)
+    s = 7
+    x = torch.randn(3, s, d)
+    mask = _mask([7, 4, 1], s)
+    with torch.no_grad():
+        got = ours(x, mask)
+        want, _ = ref(x, x, x, key_padding_mask=~mask, need_weights=False)
+    assert got.shape == (3, s, d)
+    torch.testing.assert_close(got[mask], want[mask], atol=1e-5, rtol=1e-5)
+    # without a mask as well
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), ref(x, x, x, need_weights=False)[0], atol=1e-5, rtol=1e-5)
+
+
+def test_attention_weights_match_torch_and_ignore_padding():
+    torch.manual_seed(1)
+    d, h, s = 8, 2, 6
+    ours = MultiHeadSelfAttention(d, h).eval()
+    ref = _torch_mha(ours, d, h)
+    x = torch.randn(2, s, d)
+    mask = _mask([6, 3], s)
+    w = ours.attention_weights(x, mask)
+    assert w.shape == (2, h, s, s)
+    torch.testing.assert_close(w.sum(-1), torch.ones(2, h, s), atol=1e-6, rtol=0)
+    assert torch.all(w[1, :, :, 3:] == 0)
+    assert torch.all(w[0] > 0)
+    with torch.no_grad():
+        _, ref_w = ref(x, x, x, key_padding_mask=~mask, need_weights=True, average_attn_weights=False)
+    torch.testing.assert_close(w[0], ref_w[0], atol=1e-6, rtol=1e-5)
+    torch.testing.assert_close(w[1, :, :3], ref_w[1, :, :3], atol=1e-6, rtol=1e-5)
+
+
+def test_padded_values_do_not_change_real_outputs():
+    torch.manual_seed(2)
+    attn = MultiHeadSelfAttention(8, 2).eval()
+    x = torch.randn(1, 5, 8)
+    mask = _mask([3], 5)
+    y = x.clone()
+    y[:, 3:] = 100 * torch.randn(1, 2, 8)
+    with torch.no_grad():
+        torch.testing.assert_close(attn(x, mask)[:, :3], attn(y, mask)[:, :3], atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(attn(x, mask)[:, :3], attn(x[:, :3]), atol=1e-5, rtol=1e-5)
+
+
+def test_embed_dim_must_divide_by_heads():
+    with pytest.raises(ValueError, match="not divisible"):
+        MultiHeadSelfAttention(10, 3)
+    assert MultiHeadSelfAttention(12, 3).head_dim == 4
+
+
+def test_dropout_only_in_training():
+    torch.manual_seed(3)
+    attn = MultiHeadSelfAttention(8, 2, dropout=0.5)
+    x = torch.randn(2, 6, 8)
+    attn.eval()
+    with torch.no_grad():
+        assert torch.equal(attn(x), attn(x))
+        attn.train()
+        assert not torch.allclose(attn(x), attn(x))

@@ -1,0 +1,93 @@
+"""Positional encodings: the sinusoidal formula, extrapolation, learned limits, none."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+
+from scratchlm.modules import (
+    LearnedPositionalEmbedding,
+    NoPositionalEncoding,
+    SinusoidalPositionalEncoding,
+    sinusoidal_table,
+)
+from scratchlm.modules.positional import build_positional
+
+
+def _pe(pos: int, j: int, d: int) -> float:
+    i2 = j - (j % 2)  # 2i
+    angle = pos / (10000 ** (i2 / d))
+    return math.sin(angle) if j % 2 == 0 else math.cos(angle)
+
+
+@pytest.mark.parametrize("d", [6, 7])
+def test_table_matches_the_formula(d):
+    n = 50
+    table = sinusoidal_table(n, d)
+    assert table.shape == (n, d) and table.dtype == torch.float32
+    expected = torch.tensor([[_pe(p, j, d) for j in range(d)] for p in range(n)], dtype=torch.float32)
+    torch.testing.assert_close(table, expected, atol=1e-6, rtol=0)
+    # position 0: sin 0 = 0 in even columns, cos 0 = 1 in odd columns
+    assert table[0, 0::2].abs().max() == 0 and torch.all(table[0, 1::2] == 1)
+
+
+def test_module_adds_the_table():
+    d, s = 6, 9
+    pe = SinusoidalPositionalEncoding(d, max_seq_len=16)
+    assert list(pe.parameters()) == []
+    x = torch.randn(2, s, d)
+    expected = x + torch.tensor([[_pe(p, j, d) for j in range(d)] for p in range(s)])
+    torch.testing.assert_close(pe(x), expected, atol=1e-6, rtol=0)
+
+
+@pytest.mark.parametrize("d", [6, 7])
+def test_sinusoidal_extends_beyond_max_seq_len_by_formula(d):
+    pe = SinusoidalPositionalEncoding(d, max_seq_len=4)
+    s = 25
+    out = pe(torch.zeros(1, s, d))
+    expected = torch.tensor([[_pe(p, j, d) for j in range(d)] for p in range(s)], dtype=torch.float32)
+    torch.testing.assert_close(out[0], expected, atol=1e-6, rtol=0)
+    # and the short prefix is unchanged afterwards
+    torch.testing.assert_close(pe(torch.zeros(1, 3, d))[0], expected[:3], atol=1e-6, rtol=0)
+
+
+def test_table_rows_differ_and_are_bounded():
+    t = sinusoidal_table(200, 16)
+    assert t.abs().max() <= 1.0
+    # every position has its own vector
+    dist = torch.cdist(t, t) + torch.eye(200) * 10
+    assert dist.min() > 1e-3
+
+
+def test_learned_positions_add_rows_and_refuse_to_extrapolate():
+    pe = LearnedPositionalEmbedding(4, max_seq_len=8)
+    assert pe.weight.shape == (8, 4)
+    x = torch.randn(3, 5, 4)
+    torch.testing.assert_close(pe(x), x + pe.weight[:5])
+    pe(torch.zeros(1, 8, 4))  # exactly max is fine
+    with pytest.raises(ValueError, match="cannot extrapolate"):
+        pe(torch.zeros(1, 9, 4))
+
+
+def test_learned_init_std():
+    torch.manual_seed(0)
+    pe = LearnedPositionalEmbedding(64, max_seq_len=512)
+    assert abs(pe.weight.std().item() - 0.02) < 0.001
+    assert abs(pe.weight.mean().item()) < 0.001
+
+
+def test_none_is_identity():
+    x = torch.randn(2, 5, 3)
+    pe = NoPositionalEncoding()
+    assert pe(x) is x or torch.equal(pe(x), x)
+    assert list(pe.parameters()) == []
+
+
+def test_build_positional_kinds():
+    assert isinstance(build_positional("sinusoidal", 4, 8), SinusoidalPositionalEncoding)
+    assert isinstance(build_positional("learned", 4, 8), LearnedPositionalEmbedding)
+    assert isinstance(build_positional("none", 4, 8), NoPositionalEncoding)
+    with pytest.raises(ValueError, match=r"unknown .*positional encoding .rope."):
+        build_positional("rope", 4, 8)
