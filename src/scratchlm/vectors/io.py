@@ -255,6 +255,9 @@ def read_word_list(path: Path) -> list[str]:
         values = table.column(column).to_pylist() if column else []
         if any(not isinstance(v, str) for v in values):
             raise DataError(f"{path}: column {column!r} must hold strings (the words)")
+        empty = next((i for i, v in enumerate(values) if not v.strip()), None)
+        if empty is not None:
+            raise DataError(f"{path}: row {empty + 1} of column {column!r} is an empty word")
         return values
     raw = path.read_bytes()
     try:
@@ -264,7 +267,11 @@ def read_word_list(path: Path) -> list[str]:
         raise DataError(f"{path}:{line}: not UTF-8 ({exc.reason})") from None
     if words and words[-1] == "":
         words.pop()
-    return [w[:-1] if w.endswith("\r") else w for w in words]
+    words = [w[:-1] if w.endswith("\r") else w for w in words]
+    for line, word in enumerate(words, 1):
+        if not word.strip():
+            raise DataError(f"{path}:{line}: empty word (a word list has one non-empty word a line)")
+    return words
 
 
 def _clean_rows(vectors: Vectors, words_path: Path, on_error: str) -> Vectors:
