@@ -227,7 +227,7 @@ class ModelConfig:
             raise ConfigError(
                 f"model.positional={kind} needs an even model.embed_dim (got {self.embed_dim}): the table is "
                 "made of (sin, cos) pairs, one frequency each, and an odd dimension leaves a sine without its "
-                f"partner; use an even embed_dim (divisible by num_heads)"
+                "partner; use an even embed_dim (divisible by num_heads)"
             )
         if kind == "rope":
             head_dim = self.embed_dim // self.num_heads

