@@ -181,34 +181,18 @@ def cmd_plot_embeddings(args: argparse.Namespace) -> int:
         raise ConfigError(f"--method {args.method} needs at least {minimum} distinct tokens, got {len(ids)}")
     with torch.no_grad():
         vectors = run.model.token_embedding.matrix()[torch.tensor(ids)].float().numpy()  # (n, d)
-    if args.method == "pca":
-        from sklearn.decomposition import PCA
+    from scratchlm.plots import project_2d
 
-        pca = PCA(n_components=2, random_state=args.seed)
-        points = pca.fit_transform(vectors)
-        title = (
-            f"{args.run}: token vectors, PCA ({100 * pca.explained_variance_ratio_.sum():.0f}% of variance)"
-        )
-    else:
-        from sklearn.manifold import TSNE
-
-        perplexity = min(30.0, max(1.0, (len(ids) - 1) / 3))
-        points = TSNE(
-            n_components=2, perplexity=perplexity, init="pca", random_state=args.seed
-        ).fit_transform(vectors)
-        title = f"{args.run}: token vectors, t-SNE (perplexity {perplexity:g})"
+    points, how = project_2d(vectors, args.method, seed=args.seed)
+    title = f"{args.run}: token vectors, {how}"
     if args.out:
         import sys
 
-        from scratchlm.plots import _cjk_font, embedding_points
+        from scratchlm.plots import cjk_font_note, embedding_points
 
         embedding_points(points, tokens, args.out, title=title)
-        if _cjk_font() is None and any(ord(c) > 0x2E80 for t in tokens for c in t):
-            print(
-                "note: matplotlib found no font with Chinese glyphs, so those labels show as boxes; install "
-                "one (e.g. Noto Sans CJK) for readable labels (--json gives the coordinates)",
-                file=sys.stderr,
-            )
+        if note := cjk_font_note(tokens):
+            print(note, file=sys.stderr)
     if args.json:
         _print_json(
             {

@@ -148,6 +148,37 @@ def _cjk_font() -> str | None:
     return None
 
 
+def cjk_font_note(tokens: list[str]) -> str | None:
+    """What to tell the user when Chinese labels will show as boxes (no CJK font found), else ``None``."""
+    if _cjk_font() is not None or not any(ord(c) > 0x2E80 for t in tokens for c in t):
+        return None
+    return (
+        "note: matplotlib found no font with Chinese glyphs, so those labels show as boxes; install "
+        "one (e.g. Noto Sans CJK) for readable labels (--json gives the coordinates)"
+    )
+
+
+def project_2d(vectors, method: str = "pca", *, seed: int = 0):
+    """``vectors (n, d) -> (points (n, 2), how)``: scikit-learn PCA, or t-SNE (PCA init, perplexity
+    ``min(30, (n - 1) / 3)`` so that small sets work); ``how`` says which, for a title."""
+    import numpy as np
+
+    x = np.asarray(vectors, dtype=np.float32)
+    if method == "pca":
+        from sklearn.decomposition import PCA
+
+        pca = PCA(n_components=2, random_state=seed)
+        points = pca.fit_transform(x)
+        return points, f"PCA ({100 * pca.explained_variance_ratio_.sum():.0f}% of variance)"
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = min(30.0, max(1.0, (len(x) - 1) / 3))
+        points = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=seed).fit_transform(x)
+        return points, f"t-SNE (perplexity {perplexity:g})"
+    raise ValueError(f"method must be pca or tsne, got {method!r}")
+
+
 def embedding_points(points, tokens: list[str], out: str | Path, *, title: str) -> Path:
     """A 2-d scatter of token vectors (PCA or t-SNE coordinates), each point labelled with its token."""
     import warnings

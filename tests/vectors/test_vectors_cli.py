@@ -200,3 +200,33 @@ def test_export_a_run_and_coverage(tmp_path, capsys):
         capsys, "coverage", str(tmp_path / "emb"), "--vocab", str(vocab), "--corpus", str(vocab)
     )
     assert code == 0 and "frequency-weighted coverage" in out
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_plot_words(method, tmp_path, small, write, capsys):
+    from sklearn.decomposition import PCA
+
+    cache = write(tmp_path, small, "cache")
+    out = tmp_path / "words.png"
+    words = ["king", "queen", "man", "woman", "中", "国"]
+    code, stdout, err = run(
+        capsys, "plot", *words, "--source", str(cache), "--out", str(out), "--method", method, "--json"
+    )
+    assert code == 0, err
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    result = json.loads(stdout)
+    assert result["method"] == method and [p["word"] for p in result["points"]] == words
+    if method == "pca":  # the coordinates are scikit-learn's PCA of the words' rows
+        rows = small.matrix[[small.row(w) for w in words]]
+        expected = PCA(n_components=2, random_state=0).fit_transform(rows)
+        got = np.array([[p["x"], p["y"]] for p in result["points"]])
+        np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_plot_names_missing_words_and_needs_enough(tmp_path, small, write, capsys):
+    cache = str(write(tmp_path, small, "cache"))
+    out = str(tmp_path / "x.png")
+    code, _, err = run(capsys, "plot", "king", "kingdom", "龘", "--source", cache, "--out", out)
+    assert code == 2 and "kingdom 龘" in err and not (tmp_path / "x.png").exists()
+    code, _, err = run(capsys, "plot", "king", "queen", "--source", cache, "--out", out, "--method", "tsne")
+    assert code == 2 and "at least 3 distinct words" in err

@@ -166,6 +166,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot(args: argparse.Namespace) -> int:
+    from scratchlm.errors import ConfigError, DataError
+    from scratchlm.plots import cjk_font_note, embedding_points, project_2d
+
+    vectors = _load(args)
+    words = list(dict.fromkeys(args.words))
+    missing = [w for w in words if w not in vectors]
+    if missing:
+        raise DataError(
+            f"not among the {len(vectors)} words of {args.source}: {' '.join(missing)} (words are matched exactly)"
+        )
+    minimum = 3 if args.method == "tsne" else 2
+    if len(words) < minimum:
+        raise ConfigError(f"--method {args.method} needs at least {minimum} distinct words, got {len(words)}")
+    points, how = project_2d(vectors.matrix[[vectors.row(w) for w in words]], args.method, seed=args.seed)
+    embedding_points(points, words, args.out, title=f"{args.source}: {len(words)} words, {how}")
+    if note := cjk_font_note(words):
+        print(note, file=sys.stderr)
+    if args.json:
+        _print_json(
+            {
+                "method": args.method,
+                "out": args.out,
+                "points": [
+                    {"word": w, "x": round(float(x), 6), "y": round(float(y), 6)}
+                    for w, (x, y) in zip(words, points, strict=True)
+                ],
+            }
+        )
+    else:
+        print(f"wrote {args.out}: {len(words)} words, {how}")
+    return 0
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from scratchlm.errors import DataError
     from scratchlm.tokenizers.normalize import normalize_text
@@ -324,6 +358,23 @@ def register(subparsers) -> None:
     p.add_argument("--case-sensitive", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("plot", help="words' vectors in 2-d (PCA or t-SNE) as a labelled PNG")
+    p.add_argument("words", nargs="+", metavar="WORD", help="words to plot (exact spelling)")
+    p.add_argument(
+        "--source",
+        required=True,
+        metavar="VECTORS",
+        help="a vectors file, a cache directory, a run, or a built-in name (glove-6b-50d)",
+    )
+    _source_options(p, source=False)
+    p.add_argument("--out", required=True, metavar="FILE.png")
+    p.add_argument("--method", default="pca", choices=["pca", "tsne"])
+    p.add_argument("--seed", type=int, default=0, help="of PCA's solver and t-SNE")
+    p.add_argument(
+        "--json", action="store_true", help='also print {"method", "out", "points": [{word, x, y}]}'
+    )
+    p.set_defaults(func=cmd_plot)
 
     p = sub.add_parser("train", help="train word2vec or fastText vectors (gensim) and write a cache")
     p.add_argument(
