@@ -378,6 +378,7 @@ EXTENSIONS: tuple[str, ...] = (
     "scratchlm.export.cli",
     "scratchlm.tokenizers.cli",
     "scratchlm.plot_cli",
+    "scratchlm.ablate",
 )
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
 
@@ -396,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from scratchlm.errors import ScratchLMError
 
-    if args.command in ("train", "eval", "baseline"):
+    if args.command in ("train", "eval", "baseline", "ablate"):
         from scratchlm.training.progress import setup_logging
 
         setup_logging(args.verbose)

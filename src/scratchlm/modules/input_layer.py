@@ -17,6 +17,10 @@ part, not a flag. Two combiners:
 
 Relative kinds (RoPE, ALiBi, T5 bias) have no vectors to combine: they act inside attention, and the
 input layer then has no positional module.
+
+On CUDA the plain layer (token [+ type] + position vectors added, LayerNorm or no norm) runs as one
+compiled region (:mod:`scratchlm.modules.fused_input`); ``fused`` chooses: ``"auto"`` (CUDA only),
+``"off"`` (always the modules), ``"on"`` (wherever the parts allow it, CPU included).
 """
 
 from __future__ import annotations
@@ -74,8 +78,56 @@ class InputLayer(nn.Module):
         self.combine = (combine or AddPositions()) if positional is not None else None
         self.norm = norm
         self.dropout = nn.Dropout(dropout)
+        self.fused = "auto"
+
+    def can_fuse(self) -> bool:
+        """Whether the parts are the ones :func:`~scratchlm.modules.fused_input.embed_add_norm` covers."""
+        from scratchlm.modules.embeddings import TokenEmbedding, TokenTypeEmbedding
+
+        tok = self.token_embedding
+        return (
+            type(tok) is TokenEmbedding
+            and tok.frozen_rows is None
+            and self.bigram_embedding is None
+            and (self.token_type_embedding is None or type(self.token_type_embedding) is TokenTypeEmbedding)
+            and (self.positional is None or type(self.combine) is AddPositions)
+            and (self.norm is None or type(self.norm) is nn.LayerNorm)
+        )
+
+    def _use_fused(self, ids: torch.Tensor) -> bool:
+        if self.fused == "off" or (self.fused == "auto" and not ids.is_cuda):
+            return False
+        if torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling():
+            return False  # exporting, or inside a compiled model already: plain modules
+        return self.can_fuse()
+
+    def _fused_forward(self, ids: torch.Tensor, token_type_ids: torch.Tensor | None) -> torch.Tensor:
+        from scratchlm.modules.fused_input import fused_embed_add_norm
+
+        tok = self.token_embedding
+        types = self.token_type_embedding
+        if types is not None and token_type_ids is None:
+            token_type_ids = torch.zeros_like(ids)
+        norm = self.norm
+        return fused_embed_add_norm(
+            ids,
+            tok.embedding.weight,
+            self.positional.encodings(ids.shape[1]) if self.positional is not None else None,
+            token_type_ids if types is not None else None,
+            types.embedding.weight if types is not None else None,
+            norm.weight if norm is not None else None,
+            norm.bias if norm is not None else None,
+            padding_idx=tok.padding_idx,
+            scale=float(tok.scale),
+            eps=norm.eps if norm is not None else 0.0,
+            normalize=norm is not None,
+            dropout=self.dropout.p,
+            training=self.training,
+        )
 
     def forward(self, ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
+        if self._use_fused(ids):
+            return self._fused_forward(ids, token_type_ids)
         x = self.token_embedding(ids)  # (b, s, d)
         if self.bigram_embedding is not None:
             x = x + self.bigram_embedding(ids)  # (b, s, d)
