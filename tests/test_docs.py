@@ -47,7 +47,9 @@ def test_page_commands_run(page: Path, tmp_path: Path) -> None:
             f"--- stdout (tail)\n{proc.stdout[-3000:]}\n--- stderr (tail)\n{proc.stderr[-3000:]}"
         )
     finally:
-        # leave runs/ as it was: only what the page created is removed
+        # leave runs/ as it was: only what the page created, and names, is removed (another process, such
+        # as `make demo`, may be writing its own run there meanwhile)
         if runs.exists():
             for p in set(runs.iterdir()) - before:
-                shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+                if f"runs/{p.name}" in script:
+                    shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)

@@ -335,6 +335,11 @@ class TrainConfig:
     """Learning rate for the embedding tables: tokens and character pairs (default: ``lr``)."""
     weight_decay: float = 0.01
     """AdamW decoupled weight decay, applied to weight matrices only (not biases, norms, embedding tables)."""
+    embedding_weight_decay: float = 0.0
+    """Weight decay of the embedding tables (token, token-type and character-pair tables). 0 by default: a
+    row gets a gradient only when its token occurs, but decoupled decay shrinks every row at every step,
+    so rare tokens' rows would fade. Not with ``model.freeze_embedding_rows: pretrained`` (decay would move
+    the frozen rows)."""
     betas: tuple[float, float] = (0.9, 0.98)
     """AdamW moment decay rates."""
     warmup_ratio: float = 0.06
@@ -384,6 +389,9 @@ class TrainConfig:
             raise ConfigError(f"train.label_smoothing={self.label_smoothing} must be in [0, 1)")
         if len(self.betas) != 2:
             raise ConfigError(f"train.betas must have two values, got {self.betas}")
+        for name in ("weight_decay", "embedding_weight_decay"):
+            if getattr(self, name) < 0:
+                raise ConfigError(f"train.{name}={getattr(self, name)} must be >= 0")
 
 
 @dataclass
@@ -432,6 +440,14 @@ class RunConfig:
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     vectors: VectorsConfig = field(default_factory=VectorsConfig)
+
+    def __post_init__(self) -> None:
+        if self.train.embedding_weight_decay and self.model.freeze_embedding_rows != "none":
+            raise ConfigError(
+                f"train.embedding_weight_decay={self.train.embedding_weight_decay} would shrink the rows that "
+                f"model.freeze_embedding_rows={self.model.freeze_embedding_rows} keeps fixed; set one of them "
+                "to 0 / none"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

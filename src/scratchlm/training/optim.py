@@ -1,5 +1,6 @@
-"""AdamW with parameter groups: weight decay on weight matrices only (not on biases, norms or embedding
-tables), and a separate learning rate for the embedding tables when ``train.embedding_lr`` is set."""
+"""AdamW with parameter groups: ``train.weight_decay`` on weight matrices (not on biases or norms), and
+the embedding tables in a group of their own with ``train.embedding_lr`` and ``train.embedding_weight_decay``
+(0 by default)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
         groups.append(
             {
                 "params": embed,
-                "weight_decay": 0.0,
+                "weight_decay": cfg.embedding_weight_decay,
                 "name": "embedding",
                 "lr": cfg.embedding_lr if cfg.embedding_lr is not None else cfg.lr,
             }
