@@ -41,6 +41,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _print_run_written(out: str, metrics: dict) -> None:
+    if metrics.get("task") == "tagging":
+        print(
+            f"run written to {out}: dev F1 {metrics['dev']['f1']:.4f}"
+            + (f", test F1 {metrics['test']['f1']:.4f}" if "test" in metrics else "")
+        )
+        return
     print(
         f"run written to {out}: dev accuracy {metrics['dev']['accuracy']:.4f}"
         + (f", test accuracy {metrics['test']['accuracy']:.4f}" if "test" in metrics else "")
@@ -59,6 +65,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
     run = load_run(args.run)
     cfg = run.config
+    if run.task == "tagging":
+        return _eval_tagger(run, args)
     if args.data:
         examples = read_examples(args.data, text_field=cfg.data.text_field, label_field=cfg.data.label_field)
         known = set(run.labels)
@@ -91,6 +99,36 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _eval_tagger(run, args: argparse.Namespace) -> int:
+    from scratchlm.errors import DataError
+    from scratchlm.training.loop import _subsample
+    from scratchlm.training.tasks import TaggingTask
+
+    cfg = run.config
+    task = TaggingTask(cfg)
+    if args.data:
+        examples = task.read_file(args.data, run.labels)
+        where = args.data
+    else:
+        task.load()
+        examples = _subsample(task.data.split(args.split), cfg.data.max_eval_examples, cfg.train.seed)
+        where = f"{task.data.name} {args.split}"
+    if not examples:
+        raise DataError(f"{where}: no sentences to evaluate")
+    enc = task.encode(run.tokenizer, examples, run.labels)
+    pad_id = run.tokenizer.vocab.pad_id
+    metrics = task.evaluate(run.model, enc, run.labels, pad_id, cfg.train.eval_batch_size, "cpu")
+    metrics.update(task.extra_metrics(enc))
+    if args.json:
+        _print_json(metrics)
+    else:
+        print(task.format(metrics, f"{args.run} on {where}"))
+        note = task.encoding_note(enc)
+        if note:
+            print(note)
+    return 0
+
+
 # -------------------------------------------------------------------------------------------- predict
 def cmd_predict(args: argparse.Namespace) -> int:
     from scratchlm.errors import ConfigError, DataError
@@ -118,6 +156,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if not text.strip():
             raise DataError(f"predict: text {i} is empty; give non-empty texts")
     run = load_run(args.run)
+    if run.task == "tagging":
+        return _predict_tags(run, texts, args)
     encodings = encode_texts(run, texts)
     predictions = classify_encoded(run, encodings, args.batch_size or run.config.train.eval_batch_size)
     truncated = sum(p["truncated"] > 0 for p in predictions)
@@ -142,11 +182,33 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _predict_tags(run, texts: list[str], args: argparse.Namespace) -> int:
+    """Word segmentation prints the words separated by spaces; NER the entities as ``text/TYPE``."""
+    from scratchlm.tagging import tag_texts
+
+    results = tag_texts(run, texts, args.batch_size or run.config.train.eval_batch_size)
+    if args.json:
+        _print_json(results)
+        return 0
+    for r in results:
+        if all(s["type"] == "word" for s in r["spans"]) and r["spans"]:
+            print(r["output"])
+        else:
+            print("  ".join(f"{s['text']}/{s['type']}" for s in r["spans"]) or "(no entities)")
+    return 0
+
+
 def _predict_file(args: argparse.Namespace) -> int:
+    from scratchlm.errors import ConfigError
     from scratchlm.run import load_run
     from scratchlm.serve.offline import predict_file
 
     run = load_run(args.run)
+    if run.task != "classification":
+        raise ConfigError(
+            f"predict --input reads files for classifier runs; {args.run} is a {run.task} run: give TEXT "
+            "arguments or lines on stdin"
+        )
     text_field = args.text_field or run.config.data.text_field
     summary = predict_file(
         run,
@@ -192,12 +254,34 @@ def cmd_summary(args: argparse.Namespace) -> int:
     else:
         cfg = load_config(target, args.set)
         vocab_size = args.vocab_size
-        model = build_model(cfg, vocab_size, args.num_classes, 0)
-        title = f"config {target} (vocabulary {vocab_size}, {args.num_classes} classes assumed)"
+        cfg, labels = _summary_task(cfg, args.num_classes)
+        model = build_model(cfg, vocab_size, len(labels), 0, labels)
+        what = (
+            f"{len(labels)} tags ({', '.join(labels)})"
+            if cfg.data.task == "tag"
+            else f"{args.num_classes} classes assumed"
+        )
+        title = f"config {target} (vocabulary {vocab_size}, {what})"
     ids = torch.randint(5, vocab_size, (args.batch, min(args.seq_len, cfg.data.max_seq_len)))
     print(title)
     print(summarize(model, ids))
     return 0
+
+
+def _summary_task(cfg, num_classes: int):
+    """The config with ``data.task`` resolved, and the label names: a built-in tagging dataset's own
+    tags, else ``num_classes`` placeholders."""
+    import dataclasses
+
+    from scratchlm.data.builtin import TAGGING_LABELS
+    from scratchlm.data.tagging import resolve_task
+
+    task = resolve_task(cfg.data)
+    labels = [f"class_{i}" for i in range(num_classes)]
+    changes = {"task": task}
+    if task == "tag" and cfg.data.dataset in TAGGING_LABELS and cfg.data.train_file is None:
+        labels, changes["tag_scheme"] = TAGGING_LABELS[cfg.data.dataset]
+    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, **changes)), list(labels)
 
 
 # ------------------------------------------------------------------------------------------- baseline
@@ -234,16 +318,43 @@ def cmd_data_list(args: argparse.Namespace) -> int:
 def _load_named(name: str, args: argparse.Namespace):
     from scratchlm.config import DataConfig
     from scratchlm.data import load_classification_data
+    from scratchlm.data.tagging import load_tagging_data, resolve_task
 
-    return load_classification_data(
-        DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field)
+    cfg = DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field)
+    if resolve_task(cfg) == "tag":
+        return load_tagging_data(cfg)
+    return load_classification_data(cfg)
+
+
+def _show_tagging(data, as_json: bool) -> int:
+    from scratchlm.data.tagging import tagging_stats
+
+    stats = tagging_stats(data)
+    if as_json:
+        _print_json(stats)
+        return 0
+    print(f"dataset {stats['name']}  scheme {stats['scheme'].upper()}  tags: {', '.join(stats['labels'])}")
+    print(
+        f"{'split':<7}{'sentences':>10}{'tokens':>10}  {'spans':<36}{'len p50':>8}{'p90':>6}{'p99':>6}{'max':>6}"
     )
+    for split, s in stats["splits"].items():
+        spans = " ".join(f"{k} {v}" for k, v in s["spans"].items())
+        n = s["tokens_per_sentence"]
+        print(
+            f"{split:<7}{s['sentences']:>10}{s['tokens']:>10}  {spans:<36}{n['p50']:>8.0f}{n['p90']:>6.0f}"
+            f"{n['p99']:>6.0f}{n['max']:>6}"
+        )
+    return 0
 
 
 def cmd_data_show(args: argparse.Namespace) -> int:
     from scratchlm.data import dataset_stats
+    from scratchlm.data.tagging import TaggingData
 
-    stats = dataset_stats(_load_named(args.name, args))
+    data = _load_named(args.name, args)
+    if isinstance(data, TaggingData):
+        return _show_tagging(data, args.json)
+    stats = dataset_stats(data)
     if args.json:
         _print_json(stats)
         return 0
@@ -267,10 +378,11 @@ def cmd_data_show(args: argparse.Namespace) -> int:
 
 def cmd_data_export(args: argparse.Namespace) -> int:
     from scratchlm.data.files import write_jsonl
+    from scratchlm.data.tagging import TaggingData, write_tagged_jsonl
 
     data = _load_named(args.name, args)
     examples = data.split(args.split)
-    write_jsonl(args.out, examples)
+    (write_tagged_jsonl if isinstance(data, TaggingData) else write_jsonl)(args.out, examples)
     print(f"wrote {len(examples)} examples of {data.name} {args.split} to {args.out}")
     return 0
 
@@ -299,7 +411,9 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("eval", help="evaluate a run on a split or a labelled file")
     e.add_argument("run")
     e.add_argument("--split", default="test", choices=["test", "dev", "train"])
-    e.add_argument("--data", help="a labelled jsonl/csv/tsv file instead of a split")
+    e.add_argument(
+        "--data", help="a labelled jsonl/csv/tsv file (a tagger: tagged .jsonl/.txt) instead of a split"
+    )
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)
 
@@ -332,7 +446,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("target", help="CONFIG.yaml or RUN directory")
     s.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
     s.add_argument("--vocab-size", type=int, default=5000, help="for a config: vocabulary size to assume")
-    s.add_argument("--num-classes", type=int, default=2, help="for a config: number of classes to assume")
+    s.add_argument(
+        "--num-classes",
+        type=int,
+        default=2,
+        help="for a config: number of classes (tags, for a tagger on a user file) to assume",
+    )
     s.add_argument("--batch", type=int, default=2)
     s.add_argument("--seq-len", type=int, default=64)
     s.set_defaults(func=cmd_summary)

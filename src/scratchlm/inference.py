@@ -1,4 +1,5 @@
-"""Batched prediction and evaluation with a model and its tokenizer (pure functions, no I/O)."""
+"""Batched prediction and evaluation with a model and its tokenizer (pure functions, no I/O): class logits
+and metrics for classifiers, decoded tag ids for taggers (:mod:`scratchlm.tagging` reads them)."""
 
 from __future__ import annotations
 
@@ -39,3 +40,23 @@ def evaluate_ids(
     logits = predict_logits(model, seqs, pad_id, batch_size, device)
     preds = logits.argmax(-1).tolist() if len(seqs) else []
     return classification_metrics(list(labels), preds, label_names)
+
+
+@torch.no_grad()
+def decode_tags(
+    model: torch.nn.Module, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128, device: str = "cpu"
+) -> list[list[int]]:
+    """A tagger's predicted tag ids for each sequence (``model.decode``), in the input order; batches are
+    formed by length. An empty sequence gets no tags."""
+    was_training = model.training
+    model.eval()
+    out: list[list[int]] = [[] for _ in seqs]
+    nonempty = [i for i, s in enumerate(seqs) if s]
+    for index in batch_order([len(seqs[i]) for i in nonempty], batch_size, shuffle=False):
+        rows = [nonempty[j] for j in index]
+        ids, mask = pad_batch([seqs[i] for i in rows], pad_id)
+        tags = model.decode(ids.to(device), mask.to(device)).cpu().tolist()
+        for row, i in enumerate(rows):
+            out[i] = tags[row][: len(seqs[i])]
+    model.train(was_training)
+    return out

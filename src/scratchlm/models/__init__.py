@@ -1,5 +1,6 @@
 """Task models wired from modules."""
 
 from scratchlm.models.classifier import TextClassifier
+from scratchlm.models.tagger import TokenTagger
 
-__all__ = ["TextClassifier"]
+__all__ = ["TextClassifier", "TokenTagger"]

@@ -1,4 +1,4 @@
-"""Text classifier: input layer -> pre-LN Transformer encoder -> pooling -> linear head.
+"""Text classifier: input layer -> encoder (pre-LN Transformer, LSTM or GRU) -> pooling -> linear head.
 
 ``ids (b, s), padding_mask (b, s) -> logits (b, C)``.
 """
@@ -35,7 +35,7 @@ class TextClassifier(nn.Module):
         self.encoder = components.encoder(cfg, positions)
         self.pool = POOLING[cfg.pooling]
         self.head = ClassificationHead(
-            cfg.embed_dim * POOLED_WIDTH[cfg.pooling], num_classes, dropout=cfg.dropout
+            components.encoder_output_dim(cfg) * POOLED_WIDTH[cfg.pooling], num_classes, dropout=cfg.dropout
         )
         init_linear_(self.encoder, cfg.init_std)
         init_linear_(self.head, cfg.init_std)

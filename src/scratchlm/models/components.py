@@ -20,8 +20,9 @@ from scratchlm.modules.embeddings import (
 )
 from scratchlm.modules.input_layer import ConcatProjectPositions, InputLayer
 from scratchlm.modules.positional import ABSOLUTE_KINDS, build_positional
+from scratchlm.modules.rnn import GRUEncoder, LSTMEncoder
 from scratchlm.modules.rotary import RotaryEmbedding
-from scratchlm.modules.transformer import TransformerEncoder, transformer_encoder
+from scratchlm.modules.transformer import transformer_encoder
 
 
 @dataclass
@@ -103,7 +104,32 @@ def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_
     )
 
 
-def encoder(cfg: ModelConfig, parts: PositionParts) -> TransformerEncoder:
+def rnn_hidden_dim(cfg: ModelConfig) -> int:
+    if cfg.rnn_hidden_dim is not None:
+        return cfg.rnn_hidden_dim
+    return cfg.embed_dim // 2 if cfg.bidirectional else cfg.embed_dim
+
+
+def encoder_output_dim(cfg: ModelConfig) -> int:
+    """Width of the vectors the encoder hands to the head."""
+    if cfg.encoder in RECURRENT:
+        return rnn_hidden_dim(cfg) * (2 if cfg.bidirectional else 1)
+    return cfg.embed_dim
+
+
+RECURRENT = {"lstm": LSTMEncoder, "gru": GRUEncoder}
+
+
+def encoder(cfg: ModelConfig, parts: PositionParts) -> nn.Module:
+    """``model.encoder``: ``(b, s, d), padding_mask (b, s) -> (b, s, encoder_output_dim(cfg))``."""
+    if cfg.encoder in RECURRENT:
+        return RECURRENT[cfg.encoder](
+            cfg.embed_dim,
+            rnn_hidden_dim(cfg),
+            cfg.num_layers,
+            bidirectional=cfg.bidirectional,
+            dropout=cfg.dropout,
+        )
     return transformer_encoder(
         cfg.embed_dim,
         cfg.num_layers,

@@ -1,4 +1,5 @@
-"""The training loop for text classification: data -> tokenizer -> model -> AdamW -> best-on-dev run.
+"""The training loop: data -> tokenizer -> model -> AdamW -> best-on-dev run, for every task (a text
+classifier, a tagger): what differs between tasks lives in :mod:`scratchlm.training.tasks`.
 
 What it writes is described in :mod:`scratchlm.run`. Resuming (``resume=True``) continues from the
 newest complete checkpoint and replays the same batches, so the result equals an uninterrupted run.
@@ -17,23 +18,23 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from scratchlm.config import RunConfig, dump_config
-from scratchlm.data import Example, load_classification_data
-from scratchlm.data.collate import batch_order, make_batch
+from scratchlm.data import Example
+from scratchlm.data.collate import batch_order
 from scratchlm.errors import RunDirError
-from scratchlm.inference import evaluate_ids
 from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
 from scratchlm.run import RUN_MARKER, build_model, read_run_config, run_metadata
-from scratchlm.tokenizers import CharTokenizer, build_tokenizer, load_tokenizer
+from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training.ema import EMA
 from scratchlm.training.init import init_embeddings
-from scratchlm.training.metrics import format_metrics
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
 from scratchlm.training.schedule import build_scheduler
+from scratchlm.training.tasks import ClassificationTask, EncodedSplit, encode_split, make_task
+
+__all__ = ["EncodedSplit", "encode_split", "seed_everything", "train"]  # encode_split: used by cli, ablate
 
 log = logging.getLogger("scratchlm.train")
 
@@ -42,29 +43,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-@dataclass
-class EncodedSplit:
-    seqs: list[list[int]]
-    labels: list[int]
-    truncated: int = 0
-
-
-def encode_split(
-    tokenizer: CharTokenizer,
-    examples: list[Example],
-    label_ids: dict[str, int],
-    max_len: int,
-    truncation: str = "end",
-) -> EncodedSplit:
-    out = EncodedSplit([], [])
-    for ex in examples:
-        enc = tokenizer.encode(ex.text, max_len=max_len, truncation=truncation)
-        out.seqs.append(enc.ids)
-        out.labels.append(label_ids[ex.label])
-        out.truncated += enc.truncated > 0
-    return out
 
 
 def _subsample(examples: list[Example], n: int | None, seed: int) -> list[Example]:
@@ -142,49 +120,43 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
         torch.set_num_threads(tc.num_threads)
     seed_everything(tc.seed)
 
-    data = load_classification_data(cfg.data)
+    task = make_task(cfg)
+    cfg = task.load()  # data.task (and a tagger's scheme) resolved: what the run saves
+    data, labels = task.data, task.labels
     train_ex = _subsample(data.splits["train"], cfg.data.max_train_examples, tc.seed)
     dev_ex = _subsample(data.splits["dev"], cfg.data.max_eval_examples, tc.seed)
     test_ex = _subsample(data.splits["test"], cfg.data.max_eval_examples, tc.seed)
     if not dev_ex:
         raise RunDirError(f"dataset {data.name}: the dev split is empty; give data.dev_file")
-    label_ids = {label: i for i, label in enumerate(data.labels)}
 
     if resume:
         tokenizer = load_tokenizer(out / "tokenizer")
     else:
-        tokenizer = build_tokenizer(cfg.data, [ex.text for ex in train_ex])
+        tokenizer = task.build_tokenizer(train_ex)
         tokenizer.save(out / "tokenizer")
         atomic_write_text(out / "config.yaml", dump_config(cfg))
-        atomic_write_json(out / RUN_MARKER, run_metadata(data.labels, tokenizer, cfg))
-    max_len = cfg.data.max_seq_len
-    train_enc = encode_split(tokenizer, train_ex, label_ids, max_len, cfg.data.truncation)
-    dev_enc = encode_split(tokenizer, dev_ex, label_ids, max_len, cfg.data.truncation)
-    test_enc = encode_split(tokenizer, test_ex, label_ids, max_len, cfg.data.truncation)
+        atomic_write_json(out / RUN_MARKER, run_metadata(labels, tokenizer, cfg, **task.metadata(train_ex)))
+    train_enc = task.encode(tokenizer, train_ex, labels)
+    dev_enc = task.encode(tokenizer, dev_ex, labels)
+    test_enc = task.encode(tokenizer, test_ex, labels)
     log.info(
-        "data %s: train %d, dev %d, test %d examples; %d labels; vocabulary %d tokens",
+        "data %s (%s): train %d, dev %d, test %d examples; %d labels; vocabulary %d tokens",
         data.name,
+        task.name,
         len(train_ex),
         len(dev_ex),
         len(test_ex),
-        len(data.labels),
+        len(labels),
         len(tokenizer.vocab),
     )
     for name, enc in (("train", train_enc), ("dev", dev_enc), ("test", test_enc)):
-        if enc.truncated:
-            log.info(
-                "%s: %d of %d texts truncated to data.max_seq_len=%d tokens",
-                name,
-                enc.truncated,
-                len(enc.seqs),
-                max_len,
-            )
+        note = task.encoding_note(enc)
+        if note:
+            log.info("%s: %s", name, note)
 
     pad_id = tokenizer.vocab.pad_id
-    model = build_model(cfg, len(tokenizer.vocab), len(data.labels), pad_id)
-    init_report = (
-        None if resume else init_embeddings(model, cfg, tokenizer, [ex.text for ex in train_ex], out)
-    )
+    model = build_model(cfg, len(tokenizer.vocab), len(labels), pad_id, labels)
+    init_report = None if resume else init_embeddings(model, cfg, tokenizer, task.texts(train_ex), out)
     if cfg.model.freeze_embeddings:
         model.token_embedding.requires_grad_(False)  # every table of it (both factors when factorized)
     model.to(device)
@@ -239,9 +211,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
         return ema.applied(model) if ema is not None else contextlib.nullcontext()
 
     def evaluate_dev() -> dict:
-        return evaluate_ids(
-            model, dev_enc.seqs, dev_enc.labels, data.labels, pad_id, tc.eval_batch_size, device
-        )
+        return task.evaluate(model, dev_enc, labels, pad_id, tc.eval_batch_size, device)
 
     def save_state() -> None:
         extra = {"ema": ema.state_dict()} if ema is not None else None
@@ -253,28 +223,19 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
         """Dev evaluation; saves improved weights; returns True when early stopping triggers."""
         with evaluation_weights():
             m = evaluate_dev()
-            if m["accuracy"] > state.best_score:
+            score = m[task.score_key]
+            if score > state.best_score:
                 save_tensors(out / "model.safetensors", model.state_dict(), metadata={"step": str(step)})
-        record = {
-            "step": step,
-            "epoch": state.epoch,
-            "dev_accuracy": m["accuracy"],
-            "dev_macro_f1": m["macro_f1"],
-        }
+        record = {"step": step, "epoch": state.epoch, **task.eval_record(m)}
         state.history.append(record)
         logger.write(event="eval", **record)
-        improved = m["accuracy"] > state.best_score
+        improved = score > state.best_score
         log.info(
-            "step %d epoch %d: dev accuracy %.4f macro-F1 %.4f%s",
-            step,
-            state.epoch,
-            m["accuracy"],
-            m["macro_f1"],
-            " (best)" if improved else "",
+            "step %d epoch %d: dev %s%s", step, state.epoch, task.headline(m), " (best)" if improved else ""
         )
         model.train()
         if improved:
-            state.best_score, state.best_step = m["accuracy"], step
+            state.best_score, state.best_step = score, step
             state.evals_without_improvement = 0
             return False
         state.evals_without_improvement += 1
@@ -286,6 +247,8 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
 
     stop = state.stopped_early
     lengths = [len(s) for s in train_enc.seqs]
+    if not lengths:
+        raise RunDirError(f"dataset {data.name}: no training examples")
     bar = progress(total=total_steps, desc="train", enabled=tc.progress, unit="step")
     bar.update(step)
     window_examples, window_start, window_loss, window_steps = 0, time.time(), 0.0, 0
@@ -300,9 +263,8 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
             bucketing=tc.length_bucketing,
         )
         for position in range(state.batch_in_epoch, len(batches)):
-            batch = make_batch(train_enc.seqs, train_enc.labels, batches[position], pad_id)
-            logits = model(batch.ids.to(device), batch.padding_mask.to(device))
-            loss = F.cross_entropy(logits, batch.labels.to(device), label_smoothing=tc.label_smoothing)
+            batch = task.batch(train_enc, batches[position], pad_id)
+            loss = task.loss(model, batch, device)
             if not torch.isfinite(loss):
                 last = ckpt.list_checkpoints(out)
                 raise RunDirError(
@@ -349,15 +311,16 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
                 break
     bar.close()
     save_state()
-    return finish(out, model, data.labels, dev_enc, test_enc, pad_id, tc.eval_batch_size, state, device)
+    return finish(out, task, model, labels, dev_enc, test_enc, pad_id, tc.eval_batch_size, state, device)
 
 
 def finish(
     out: Path,
+    task: ClassificationTask,
     model,
     labels: list[str],
-    dev_enc: EncodedSplit,
-    test_enc: EncodedSplit,
+    dev_enc,
+    test_enc,
     pad_id: int,
     batch_size: int,
     state: TrainerState,
@@ -366,28 +329,20 @@ def finish(
     """Reload the best weights, evaluate dev and test, write metrics.json and the plots."""
     from safetensors.torch import load_file
 
-    from scratchlm import plots
-
     model.load_state_dict(load_file(str(out / "model.safetensors")))
     metrics = {
         "best_step": state.best_step,
-        "dev": evaluate_ids(model, dev_enc.seqs, dev_enc.labels, labels, pad_id, batch_size, device),
+        "task": task.name,
+        "dev": task.evaluate(model, dev_enc, labels, pad_id, batch_size, device),
     }
     if test_enc.seqs:
-        metrics["test"] = evaluate_ids(
-            model, test_enc.seqs, test_enc.labels, labels, pad_id, batch_size, device
-        )
+        metrics["test"] = task.evaluate(model, test_enc, labels, pad_id, batch_size, device)
     atomic_write_json(out / "metrics.json", metrics)
-    log.info("%s", format_metrics(metrics["dev"], f"dev (best weights, step {state.best_step})"))
+    log.info("%s", task.format(metrics["dev"], f"dev (best weights, step {state.best_step})"))
     if "test" in metrics:
-        log.info("%s", format_metrics(metrics["test"], "test"))
+        log.info("%s", task.format(metrics["test"], "test"))
     try:
-        plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")
-        plots.confusion_matrix(
-            metrics.get("test", metrics["dev"]),
-            out / "plots" / "confusion_matrix.png",
-            title="test" if "test" in metrics else "dev",
-        )
+        task.plots(out, metrics)
     except Exception as exc:  # plots must never lose a finished run
         log.warning("could not draw plots: %s", exc)
     return metrics

@@ -1,0 +1,137 @@
+"""Recurrent encoders: packing equals the plain RNN on unpadded input, reversal within rows equals
+packing, and for every encoder kind padding changes nothing at the real positions."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from scratchlm.config import ModelConfig
+from scratchlm.data.collate import pad_batch
+from scratchlm.models import components
+from scratchlm.modules.rnn import GRUEncoder, LSTMEncoder, RecurrentEncoder, reverse_rows
+
+ENCODERS = [LSTMEncoder, GRUEncoder]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # tiny tensors: a second thread only adds synchronisation (and waits when the cores are busy)
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _random(cls, bidirectional: bool, num_layers: int = 2) -> RecurrentEncoder:
+    torch.manual_seed(0)
+    return cls(6, 5, num_layers, bidirectional=bidirectional, dropout=0.3).eval()
+
+
+@pytest.mark.parametrize("cls", ENCODERS)
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_packed_equals_unpacked_on_unpadded_input(cls, bidirectional):
+    enc = _random(cls, bidirectional)
+    x = torch.randn(3, 9, 6)
+    full = torch.ones(3, 9, dtype=torch.bool)
+    plain = enc.rnn(x)[0]  # nn.LSTM / nn.GRU with no packing at all
+    for pack in (True, False):
+        enc.pack = pack
+        torch.testing.assert_close(enc(x, full), plain, atol=1e-6, rtol=0)
+    torch.testing.assert_close(enc(x), plain)
+
+
+@pytest.mark.parametrize("cls", ENCODERS)
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_reversal_within_rows_equals_packing_on_padded_input(cls, bidirectional):
+    enc = _random(cls, bidirectional)
+    lengths = torch.tensor([9, 4, 1, 6])
+    x = torch.randn(4, 9, 6)
+    mask = torch.arange(9)[None] < lengths[:, None]
+    enc.pack = True
+    packed = enc(x, mask)
+    enc.pack = False
+    reversed_ = enc(x, mask)
+    torch.testing.assert_close(reversed_, packed, atol=1e-6, rtol=0)
+    # and each row equals the RNN run on that row alone, with zeros at padding
+    for i, n in enumerate(lengths.tolist()):
+        torch.testing.assert_close(reversed_[i, :n], enc.rnn(x[i : i + 1, :n])[0][0], atol=1e-6, rtol=0)
+        assert torch.count_nonzero(reversed_[i, n:]) == 0
+
+
+@pytest.mark.parametrize("pack", [True, False])
+def test_gradients_agree_between_packing_and_reversal(pack):
+    enc = _random(LSTMEncoder, True)
+    enc.train()
+    enc.rnn.dropout = 0.0
+    x = torch.randn(3, 7, 6)
+    mask = torch.arange(7)[None] < torch.tensor([7, 3, 5])[:, None]
+    grads = []
+    for mode in (pack, not pack):
+        enc.pack = mode
+        enc.zero_grad()
+        enc(x, mask).pow(2).sum().backward()
+        grads.append(enc.rnn.weight_hh_l1_reverse.grad.clone())
+    torch.testing.assert_close(grads[0], grads[1], atol=1e-5, rtol=1e-4)
+
+
+def test_reverse_rows_is_its_own_inverse_and_keeps_padding_in_place():
+    x = torch.arange(10).view(2, 5, 1).float()
+    lengths = torch.tensor([5, 3])
+    r = reverse_rows(x, lengths)
+    assert r[:, :, 0].tolist() == [[4, 3, 2, 1, 0], [7, 6, 5, 8, 9]]
+    torch.testing.assert_close(reverse_rows(r, lengths), x)
+
+
+def test_left_padding_is_refused():
+    enc = _random(LSTMEncoder, True)
+    with pytest.raises(ValueError, match="right-padded"):
+        enc(torch.randn(1, 3, 6), torch.tensor([[False, True, True]]))
+    with pytest.raises(ValueError, match="batch_first"):
+        RecurrentEncoder(nn.LSTM(4, 4))
+
+
+def test_lstm_forget_gate_bias_starts_at_one():
+    enc = LSTMEncoder(4, 3, bidirectional=True)
+    for name in ("bias_ih_l0", "bias_ih_l0_reverse"):
+        bias = getattr(enc.rnn, name)
+        assert bias[3:6].tolist() == [1.0, 1.0, 1.0]
+    assert enc.rnn.bias_hh_l0[3:6].abs().sum().item() == 0
+    assert enc.output_dim == 6 and GRUEncoder(4, 3, bidirectional=False).output_dim == 3
+
+
+@pytest.mark.parametrize("kind", ["transformer", "lstm", "gru"])
+def test_padding_does_not_change_real_positions_for_every_encoder(kind):
+    """Input layer + encoder, as the models wire them: a sentence alone and padded in a batch with a
+    longer one gives the same vectors at its real positions."""
+    torch.manual_seed(0)
+    extra = {} if kind == "transformer" else {"rnn_hidden_dim": 7, "num_layers": 2}
+    cfg = ModelConfig(
+        embed_dim=16,
+        encoder=kind,
+        num_heads=2,
+        ffn_dim=32,
+        dropout=0.0,
+        attention_dropout=0.0,
+        embedding_dropout=0.0,
+        bigram_buckets=50,
+        positional="sinusoidal" if kind == "transformer" else "none",
+        init_std=0.2,
+        **extra,
+    )
+    parts = components.position_parts(cfg, 32)
+    layer = components.input_layer(cfg, parts, vocab_size=40, pad_id=0)
+    encoder = components.encoder(cfg, parts)
+    with torch.no_grad():
+        layer.bigram_embedding.embedding.weight.normal_(std=0.5)
+        layer.bigram_embedding.embedding.weight[0].zero_()
+    layer.eval(), encoder.eval()
+    short, long = [7, 9, 11, 5], [3, 4, 5, 6, 7, 8, 9, 10, 11, 12]
+    with torch.no_grad():
+        alone = encoder(layer(torch.tensor([short])), torch.ones(1, 4, dtype=torch.bool))
+        ids, mask = pad_batch([long, short], pad_id=0)
+        batched = encoder(layer(ids), mask)
+    assert batched.shape == (2, 10, components.encoder_output_dim(cfg))
+    torch.testing.assert_close(batched[1, :4], alone[0], atol=1e-5, rtol=0)
+    assert not torch.allclose(batched[0, :4], alone[0], atol=1e-3)  # the check is not trivially true
