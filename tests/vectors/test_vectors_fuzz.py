@@ -141,3 +141,84 @@ def test_fuzz_readers(fmt, tmp_path):
 @pytest.mark.parametrize("fmt", FUZZ_FORMATS)
 def test_fuzz_readers_thoroughly(fmt, tmp_path):
     run_fuzz(fmt, 1000, tmp_path)
+
+
+# -- the fast paths (polars, numpy) give exactly what the line-by-line reference gives ------------------
+
+
+def outcome(path: str, on_error: str, parser: str):
+    """What a load gives: ``(words, matrix bytes, shape, skipped)``, or the DataError's message."""
+    from unittest import mock
+
+    from scratchlm.vectors import text as text_reader
+
+    patches = {
+        "reference": mock.patch.object(text_reader, "_fast_chunk", lambda *a, **k: None),
+        "numpy": mock.patch.object(text_reader, "_POLARS", False),
+        "polars": mock.patch.object(text_reader, "_POLARS", text_reader._polars()),
+    }
+    with patches[parser]:
+        try:
+            v = load_vectors(path, on_error=on_error)
+        except DataError as exc:
+            return str(exc)
+    return v.words, np.asarray(v.matrix).tobytes(), v.matrix.shape, v.skipped
+
+
+def clean_text_file(draw) -> bytes:
+    """Mostly well-formed GloVe text (the fast path's case), then a few byte edits."""
+    d = draw(st.integers(1, 4))
+    n = draw(st.integers(1, 12))
+    value = st.one_of(
+        st.floats(width=32, allow_nan=False, allow_infinity=False).map(lambda x: f"{x:.7g}"),
+        st.floats(allow_nan=False, allow_infinity=False).map(repr),
+        st.sampled_from(["1e39", "-0", "+1", ".5", "1.", "nan", "x", "1e", ""]),
+    )
+    rows = [
+        " ".join([draw(words).replace(" ", "_") or "w", *draw(st.lists(value, min_size=d, max_size=d))])
+        for _ in range(n)
+    ]
+    data = ("\n".join(rows) + "\n").encode("utf-8")
+    return mutate(
+        data,
+        draw(
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["insert", "delete", "replace"]),
+                    st.integers(0, 10**6),
+                    st.binary(min_size=1, max_size=2),
+                ),
+                max_size=1,
+            )
+        ),
+    )
+
+
+def run_agreement(examples: int, tmp_path) -> None:
+    from scratchlm.vectors.text import _polars
+
+    if not _polars():
+        pytest.skip("polars is not installed (pip install 'scratchlm[vectors]')")
+
+    @settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(data=st.data())
+    def agree(data):
+        path = tmp_path / "v.txt"
+        path.write_bytes(clean_text_file(data.draw))
+        for on_error in ("raise", "skip"):
+            expected = outcome(str(path), on_error, "reference")
+            assert outcome(str(path), on_error, "polars") == expected
+            assert outcome(str(path), on_error, "numpy") == expected
+
+    agree()
+
+
+def test_fast_paths_agree_with_the_reference(tmp_path):
+    run_agreement(100, tmp_path)
+
+
+@pytest.mark.slow
+def test_fast_paths_agree_with_the_reference_thoroughly(tmp_path):
+    run_agreement(1000, tmp_path)

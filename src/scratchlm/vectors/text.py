@@ -5,11 +5,13 @@ the vector and everything before them is the word.
 
 Speed comes from parsing blocks of lines, not lines: the file is read in chunks of whole lines, and a
 chunk in the common shape (single spaces, no tabs or CRs, ``d + 1`` fields, valid UTF-8 words, finite
-values) goes to numpy's C parser (``np.loadtxt``) in one call, with the words cut out by one
-``bytes.find`` a line. Any chunk that is not in that shape is parsed again line by line
+values) is parsed by a C parser in one call: polars' multi-threaded CSV reader when polars is installed
+(words and numbers both, no Python work per line), else numpy's ``np.loadtxt`` with the words cut out by
+one ``str.partition`` a line. Any chunk that is not in that shape is parsed again line by line
 (``_parse_lines``), which is the reference behaviour: it accepts words with spaces, tabs and blank
-lines and names the file and line of every problem. Both paths parse numbers with the same function,
-so a file gives the same result whichever path its chunks take.
+lines and names the file and line of every problem. Every path parses numbers to float64, correctly
+rounded, before the cast to ``dtype``, so a file gives the same result whichever path its chunks take
+(``tests/vectors/test_vectors_fuzz.py`` checks it on generated files).
 """
 
 from __future__ import annotations
@@ -22,7 +24,8 @@ import numpy as np
 from scratchlm.vectors.base import Deduplicator, Problems, RowBuffer, Vectors, first_occurrences
 
 CHUNK_BYTES = 1 << 22
-_OTHER_WHITESPACE = (b"\t", b"\r", b"\x0b", b"\x0c")
+_OTHER_WHITESPACE = (b"\t", b"\r", b"\x0b", b"\x0c")  # single bytes: each test is one memchr
+_BOM = b"\xef\xbb\xbf"
 
 
 def parse_numbers(rows: list[str], dim: int) -> np.ndarray:
@@ -51,68 +54,75 @@ def _polars():
     return _POLARS
 
 
-def _numbers_polars(chunk: bytes, dim: int) -> np.ndarray | None:
-    """The ``dim`` number columns of a chunk with polars' multi-threaded CSV reader (about 2x numpy's
-    ``loadtxt`` on 2 cores); both parse float64 correctly rounded, so the values are identical.
-    ``None`` when polars is missing or the chunk is not clean (the caller falls back)."""
+def _words_and_numbers_polars(chunk: bytes, dim: int, n_lines: int):
+    """``(words, (n, dim) float64)`` of a chunk with polars' multi-threaded CSV reader, or ``None``.
+
+    The schema pins ``dim + 1`` columns: a line with more fields, a number polars cannot parse or a word
+    that is not UTF-8 is an error; a line with fewer fields, a blank line, or a doubled or leading space
+    leaves a null. Either sends the chunk to the line-by-line path, which names the line."""
     pl = _polars()
-    if not pl:
-        return None
     import io
 
+    schema = {"w": pl.String, **{f"v{j}": pl.Float64 for j in range(dim)}}
     try:
         frame = pl.read_csv(
-            io.BytesIO(chunk),
-            separator=" ",
-            has_header=False,
-            quote_char=None,
-            columns=list(range(1, dim + 1)),
-            schema_overrides=[pl.Binary] + [pl.Float64] * dim,
+            io.BytesIO(chunk), separator=" ", has_header=False, quote_char=None, schema=schema
         )
     except Exception:  # polars raises several error types for malformed text: use the reference path
         return None
-    return frame.to_numpy()
-
-
-def _fast_chunk(chunk: bytes, dim: int, dtype: np.dtype) -> tuple[list[str], np.ndarray] | None:
-    """The common case in a few C calls; ``None`` when the chunk needs the line-by-line path."""
-    if (
-        any(ws in chunk for ws in _OTHER_WHITESPACE)
-        or b"\n\n" in chunk
-        or b"\n " in chunk
-        or chunk.startswith((b"\n", b" "))
-    ):  # blank lines and leading spaces: the reference path
+    if frame.height != n_lines or frame.null_count().sum_horizontal().item():
         return None
+    return frame.to_series(0).to_list(), frame.select(frame.columns[1:]).to_numpy()
+
+
+def _words_and_numbers_numpy(chunk: bytes, dim: int, n_lines: int):
+    """The same with ``np.loadtxt`` (no polars): the numbers in one call, the words a line at a time."""
+    if b"\n\n" in chunk or b"\n " in chunk or chunk.startswith((b"\n", b" ")):
+        return None  # blank lines and leading spaces: the reference path
     text = chunk.decode("latin-1")  # one byte -> one char, so the C parser sees the bytes as they are
     lines = text.split("\n")
     lines.pop()  # the chunk ends with a newline
-    if lines[0].count(" ") != dim:  # np.loadtxt checks every other line has as many fields as this one
+    try:
+        block = np.loadtxt(
+            lines,
+            dtype=np.float64,
+            delimiter=" ",
+            comments=None,
+            quotechar=None,
+            usecols=range(1, dim + 1),
+            ndmin=2,
+        )
+    except ValueError:
         return None
-    block = _numbers_polars(chunk, dim)
-    if block is None:
-        try:
-            block = np.loadtxt(
-                lines,
-                dtype=np.float64,
-                delimiter=" ",
-                comments=None,
-                quotechar=None,
-                usecols=range(1, dim + 1),
-                ndmin=2,
-            )
-        except ValueError:
-            return None
-    if block.shape[0] != len(lines):
+    if block.shape[0] != n_lines:
         return None
     try:
         words = "\n".join([line.partition(" ")[0] for line in lines]).encode("latin-1").decode("utf-8")
     except UnicodeDecodeError:
         return None
+    return words.split("\n"), block
+
+
+def _fast_chunk(
+    chunk: bytes, dim: int, dtype: np.dtype, n_lines: int | None = None
+) -> tuple[list[str], np.ndarray] | None:
+    """The common case in a few C calls; ``None`` when the chunk needs the line-by-line path.
+    ``n_lines``: the chunk's newline count, when the caller has it."""
+    if any(ws in chunk for ws in _OTHER_WHITESPACE) or chunk.startswith(_BOM):
+        return None  # other whitespace splits fields on the reference path; polars drops a BOM
+    if chunk[: chunk.find(b"\n")].count(b" ") != dim:  # the first line has d + 1 fields (a header may lie)
+        return None
+    n_lines = chunk.count(b"\n") if n_lines is None else n_lines
+    parse = _words_and_numbers_polars if _polars() else _words_and_numbers_numpy
+    found = parse(chunk, dim, n_lines)
+    if found is None:
+        return None
+    words, block = found
     with np.errstate(over="ignore"):  # values too large for dtype become inf, reported below
         block = block.astype(dtype, copy=False)
     if not np.isfinite(block).all():
         return None
-    return words.split("\n"), block
+    return words, block
 
 
 def _parse_lines(
@@ -255,7 +265,8 @@ def read_text(
     rows = RowBuffer(dim, dtype, capacity=min(count or 65536, max_words or 65536, 65536))
     records = 0
     for chunk in _line_chunks(stream, buf, chunk_bytes):
-        fast = _fast_chunk(chunk, dim, dtype)
+        n_lines = chunk.count(b"\n")
+        fast = _fast_chunk(chunk, dim, dtype, n_lines)
         if fast is not None:
             words, block = fast
             records += len(words)
@@ -268,20 +279,24 @@ def read_text(
             keep = dedupe.add(words)
             block = block if len(keep) == len(words) else block[keep]
         rows.append(block)
-        lineno += chunk.count(b"\n")
+        lineno += n_lines
         if dedupe.full:
             break
     if header and max_words is None and count != records:
         problems(1, "header", f"the header says {count} words but the file has {records}")
     matrix = rows.finish()
-    if max_words is None:
+    index: dict[str, int] | None
+    if max_words is None and len(set(all_words)) == len(all_words):
+        # the usual case: no word repeats (a set is 3x faster than the index dict, built when needed)
+        words, index, duplicates = all_words, None, 0
+    elif max_words is None:
         index, keep = first_occurrences(all_words)
-        duplicates = len(all_words) - len(index)
-        matrix = matrix if keep is None else matrix[keep]
+        words, duplicates, matrix = list(index), len(all_words) - len(index), matrix[keep]
     else:
         index, duplicates = dedupe.index, dedupe.duplicates
-    if not index:
+        words = list(index)
+    if not words:
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(problems.counts.items()))
         raise problems.fatal(None, f"no usable vectors ({skipped or 'nothing'} skipped)")
     skipped = dict(problems.counts) | ({"duplicate": duplicates} if duplicates else {})
-    return Vectors(list(index), matrix, fmt, path, skipped, _index=index)
+    return Vectors(words, matrix, fmt, path, skipped, _index=index)
