@@ -279,43 +279,59 @@ def _csv(rows: list[dict]) -> str:
 
 
 def plot(rows: list[dict], keys: list[str], out: Path, factor: float) -> Path:
+    """Per cell: test accuracy, and the long texts' accuracy at the training length and at ``factor`` x."""
     from scratchlm import plots
 
     plt = plots._plt()
     shown = [r for r in rows if not r.get("skipped")]
     labels = [",".join(str(r[k]) for k in keys) for r in shown]
-    x = list(range(len(shown)))
-    width = 0.38
-    fig, ax = plt.subplots(figsize=(max(6.0, 0.9 * len(shown) + 2), 4.2))
-
-    def bars(key: str, shift: float, name: str) -> None:
+    series = [
+        ("test_accuracy", "test accuracy"),
+        ("long_test_accuracy", "long texts, training length"),
+        ("long_test_accuracy_at_len", f"long texts, {factor:g}x length"),
+    ]
+    width = 0.8 / len(series)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(shown) + 2), 4.6))
+    lows = [
+        r[f"{k}_mean"] - (r.get(f"{k}_std") or 0)
+        for r in shown
+        for k, _ in series
+        if r.get(f"{k}_mean") is not None
+    ]
+    bottom = max(0.0, math.floor((min(lows) - 0.05) * 20) / 20) if lows else 0.0
+    for j, (key, name) in enumerate(series):
+        shift = (j - (len(series) - 1) / 2) * width
         means = [r.get(f"{key}_mean") for r in shown]
-        stds = [r.get(f"{key}_std") or 0.0 for r in shown]
         ax.bar(
-            [i + shift for i in x],
+            [i + shift for i in range(len(shown))],
             [m if m is not None else 0.0 for m in means],
             width,
-            yerr=stds,
-            capsize=3,
+            yerr=[r.get(f"{key}_std") or 0.0 for r in shown],
+            capsize=2,
             label=name,
         )
         for i, m in enumerate(means):
             if m is None:
-                ax.text(i + shift, 0.01, "n/a", ha="center", va="bottom", fontsize=8, rotation=90)
-
-    bars("test_accuracy", -width / 2, "test accuracy")
-    bars("long_test_accuracy_at_len", width / 2, f"long texts at {factor:g}x length")
-    lows = [
-        r[f"{k}_mean"] - (r.get(f"{k}_std") or 0)
-        for r in shown
-        for k in ("test_accuracy", "long_test_accuracy_at_len")
-        if r.get(f"{k}_mean") is not None
-    ]
-    ax.set_ylim(max(0.0, math.floor((min(lows) - 0.05) * 20) / 20) if lows else 0.0, 1.0)
-    ax.set_xticks(x, labels, rotation=30, ha="right")
+                ax.text(i + shift, bottom + 0.005, "n/a", ha="center", va="bottom", fontsize=7, rotation=90)
+    ax.set_ylim(
+        bottom,
+        min(
+            1.0,
+            max(
+                (r[f"{k}_mean"] + (r.get(f"{k}_std") or 0))
+                for r in shown
+                for k, _ in series
+                if r.get(f"{k}_mean") is not None
+            )
+            + 0.06,
+        )
+        if lows
+        else 1.0,
+    )
+    ax.set_xticks(range(len(shown)), labels, rotation=30, ha="right")
     ax.set_ylabel("accuracy (mean ± std over seeds)")
     ax.set_title(" x ".join(k.split(".")[-1] for k in keys))
-    ax.legend(loc="lower right")
+    ax.legend(loc="upper left", ncols=len(series), fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     plots._save(fig, out)
     return out

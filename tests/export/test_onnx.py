@@ -24,6 +24,9 @@ VARIANTS = {
     "bigram-sinusoidal-mean": {"bigram_buckets": 97, "positional": "sinusoidal", "pooling": "mean"},
     "learned-cls-2layers": {"bigram_buckets": 0, "positional": "learned", "pooling": "cls", "num_layers": 2},
     "none-mean_max": {"bigram_buckets": 0, "positional": "none", "pooling": "mean_max"},
+    # recurrent encoders: packed sequences in PyTorch, a masked LSTM/GRU in the graph
+    "bilstm-mean": {"encoder": "lstm", "num_layers": 2, "positional": "none", "pooling": "mean"},
+    "gru-max": {"encoder": "gru", "bidirectional": False, "positional": "none", "pooling": "max"},
 }
 
 

@@ -34,7 +34,20 @@ def reverse_rows(x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
     t = torch.arange(s, device=x.device)[None, :]  # (1, s)
     n = lengths[:, None]  # (b, 1)
     index = torch.where(t < n, n - 1 - t, t)  # (b, s), its own inverse
-    return x.gather(1, index.view(*index.shape, *([1] * (x.dim() - 2))).expand_as(x))
+    rows = torch.arange(x.shape[0], device=x.device)[:, None]  # (b, 1)
+    return x[rows, index]  # (b, s, ...): advanced indexing, which ONNX export maps to GatherND
+
+
+def _tracing() -> bool:
+    """Inside ``torch.export`` / ONNX export / ``torch.compile`` / ``jit.trace``, where a check that reads
+    tensor values cannot run (the exported graph takes right-padded input on trust)."""
+    exporting = getattr(torch.compiler, "is_exporting", lambda: False)
+    return (
+        torch.compiler.is_compiling()
+        or exporting()
+        or torch.jit.is_tracing()
+        or torch.onnx.is_in_onnx_export()
+    )
 
 
 class RecurrentEncoder(nn.Module):
@@ -60,7 +73,7 @@ class RecurrentEncoder(nn.Module):
         s = x.shape[1]
         lengths = padding_mask.sum(1)  # (b,)
         real = torch.arange(s, device=x.device)[None, :] < lengths[:, None]  # (b, s)
-        if not torch.equal(real, padding_mask.bool()):
+        if not _tracing() and not torch.equal(real, padding_mask.bool()):  # (a data-dependent check)
             raise ValueError("padding_mask must be right-padded: real tokens first, then padding")
         pack = x.is_cuda if self.pack is None else self.pack
         out = self._packed(x, lengths) if pack else self._reversed(x, lengths)

@@ -84,6 +84,7 @@ def write_tiny_run(directory: str | Path, *, max_seq_len: int = 24, seed: int = 
     cfg = config_from_dict(
         {
             "data": {
+                "task": "classify",
                 "dataset": str(directory / "train.jsonl"),
                 "dev_file": str(directory / "dev.jsonl"),
                 "max_seq_len": max_seq_len,
