@@ -135,6 +135,11 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
             del r["logits"]
         return results
 
+    def tag_batch(texts: list[str]) -> list[dict]:
+        from scratchlm.tagging import tag_texts
+
+        return tag_texts(run, texts, batch_size=len(texts))
+
     def embed_batch(items: list[tuple[str, engine.EmbedOptions]]) -> list[dict]:
         groups: dict[engine.EmbedOptions, list[int]] = {}
         for i, (_, options) in enumerate(items):
@@ -160,12 +165,14 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
     }
     classifier = engine.MicroBatcher(classify_batch, **batching)
     embedder = engine.MicroBatcher(embed_batch, **batching)
+    tagger = engine.MicroBatcher(tag_batch, **batching)
+    batchers = (classifier, embedder, tagger)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         yield
-        await classifier.close()
-        await embedder.close()
+        for batcher in batchers:
+            await batcher.close()
 
     app = FastAPI(
         title=f"scratchlm: {name}",
@@ -175,7 +182,7 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
         'Errors are JSON: {"error": {"code", "message"}}.',
     )
     app.state.run, app.state.settings = run, settings
-    app.state.batchers = {"classify": classifier, "embed": embedder}
+    app.state.batchers = {"classify": classifier, "embed": embedder, "tag": tagger}
 
     @app.exception_handler(APIError)
     async def _api_error(request: Request, exc: APIError) -> JSONResponse:
@@ -229,11 +236,12 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def page() -> HTMLResponse:
-        return HTMLResponse(render_page(name, run.labels, needs_key=settings.api_key is not None))
+        return HTMLResponse(
+            render_page(name, run.labels, needs_key=settings.api_key is not None, task=info["task"])
+        )
 
     @app.get("/healthz", tags=["service"], summary="Liveness: 200 while the server runs (no API key needed)")
     async def healthz() -> dict:
-        batchers = (classifier, embedder)
         return {
             "status": "ok",
             "model": name,
@@ -296,7 +304,9 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
     async def tag(request: Request) -> JSONResponse:
         if "tag" not in supported:
             raise unsupported("tag")
-        raise APIError(501, "not_implemented", "tagging is not implemented yet")  # pragma: no cover
+        body = await read_request(request, TagRequest, settings)
+        results = await run_batched(tagger, body.texts)
+        return JSONResponse({"model": name, "scheme": run.meta.get("scheme"), "results": results})
 
     @v1.post(
         "/generate",

@@ -108,7 +108,7 @@ def register(subparsers) -> None:
     s = subparsers.add_parser(
         "serve",
         help="HTTP API + a page to try a run (needs scratchlm[serve])",
-        description="Serve a run over HTTP: POST /v1/classify, /v1/embed; GET /v1/model, "
+        description="Serve a run over HTTP: POST /v1/classify, /v1/embed (classifiers), /v1/tag (taggers); GET /v1/model, "
         "/healthz, / (a page to try it), /docs (OpenAPI).",
     )
     s.add_argument("run", help="run directory (the --out of scratchlm train)")

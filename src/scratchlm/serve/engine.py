@@ -25,9 +25,8 @@ if TYPE_CHECKING:
     from scratchlm.run import LoadedRun
     from scratchlm.tokenizers.char import Encoding
 
-# What each kind of run can do, and the endpoint that does it. Only classifiers exist today; a tagger
-# or a seq2seq run adds its task here and its functions below.
-TASK_ENDPOINTS: dict[str, tuple[str, ...]] = {"classification": ("classify", "embed")}
+# What each kind of run can do, and the endpoint that does it; a seq2seq run adds its task here.
+TASK_ENDPOINTS: dict[str, tuple[str, ...]] = {"classification": ("classify", "embed"), "tagging": ("tag",)}
 ENDPOINT_TASKS = {
     "classify": "classification",
     "embed": "an encoder (classification)",

@@ -1,7 +1,9 @@
 """``GET /``: one self-contained HTML page to try the model (no external scripts, fonts or styles).
 
 Type a text (or several, one per line), press *Classify* (or Ctrl+Enter): the page calls
-``POST /v1/classify`` and shows each label with a bar per probability. Errors from the API are shown
+``POST /v1/classify`` and shows each label with a bar per probability. For a tagger the button says
+*Tag*, the page calls ``POST /v1/tag`` and shows the segmented text or the marked entities, and the
+spans found. Errors from the API are shown
 as they come (their ``message``). With ``--api-key`` the page asks for the key and sends it as
 ``X-API-Key``; it is kept only in the page's memory.
 """
@@ -38,9 +40,9 @@ _PAGE = """<!doctype html>
 <h1>scratchlm: <span id="model-name">__NAME__</span></h1>
 <p class="meta">labels: __LABELS__ &middot; <a href="docs">API docs</a></p>
 <label for="text">Text</label>
-<textarea id="text" placeholder="Type a text to classify"></textarea>
+<textarea id="text" placeholder="Type a text to __ACTION__"></textarea>
 <div class="row">
-  <button id="classify" type="button">Classify</button>
+  <button id="classify" type="button">__BUTTON__</button>
   <label><input id="per-line" type="checkbox"> one text per line</label>
   __KEY_INPUT__
   <span id="status" class="meta" role="status"></span>
@@ -48,7 +50,32 @@ _PAGE = """<!doctype html>
 <div id="results" aria-live="polite"></div>
 <script>
 const NEEDS_KEY = __NEEDS_KEY__;
+const ENDPOINT = __ENDPOINT__;
 const $ = (id) => document.getElementById(id);
+
+function showTags(results, texts) {
+  const box = $("results");
+  box.replaceChildren();
+  results.forEach((r, i) => {
+    const div = document.createElement("div");
+    div.className = "result";
+    const text = document.createElement("div");
+    text.className = "text";
+    text.textContent = texts[i];
+    const out = document.createElement("div");
+    out.className = "label output";
+    out.textContent = r.output;
+    div.append(text, out);
+    for (const s of r.spans.filter((s) => s.type !== "word")) {
+      const row = document.createElement("div");
+      row.className = "span meta";
+      row.dataset.type = s.type;
+      row.textContent = s.type + ": " + s.text + "  [" + s.start + ", " + s.end + ")";
+      div.append(row);
+    }
+    box.append(div);
+  });
+}
 
 function show(results, texts) {
   const box = $("results");
@@ -109,10 +136,10 @@ async function classify() {
   $("classify").disabled = true;
   try {
     const t0 = performance.now();
-    const resp = await fetch("v1/classify", { method: "POST", headers, body: JSON.stringify({ texts }) });
+    const resp = await fetch("v1/" + ENDPOINT, { method: "POST", headers, body: JSON.stringify({ texts }) });
     const data = await resp.json();
     if (!resp.ok) { fail(data.error ? data.error.message : resp.status + " " + resp.statusText); return; }
-    show(data.results, texts);
+    (ENDPOINT === "tag" ? showTags : show)(data.results, texts);
     $("status").textContent = (performance.now() - t0).toFixed(0) + " ms";
   } catch (e) {
     fail("The server did not answer: " + e);
@@ -132,10 +159,15 @@ $("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlK
 _KEY_INPUT = '<label>API key <input id="key" type="password" autocomplete="off"></label>'
 
 
-def render_page(name: str, labels: list[str], *, needs_key: bool) -> str:
-    """The page for a run called ``name`` (every value HTML-escaped or JSON-encoded)."""
+def render_page(name: str, labels: list[str], *, needs_key: bool, task: str = "classification") -> str:
+    """The page for a run called ``name`` (every value HTML-escaped or JSON-encoded); ``task``:
+    ``classification`` or ``tagging``."""
+    tagging = task == "tagging"
     return (
         _PAGE.replace("__NAME__", html.escape(name))
+        .replace("__ACTION__", "tag" if tagging else "classify")
+        .replace("__BUTTON__", "Tag" if tagging else "Classify")
+        .replace("__ENDPOINT__", json.dumps("tag" if tagging else "classify"))
         .replace("__LABELS__", html.escape(", ".join(labels)))
         .replace("__KEY_INPUT__", _KEY_INPUT if needs_key else "")
         .replace("__NEEDS_KEY__", json.dumps(bool(needs_key)))
