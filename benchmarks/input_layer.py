@@ -38,6 +38,7 @@ def build(args, device: str, dtype: torch.dtype):
 
     from scratchlm.config import ModelConfig
     from scratchlm.models import components
+    from scratchlm.models.hf_bert import copy_bert_embeddings
 
     torch.manual_seed(0)
     hf_cfg = BertConfig(
@@ -63,12 +64,7 @@ def build(args, device: str, dtype: torch.dtype):
     ours = components.input_layer(
         cfg, components.position_parts(cfg, args.seq), vocab_size=args.vocab, pad_id=0
     )
-    with torch.no_grad():
-        ours.token_embedding.weight.copy_(hf.word_embeddings.weight)
-        ours.positional.weight.copy_(hf.position_embeddings.weight)
-        ours.token_type_embedding.embedding.weight.copy_(hf.token_type_embeddings.weight)
-        ours.norm.weight.copy_(hf.LayerNorm.weight)
-        ours.norm.bias.copy_(hf.LayerNorm.bias)
+    copy_bert_embeddings(ours, hf)
     return hf.to(device, dtype).train(), ours.to(device, dtype).train()
 
 

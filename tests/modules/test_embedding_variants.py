@@ -162,6 +162,8 @@ def test_bert_embeddings_parity():
     from transformers import BertConfig
     from transformers.models.bert.modeling_bert import BertEmbeddings
 
+    from scratchlm.models.hf_bert import copy_bert_embeddings
+
     torch.manual_seed(0)
     hf_cfg = BertConfig(
         vocab_size=100,
@@ -189,12 +191,7 @@ def test_bert_embeddings_parity():
     ours = components.input_layer(
         cfg, components.position_parts(cfg, max_seq_len=40), vocab_size=100, pad_id=0
     ).eval()
-    with torch.no_grad():
-        ours.token_embedding.weight.copy_(hf.word_embeddings.weight)
-        ours.positional.weight.copy_(hf.position_embeddings.weight)
-        ours.token_type_embedding.embedding.weight.copy_(hf.token_type_embeddings.weight)
-        ours.norm.weight.copy_(hf.LayerNorm.weight)
-        ours.norm.bias.copy_(hf.LayerNorm.bias)
+    copy_bert_embeddings(ours, hf)
     ids = torch.randint(1, 100, (3, 17))
     ids[1, 12:] = 0
     types = torch.randint(0, 2, (3, 17))
@@ -264,3 +261,21 @@ def test_embedding_norm(norm, cls):
 def test_bad_embedding_settings_are_config_errors(overrides, message):
     with pytest.raises(ConfigError, match=message):
         ModelConfig(**overrides)
+
+
+def test_copying_bert_embeddings_names_what_does_not_fit():
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertEmbeddings
+
+    from scratchlm.models.hf_bert import copy_bert_embeddings
+
+    hf = BertEmbeddings(BertConfig(vocab_size=100, hidden_size=32, max_position_embeddings=40))
+    cfg = ModelConfig(embed_dim=32, num_heads=2, positional="sinusoidal", embedding_norm="layernorm")
+    ours = components.input_layer(
+        cfg, components.position_parts(cfg, max_seq_len=40), vocab_size=90, pad_id=0
+    )
+    with pytest.raises(ValueError) as err:
+        copy_bert_embeddings(ours, hf)
+    message = str(err.value)
+    assert "token_embedding.embedding.weight (90, 32) != word_embeddings.weight (100, 32)" in message
+    assert "no positional.weight" in message and "no token_type_embedding.embedding.weight" in message
