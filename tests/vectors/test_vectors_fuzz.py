@@ -222,3 +222,13 @@ def test_fast_paths_agree_with_the_reference(tmp_path):
 @pytest.mark.slow
 def test_fast_paths_agree_with_the_reference_thoroughly(tmp_path):
     run_agreement(1000, tmp_path)
+
+
+def test_a_longer_line_is_a_word_with_spaces_on_every_path(tmp_path):
+    # found by the agreement fuzz: np.loadtxt with usecols ignored the extra fields of line 2
+    path = tmp_path / "v.txt"
+    path.write_bytes(b"a 1\nb 2 3\nc 4 5 6\n")
+    expected = outcome(str(path), "raise", "reference")
+    assert expected[0] == ["a", "b 2", "c 4 5"] and expected[1] == np.float32([1, 3, 6]).tobytes()
+    assert outcome(str(path), "raise", "numpy") == expected
+    assert outcome(str(path), "raise", "polars") == expected

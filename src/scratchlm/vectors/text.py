@@ -61,13 +61,9 @@ def _words_and_numbers_polars(chunk: bytes, dim: int, n_lines: int):
     that is not UTF-8 is an error; a line with fewer fields, a blank line, or a doubled or leading space
     leaves a null. Either sends the chunk to the line-by-line path, which names the line."""
     pl = _polars()
-    import io
-
     schema = {"w": pl.String, **{f"v{j}": pl.Float64 for j in range(dim)}}
     try:
-        frame = pl.read_csv(
-            io.BytesIO(chunk), separator=" ", has_header=False, quote_char=None, schema=schema
-        )
+        frame = pl.read_csv(chunk, separator=" ", has_header=False, quote_char=None, schema=schema)
     except Exception:  # polars raises several error types for malformed text: use the reference path
         return None
     if frame.height != n_lines or frame.null_count().sum_horizontal().item():
@@ -79,6 +75,10 @@ def _words_and_numbers_numpy(chunk: bytes, dim: int, n_lines: int):
     """The same with ``np.loadtxt`` (no polars): the numbers in one call, the words a line at a time."""
     if b"\n\n" in chunk or b"\n " in chunk or chunk.startswith((b"\n", b" ")):
         return None  # blank lines and leading spaces: the reference path
+    if chunk.count(b" ") != n_lines * dim:
+        # np.loadtxt with usecols ignores extra fields, and a line with fewer fails it: so equal totals
+        # mean every line has exactly d + 1 fields (a longer line is a word with spaces: reference path)
+        return None
     text = chunk.decode("latin-1")  # one byte -> one char, so the C parser sees the bytes as they are
     lines = text.split("\n")
     lines.pop()  # the chunk ends with a newline
