@@ -54,8 +54,8 @@ def _polars():
     return _POLARS
 
 
-def _words_and_numbers_polars(chunk: bytes, dim: int, n_lines: int):
-    """``(words, (n, dim) float64)`` of a chunk with polars' multi-threaded CSV reader, or ``None``.
+def _words_and_numbers_polars(chunk: bytes, dim: int, n_lines: int, dtype: np.dtype):
+    """``(words, (n, dim) dtype)`` of a chunk with polars' multi-threaded CSV reader, or ``None``.
 
     The schema pins ``dim + 1`` columns: a line with more fields, a number polars cannot parse or a word
     that is not UTF-8 is an error; a line with fewer fields, a blank line, or a doubled or leading space
@@ -68,10 +68,14 @@ def _words_and_numbers_polars(chunk: bytes, dim: int, n_lines: int):
         return None
     if frame.height != n_lines or frame.null_count().sum_horizontal().item():
         return None
-    return frame.to_series(0).to_list(), frame.select(frame.columns[1:]).to_numpy()
+    block = np.empty((n_lines, dim), dtype)
+    with np.errstate(over="ignore"):  # values too large for dtype become inf, reported by the caller
+        for j, column in enumerate(frame.get_columns()[1:]):
+            block[:, j] = column.to_numpy()  # float64 -> dtype in one pass (the column is not copied)
+    return frame.to_series(0).to_list(), block
 
 
-def _words_and_numbers_numpy(chunk: bytes, dim: int, n_lines: int):
+def _words_and_numbers_numpy(chunk: bytes, dim: int, n_lines: int, dtype: np.dtype):
     """The same with ``np.loadtxt`` (no polars): the numbers in one call, the words a line at a time."""
     if b"\n\n" in chunk or b"\n " in chunk or chunk.startswith((b"\n", b" ")):
         return None  # blank lines and leading spaces: the reference path
@@ -100,7 +104,8 @@ def _words_and_numbers_numpy(chunk: bytes, dim: int, n_lines: int):
         words = "\n".join([line.partition(" ")[0] for line in lines]).encode("latin-1").decode("utf-8")
     except UnicodeDecodeError:
         return None
-    return words.split("\n"), block
+    with np.errstate(over="ignore"):  # values too large for dtype become inf, reported by the caller
+        return words.split("\n"), block.astype(dtype, copy=False)
 
 
 def _fast_chunk(
@@ -114,15 +119,12 @@ def _fast_chunk(
         return None
     n_lines = chunk.count(b"\n") if n_lines is None else n_lines
     parse = _words_and_numbers_polars if _polars() else _words_and_numbers_numpy
-    found = parse(chunk, dim, n_lines)
+    found = parse(chunk, dim, n_lines, dtype)
     if found is None:
         return None
-    words, block = found
-    with np.errstate(over="ignore"):  # values too large for dtype become inf, reported below
-        block = block.astype(dtype, copy=False)
-    if not np.isfinite(block).all():
+    if not np.isfinite(found[1]).all():  # NaN, inf, or too large for dtype: the reference path says which
         return None
-    return words, block
+    return found
 
 
 def _parse_lines(
