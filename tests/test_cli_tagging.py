@@ -1,5 +1,6 @@
 """The real CLI on the built-in tagging data at small scale: train a tiny tagger on a slice of
-pd1998-cws (and pd1998-ner), evaluate it after reloading, predict, summarise; errors are one line."""
+pd1998-cws (and pd1998-ner) as a user would (a subprocess), then evaluate it after reloading, predict,
+summarise (in-process, which saves a torch import per command); errors are one line."""
 
 from __future__ import annotations
 
@@ -25,6 +26,15 @@ TINY = [
 ]
 
 
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """``scratchlm ARGS`` in this process: (exit status, stdout, stderr)."""
+    from scratchlm.cli import main
+
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
 def _train(config, out, *extra: str):
     sets = [arg for s in [*TINY, *extra] for arg in ("--set", s)]
     proc = run_cli("train", str(config), *sets, "--out", str(out))
@@ -40,7 +50,7 @@ def cws_run(tmp_path_factory):
     return out
 
 
-def test_tiny_segmenter_learns_and_eval_after_reload_agrees(cws_run):
+def test_tiny_segmenter_learns_and_eval_after_reload_agrees(cws_run, capsys):
     metrics = json.loads((cws_run / "metrics.json").read_text())
     assert metrics["task"] == "tagging"
     assert metrics["test"]["f1"] > 0.6  # a 300-sentence slice; the full recipe reaches ~0.95
@@ -51,91 +61,90 @@ def test_tiny_segmenter_learns_and_eval_after_reload_agrees(cws_run):
         ["B", "M", "E", "S"],
         "chars",
     )
-    proc = run_cli("eval", str(cws_run), "--json")
-    assert proc.returncode == 0, proc.stderr
-    reloaded = json.loads(proc.stdout)
+    status, out, err = cli(capsys, "eval", str(cws_run), "--json")
+    assert status == 0, err
+    reloaded = json.loads(out)
     for key in ("f1", "precision", "recall", "per_type", "num_sentences", "token_accuracy"):
         assert reloaded[key] == metrics["test"][key], key
     assert set(reloaded["per_type"]) == {"word"} and reloaded["num_sentences"] == 60
     assert reloaded["sentences_cut"] > 0  # max_seq_len=64 cut some sentences into windows
-    text = run_cli("eval", str(cws_run), "--split", "dev")
-    assert text.returncode == 0 and "precision" in text.stdout and "word" in text.stdout
+    status, out, _ = cli(capsys, "eval", str(cws_run), "--split", "dev")
+    assert status == 0 and "precision" in out and "word" in out
     assert (cws_run / "plots" / "training_curves.png").is_file()
 
 
-def test_predict_prints_words_separated_by_spaces(cws_run):
+def test_predict_prints_words_separated_by_spaces(cws_run, capsys):
     proc = run_cli("predict", str(cws_run), "中国人民银行发表讲话", "  新年 快乐 ")
     assert proc.returncode == 0, proc.stderr
     lines = proc.stdout.splitlines()
     assert len(lines) == 2
     assert lines[0].replace(" ", "") == "中国人民银行发表讲话" and lines[1].replace(" ", "") == "新年快乐"
-    proc = run_cli("predict", str(cws_run), "--json", "我爱北京")
-    (result,) = json.loads(proc.stdout)
+    _, out, _ = cli(capsys, "predict", str(cws_run), "--json", "我爱北京")
+    (result,) = json.loads(out)
     assert result["tokens"] == list("我爱北京") and len(result["tags"]) == 4
     assert "".join(s["text"] for s in result["spans"]) == "我爱北京"
     long = "这是一个很长的句子，" * 20  # 200 characters, model windows of 64
-    proc = run_cli("predict", str(cws_run), "--json", long)
-    (result,) = json.loads(proc.stdout)
+    _, out, _ = cli(capsys, "predict", str(cws_run), "--json", long)
+    (result,) = json.loads(out)
     assert result["windows"] > 1 and "".join(s["text"] for s in result["spans"]) == long
-    assert run_cli("predict", str(cws_run), "好", " ").returncode == 2
+    status, _, err = cli(capsys, "predict", str(cws_run), "好", " ")
+    assert status == 2 and "text 2 is empty" in err
 
 
-def test_eval_on_a_user_tagged_file(cws_run, tmp_path):
+def test_eval_on_a_user_tagged_file(cws_run, tmp_path, capsys):
     good = tmp_path / "mine.txt"
     good.write_text("迈/B 向/E 新/S 世/B 纪/E\n我/S 爱/S 北/B 京/E\n", encoding="utf-8")
-    proc = run_cli("eval", str(cws_run), "--data", str(good), "--json")
-    assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["num_sentences"] == 2
+    status, out, err = cli(capsys, "eval", str(cws_run), "--data", str(good), "--json")
+    assert status == 0, err
+    assert json.loads(out)["num_sentences"] == 2
     bad = tmp_path / "bad.txt"
     bad.write_text("迈/B 向/E\n我/S 爱/Q\n", encoding="utf-8")
-    proc = run_cli("eval", str(cws_run), "--data", str(bad))
-    assert proc.returncode == 2 and f"{bad}:2" in proc.stderr and "'Q'" in proc.stderr
-    assert len(proc.stderr.strip().splitlines()) == 1
+    status, _, err = cli(capsys, "eval", str(cws_run), "--data", str(bad))
+    assert status == 2 and f"{bad}:2" in err and "'Q'" in err
+    assert len(err.strip().splitlines()) == 1
 
 
-def test_summary_of_a_tagger_run_and_config(cws_run):
+def test_summary_of_a_tagger_run_and_config(cws_run, capsys):
     from scratchlm.run import load_run
 
     n = sum(p.numel() for p in load_run(cws_run).model.parameters())
-    proc = run_cli("summary", str(cws_run))
-    assert proc.returncode == 0, proc.stderr
-    assert (
-        f"Total params: {n:,}" in proc.stdout
-        and "LSTMEncoder" in proc.stdout
-        and "ConditionalRandomField" in proc.stdout
-    )
-    proc = run_cli("summary", str(NER))
-    assert proc.returncode == 0 and "7 tags (O, B-PER" in proc.stdout
+    status, out, err = cli(capsys, "summary", str(cws_run))
+    assert status == 0, err
+    assert f"Total params: {n:,}" in out and "LSTMEncoder" in out and "ConditionalRandomField" in out
+    status, out, _ = cli(capsys, "summary", str(NER))
+    assert status == 0 and "7 tags (O, B-PER" in out
+    status, _, err = cli(capsys, "export", "onnx", str(cws_run), "--out", str(cws_run / "never.onnx"))
+    assert status == 2 and "is a tagging run" in err
 
 
-def test_tiny_ner_tagger_prints_entities(tmp_path):
-    out = tmp_path / "ner"
-    _train(NER, out, "train.epochs=1", "model.encoder=gru", "model.head=softmax")
-    metrics = json.loads((out / "metrics.json").read_text())
+def test_tiny_ner_tagger_prints_entities(tmp_path, capsys):
+    run = tmp_path / "ner"
+    _train(NER, run, "train.epochs=1", "model.encoder=gru", "model.head=softmax")
+    metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["test"]["per_type"]) == {"LOC", "ORG", "PER"}
-    proc = run_cli("predict", str(out), "新华社北京电")
-    assert proc.returncode == 0, proc.stderr
-    line = proc.stdout.strip()
+    status, out, err = cli(capsys, "predict", str(run), "新华社北京电")
+    assert status == 0, err
+    line = out.strip()
     assert line == "(no entities)" or all("/" in item for item in line.split("  "))
-    proc = run_cli("eval", str(out), "--json")
-    assert {"f1", "precision", "recall", "per_type"} <= set(json.loads(proc.stdout))
+    status, out, _ = cli(capsys, "eval", str(run), "--json")
+    assert {"f1", "precision", "recall", "per_type"} <= set(json.loads(out))
 
 
-def test_data_commands_know_the_tagging_sets(tmp_path):
-    proc = run_cli("data", "show", "pd1998-ner", "--json")
-    assert proc.returncode == 0, proc.stderr
-    stats = json.loads(proc.stdout)
+def test_data_commands_know_the_tagging_sets(tmp_path, capsys):
+    status, out, err = cli(capsys, "data", "show", "pd1998-ner", "--json")
+    assert status == 0, err
+    stats = json.loads(out)
     assert {k: v["sentences"] for k, v in stats["splits"].items()} == {
         "train": 15678,
         "dev": 1845,
         "test": 1961,
     }
     assert stats["splits"]["dev"]["spans"] == {"LOC": 2552, "ORG": 317, "PER": 1701}
-    listing = run_cli("data", "list").stdout
+    _, listing, _ = cli(capsys, "data", "list")
     assert "pd1998-cws" in listing and "pd1998-ner" in listing
-    out = tmp_path / "dev.jsonl"
-    assert run_cli("data", "export", "pd1998-cws", "--split", "dev", "--out", str(out)).returncode == 0
-    first = json.loads(out.read_text(encoding="utf-8").splitlines()[0])
+    dev = tmp_path / "dev.jsonl"
+    assert cli(capsys, "data", "export", "pd1998-cws", "--split", "dev", "--out", str(dev))[0] == 0
+    first = json.loads(dev.read_text(encoding="utf-8").splitlines()[0])
     assert set(first) == {"tokens", "tags"} and len(first["tokens"]) == len(first["tags"])
 
 
@@ -167,19 +176,12 @@ def test_bad_tagged_file_is_one_line_error(tmp_path, lines, needle):
     assert not (tmp_path / "r").exists()
 
 
-def test_config_errors_for_taggers():
-    proc = run_cli(
-        "train",
-        str(CWS),
-        "--set",
-        "model.encoder=lstm",
-        "--set",
-        "model.positional=alibi",
-        "--out",
-        "/tmp/never",
-    )
-    assert proc.returncode == 2 and "acts inside attention" in proc.stderr
-    proc = run_cli(
-        "train", str(ROOT / "configs" / "tiny_test.yaml"), "--set", "model.head=crf", "--out", "/tmp/never"
-    )
-    assert proc.returncode == 2 and "tagger head" in proc.stderr
+def test_config_errors_for_taggers(capsys, tmp_path):
+    never = str(tmp_path / "never")
+    status, _, err = cli(capsys, "train", str(CWS), "--set", "model.positional=alibi", "--out", never)
+    assert status == 2 and "acts inside attention" in err
+    tiny = str(ROOT / "configs" / "tiny_test.yaml")
+    status, _, err = cli(capsys, "train", tiny, "--set", "model.head=crf", "--out", never)
+    assert status == 2 and "tagger head" in err
+    status, _, err = cli(capsys, "train", str(CWS), "--set", "data.tokenizer=jieba", "--out", never)
+    assert status == 2 and "needs data.tokenizer=char" in err

@@ -17,6 +17,8 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
             f"--opset {args.opset}: use an opset from {OPSETS.start} to {OPSETS[-1]} (default {DEFAULT_OPSET})"
         )
     run = load_run(args.run)
+    if run.task != "classification":
+        raise ConfigError(f"export onnx writes classifier runs; {args.run} is a {run.task} run")
     report = export_onnx(
         run, args.out, opset=args.opset, quantize=args.quantize, measure_accuracy=not args.no_accuracy
     )
