@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
@@ -98,7 +97,9 @@ def test_eval_json(tmp_path, small, write, capsys):
     assert r["oov_ratio"] == pytest.approx(25.0)
 
 
-def test_info_of_a_cache_is_fast_and_never_imports_torch(tmp_path):
+def test_info_of_a_cache_never_imports_torch(tmp_path):
+    # what keeps `vectors info CACHE` under a second as a process (timed in benchmarks/vectors_load.py,
+    # not here: a timing assertion fails on a loaded machine): no torch or gensim import, a memory map
     rng = np.random.default_rng(0)
     words = [f"word{i}" for i in range(400_000)]
     from scratchlm.vectors.cache import write_cache
@@ -109,16 +110,9 @@ def test_info_of_a_cache_is_fast_and_never_imports_torch(tmp_path):
         "from scratchlm.cli import main; rc = main(sys.argv[1:]);"
         "assert 'torch' not in sys.modules and 'gensim' not in sys.modules, 'heavy import'; sys.exit(rc)"
     )
-    best = float("inf")
-    for _ in range(3):
-        t0 = time.perf_counter()
-        done = subprocess.run(
-            [sys.executable, "-c", code, str(tmp_path / "big")], capture_output=True, text=True
-        )
-        best = min(best, time.perf_counter() - t0)
-        assert done.returncode == 0, done.stderr
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "big")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["shape"] == [400_000, 50]
-    assert best <= 1.0, f"vectors info CACHE took {best:.2f}s as a process"
 
 
 def test_train_word2vec_and_fasttext(tmp_path, capsys):
