@@ -41,6 +41,14 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _print_run_written(out: str, metrics: dict) -> None:
+    if "dev" not in metrics:  # a DDP process other than rank 0
+        return
+    if metrics.get("task") == "masked_lm":
+        print(
+            f"run written to {out}: dev masked-token accuracy {metrics['dev']['accuracy']:.4f}, "
+            f"perplexity {metrics['dev']['perplexity']:.2f}"
+        )
+        return
     if metrics.get("task") == "tagging":
         print(
             f"run written to {out}: dev F1 {metrics['dev']['f1']:.4f}"

@@ -39,7 +39,7 @@ class DataConfig:
     """User data: test file."""
     task: str = "auto"
     """``classify`` (one label per text), ``tag`` (one tag per character or token: word segmentation,
-    NER), or ``auto``: the built-in dataset's task, or for a user file ``tag`` when it holds tags (a
+    NER), ``mlm`` (masked-LM pretraining on raw text: ``corpus``, ``mask_ratio``), or ``auto``: the built-in dataset's task, or for a user file ``tag`` when it holds tags (a
     ``.jsonl`` whose first record has the ``tags_field``, or a ``.txt`` file of ``token/TAG`` items) and
     ``classify`` otherwise. A run saves the resolved value. See docs/tagging.md."""
     tag_scheme: str = "auto"
@@ -85,10 +85,22 @@ class DataConfig:
     """Use only the first N training examples (after shuffling with the seed): for quick runs."""
     max_eval_examples: int | None = None
     """Use only the first N dev/test examples: for quick runs."""
+    corpus: list[str] = field(default_factory=list)
+    """``data.task: mlm``: the raw text to pretrain on: ``pd1998-text`` (People's Daily, tags stripped),
+    ``zh-reviews`` (its texts), or paths to ``.txt`` (one text a line) or ``.jsonl`` (``text_field``)
+    files; every text goes to train/dev/test by the sha1 rule on the text (empty: ``[dataset]``). See
+    docs/pretraining.md."""
+    mask_ratio: float = 0.15
+    """``data.task: mlm``: the share of tokens to predict; of those 80% become [MASK], 10% a random token,
+    10% stay (BERT)."""
+    whole_word_mask: bool = False
+    """``data.task: mlm``: choose whole jieba words to mask (all their tokens together), not single tokens."""
 
     def __post_init__(self) -> None:
         self._check_tokenizer()
-        _choice("data.task", self.task, ("auto", "classify", "tag"))
+        _choice("data.task", self.task, ("auto", "classify", "tag", "mlm"))
+        if not 0.0 < self.mask_ratio < 1.0:
+            raise ConfigError(f"data.mask_ratio={self.mask_ratio} must be in (0, 1)")
         _choice("data.tag_scheme", self.tag_scheme, ("auto", "bio", "bmes"))
         if self.task == "classify" and self.tag_scheme != "auto":
             raise ConfigError(
@@ -196,7 +208,8 @@ class ModelConfig:
     ``word2vec`` (vectors trained on the ``vectors`` section's corpus before training), or any vectors
     source ``scratchlm vectors info`` reads: a word2vec/GloVe/fastText file, a vectors cache, a run directory,
     or a built-in name such as ``glove-6b-50d``. Tokens are matched in tiers (exact, lowercase, NFKC, ...);
-    the rest keep their ``embedding_init`` values."""
+    the rest keep their ``embedding_init`` values. A pretraining run (``data.task: mlm``) instead gives its
+    tokenizer and its whole input layer and encoder (docs/pretraining.md)."""
     embedding_init: str = "normal"
     """Initialisation of the token embedding matrix: ``normal`` (std ``init_std``), ``truncated_normal``
     (std ``init_std``, cut at 2 std), ``uniform`` (``-embedding_init_a .. embedding_init_a``), ``xavier``,
@@ -219,6 +232,8 @@ class ModelConfig:
     :class:`scratchlm.modules.embeddings.HashedBigramEmbedding`."""
     freeze_embeddings: bool = False
     """Keep the token embedding fixed during training."""
+    freeze_layers: int = 0
+    """Keep the bottom N encoder layers fixed during training (fine-tuning a pretrained run, ``init``)."""
     freeze_embedding_rows: str = "none"
     """``pretrained``: rows found in the pretrained vectors (``init``) get no gradient and keep their values,
     the other rows train; ``none``: every row trains (unless ``freeze_embeddings``)."""
@@ -355,6 +370,7 @@ class ModelConfig:
         )
         _choice("model.freeze_embedding_rows", self.freeze_embedding_rows, ("none", "pretrained"))
         _positive("model.num_token_types", self.num_token_types, minimum=0)
+        _positive("model.freeze_layers", self.freeze_layers, minimum=0)
         if self.embedding_init_a <= 0:
             raise ConfigError(f"model.embedding_init_a={self.embedding_init_a} must be > 0")
         pretrained = self.init != "normal"
@@ -398,7 +414,12 @@ class TrainConfig:
     max_steps: int | None = None
     """Stop after this many optimizer steps (overrides ``epochs`` when reached first)."""
     batch_size: int = 32
-    """Training examples per optimizer step."""
+    """Training examples per optimizer step (over all processes and micro-batches together)."""
+    grad_accum_steps: int = 1
+    """Cut each batch into this many micro-batches, run one after another and summed (same result, less
+    memory); with DDP, each process's share is cut. ``batch_size`` must divide evenly."""
+    precision: str = "fp32"
+    """``fp32``, ``bf16`` (autocast, CPU or CUDA) or ``fp16`` (autocast with a gradient scaler, CUDA only)."""
     eval_batch_size: int = 128
     """Examples per forward pass in evaluation and prediction."""
     lr: float = 1e-3
@@ -422,6 +443,10 @@ class TrainConfig:
     """Clip the global gradient norm to this value."""
     label_smoothing: float = 0.0
     """Cross-entropy label smoothing."""
+    layer_lr_decay: float | None = None
+    """Layer-wise learning-rate decay (ELECTRA, ULMFiT): the top encoder layer trains at ``lr``, each layer
+    below at ``layer_lr_decay`` times the one above, the input layer below the bottom layer; the head at
+    ``lr`` (``null``: one ``lr`` everywhere; ``embedding_lr``, when set, still sets the embedding tables')."""
     ema_decay: float | None = None
     """Keep an exponential moving average of the weights with this decay (e.g. 0.999) and evaluate,
     select and save the averaged weights (``null``: off)."""
@@ -445,6 +470,12 @@ class TrainConfig:
         _positive("train.epochs", self.epochs)
         _positive("train.max_steps", self.max_steps)
         _positive("train.batch_size", self.batch_size)
+        _positive("train.grad_accum_steps", self.grad_accum_steps)
+        if self.batch_size % self.grad_accum_steps:
+            raise ConfigError(
+                f"train.batch_size={self.batch_size} is not divisible by train.grad_accum_steps={self.grad_accum_steps}"
+            )
+        _choice("train.precision", self.precision, ("fp32", "bf16", "fp16"))
         _positive("train.eval_batch_size", self.eval_batch_size)
         _positive("train.save_every", self.save_every)
         _positive("train.keep_checkpoints", self.keep_checkpoints)
@@ -457,6 +488,10 @@ class TrainConfig:
         _choice("train.schedule", self.schedule, ("linear", "cosine", "constant"))
         if self.ema_decay is not None and not 0.0 < self.ema_decay < 1.0:
             raise ConfigError(f"train.ema_decay={self.ema_decay} must be in (0, 1), or null for off")
+        if self.layer_lr_decay is not None and not 0.0 < self.layer_lr_decay <= 1.0:
+            raise ConfigError(
+                f"train.layer_lr_decay={self.layer_lr_decay} must be in (0, 1], or null for off"
+            )
         if not 0.0 <= self.label_smoothing < 1.0:
             raise ConfigError(f"train.label_smoothing={self.label_smoothing} must be in [0, 1)")
         if len(self.betas) != 2:

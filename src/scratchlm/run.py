@@ -29,7 +29,7 @@ from scratchlm.tokenizers import CharTokenizer, load_tokenizer
 
 RUN_MARKER = "run.json"
 
-TASK_NAMES = {"classify": "classification", "tag": "tagging"}
+TASK_NAMES = {"classify": "classification", "tag": "tagging", "mlm": "masked_lm"}
 """``data.task`` -> the task a run records in run.json."""
 
 
@@ -39,6 +39,12 @@ def build_model(
     """The model ``cfg.data.task`` asks for (``auto`` must be resolved first). A tagger with a CRF head
     gets its scheme's transition rules from the tag names (``labels``) when the scheme is known."""
     task = cfg.data.task
+    if task == "mlm":
+        from scratchlm.models.masked_lm import MaskedLanguageModel
+
+        return MaskedLanguageModel(
+            cfg.model, vocab_size=vocab_size, max_seq_len=cfg.data.max_seq_len, pad_id=pad_id
+        )
     if task == "tag":
         rules = None
         if labels is not None and cfg.data.tag_scheme != "auto":

@@ -35,6 +35,11 @@ def init_embeddings(
     from scratchlm.vectors.base import Vectors
 
     init = cfg.model.init
+    from scratchlm.training.finetune import load_pretrained_body, pretraining_run
+
+    pretrained = pretraining_run(init)
+    if pretrained is not None:
+        return load_pretrained_body(model, pretrained)
     if init == "normal":
         return {"init": "normal", "embedding_init": cfg.model.embedding_init, "std": cfg.model.init_std}
     sentences: list[list[str]] = []

@@ -27,11 +27,15 @@ from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
 from scratchlm.run import RUN_MARKER, build_model, read_run_config, run_metadata
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
+from scratchlm.training import distributed
+from scratchlm.training.distributed import DistContext
 from scratchlm.training.ema import EMA
+from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
 from scratchlm.training.init import init_embeddings
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
 from scratchlm.training.schedule import build_scheduler
+from scratchlm.training.step import StepRunner
 from scratchlm.training.tasks import ClassificationTask, EncodedSplit, encode_split, make_task
 
 __all__ = ["EncodedSplit", "encode_split", "seed_everything", "train"]  # encode_split: used by cli, ablate
@@ -67,6 +71,13 @@ class TrainerState:
         return dict(self.__dict__)
 
 
+class NullLogger:
+    """What DDP processes other than rank 0 log to."""
+
+    def write(self, **record) -> None:
+        pass
+
+
 class Logger:
     """Appends JSON lines to ``train_log.jsonl``."""
 
@@ -99,22 +110,31 @@ def _prepare_out_dir(out: Path, resume: bool) -> None:
 
 
 def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str = "cpu") -> dict:
-    """Train, keep the best-on-dev weights, evaluate dev and test; returns the final metrics."""
+    """Train, keep the best-on-dev weights, evaluate dev and test; returns the final metrics (on DDP
+    processes other than rank 0: ``{}``)."""
     out = Path(out)
     created = not out.exists()
+    ctx, device = distributed.setup(device)
     try:
-        return _train(cfg, out, resume=resume, device=device)
+        return _train(cfg, out, resume=resume, device=device, ctx=ctx)
     except BaseException:
         # a run that failed before writing anything leaves no empty directory behind
-        if created and out.is_dir() and not any(out.iterdir()):
+        if ctx.is_main and created and out.is_dir() and not any(out.iterdir()):
             out.rmdir()
         raise
+    finally:
+        distributed.cleanup(ctx)
 
 
-def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
-    _prepare_out_dir(out, resume)
+def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistContext) -> dict:
     if resume:
+        if not (out / RUN_MARKER).exists():
+            raise RunDirError(f"{out}: cannot resume, not a scratchlm run directory (no {RUN_MARKER})")
         cfg = read_run_config(out)
+    distributed.check_batch(cfg.train.batch_size, cfg.train.grad_accum_steps, ctx.world_size)
+    if ctx.is_main:
+        _prepare_out_dir(out, resume)
+    ctx.barrier()
     tc = cfg.train
     if tc.num_threads:
         torch.set_num_threads(tc.num_threads)
@@ -129,13 +149,20 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     if not dev_ex:
         raise RunDirError(f"dataset {data.name}: the dev split is empty; give data.dev_file")
 
-    if resume:
+    if not ctx.is_main:
+        ctx.barrier()  # rank 0 builds and saves the tokenizer, the others read it
+        tokenizer = load_tokenizer(out / "tokenizer")
+    elif resume:
         tokenizer = load_tokenizer(out / "tokenizer")
     else:
-        tokenizer = task.build_tokenizer(train_ex)
+        tokenizer = pretrained_tokenizer(cfg)  # model.init: a pretraining run -> its tokenizer
+        if tokenizer is None:
+            tokenizer = task.build_tokenizer(train_ex)
         tokenizer.save(out / "tokenizer")
         atomic_write_text(out / "config.yaml", dump_config(cfg))
         atomic_write_json(out / RUN_MARKER, run_metadata(labels, tokenizer, cfg, **task.metadata(train_ex)))
+    if ctx.is_main:
+        ctx.barrier()
     train_enc = task.encode(tokenizer, train_ex, labels)
     dev_enc = task.encode(tokenizer, dev_ex, labels)
     test_enc = task.encode(tokenizer, test_ex, labels)
@@ -156,9 +183,10 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
 
     pad_id = tokenizer.vocab.pad_id
     model = build_model(cfg, len(tokenizer.vocab), len(labels), pad_id, labels)
-    init_report = None if resume else init_embeddings(model, cfg, tokenizer, task.texts(train_ex), out)
-    if cfg.model.freeze_embeddings:
-        model.token_embedding.requires_grad_(False)  # every table of it (both factors when factorized)
+    # DDP copies rank 0's weights to every process: only rank 0 initialises (and writes vectors/)
+    fresh = not resume and ctx.is_main
+    init_report = init_embeddings(model, cfg, tokenizer, task.texts(train_ex), out) if fresh else None
+    apply_freezing(model, cfg.model)  # freeze_embeddings, freeze_layers
     model.to(device)
 
     steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
@@ -175,6 +203,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
     ema = EMA(model, tc.ema_decay) if tc.ema_decay else None
     state = TrainerState()
     step = 0
+    trainer: dict = {}
     if resume:
         found = ckpt.list_checkpoints(out)
         if not found:
@@ -194,7 +223,16 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
             state.epoch,
             state.batch_in_epoch,
         )
-    logger = Logger(out / "train_log.jsonl", keep_until_step=step if resume else None)
+    if ctx.enabled:
+        torch.manual_seed(tc.seed + 7919 * ctx.rank + step)  # each process its own dropout
+    runner = StepRunner(model, task, train_enc, pad_id, optimizer, scheduler, tc, ctx, device)
+    if resume and "scaler" in trainer:
+        runner.scaler.load_state_dict(trainer["scaler"])
+    logger = (
+        Logger(out / "train_log.jsonl", keep_until_step=step if resume else None)
+        if ctx.is_main
+        else NullLogger()
+    )
     if init_report:
         logger.write(step=0, event="init", **init_report)
 
@@ -214,13 +252,20 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
         return task.evaluate(model, dev_enc, labels, pad_id, tc.eval_batch_size, device)
 
     def save_state() -> None:
+        if not ctx.is_main:
+            return
         extra = {"ema": ema.state_dict()} if ema is not None else None
+        trainer_state = state.to_dict()
+        if runner.scaler.is_enabled():
+            trainer_state["scaler"] = runner.scaler.state_dict()
         ckpt.save_checkpoint(
-            out, step, model, optimizer, scheduler, state.to_dict(), tc.keep_checkpoints, extra
+            out, step, model, optimizer, scheduler, trainer_state, tc.keep_checkpoints, extra
         )
 
     def evaluate_and_keep_best(step: int) -> bool:
-        """Dev evaluation; saves improved weights; returns True when early stopping triggers."""
+        """Dev evaluation (rank 0); saves improved weights; returns True when early stopping triggers."""
+        if not ctx.is_main:
+            return False
         with evaluation_weights():
             m = evaluate_dev()
             score = m[task.score_key]
@@ -251,7 +296,8 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
         raise RunDirError(f"dataset {data.name}: no training examples")
     bar = progress(total=total_steps, desc="train", enabled=tc.progress, unit="step")
     bar.update(step)
-    window_examples, window_start, window_loss, window_steps = 0, time.time(), 0.0, 0
+    bar = bar if ctx.is_main else progress(total=total_steps, enabled=False)
+    window_examples, window_tokens, window_start, window_loss, window_steps = 0, 0, time.time(), 0.0, 0
     model.train()
     while not stop and state.epoch < tc.epochs and step < total_steps:
         batches = batch_order(
@@ -263,19 +309,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
             bucketing=tc.length_bucketing,
         )
         for position in range(state.batch_in_epoch, len(batches)):
-            batch = task.batch(train_enc, batches[position], pad_id)
-            loss = task.loss(model, batch, device)
-            if not torch.isfinite(loss):
-                last = ckpt.list_checkpoints(out)
-                raise RunDirError(
-                    f"non-finite loss at step {step + 1}; last good checkpoint: "
-                    f"{last[-1] if last else 'none'}. Lower train.lr or check the data"
-                )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            grad_norm = torch.nn.utils.clip_grad_norm_(model.parameters(), tc.grad_clip)
-            optimizer.step()
-            scheduler.step()
+            result = runner.step(batches[position], step, out)
             if ema is not None:
                 ema.update(model)
             step += 1
@@ -284,11 +318,13 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
             state.epoch, state.batch_in_epoch = (
                 (state.epoch + 1, 0) if end_of_epoch else (state.epoch, position + 1)
             )
-            window_examples += len(batch.index)
-            window_loss += loss.item()
+            window_examples += result.examples
+            window_tokens += result.tokens
+            window_loss += result.loss
             window_steps += 1
             if step % 20 == 0 or step == total_steps:
-                rate = window_examples / max(1e-9, time.time() - window_start)
+                seconds = max(1e-9, time.time() - window_start)
+                rate = window_examples / seconds
                 mean_loss = window_loss / window_steps  # over the last (up to) 20 steps: a readable curve
                 logger.write(
                     step=step,
@@ -296,21 +332,30 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str) -> dict:
                     epoch=state.epoch,
                     loss=round(mean_loss, 5),
                     lr=scheduler.get_last_lr()[0],
-                    grad_norm=round(float(grad_norm), 4),
+                    grad_norm=round(result.grad_norm, 4),
                     examples_per_s=round(rate, 1),
+                    tokens_per_s=round(window_tokens / seconds, 1),
                 )
-                bar.set_postfix(loss=f"{mean_loss:.4f}", ex_s=f"{rate:.0f}")
-                window_examples, window_start, window_loss, window_steps = 0, time.time(), 0.0, 0
+                bar.set_postfix(loss=f"{mean_loss:.4f}", tok_s=f"{window_tokens / seconds:.0f}")
+                window_examples, window_tokens, window_start, window_loss, window_steps = (
+                    0,
+                    0,
+                    time.time(),
+                    0.0,
+                    0,
+                )
             bar.update(1)
             due = (step % tc.eval_every == 0) if tc.eval_every else end_of_epoch
             if due or step == total_steps:
-                stop = state.stopped_early = evaluate_and_keep_best(step)
+                stop = state.stopped_early = ctx.broadcast_flag(evaluate_and_keep_best(step))
             if step % tc.save_every == 0 and step != total_steps and not stop:
                 save_state()
             if stop or step == total_steps:
                 break
     bar.close()
     save_state()
+    if not ctx.is_main:
+        return {}
     return finish(out, task, model, labels, dev_enc, test_enc, pad_id, tc.eval_batch_size, state, device)
 
 

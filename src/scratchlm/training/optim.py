@@ -36,7 +36,42 @@ def parameter_groups(model: nn.Module, cfg: TrainConfig) -> list[dict]:
                 "lr": cfg.embedding_lr if cfg.embedding_lr is not None else cfg.lr,
             }
         )
-    return [g for g in groups if g["params"]]
+    groups = [g for g in groups if g["params"]]
+    return groups if cfg.layer_lr_decay is None else _layer_decayed(model, groups, cfg)
+
+
+def layer_depth(name: str, num_layers: int) -> int:
+    """0 for the input layer, ``i + 1`` for encoder layer ``i``, ``num_layers + 1`` above (final norm, head)."""
+    if name.startswith("input."):
+        return 0
+    if name.startswith("encoder.layers."):
+        return int(name.split(".")[2]) + 1
+    return num_layers + 1
+
+
+def _layer_decayed(model: nn.Module, groups: list[dict], cfg: TrainConfig) -> list[dict]:
+    """Each group split by depth, its lr times ``layer_lr_decay ** (top - depth)`` (top: the head's depth)."""
+    layers = getattr(getattr(model, "encoder", None), "layers", None)
+    num_layers = len(layers) if layers is not None else 0
+    names = {id(p): n for n, p in model.named_parameters()}
+    out = []
+    for group in groups:
+        by_depth: dict[int, list] = {}
+        for p in group["params"]:
+            by_depth.setdefault(layer_depth(names[id(p)], num_layers), []).append(p)
+        for depth, params in sorted(by_depth.items()):
+            scale = cfg.layer_lr_decay ** (num_layers + 1 - depth)
+            if group["name"] == "embedding" and cfg.embedding_lr is not None:
+                scale = 1.0  # an explicit embedding_lr is used as given
+            out.append(
+                {
+                    **group,
+                    "params": params,
+                    "name": f"{group['name']}.{depth}",
+                    "lr": group.get("lr", cfg.lr) * scale,
+                }
+            )
+    return out
 
 
 def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:

@@ -3,6 +3,7 @@ load and encode the data, batch it, compute the loss, evaluate, report.
 
 - :class:`ClassificationTask` — one label per text: cross-entropy, accuracy / macro-F1, confusion matrix.
 - :class:`TaggingTask` — one tag per unit: token cross-entropy or CRF likelihood, strict span F1.
+- :class:`~scratchlm.training.mlm_task.MaskedLMTask` — masked-LM pretraining on raw text.
 
 ``data.task`` picks one (:func:`make_task`; ``auto`` looks at the dataset), and :meth:`load` returns the
 config with ``data.task`` (and a tagger's ``data.tag_scheme``) resolved, which is what a run saves.
@@ -106,6 +107,11 @@ class ClassificationTask:
     def batch(self, enc: EncodedSplit, index: list[int], pad_id: int) -> Batch:
         return make_batch(enc.seqs, enc.labels, index, pad_id)
 
+    def loss_weight(self, batch: Batch) -> int:
+        """How many units :meth:`loss` averages over (texts here; tokens for a tagger): the weight of a
+        micro-batch in gradient accumulation and DDP."""
+        return len(batch.index)
+
     def loss(self, model, batch: Batch, device: str) -> torch.Tensor:
         logits = model(batch.ids.to(device), batch.padding_mask.to(device))
         return F.cross_entropy(
@@ -202,6 +208,9 @@ class TaggingTask(ClassificationTask):
     def batch(self, enc, index: list[int], pad_id: int) -> Batch:
         return make_tag_batch(enc.seqs, enc.tags, index, pad_id)
 
+    def loss_weight(self, batch: Batch) -> int:
+        return int(batch.padding_mask.sum())
+
     def loss(self, model, batch: Batch, device: str) -> torch.Tensor:
         return model.loss(
             batch.ids.to(device),
@@ -239,4 +248,8 @@ def make_task(cfg: RunConfig) -> ClassificationTask:
     """The task ``cfg.data.task`` names (``auto``: from the dataset)."""
     from scratchlm.data.tagging import resolve_task
 
+    if cfg.data.task == "mlm":
+        from scratchlm.training.mlm_task import MaskedLMTask
+
+        return MaskedLMTask(cfg)
     return TaggingTask(cfg) if resolve_task(cfg.data) == "tag" else ClassificationTask(cfg)

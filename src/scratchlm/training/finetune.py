@@ -1,0 +1,128 @@
+"""Fine-tuning from a pretraining run: ``model.init: RUN_DIR`` where RUN_DIR is a ``data.task: mlm`` run.
+
+The new run takes the pretraining run's tokenizer (the token ids must mean the same) and copies its
+input layer and encoder (every tensor named ``input.*`` or ``encoder.*``) into the classifier or tagger;
+the head starts fresh. Keys and shapes are checked first, as nanoGPT's ``from_pretrained`` does: a
+missing, extra or differently shaped tensor is an error that lists them and the ``model.*`` settings that
+differ between the two configs, and nothing is copied. Then ``model.freeze_embeddings`` and
+``model.freeze_layers`` switch off the gradient of the token embedding and of the bottom encoder layers;
+``train.layer_lr_decay`` (:mod:`scratchlm.training.optim`) gives lower layers smaller learning rates.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from scratchlm.config import ModelConfig, RunConfig
+from scratchlm.errors import ConfigError
+
+log = logging.getLogger("scratchlm.train")
+
+BODY = ("input.", "encoder.")
+"""The parts a fine-tuned model takes from the pretrained one (the same names in every task model)."""
+
+ARCHITECTURE_EXEMPT = {"init", "dropout", "attention_dropout", "embedding_dropout", "pooling", "head"}
+ARCHITECTURE_EXEMPT |= {"freeze_embeddings", "freeze_layers", "freeze_embedding_rows", "vectors_std"}
+
+
+def pretraining_run(init: str) -> Path | None:
+    """``init`` as a pretraining run directory, or ``None`` when it names something else (vectors)."""
+    path = Path(init)
+    marker = path / "run.json"
+    if init in ("normal", "word2vec") or not marker.is_file():
+        return None
+    meta = json.loads(marker.read_text(encoding="utf-8"))
+    return path if meta.get("task") == "masked_lm" else None
+
+
+def pretrained_tokenizer(cfg: RunConfig):
+    """The pretraining run's tokenizer when ``model.init`` names one, else ``None``."""
+    run = pretraining_run(cfg.model.init)
+    if run is None:
+        return None
+    from scratchlm.tokenizers import CharTokenizer, load_tokenizer
+
+    tokenizer = load_tokenizer(run / "tokenizer")
+    if cfg.data.task == "tag" and not isinstance(tokenizer, CharTokenizer):
+        raise ConfigError(
+            f"model.init {run}: a tagger needs a character tokenizer, and the pretraining run used "
+            f"{type(tokenizer).__name__}"
+        )
+    return tokenizer
+
+
+def _config_differences(mine: ModelConfig, theirs: ModelConfig) -> list[str]:
+    return [
+        f"{k}: {getattr(theirs, k)!r} there, {getattr(mine, k)!r} here"
+        for k in mine.__dataclass_fields__
+        if k not in ARCHITECTURE_EXEMPT and getattr(mine, k) != getattr(theirs, k)
+    ]
+
+
+def load_pretrained_body(model: nn.Module, run: Path) -> dict:
+    """Copy the run's ``input.*`` and ``encoder.*`` tensors into ``model`` after strict key and shape
+    checks; returns a report for the log."""
+    from scratchlm.io import load_tensors
+    from scratchlm.run import read_run_config
+
+    weights = run / "model.safetensors"
+    if not weights.is_file():
+        raise ConfigError(f"model.init {run}: the pretraining run has no model.safetensors (unfinished?)")
+    theirs = {k: v for k, v in load_tensors(weights).items() if k.startswith(BODY)}
+    mine = {k: v for k, v in model.state_dict().items() if k.startswith(BODY)}
+    missing = sorted(set(mine) - set(theirs))
+    extra = sorted(set(theirs) - set(mine))
+    shapes = [
+        f"{k} {tuple(theirs[k].shape)} there, {tuple(mine[k].shape)} here"
+        for k in sorted(set(mine) & set(theirs))
+        if theirs[k].shape != mine[k].shape
+    ]
+    if missing or extra or shapes:
+        parts = []
+        for title, items in (
+            ("missing from the run", missing),
+            ("extra in the run", extra),
+            ("shape", shapes),
+        ):
+            if items:
+                more = f" (+{len(items) - 8} more)" if len(items) > 8 else ""
+                parts.append(f"{title}: {', '.join(items[:8])}{more}")
+        diff = _config_differences(model.cfg, read_run_config(run).model)
+        hint = f"; model settings that differ: {'; '.join(diff)}" if diff else ""
+        raise ConfigError(
+            f"model.init {run}: its input layer and encoder do not fit this model: {' | '.join(parts)}{hint}"
+        )
+    with torch.no_grad():
+        for key, value in theirs.items():
+            mine[key].copy_(value)
+    report = {
+        "init": f"pretrained run {run}",
+        "tensors": len(theirs),
+        "parameters": int(sum(v.numel() for v in theirs.values())),
+    }
+    log.info(
+        "input layer and encoder from %s: %d tensors, %s values; the head starts fresh",
+        run,
+        report["tensors"],
+        f"{report['parameters']:,}",
+    )
+    return report
+
+
+def apply_freezing(model: nn.Module, cfg: ModelConfig) -> None:
+    """``freeze_embeddings``: the token embedding (every table of it); ``freeze_layers``: the bottom N
+    encoder layers."""
+    if cfg.freeze_embeddings:
+        model.token_embedding.requires_grad_(False)
+    if cfg.freeze_layers:
+        layers = getattr(model.encoder, "layers", None)
+        if layers is None or cfg.freeze_layers > len(layers):
+            have = "no layer list" if layers is None else f"{len(layers)} layers"
+            raise ConfigError(f"model.freeze_layers={cfg.freeze_layers}: the encoder has {have}")
+        for layer in layers[: cfg.freeze_layers]:
+            layer.requires_grad_(False)

@@ -1,0 +1,175 @@
+"""Masked-LM pretraining as a task of the training loop (``data.task: mlm``).
+
+Raw texts from ``data.corpus`` (built-in ``pd1998-text`` and ``zh-reviews``, or ``.txt``/``.jsonl`` files)
+are split by the sha1 rule on each text, so the dev and test sentences of ``pd1998-cws``/``pd1998-ner``
+and of ``zh-reviews`` are never pretrained on. Masks are drawn per batch from a generator seeded with
+``train.seed`` and the batch's example indices: the same batch always gets the same masks (exact resume,
+the same dev masks at every evaluation), a batch of another epoch gets new ones. Evaluation reports the
+accuracy of the predicted tokens and the perplexity ``exp(mean cross-entropy)`` over them.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from scratchlm.config import RunConfig
+from scratchlm.data import Example, split_of
+from scratchlm.data.collate import Batch, batch_order, pad_batch
+from scratchlm.data.masking import mask_tokens, word_ids_from_offsets
+from scratchlm.errors import DataError
+from scratchlm.models.masked_lm import IGNORE
+from scratchlm.tokenizers.vocab import SPECIALS
+from scratchlm.training.tasks import ClassificationTask, _with_data
+
+
+@dataclass
+class TextData:
+    name: str
+    splits: dict[str, list[Example]]
+    labels: list[str] = field(default_factory=list)
+    notes: dict[str, int] = field(default_factory=dict)
+
+    def split(self, name: str) -> list[Example]:
+        return self.splits[name]
+
+
+@dataclass
+class MaskedSplit:
+    seqs: list[list[int]]
+    word_ids: list[list[int]] | None = None
+    truncated: int = 0
+
+
+def load_text_corpus(cfg: RunConfig) -> TextData:
+    """Every text of ``data.corpus`` (or ``data.dataset``), de-duplicated, split by the sha1 rule."""
+    from scratchlm.data.load import load_texts
+
+    sources = cfg.data.corpus or [cfg.data.dataset]
+    splits: dict[str, list[Example]] = {"train": [], "dev": [], "test": []}
+    seen: set[str] = set()
+    for source in sources:
+        for text in load_texts(source):
+            text = text.strip()
+            if text and text not in seen:
+                seen.add(text)
+                splits[split_of(text)].append(Example(text, "", source))
+    if not splits["train"]:
+        raise DataError(f"data.corpus {', '.join(sources)}: no usable (non-empty) lines of text")
+    return TextData(name="+".join(sources), splits=splits)
+
+
+class MaskedLMTask(ClassificationTask):
+    name = "masked_lm"
+    score_key = "accuracy"  # of the predicted tokens: what picks the saved weights
+    vocab_size = 0
+
+    def load(self) -> RunConfig:
+        self.data = load_text_corpus(self.cfg)
+        self.cfg = _with_data(self.cfg, task="mlm")
+        return self.cfg
+
+    def read_file(self, path: str, labels: list[str]) -> list[Example]:
+        from scratchlm.data.load import load_texts
+
+        return [Example(t, "", path) for t in load_texts(path)]
+
+    def encode(self, tokenizer, examples: list, labels: list[str]) -> MaskedSplit:
+        d = self.cfg.data
+        self.vocab_size = len(tokenizer.vocab)  # random replacements come from the whole vocabulary
+        out = MaskedSplit([], [] if d.whole_word_mask else None)
+        cut = None
+        if d.whole_word_mask:
+            from scratchlm.tokenizers.jieba_word import segmenter
+
+            cut = segmenter().lcut
+        for ex in examples:
+            enc = tokenizer.encode(ex.text, max_len=d.max_seq_len, truncation=d.truncation)
+            out.seqs.append(enc.ids)
+            out.truncated += enc.truncated > 0
+            if cut is not None:
+                out.word_ids.append(word_ids_from_offsets(ex.text, enc.offsets, cut(ex.text)))
+        return out
+
+    def encoding_note(self, enc: MaskedSplit) -> str | None:
+        if enc.truncated:
+            return f"{enc.truncated} of {len(enc.seqs)} texts truncated to data.max_seq_len={self.cfg.data.max_seq_len} tokens"
+        return None
+
+    def extra_metrics(self, enc: MaskedSplit) -> dict:
+        return {"truncated": enc.truncated}
+
+    def batch(self, enc: MaskedSplit, index: list[int], pad_id: int) -> Batch:
+        ids, real = pad_batch([enc.seqs[i] for i in index], pad_id)
+        word_ids = None
+        if enc.word_ids is not None:
+            word_ids, _ = pad_batch([enc.word_ids[i] for i in index], -1)
+        key = zlib.crc32(np.asarray(index, dtype=np.int64).tobytes())
+        generator = torch.Generator().manual_seed(self.cfg.train.seed * 1_000_003 + key)
+        vocab_size = self.vocab_size
+        inputs, targets = mask_tokens(
+            ids,
+            real & (ids >= len(SPECIALS)),
+            ratio=self.cfg.data.mask_ratio,
+            mask_id=SPECIALS.index("[MASK]"),
+            random_low=len(SPECIALS),
+            vocab_size=max(vocab_size, len(SPECIALS) + 1),
+            generator=generator,
+            word_ids=word_ids,
+        )
+        return Batch(ids=inputs, padding_mask=real, labels=targets, index=index)
+
+    def loss_weight(self, batch: Batch) -> int:
+        return int((batch.labels != IGNORE).sum())
+
+    def loss(self, model, batch: Batch, device: str) -> torch.Tensor:
+        return model.loss(batch.ids.to(device), batch.padding_mask.to(device), batch.labels.to(device))
+
+    @torch.no_grad()
+    def evaluate(self, model, enc: MaskedSplit, labels, pad_id: int, batch_size: int, device: str) -> dict:
+        was_training = model.training
+        model.eval()
+        total_loss, correct, count = 0.0, 0, 0
+        lengths = [len(s) for s in enc.seqs]
+        for index in batch_order(lengths, batch_size, shuffle=False):
+            b = self.batch(enc, index, pad_id)
+            targets = b.labels.to(device)
+            logits = model(b.ids.to(device), b.padding_mask.to(device), targets).float()
+            gold = targets[targets != IGNORE]
+            total_loss += float(F.cross_entropy(logits, gold, reduction="sum"))
+            correct += int((logits.argmax(-1) == gold).sum())
+            count += len(gold)
+        model.train(was_training)
+        mean = total_loss / max(1, count)
+        return {
+            "accuracy": correct / max(1, count),
+            "perplexity": math.exp(min(mean, 50.0)),
+            "loss": mean,
+            "predicted_tokens": count,
+            "num_examples": len(enc.seqs),
+        }
+
+    def eval_record(self, m: dict) -> dict:
+        return {"dev_accuracy": m["accuracy"], "dev_perplexity": round(m["perplexity"], 4)}
+
+    def headline(self, m: dict) -> str:
+        return f"masked-token accuracy {m['accuracy']:.4f} perplexity {m['perplexity']:.2f}"
+
+    def format(self, m: dict, title: str = "") -> str:
+        lines = [title] if title else []
+        lines.append(
+            f"masked-token accuracy {m['accuracy']:.4f}   perplexity {m['perplexity']:.2f}   "
+            f"predicted tokens {m['predicted_tokens']}   texts {m['num_examples']}"
+        )
+        return "\n".join(lines)
+
+    def plots(self, out: Path, metrics: dict) -> None:
+        from scratchlm import plots
+
+        plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")

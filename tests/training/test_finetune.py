@@ -1,0 +1,113 @@
+"""model.init: a pretraining run -> its tokenizer and exactly its input layer + encoder tensors; strict
+checks; freezing; layer-wise learning-rate decay."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from cli_helpers import ROOT
+from scratchlm.config import TrainConfig, load_config
+from scratchlm.errors import ConfigError
+from scratchlm.io import load_tensors
+from scratchlm.models import TextClassifier
+from scratchlm.run import build_model
+from scratchlm.tokenizers import load_tokenizer
+from scratchlm.training.finetune import pretrained_tokenizer
+from scratchlm.training.init import init_embeddings
+from scratchlm.training.loop import train
+from scratchlm.training.optim import parameter_groups
+
+SMALL = ["model.embed_dim=32", "model.num_layers=2", "model.num_heads=2", "model.ffn_dim=64"]
+SMALL += ["model.positional=learned", "model.embedding_norm=layernorm", "data.max_seq_len=64"]
+
+
+@pytest.fixture(scope="module")
+def pretrained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pre")
+    corpus = root / "corpus.txt"
+    corpus.write_text("\n".join(f"这本书写得很好，第{i}次推荐" for i in range(300)), encoding="utf-8")
+    cfg = load_config(
+        ROOT / "configs" / "pd1998_mlm.yaml",
+        [f"data.corpus={corpus}", *SMALL, "data.whole_word_mask=false", "train.max_steps=6"]
+        + ["train.batch_size=16", "train.num_threads=1", "train.progress=false"],
+    )
+    train(cfg, root / "run")
+    return root / "run"
+
+
+def _finetune_cfg(run, *more):
+    return load_config(
+        ROOT / "configs" / "tiny_test.yaml",
+        [*SMALL, "model.bigram_buckets=0", f"model.init={run}", *more],
+    )
+
+
+def test_loads_exactly_the_pretrained_tensors(pretrained, tmp_path):
+    cfg = _finetune_cfg(pretrained, "data.task=classify")
+    tokenizer = pretrained_tokenizer(cfg)
+    assert tokenizer.vocab.tokens == load_tokenizer(pretrained / "tokenizer").vocab.tokens
+    model = build_model(cfg, len(tokenizer.vocab), 2, 0, ["negative", "positive"])
+    head_before = model.head.proj.weight.clone()
+    report = init_embeddings(model, cfg, tokenizer, [], tmp_path)
+    saved = load_tensors(pretrained / "model.safetensors")
+    body = {k: v for k, v in model.state_dict().items() if k.startswith(("input.", "encoder."))}
+    assert report["tensors"] == len(body) and len(body) > 10
+    for key, value in body.items():
+        assert torch.equal(value, saved[key]), key
+    assert torch.equal(model.head.proj.weight, head_before)  # the head is not the MLM's
+
+
+def test_shape_and_key_mismatch_lists_them(pretrained, tmp_path):
+    cfg = _finetune_cfg(pretrained, "data.task=classify", "model.ffn_dim=48", "model.num_layers=3")
+    tokenizer = pretrained_tokenizer(cfg)
+    model = build_model(cfg, len(tokenizer.vocab), 2, 0)
+    with pytest.raises(ConfigError) as err:
+        init_embeddings(model, cfg, tokenizer, [], tmp_path)
+    msg = str(err.value)
+    assert "missing from the run: encoder.layers.2." in msg
+    assert "encoder.layers.0.feed_forward.up.weight (64, 32) there, (48, 32) here" in msg
+    assert "ffn_dim: 64 there, 48 here" in msg and "num_layers: 2 there, 3 here" in msg
+
+
+def test_finetune_run_with_frozen_embeddings_and_bottom_layer(pretrained, tmp_path):
+    cfg = _finetune_cfg(
+        pretrained,
+        "model.freeze_embeddings=true",
+        "model.freeze_layers=1",
+        "train.layer_lr_decay=0.8",
+        "train.max_steps=5",
+        "data.max_train_examples=200",
+        "data.max_eval_examples=50",
+        "train.num_threads=1",
+    )
+    train(cfg, tmp_path / "ft")
+    saved = load_tensors(pretrained / "model.safetensors")
+    tuned = load_tensors(tmp_path / "ft" / "model.safetensors")
+    frozen = [k for k in saved if k.startswith(("input.token_embedding.", "encoder.layers.0."))]
+    assert all(torch.equal(saved[k], tuned[k]) for k in frozen)
+    assert not torch.equal(
+        saved["encoder.layers.1.feed_forward.up.weight"], tuned["encoder.layers.1.feed_forward.up.weight"]
+    )
+    assert (tmp_path / "ft" / "tokenizer" / "vocab.txt").read_text() == (
+        pretrained / "tokenizer" / "vocab.txt"
+    ).read_text()
+
+
+def test_layer_lr_decay_groups():
+    from scratchlm.config import ModelConfig
+
+    model = TextClassifier(
+        ModelConfig(embed_dim=16, num_heads=2, ffn_dim=32, num_layers=2),
+        vocab_size=30,
+        num_classes=2,
+        max_seq_len=8,
+    )
+    groups = parameter_groups(model, TrainConfig(lr=1.0, layer_lr_decay=0.5))
+    lr_of = {id(p): g["lr"] for g in groups for p in g["params"]}
+    named = dict(model.named_parameters())
+    assert lr_of[id(named["head.proj.weight"])] == 1.0
+    assert lr_of[id(named["encoder.layers.1.attention.qkv.weight"])] == 0.5
+    assert lr_of[id(named["encoder.layers.0.attention.qkv.weight"])] == 0.25
+    assert lr_of[id(named["input.token_embedding.embedding.weight"])] == 0.125
+    assert len(lr_of) == len(named)
