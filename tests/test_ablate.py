@@ -122,7 +122,11 @@ def test_bad_requests_fail_before_training(tmp_path):
         "--out",
         str(out),
     )
-    assert proc.returncode == 2 and "--grid model.positional=rope: " in proc.stderr and "acts inside attention" in proc.stderr
+    assert (
+        proc.returncode == 2
+        and "--grid model.positional=rope: " in proc.stderr
+        and "acts inside attention" in proc.stderr
+    )
     proc = run_cli("ablate", str(TINY), "--grid", "train.seed=1,2", "--out", str(out))
     assert proc.returncode == 2 and "sets train.seed itself" in proc.stderr
     proc = run_cli("ablate", str(TINY), "--grid", "model.positional=rope", "--seeds", "0", "--out", str(out))
