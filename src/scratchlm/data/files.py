@@ -19,11 +19,13 @@ from scratchlm.errors import DataError
 FORMATS = (".jsonl", ".csv", ".tsv")
 
 
-def _decode(path: Path) -> str:
+def decode_file(path: Path, expected: str = "a .jsonl, .csv or .tsv file") -> str:
+    """The text of a UTF-8 data file (a BOM dropped); every failure is a one-line ``DataError`` naming the
+    file (and the line of the first byte that is not UTF-8). ``expected``: what the file should be."""
     if not path.exists():
         raise DataError(f"{path}: file not found")
     if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a .jsonl, .csv or .tsv file")
+        raise DataError(f"{path}: is a directory, expected {expected}")
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -69,7 +71,7 @@ def read_examples(
         raise DataError(
             f"{path}: unknown data format {suffix or '(none)'!r}; use one of {', '.join(FORMATS)}"
         )
-    text = _decode(path)
+    text = decode_file(path)
     examples: list[Example] = []
     if suffix == ".jsonl":
         for lineno, line in enumerate(text.splitlines(), 1):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scratchlm.data.files import decode_file
 from scratchlm.data.schemes import OUTSIDE, detect_scheme, get_scheme
 from scratchlm.data.splits import split_of
 from scratchlm.errors import DataError
@@ -68,24 +69,6 @@ def make_example(tokens: list[str], tags: list[str], source: str) -> TaggedExamp
 
 
 # ---------------------------------------------------------------------------------------------- files
-def _decode(path: Path) -> str:
-    if not path.exists():
-        raise DataError(f"{path}: file not found")
-    if path.is_dir():
-        raise DataError(f"{path}: is a directory, expected a .jsonl or .txt file of tagged sentences")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        lineno = raw[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{path}:{lineno}: bytes that are not UTF-8 ({exc.reason}); re-save as UTF-8"
-        ) from None
-
-
 def _jsonl_example(
     line: str, where: str, tokens_field: str, text_field: str, tags_field: str
 ) -> TaggedExample:
@@ -148,7 +131,9 @@ def read_tagged_file(
             f"{path}: unknown tagged-data format {suffix or '(none)'!r}; use one of {', '.join(TAG_FORMATS)}"
         )
     examples = []
-    for lineno, line in enumerate(_decode(path).splitlines(), 1):
+    for lineno, line in enumerate(
+        decode_file(path, "a .jsonl or .txt file of tagged sentences").splitlines(), 1
+    ):
         if not line.strip():
             continue
         where = f"{path}:{lineno}"
