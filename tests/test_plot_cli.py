@@ -1,4 +1,4 @@
-"""``scratchlm plot pe`` and ``scratchlm plot embeddings``: JSON matrices against the formulas, PNGs,
+"""``scratchlm plot pe``, ``plot embeddings`` and ``plot attention``: JSON matrices against the formulas, PNGs,
 trained runs, errors; registration without torch."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from cli_helpers import ROOT, cli_env, run_cli
@@ -118,6 +119,75 @@ def test_embeddings_plot(method, learned_run, tmp_path, capsys):
 def test_embeddings_unknown_tokens_are_named(learned_run, capsys):
     assert main(["plot", "embeddings", str(learned_run), "--tokens", "好", "龘", "--json"]) == 2
     assert "not in the run's vocabulary" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------- plot attention
+def _attention_reference(run_dir, ids):
+    """Every layer's softmax weights by hand: q, k from each layer's own projections, the scores plus
+    the run's relative-position bias, softmax; the layer's output through the SDPA path."""
+    import torch
+
+    from scratchlm.run import load_run
+
+    model = load_run(run_dir).model
+    enc = model.encoder
+    with torch.no_grad():
+        x = model.input(torch.tensor([ids]))
+        s = x.shape[1]
+        bias = enc.attention_bias(s)[None] if enc.attention_bias is not None else None  # (1, h, s, s)
+        out = []
+        for layer in enc.layers:
+            attn = layer.attention
+            q, k, _ = attn._qkv(layer.attn_norm(x))  # (1, h, s, hd), rotated with rope
+            scores = (q @ k.transpose(-1, -2)) / attn.head_dim**0.5  # (1, h, s, s)
+            out.append((scores if bias is None else scores + bias).softmax(-1)[0])
+            x = layer(x, bias)
+    return out
+
+
+@pytest.mark.parametrize("positional", ["rope", "alibi", "t5_bias"])
+def test_attention_json_is_each_layers_softmax(positional, tmp_path, capsys):
+    from scratchlm.serve.synthetic import write_tiny_run
+
+    run_dir = write_tiny_run(tmp_path, positional=positional, num_layers=2, num_heads=2)
+    text = "质量很差,用了两天"
+    last = _json(capsys, "plot", "attention", str(run_dir), text, "--json")
+    every = _json(capsys, "plot", "attention", str(run_dir), text, "--layer", "all", "--json")
+    assert last["tokens"] == ["[CLS]", *text] and last["truncated"] == 0
+    assert [layer["layer"] for layer in last["layers"]] == [1]
+    assert [layer["layer"] for layer in every["layers"]] == [0, 1] and every["layers"][1] == last["layers"][0]
+    from scratchlm.run import load_run
+
+    ids = load_run(run_dir).tokenizer.encode(text).ids
+    for layer, want in zip(every["layers"], _attention_reference(run_dir, ids), strict=True):
+        assert len(layer["heads"]) == 2
+        for head, w in zip(layer["heads"], want, strict=True):
+            np.testing.assert_allclose(head, w.numpy(), atol=2e-6, rtol=0)
+            assert all(sum(row) == pytest.approx(1, abs=1e-5) for row in head)
+
+
+def test_attention_png_of_a_tagger_and_errors(tmp_path, capsys):
+    from scratchlm.serve.synthetic import write_tiny_run, write_tiny_tagger_run
+
+    tagger = write_tiny_tagger_run(tmp_path / "t", encoder="transformer", num_layers=2, max_seq_len=6)
+    out = tmp_path / "att.png"
+    assert (
+        main(["plot", "attention", str(tagger), "这本书 写得太好了", "--out", str(out), "--layer", "0"]) == 0
+    )
+    printed = capsys.readouterr()
+    assert out.read_bytes()[:8] == PNG_MAGIC
+    assert "1 layer(s) x 2 head(s), 6 positions" in printed.out
+    assert "2 unit(s) past it are not shown" in printed.err  # a tagger reads characters, no [CLS]
+    got = _json(capsys, "plot", "attention", str(tagger), "这本书 写", "--layer", "-1", "--json")
+    assert got["tokens"] == list("这本书写") and got["layers"][0]["layer"] == 1
+
+    assert main(["plot", "attention", str(tagger), "好", "--layer", "2", "--json"]) == 2
+    assert "numbered 0 to 1" in capsys.readouterr().err
+    assert main(["plot", "attention", str(tagger), "好"]) == 2
+    assert "needs --out" in capsys.readouterr().err
+    lstm = write_tiny_run(tmp_path / "l", encoder="lstm", positional="none")
+    assert main(["plot", "attention", str(lstm), "好", "--json"]) == 2
+    assert "model.encoder=lstm: a recurrent encoder has no attention" in capsys.readouterr().err
 
 
 def test_registration_does_not_import_torch():

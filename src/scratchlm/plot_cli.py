@@ -1,4 +1,4 @@
-"""``scratchlm plot pe`` and ``scratchlm plot embeddings``: see the input layer.
+"""``scratchlm plot pe``, ``plot embeddings`` and ``plot attention``: see the input layer and the encoder.
 
 - ``plot pe --kind K --length N --dim D --out FILE.png [--json]``: a positional encoding as a matrix
   (heatmap) and how position ``p`` relates to ``p + k``. What the matrix is depends on the kind:
@@ -15,6 +15,10 @@
   positional part (its kind and sizes).
 - ``plot embeddings RUN [--tokens T ...] --method pca|tsne --out FILE.png [--json]``: the run's token
   vectors projected to 2-d (scikit-learn PCA or t-SNE), each point labelled.
+- ``plot attention RUN TEXT --out FILE.png [--layer L|last|all] [--json]``: a Transformer run's
+  attention weights on ``TEXT`` (read as the run's task reads it), a heatmap per head (query x key
+  position, the tokens as labels) for the last layer, layer ``L`` (0 first, -1 last) or all of them.
+  ``--json`` prints ``{"tokens", "truncated", "layers": [{"layer", "heads": [matrix, ...]}]}``.
 
 Registration uses argparse only; torch, matplotlib and scikit-learn load inside the handlers.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from scratchlm.cli import _print_json
 from scratchlm.config import POSITIONAL_KINDS
@@ -98,8 +103,6 @@ def positional_matrix(kind: str, module, length: int, dim: int):
 
 
 def cmd_plot_pe(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     if not args.out and not args.json:
         raise ConfigError("plot pe needs --out FILE.png, --json, or both")
     if args.length < 2:
@@ -208,8 +211,54 @@ def cmd_plot_embeddings(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_plot_attention(args: argparse.Namespace) -> int:
+    from scratchlm.attention_maps import attention_maps, check_has_attention, select_layers
+    from scratchlm.run import load_run
+
+    if not args.out and not args.json:
+        raise ConfigError("plot attention needs --out FILE.png, --json, or both")
+    run = load_run(args.run)
+    check_has_attention(run)
+    layers = select_layers(args.layer, len(run.model.encoder.layers))
+    maps = attention_maps(run, args.text)
+    weights = [maps.weights[i] for i in layers]
+    if args.out:
+        import sys
+
+        import torch
+
+        from scratchlm.plots import attention_heads, cjk_font_note
+
+        title = f"{Path(args.run).name}: attention weights (rows: queries, columns: keys)"
+        attention_heads(torch.stack(weights).numpy(), maps.tokens, args.out, layers=layers, title=title)
+        if note := cjk_font_note(maps.tokens, json_gives="the weights"):
+            print(note, file=sys.stderr)
+    if maps.truncated:
+        import sys
+
+        print(
+            f"note: the text is longer than the run's max_seq_len ({run.max_seq_len}); "
+            f"{maps.truncated} unit(s) past it are not shown",
+            file=sys.stderr,
+        )
+    if args.json:
+        obj = {
+            "tokens": maps.tokens,
+            "truncated": maps.truncated,
+            "layers": [
+                {"layer": i, "heads": [[[round(v, 6) for v in row] for row in h] for h in w.tolist()]}
+                for i, w in zip(layers, weights, strict=True)
+            ],
+        }
+        print(json.dumps(obj, ensure_ascii=False))
+    else:
+        heads = weights[0].shape[0]
+        print(f"wrote {args.out}: {len(layers)} layer(s) x {heads} head(s), {len(maps.tokens)} positions")
+    return 0
+
+
 def register(subparsers) -> None:
-    p = subparsers.add_parser("plot", help="figures of the input layer: positional encodings, token vectors")
+    p = subparsers.add_parser("plot", help="figures: positional encodings, token vectors, attention weights")
     psub = p.add_subparsers(dest="plot_command", metavar="WHAT")
 
     pe = psub.add_parser(
@@ -246,5 +295,18 @@ def register(subparsers) -> None:
     em.add_argument("--out", help="PNG to write")
     em.add_argument("--json", action="store_true", help='print {"method", "points": [{token, id, x, y}]}')
     em.set_defaults(func=cmd_plot_embeddings)
+
+    at = psub.add_parser(
+        "attention",
+        help="a Transformer run's attention weights on a text: heads x (query x key) heatmaps",
+    )
+    at.add_argument("run", help="run directory (classifier, tagger or masked LM with a Transformer encoder)")
+    at.add_argument("text", help="the text to read")
+    at.add_argument("--layer", default="last", help="layer number (0 first, -1 last), last (default) or all")
+    at.add_argument("--out", help="PNG to write")
+    at.add_argument(
+        "--json", action="store_true", help='print {"tokens", "layers": [{"layer", "heads": [matrix]}]}'
+    )
+    at.set_defaults(func=cmd_plot_attention)
 
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

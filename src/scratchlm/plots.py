@@ -161,13 +161,13 @@ def _cjk_font() -> str | None:
     return None
 
 
-def cjk_font_note(tokens: list[str]) -> str | None:
+def cjk_font_note(tokens: list[str], json_gives: str = "the coordinates") -> str | None:
     """What to tell the user when Chinese labels will show as boxes (no CJK font found), else ``None``."""
     if _cjk_font() is not None or not any(ord(c) > 0x2E80 for t in tokens for c in t):
         return None
     return (
         "note: matplotlib found no font with Chinese glyphs, so those labels show as boxes; install "
-        "one (e.g. Noto Sans CJK) for readable labels (--json gives the coordinates)"
+        f"one (e.g. Noto Sans CJK) for readable labels (--json gives {json_gives})"
     )
 
 
@@ -216,6 +216,52 @@ def embedding_points(points, tokens: list[str], out: str | Path, *, title: str) 
             )
         ax.set(title=title)
         ax.grid(alpha=0.3)
+        out = Path(out)
+        _save(fig, out)
+    plt.close(fig)
+    return out
+
+
+def attention_heads(weights, tokens: list[str], out: str | Path, *, layers: list[int], title: str) -> Path:
+    """A grid of attention heatmaps: one row per layer, one column per head; in each, query positions
+    as rows and key positions as columns (each row sums to 1), the tokens as tick labels.
+
+    ``weights``: ``(L, h, s, s)`` for the ``L`` layers numbered ``layers``."""
+    import warnings
+
+    import numpy as np
+
+    plt = _plt()
+    w = np.asarray(weights, dtype=np.float64)
+    num_layers, num_heads, s, _ = w.shape
+    cell = min(4.5, max(2.2, 0.22 * s + 1.0))
+    fig, axes = plt.subplots(
+        num_layers,
+        num_heads,
+        figsize=(cell * num_heads + 1.2, cell * num_layers + 0.6),
+        squeeze=False,
+        layout="constrained",
+    )
+    font = _cjk_font()
+    labels = {"fontfamily": font} if font else {}
+    if cjk_font_note(tokens):  # Chinese glyphs will be boxes: number the positions so they stay readable
+        tokens = [f"{t} {i}" for i, t in enumerate(tokens)]
+    size = 9 if s <= 16 else 7 if s <= 32 else 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing glyphs: the cells are still there
+        for r, layer in enumerate(layers):
+            for c in range(num_heads):
+                ax = axes[r][c]
+                image = ax.imshow(w[r, c], cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
+                ax.set_xticks(range(s), tokens, fontsize=size, rotation=90, **labels)
+                ax.set_yticks(range(s), tokens if c == 0 else [""] * s, fontsize=size, **labels)
+                ax.set_title(f"layer {layer}, head {c}", fontsize=9)
+                if r == num_layers - 1:
+                    ax.set_xlabel("key", fontsize=8)
+                if c == 0:
+                    ax.set_ylabel("query", fontsize=8)
+        fig.colorbar(image, ax=axes, shrink=0.8, label="attention weight")
+        fig.suptitle(title, fontsize=10)
         out = Path(out)
         _save(fig, out)
     plt.close(fig)

@@ -88,3 +88,55 @@ def test_dropout_only_in_training():
         assert torch.equal(attn(x), attn(x))
         attn.train()
         assert not torch.allclose(attn(x), attn(x))
+
+
+# --------------------------------------------- the explicit-softmax path (need_weights) equals SDPA
+def _position_parts(kind: str, h: int, hd: int) -> dict:
+    from scratchlm.modules.attention_bias import ALiBiBias, T5RelativePositionBias
+    from scratchlm.modules.rotary import RotaryEmbedding
+
+    if kind == "rope":
+        return {"rope": RotaryEmbedding(hd, 8)}
+    if kind == "alibi":
+        return {"attention_bias": ALiBiBias(h)}
+    if kind == "t5_bias":
+        return {"attention_bias": T5RelativePositionBias(h, num_buckets=8, max_distance=16, init_std=0.5)}
+    return {}
+
+
+@pytest.mark.parametrize("kind", ["none", "rope", "alibi", "t5_bias"])
+def test_encoder_with_weights_equals_the_sdpa_encoder(kind):
+    from scratchlm.modules import transformer_encoder
+
+    torch.manual_seed(3)
+    d, h, s = 12, 3, 9
+    enc = transformer_encoder(
+        d, 2, h, 24, dropout=0.0, attention_dropout=0.0, **_position_parts(kind, h, d // h)
+    )
+    for p in enc.parameters():  # non-trivial weights and biases everywhere
+        nn.init.normal_(p, std=0.4)
+    enc.eval()
+    x = torch.randn(3, s, d)
+    mask = _mask([9, 5, 1], s)
+    with torch.no_grad():
+        want = enc(x, mask)
+        got, weights = enc(x, mask, need_weights=True)
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5)
+    assert len(weights) == 2 and all(w.shape == (3, h, s, s) for w in weights)
+    for w in weights:
+        torch.testing.assert_close(w.sum(-1), torch.ones(3, h, s), atol=1e-5, rtol=0)
+        assert torch.all(w[1, :, :, 5:] == 0) and torch.all(w[2, :, :, 1:] == 0)
+        assert torch.all(w[2, :, :, 0] == 1)  # one real key takes all the weight
+    # the weights are the layers' own: layer 0 sees the input layer's vectors after its norm
+    layer = enc.layers[0]
+    bias_mask = mask
+    if enc.attention_bias is not None:
+        from scratchlm.modules import additive_attention_mask
+
+        bias_mask = additive_attention_mask(mask, enc.attention_bias(s))
+    torch.testing.assert_close(weights[0], layer.attention.attention_weights(layer.attn_norm(x), bias_mask))
+    # a padded row gives its real tokens the weights of the same sentence alone
+    with torch.no_grad():
+        alone = enc(x[1:2, :5], need_weights=True)[1]
+    for w, w1 in zip(weights, alone, strict=True):
+        torch.testing.assert_close(w[1, :, :5, :5], w1[0], atol=1e-5, rtol=1e-5)

@@ -67,21 +67,34 @@ class MultiHeadSelfAttention(nn.Module):
             q, k = self.pos_embeddings(q), self.pos_embeddings(k)  # rotated, (b, h, s, hd)
         return q, k, v
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, *, need_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """``x (b, s, d) -> (b, s, d)``. ``need_weights=True`` takes the explicit path: the softmax
+        weights are computed as a tensor (which SDPA never materialises) and ``(output, weights (b, h,
+        s, s))`` is returned; the output equals SDPA's (the tests check it for every mask kind)."""
         b, s, d = x.shape
         q, k, v = self._qkv(x)
-        y = F.scaled_dot_product_attention(
-            q, k, v, attn_mask=_sdpa_mask(mask, q.dtype), dropout_p=self.dropout if self.training else 0.0
-        )  # (b, h, s, hd)
-        y = y.transpose(1, 2).reshape(b, s, d)  # (b, s, d)
-        return self.out(y)
+        if need_weights:
+            weights = self._softmax_weights(q, k, mask)  # (b, h, s, s)
+            p = F.dropout(weights, self.dropout, self.training)
+            y = p @ v  # (b, h, s, hd)
+        else:
+            y = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=_sdpa_mask(mask, q.dtype), dropout_p=self.dropout if self.training else 0.0
+            )  # (b, h, s, hd)
+        y = self.out(y.transpose(1, 2).reshape(b, s, d))  # (b, s, d)
+        return (y, weights) if need_weights else y
 
-    @torch.no_grad()
-    def attention_weights(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """The softmax weights ``(b, h, s, s)`` (for plots; SDPA does not return them)."""
-        q, k, _v = self._qkv(x)
+    def _softmax_weights(self, q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """``softmax(q k^T / sqrt(hd) + mask)``: what SDPA computes inside, ``(b, h, s, s)``."""
         scores = q @ k.transpose(-1, -2) / self.head_dim**0.5  # (b, h, s, s)
         m = _sdpa_mask(mask, scores.dtype)
         if m is not None:
             scores = scores.masked_fill(~m, float("-inf")) if m.dtype == torch.bool else scores + m
         return scores.softmax(-1)
+
+    @torch.no_grad()
+    def attention_weights(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        """The softmax weights ``(b, h, s, s)`` alone (for plots; SDPA does not return them)."""
+        return self(x, mask, need_weights=True)[1]

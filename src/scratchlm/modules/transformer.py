@@ -35,10 +35,16 @@ class TransformerEncoderLayer(nn.Module):
         self.feed_forward = feed_forward
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``mask``: a boolean padding mask ``(b, s)`` or a float additive one ``(b, h, s, s)``."""
-        x = x + self.dropout(self.attention(self.attn_norm(x), mask))
-        return x + self.dropout(self.feed_forward(self.ffn_norm(x)))
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, *, need_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """``mask``: a boolean padding mask ``(b, s)`` or a float additive one ``(b, h, s, s)``.
+        ``need_weights``: also return the attention's softmax weights ``(b, h, s, s)``."""
+        a = self.attention(self.attn_norm(x), mask, need_weights=need_weights)
+        a, weights = a if need_weights else (a, None)
+        x = x + self.dropout(a)
+        x = x + self.dropout(self.feed_forward(self.ffn_norm(x)))
+        return (x, weights) if need_weights else x
 
 
 class TransformerEncoder(nn.Module):
@@ -55,14 +61,25 @@ class TransformerEncoder(nn.Module):
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
         self.attention_bias = attention_bias  # seq_len -> (h, s, s), shared by all layers
 
-    def forward(self, x: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, padding_mask: torch.Tensor | None = None, *, need_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
+        """``(b, s, d) -> (b, s, d)``; ``need_weights=True`` returns ``(output, weights)`` with one
+        ``(b, h, s, s)`` tensor of softmax weights per layer, through the attention's explicit path
+        (slower; for plots and inspection)."""
         mask = padding_mask
         if self.attention_bias is not None:
             bias = self.attention_bias(x.shape[1])  # (h, s, s)
             mask = additive_attention_mask(padding_mask, bias, x.dtype)  # (b, h, s, s)
+        weights = []
         for layer in self.layers:
-            x = layer(x, mask)
-        return self.norm(x)
+            if need_weights:
+                x, w = layer(x, mask, need_weights=True)
+                weights.append(w)
+            else:
+                x = layer(x, mask)
+        x = self.norm(x)
+        return (x, weights) if need_weights else x
 
 
 def transformer_encoder(

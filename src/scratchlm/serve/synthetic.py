@@ -29,14 +29,16 @@ def write_random_run(
     *,
     seed: int = 0,
     scale: float = 0.3,
+    meta: dict | None = None,
 ) -> Path:
     """Write a run to ``out``: a character vocabulary from ``texts``, the model of ``cfg.model`` with
-    weights drawn from ``normal(0, scale)`` (LayerNorms kept at 1/0, padding rows at zero)."""
+    weights drawn from ``normal(0, scale)`` (LayerNorms kept at 1/0, padding rows at zero); ``meta``:
+    task-specific entries of ``run.json`` (a tagger's ``scheme`` and ``units``)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = CharTokenizer.train(texts, normalize=cfg.data.normalize, lowercase=cfg.data.lowercase)
     torch.manual_seed(seed)
-    model = build_model(cfg, len(tokenizer.vocab), len(labels), tokenizer.vocab.pad_id)
+    model = build_model(cfg, len(tokenizer.vocab), len(labels), tokenizer.vocab.pad_id, list(labels))
     for name, param in model.named_parameters():
         if "norm" not in name.split(".")[-2]:
             param.normal_(0.0, scale)
@@ -46,7 +48,7 @@ def write_random_run(
         bigrams.embedding.weight[0].zero_()
     tokenizer.save(out / "tokenizer")
     atomic_write_text(out / "config.yaml", dump_config(cfg))
-    atomic_write_json(out / RUN_MARKER, run_metadata(list(labels), tokenizer, cfg))
+    atomic_write_json(out / RUN_MARKER, run_metadata(list(labels), tokenizer, cfg, **(meta or {})))
     save_tensors(out / "model.safetensors", model.state_dict())
     return out
 
@@ -102,3 +104,41 @@ def write_tiny_run(directory: str | Path, *, max_seq_len: int = 24, seed: int = 
     )
     texts = [r["text"] for r in rows] + ["abcdefghijklmnopqrstuvwxyz ABC 123"]
     return write_random_run(directory / "run", cfg, texts, sorted(TINY_TEXTS), seed=seed)
+
+
+BMES = ["B", "M", "E", "S"]
+
+
+def write_tiny_tagger_run(
+    directory: str | Path, *, max_seq_len: int = 24, seed: int = 0, head: str = "softmax", **model
+) -> Path:
+    """``directory/run``: a 16-wide word segmenter (BMES tags, character units; ``model`` overrides its
+    config keys, ``head="crf"`` adds a CRF with the scheme's transition rules) with random weights, the
+    CRF's start, transition and end scores included."""
+    from scratchlm.config import config_from_dict
+
+    cfg = config_from_dict(
+        {
+            "data": {
+                "task": "tag",
+                "dataset": "pd1998-cws",
+                "tag_scheme": "bmes",
+                "max_seq_len": max_seq_len,
+            },
+            "model": {
+                "encoder": "lstm",
+                "embed_dim": 16,
+                "num_layers": 1,
+                "num_heads": 2,
+                "ffn_dim": 32,
+                "positional": "none",
+                "head": head,
+                "bigram_buckets": 97,
+                **model,
+            },
+        }
+    )
+    texts = [t for ts in TINY_TEXTS.values() for t in ts] + ["abcdefghijklmnopqrstuvwxyz ABC 123"]
+    return write_random_run(
+        Path(directory) / "run", cfg, texts, BMES, seed=seed, meta={"scheme": "bmes", "units": "chars"}
+    )
