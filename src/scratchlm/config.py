@@ -246,7 +246,11 @@ class ModelConfig:
     with Viterbi; transitions the tag scheme forbids, such as ``O`` -> ``I-PER``, are never predicted).
     Classifiers use ``softmax``."""
     norm_eps: float = 1e-5
-    """LayerNorm epsilon."""
+    """LayerNorm epsilon (BERT: 1e-12)."""
+    norm_position: str = "pre"
+    """``transformer``: where each layer normalises: ``pre`` (before attention and the feed-forward block,
+    a final LayerNorm after the stack; trains stably from scratch) or ``post`` (after each residual sum,
+    no final norm: BERT's layout, to run BERT-family weights, docs/transplant.md)."""
 
     def __post_init__(self) -> None:
         _positive("model.embed_dim", self.embed_dim)
@@ -265,6 +269,11 @@ class ModelConfig:
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"model.{name}={value} must be in [0, 1)")
         _choice("model.pooling", self.pooling, ("cls", "mean", "max", "mean_max"))
+        _choice("model.norm_position", self.norm_position, ("pre", "post"))
+        if self.norm_position != "pre" and self.encoder != "transformer":
+            raise ConfigError(
+                f"model.norm_position={self.norm_position} applies to model.encoder=transformer, not {self.encoder}"
+            )
         if self.init_std <= 0:
             raise ConfigError(f"model.init_std={self.init_std} must be > 0")
         self._check_positional()

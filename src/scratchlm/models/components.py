@@ -140,4 +140,5 @@ def encoder(cfg: ModelConfig, parts: PositionParts) -> nn.Module:
         norm_eps=cfg.norm_eps,
         rope=parts.rope,
         attention_bias=parts.attention_bias,
+        norm_position=cfg.norm_position,
     )

@@ -1,7 +1,10 @@
-"""Pre-LN Transformer encoder (Xiong et al. 2020, https://arxiv.org/abs/2002.04745).
+"""Transformer encoder, pre-LN (Xiong et al. 2020, https://arxiv.org/abs/2002.04745) or post-LN (BERT).
 
-Each layer: ``x = x + Drop(Attn(LN(x)))``; ``x = x + Drop(FFN(LN(x)))``; a final LayerNorm closes
-the stack. Shapes: ``x (b, s, d)``, ``padding_mask (b, s)`` True at real tokens, ``h`` heads.
+Pre-LN layer: ``x = x + Drop(Attn(LN(x)))``; ``x = x + Drop(FFN(LN(x)))``; a final LayerNorm closes
+the stack. Post-LN layer (:class:`PostNormEncoderLayer`, Vaswani et al. 2017 and BERT):
+``x = LN(x + Drop(Attn(x)))``; ``x = LN(x + Drop(FFN(x)))``, and no final norm: the last layer's
+output is already normalised. The post-LN variant exists to run BERT-family weights
+(:mod:`scratchlm.models.hf_bert`); pre-LN trains more stably from scratch. Shapes: ``x (b, s, d)``, ``padding_mask (b, s)`` True at real tokens, ``h`` heads.
 
 Position information that lives inside attention is a part, not a flag: a rotary embedding is given
 to each attention module (``pos_embeddings``), and a relative-position bias module (ALiBi, T5) is
@@ -47,6 +50,18 @@ class TransformerEncoderLayer(nn.Module):
         return (x, weights) if need_weights else x
 
 
+class PostNormEncoderLayer(TransformerEncoderLayer):
+    """The same parts, normalised after each residual sum (BERT): ``attn_norm`` follows attention,
+    ``ffn_norm`` the feed-forward block."""
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.attn_norm(x + self.dropout(self.attention(x, mask)))
+        return self.ffn_norm(x + self.dropout(self.feed_forward(x)))
+
+
+NORM_POSITIONS = {"pre": TransformerEncoderLayer, "post": PostNormEncoderLayer}
+
+
 class TransformerEncoder(nn.Module):
     def __init__(
         self,
@@ -55,10 +70,12 @@ class TransformerEncoder(nn.Module):
         norm_eps: float = 1e-5,
         *,
         attention_bias: nn.Module | None = None,
+        final_norm: bool = True,
     ):
+        """``final_norm``: a LayerNorm on the last layer's output (pre-LN needs it; post-LN has none)."""
         super().__init__()
         self.layers = nn.ModuleList(layers)
-        self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
+        self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if final_norm else nn.Identity()
         self.attention_bias = attention_bias  # seq_len -> (h, s, s), shared by all layers
 
     def forward(
@@ -93,12 +110,17 @@ def transformer_encoder(
     norm_eps: float = 1e-5,
     rope: nn.Module | None = None,
     attention_bias: nn.Module | None = None,
+    norm_position: str = "pre",
 ) -> TransformerEncoder:
-    """A pre-LN encoder of identical layers (the one-line builder used by models). ``rope`` (one
+    """An encoder of identical layers (the one-line builder used by models). ``rope`` (one
     :class:`~scratchlm.modules.rotary.RotaryEmbedding`, shared: it holds only a cache) goes into every
-    attention module; ``attention_bias`` (ALiBi or T5) into the encoder."""
+    attention module; ``attention_bias`` (ALiBi or T5) into the encoder; ``norm_position``: ``pre``
+    (:class:`TransformerEncoderLayer` + a final LayerNorm) or ``post`` (:class:`PostNormEncoderLayer`)."""
+    if norm_position not in NORM_POSITIONS:
+        raise ValueError(f"unknown norm_position {norm_position!r}; use one of {', '.join(NORM_POSITIONS)}")
+    layer_cls = NORM_POSITIONS[norm_position]
     layers = [
-        TransformerEncoderLayer(
+        layer_cls(
             MultiHeadSelfAttention(embed_dim, num_heads, dropout=attention_dropout, pos_embeddings=rope),
             FeedForward(embed_dim, ffn_dim, dropout=dropout),
             embed_dim,
@@ -107,4 +129,6 @@ def transformer_encoder(
         )
         for _ in range(num_layers)
     ]
-    return TransformerEncoder(layers, embed_dim, norm_eps, attention_bias=attention_bias)
+    return TransformerEncoder(
+        layers, embed_dim, norm_eps, attention_bias=attention_bias, final_norm=norm_position == "pre"
+    )
