@@ -506,6 +506,7 @@ EXTENSIONS: tuple[str, ...] = (
     "scratchlm.tokenizers.cli",
     "scratchlm.plot_cli",
     "scratchlm.ablate",
+    "scratchlm.transplant.cli",
 )
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
 

@@ -89,7 +89,9 @@ def test_strict_keys_and_architecture_errors():
     state = _hf_model().state_dict()
     del state["encoder.layer.1.output.dense.bias"]
     state["encoder.layer.0.attention.self.rotary.weight"] = torch.zeros(1)
-    with pytest.raises(DataError, match=r"missing: encoder.layer.1.output.dense.bias.*unexpected: encoder.layer.0"):
+    with pytest.raises(
+        DataError, match=r"missing: encoder.layer.1.output.dense.bias.*unexpected: encoder.layer.0"
+    ):
         bert_to_scratchlm(state, 2)
     bert_prefixed = {"bert." + k: v for k, v in _hf_model().state_dict().items()}
     bert_prefixed["cls.predictions.bias"] = torch.zeros(50)

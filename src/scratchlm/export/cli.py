@@ -1,4 +1,5 @@
-"""``scratchlm export onnx RUN --out model.onnx [--opset N] [--quantize int8]``."""
+"""``scratchlm export onnx RUN --out model.onnx [--opset N] [--quantize int8]`` and
+``scratchlm export hf RUN --out DIR`` (a BERT-like run as a Hugging Face ``BertModel`` directory)."""
 
 from __future__ import annotations
 
@@ -50,8 +51,28 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_hf(args: argparse.Namespace) -> int:
+    from scratchlm.export.hf import export_hf
+
+    report = export_hf(args.run, args.out, check=not args.no_check)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    cfg = report["config"]
+    print(
+        f"wrote {report['out']}: BertModel with {cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, "
+        f"vocabulary {cfg['vocab_size']}, {cfg['max_position_embeddings']} positions ({report['tensors']} tensors)"
+    )
+    diff = report.get("max_abs_diff_vs_run")
+    if diff is not None:
+        print(f"transformers.BertModel.from_pretrained vs the run: max |hidden state difference| {diff:.2e}")
+    return 0
+
+
 def register(subparsers) -> None:
-    e = subparsers.add_parser("export", help="export a run to another runtime (onnx; needs scratchlm[onnx])")
+    e = subparsers.add_parser(
+        "export", help="export a run to another runtime (onnx, needs scratchlm[onnx]; hf)"
+    )
     esub = e.add_subparsers(dest="export_format", metavar="FORMAT")
     o = esub.add_parser(
         "onnx",
@@ -72,4 +93,15 @@ def register(subparsers) -> None:
     )
     o.add_argument("--json", action="store_true", help="print the report as JSON")
     o.set_defaults(func=cmd_export_onnx)
+    h = esub.add_parser(
+        "hf",
+        help="Hugging Face BertModel directory (config.json, model.safetensors, vocab.txt) of a BERT-like run",
+        description="Write a BERT-like run's input layer and encoder so that transformers.BertModel."
+        "from_pretrained(DIR) loads it with no missing encoder keys and gives the same vectors.",
+    )
+    h.add_argument("run", help="run directory (learned positions, post-LN, embedding LayerNorm)")
+    h.add_argument("--out", required=True, help="the directory to write")
+    h.add_argument("--no-check", action="store_true", help="do not load it back with transformers to compare")
+    h.add_argument("--json", action="store_true", help="print the report as JSON")
+    h.set_defaults(func=cmd_export_hf)
     e.set_defaults(func=lambda a: (e.print_help(), 0)[1])

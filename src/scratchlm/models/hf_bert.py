@@ -109,9 +109,7 @@ def scratchlm_to_bert(state: dict[str, torch.Tensor], num_layers: int) -> dict[s
         k for k in state if k.startswith(("input.", "encoder.")) and k not in wmap and "frozen_rows" not in k
     )
     if missing or extra:
-        parts = [
-            _listing(t, i) for t, i in (("missing", missing), ("with no BERT counterpart", extra)) if i
-        ]
+        parts = [_listing(t, i) for t, i in (("missing", missing), ("with no BERT counterpart", extra)) if i]
         raise DataError(f"the model is not BERT-shaped: {' | '.join(parts)}")
     out = {}
     for ours, theirs in wmap.items():
@@ -200,7 +198,9 @@ def bert_config(cfg, *, vocab_size: int, max_positions: int, pad_id: int = 0) ->
 def read_bert_config(directory: Path) -> dict:
     path = Path(directory) / "config.json"
     if not path.is_file():
-        raise DataError(f"{directory}: no config.json (a BERT-family directory has config.json, model.safetensors)")
+        raise DataError(
+            f"{directory}: no config.json (a BERT-family directory has config.json, model.safetensors)"
+        )
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:

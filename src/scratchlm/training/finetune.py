@@ -1,4 +1,5 @@
-"""Fine-tuning from a pretraining run: ``model.init: RUN_DIR`` where RUN_DIR is a ``data.task: mlm`` run.
+"""Fine-tuning from a pretraining run: ``model.init: RUN_DIR`` where RUN_DIR is a ``data.task: mlm`` run
+or a ``scratchlm transplant`` output directory (a pretrained encoder with a new vocabulary).
 
 The new run takes the pretraining run's tokenizer (the token ids must mean the same) and copies its
 input layer and encoder (every tensor named ``input.*`` or ``encoder.*``) into the classifier or tagger;
@@ -37,7 +38,7 @@ def pretraining_run(init: str) -> Path | None:
     if init in ("normal", "word2vec") or not marker.is_file():
         return None
     meta = json.loads(marker.read_text(encoding="utf-8"))
-    return path if meta.get("task") == "masked_lm" else None
+    return path if meta.get("task") in ("masked_lm", "transplant") else None
 
 
 def pretrained_tokenizer(cfg: RunConfig):
@@ -94,6 +95,9 @@ def load_pretrained_body(model: nn.Module, run: Path) -> dict:
                 parts.append(f"{title}: {', '.join(items[:8])}{more}")
         diff = _config_differences(model.cfg, read_run_config(run).model)
         hint = f"; model settings that differ: {'; '.join(diff)}" if diff else ""
+        pos = "input.positional.weight"
+        if pos in theirs and pos in mine and theirs[pos].shape != mine[pos].shape:
+            hint += f"; its learned positions cover data.max_seq_len={theirs[pos].shape[0]}: set that"
         raise ConfigError(
             f"model.init {run}: its input layer and encoder do not fit this model: {' | '.join(parts)}{hint}"
         )

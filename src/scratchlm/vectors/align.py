@@ -119,7 +119,7 @@ def is_cjk(ch: str) -> bool:
     )
 
 
-class _Lookup:
+class TokenLookup:
     """Word -> row by the direct tiers; the lowercase index is built only if a token needs it."""
 
     def __init__(self, vectors: Vectors):
@@ -191,7 +191,9 @@ def strip_marker(tok: str) -> str | None:
     return None
 
 
-def match_token(tok: str, lookup: _Lookup, tiers: tuple[str, ...] = TIERS) -> tuple[str, list[int]] | None:
+def match_token(
+    tok: str, lookup: TokenLookup, tiers: tuple[str, ...] = TIERS
+) -> tuple[str, list[int]] | None:
     """``(tier, source rows)`` for one token, or ``None``."""
     direct = lookup.direct(tok, tiers)
     if direct is not None:
@@ -283,7 +285,7 @@ def find_rows(
         raise DataError(
             f"unknown alignment tier(s) {', '.join(sorted(unknown))}; choose from {', '.join(TIERS)}"
         )
-    lookup, skip = _Lookup(vectors), skip or set()
+    lookup, skip = TokenLookup(vectors), skip or set()
     ids, sources, tier_of = [], [], []
     for i, tok in enumerate(vocab_tokens):
         if i in skip:

@@ -1,0 +1,85 @@
+"""``scratchlm export hf RUN --out DIR``: a BERT-like run's input layer and encoder as a Hugging Face
+``BertModel`` directory (``config.json``, ``model.safetensors``, ``vocab.txt``).
+
+The run must be BERT-shaped (learned positions, post-LN, embedding LayerNorm, GELU: what a transplant
+from a BERT-family model fine-tunes); the weight map is :mod:`scratchlm.models.hf_bert`'s. A run with no
+token types gets one all-zero type row (adding it changes nothing). The classifier head is not part of
+``BertModel`` and is not written; ``pooler.*`` is absent (``from_pretrained`` initialises it). When
+``transformers`` is installed the directory is loaded back and its vectors compared with the run's.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+
+from scratchlm.errors import DataError
+from scratchlm.models.hf_bert import bert_config, scratchlm_to_bert
+
+TYPES_KEY = "input.token_type_embedding.embedding.weight"
+
+
+def bert_state(run) -> tuple[dict, dict]:
+    """``(config.json dict, BertModel state dict)`` of a loaded run."""
+    cfg = run.config.model
+    if cfg.encoder != "transformer":
+        raise DataError(f"{run.path}: model.encoder={cfg.encoder}; only Transformer runs map to BERT")
+    state = dict(run.model.state_dict())
+    if cfg.num_token_types == 0:
+        state[TYPES_KEY] = torch.zeros(1, cfg.embed_dim)
+    positions = state.get("input.positional.weight")
+    max_positions = int(positions.shape[0]) if positions is not None else run.max_seq_len
+    config = bert_config(
+        cfg,
+        vocab_size=len(run.tokenizer.vocab),
+        max_positions=max_positions,
+        pad_id=run.tokenizer.vocab.pad_id,
+    )
+    return config, scratchlm_to_bert(state, cfg.num_layers)
+
+
+def export_hf(run_dir: str | Path, out: str | Path, *, check: bool = True) -> dict:
+    from scratchlm.io import atomic_directory, atomic_write_json, atomic_write_text, save_tensors
+    from scratchlm.run import load_run
+
+    t0 = time.time()
+    run = load_run(run_dir)
+    config, state = bert_state(run)
+    out = Path(out)
+    with atomic_directory(out) as tmp:
+        atomic_write_json(tmp / "config.json", config)
+        save_tensors(tmp / "model.safetensors", state, metadata={"format": "pt"})
+        atomic_write_text(tmp / "vocab.txt", "".join(t + "\n" for t in run.tokenizer.vocab.tokens))
+    report = {"out": str(out), "tensors": len(state), "config": config}
+    if check:
+        report["max_abs_diff_vs_run"] = compare_with_transformers(run, out)
+    report["seconds"] = round(time.time() - t0, 1)
+    return report
+
+
+@torch.no_grad()
+def compare_with_transformers(run, directory: Path, texts: list[str] | None = None) -> float | None:
+    """Max |difference| of the last hidden states (real tokens) of ``BertModel.from_pretrained(directory)``
+    and the run's encoder; ``None`` when transformers is not installed. Missing encoder keys are an error."""
+    try:
+        from transformers import BertModel
+    except ImportError:
+        return None
+    hf, info = BertModel.from_pretrained(str(directory), output_loading_info=True)
+    missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
+    if missing or info["unexpected_keys"]:
+        raise DataError(
+            f"{directory}: BertModel loads with missing {missing} / unexpected {info['unexpected_keys']}"
+        )
+    hf.eval()
+    texts = texts or ["这个东西很好用", "质量太差了，不推荐", "ok"]
+    enc = [run.tokenizer.encode(t, max_len=run.max_seq_len).ids for t in texts]
+    width = max(map(len, enc))
+    pad = run.tokenizer.vocab.pad_id
+    ids = torch.tensor([e + [pad] * (width - len(e)) for e in enc])
+    mask = ids != pad
+    ours = run.model.encode(ids, mask)
+    theirs = hf(input_ids=ids, attention_mask=mask.long()).last_hidden_state
+    return float((ours[mask] - theirs[mask]).abs().max())

