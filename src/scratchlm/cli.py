@@ -49,6 +49,13 @@ def _print_run_written(out: str, metrics: dict) -> None:
             f"perplexity {metrics['dev']['perplexity']:.2f}"
         )
         return
+    if metrics.get("task") == "seq2seq":
+        test = metrics.get("test")
+        print(
+            f"run written to {out}: dev WER {metrics['dev']['wer']:.4f} PER {metrics['dev']['per']:.4f}"
+            + (f", test WER {test['wer']:.4f} PER {test['per']:.4f}" if test else "")
+        )
+        return
     if metrics.get("task") == "tagging":
         print(
             f"run written to {out}: dev F1 {metrics['dev']['f1']:.4f}"
@@ -75,6 +82,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
     cfg = run.config
     if run.task == "tagging":
         return _eval_tagger(run, args)
+    if run.task == "seq2seq":
+        return _eval_seq2seq(run, args)
     if args.data:
         examples = read_examples(args.data, text_field=cfg.data.text_field, label_field=cfg.data.label_field)
         known = set(run.labels)
@@ -137,6 +146,49 @@ def _eval_tagger(run, args: argparse.Namespace) -> int:
     return 0
 
 
+def _seq2seq_task(run, beam_size: int | None):
+    """The run's seq2seq task, decoding with ``beam_size`` (None: the run's ``model.beam_size``)."""
+    import dataclasses
+
+    from scratchlm.errors import ConfigError
+    from scratchlm.training.seq2seq_task import Seq2SeqTask
+
+    cfg = run.config
+    if beam_size is not None:
+        if beam_size < 1:
+            raise ConfigError(f"--beam-size {beam_size}: must be >= 1")
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, beam_size=beam_size))
+    return Seq2SeqTask(cfg)
+
+
+def _eval_seq2seq(run, args: argparse.Namespace) -> int:
+    from scratchlm.errors import DataError
+    from scratchlm.training.loop import _subsample
+
+    task = _seq2seq_task(run, args.beam_size)
+    cfg = run.config
+    if args.data:
+        examples = task.read_file(args.data, run.labels)
+        where = args.data
+    else:
+        task.load()
+        examples = _subsample(task.data.split(args.split), cfg.data.max_eval_examples, cfg.train.seed)
+        where = f"{task.data.name} {args.split}"
+    if not examples:
+        raise DataError(f"{where}: no examples to evaluate")
+    enc = task.encode(run.tokenizer, examples, run.labels)
+    pad_id = run.tokenizer.vocab.pad_id
+    metrics = task.evaluate(run.model, enc, run.labels, pad_id, cfg.train.eval_batch_size, "cpu")
+    metrics.update(task.extra_metrics(enc), beam_size=task.cfg.model.beam_size)
+    if args.json:
+        _print_json(metrics)
+    else:
+        print(task.format(metrics, f"{args.run} on {where} (beam {task.cfg.model.beam_size})"))
+        if enc.truncated:
+            print(f"{enc.truncated} sources were truncated to {run.max_seq_len} tokens")
+    return 0
+
+
 # -------------------------------------------------------------------------------------------- predict
 def cmd_predict(args: argparse.Namespace) -> int:
     from scratchlm.errors import ConfigError, DataError
@@ -166,6 +218,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     run = load_run(args.run)
     if run.task == "tagging":
         return _predict_tags(run, texts, args)
+    if run.task == "seq2seq":
+        return _predict_seq2seq(run, texts, args)
     encodings = encode_texts(run, texts)
     predictions = classify_encoded(run, encodings, args.batch_size or run.config.train.eval_batch_size)
     truncated = sum(p["truncated"] > 0 for p in predictions)
@@ -203,6 +257,31 @@ def _predict_tags(run, texts: list[str], args: argparse.Namespace) -> int:
             print(r["output"])
         else:
             print("  ".join(f"{s['text']}/{s['type']}" for s in r["spans"]) or "(no entities)")
+    return 0
+
+
+def _predict_seq2seq(run, texts: list[str], args: argparse.Namespace) -> int:
+    """One line per text: the text, a tab, the output tokens separated by spaces."""
+    from scratchlm.training.seq2seq_task import encode_sources
+
+    task = _seq2seq_task(run, args.beam_size)
+    d = run.config.data
+    sources, truncated = encode_sources(run.tokenizer, texts, d.max_seq_len, d.truncation)
+    pad_id = run.tokenizer.vocab.pad_id
+    batch_size = args.batch_size or run.config.train.eval_batch_size
+    outputs = task.decode(run.model, sources, run.labels, pad_id, batch_size, "cpu")
+    if args.json:
+        _print_json(
+            [
+                {"text": t, "output": o, "truncated": len(run.tokenizer.tokenize(t)) > d.max_seq_len}
+                for t, o in zip(texts, outputs, strict=True)
+            ]
+        )
+    else:
+        for text, output in zip(texts, outputs, strict=True):
+            print(f"{text}\t{' '.join(output)}")
+    if truncated:
+        print(f"note: {truncated} text(s) truncated to {d.max_seq_len} tokens", file=sys.stderr)
     return 0
 
 
@@ -267,6 +346,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         what = (
             f"{len(labels)} tags ({', '.join(labels)})"
             if cfg.data.task == "tag"
+            else f"{len(labels)} output tokens"
+            if cfg.data.task == "seq2seq"
             else f"{args.num_classes} classes assumed"
         )
         title = f"config {target} (vocabulary {vocab_size}, {what})"
@@ -278,17 +359,22 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 def _summary_task(cfg, num_classes: int):
     """The config with ``data.task`` resolved, and the label names: a built-in tagging dataset's own
-    tags, else ``num_classes`` placeholders."""
+    tags (a seq2seq dataset's output tokens), else ``num_classes`` placeholders."""
     import dataclasses
 
     from scratchlm.data.builtin import TAGGING_LABELS
+    from scratchlm.data.seq2seq import SEQ2SEQ_LABELS
     from scratchlm.data.tagging import resolve_task
+    from scratchlm.tokenizers.vocab import SPECIALS
 
     task = resolve_task(cfg.data)
     labels = [f"class_{i}" for i in range(num_classes)]
     changes = {"task": task}
     if task == "tag" and cfg.data.dataset in TAGGING_LABELS and cfg.data.train_file is None:
         labels, changes["tag_scheme"] = TAGGING_LABELS[cfg.data.dataset]
+    if task == "seq2seq":  # the output vocabulary: the specials, then the tokens
+        builtin = cfg.data.dataset in SEQ2SEQ_LABELS and cfg.data.train_file is None
+        labels = [*SPECIALS, *(SEQ2SEQ_LABELS[cfg.data.dataset] if builtin else labels)]
     return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, **changes)), list(labels)
 
 
@@ -329,7 +415,12 @@ def _load_named(name: str, args: argparse.Namespace):
     from scratchlm.data.tagging import load_tagging_data, resolve_task
 
     cfg = DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field)
-    if resolve_task(cfg) == "tag":
+    task = resolve_task(cfg)
+    if task == "seq2seq":
+        from scratchlm.data.seq2seq import load_seq2seq_data
+
+        return load_seq2seq_data(cfg)
+    if task == "tag":
         return load_tagging_data(cfg)
     return load_classification_data(cfg)
 
@@ -355,13 +446,38 @@ def _show_tagging(data, as_json: bool) -> int:
     return 0
 
 
+def _show_seq2seq(data, as_json: bool) -> int:
+    from scratchlm.data.seq2seq import seq2seq_stats
+
+    stats = seq2seq_stats(data)
+    if as_json:
+        _print_json(stats)
+        return 0
+    print(f"dataset {stats['name']}  {len(stats['labels'])} output tokens: {' '.join(stats['labels'])}")
+    if stats["notes"]:
+        print("while loading: " + ", ".join(f"{k} {v}" for k, v in stats["notes"].items()))
+    print(
+        f"{'split':<7}{'examples':>9}{'references':>12}  {'source p50':>10}{'p99':>5}{'max':>5}  {'target p50':>10}{'p99':>5}{'max':>5}"
+    )
+    for split, s in stats["splits"].items():
+        a, b = s["source_chars"], s["target_tokens"]
+        print(
+            f"{split:<7}{s['examples']:>9}{s['references']:>12}  {a['p50']:>10.0f}{a['p99']:>5.0f}{a['max']:>5}"
+            f"  {b['p50']:>10.0f}{b['p99']:>5.0f}{b['max']:>5}"
+        )
+    return 0
+
+
 def cmd_data_show(args: argparse.Namespace) -> int:
     from scratchlm.data import dataset_stats
+    from scratchlm.data.seq2seq import Seq2SeqData
     from scratchlm.data.tagging import TaggingData
 
     data = _load_named(args.name, args)
     if isinstance(data, TaggingData):
         return _show_tagging(data, args.json)
+    if isinstance(data, Seq2SeqData):
+        return _show_seq2seq(data, args.json)
     stats = dataset_stats(data)
     if args.json:
         _print_json(stats)
@@ -386,11 +502,17 @@ def cmd_data_show(args: argparse.Namespace) -> int:
 
 def cmd_data_export(args: argparse.Namespace) -> int:
     from scratchlm.data.files import write_jsonl
+    from scratchlm.data.seq2seq import Seq2SeqData, write_pairs_jsonl
     from scratchlm.data.tagging import TaggingData, write_tagged_jsonl
 
     data = _load_named(args.name, args)
     examples = data.split(args.split)
-    (write_tagged_jsonl if isinstance(data, TaggingData) else write_jsonl)(args.out, examples)
+    writer = write_jsonl
+    if isinstance(data, TaggingData):
+        writer = write_tagged_jsonl
+    elif isinstance(data, Seq2SeqData):
+        writer = write_pairs_jsonl
+    writer(args.out, examples)
     print(f"wrote {len(examples)} examples of {data.name} {args.split} to {args.out}")
     return 0
 
@@ -423,6 +545,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", help="a labelled jsonl/csv/tsv file (a tagger: tagged .jsonl/.txt) instead of a split"
     )
     e.add_argument("--json", action="store_true")
+    e.add_argument(
+        "--beam-size", type=int, default=None, help="seq2seq: beam size (default: the run's model.beam_size)"
+    )
     e.set_defaults(func=cmd_eval)
 
     pr = sub.add_parser("predict", help="label texts (arguments, lines on stdin, or a JSONL file)")
@@ -447,6 +572,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=None,
         help="most texts per forward pass (default: the run's eval batch)",
+    )
+    pr.add_argument(
+        "--beam-size", type=int, default=None, help="seq2seq: beam size (default: the run's model.beam_size)"
     )
     pr.set_defaults(func=cmd_predict)
 

@@ -41,7 +41,9 @@ class DataConfig:
     """``classify`` (one label per text), ``tag`` (one tag per character or token: word segmentation,
     NER), ``mlm`` (masked-LM pretraining on raw text: ``corpus``, ``mask_ratio``), or ``auto``: the built-in dataset's task, or for a user file ``tag`` when it holds tags (a
     ``.jsonl`` whose first record has the ``tags_field``, or a ``.txt`` file of ``token/TAG`` items) and
-    ``classify`` otherwise. A run saves the resolved value. See docs/tagging.md."""
+    ``classify`` otherwise; ``seq2seq`` (a source text to a sequence of output tokens: grapheme to phoneme on
+    ``cmudict-g2p``; ``auto`` picks it for a ``.jsonl``/``.tsv`` file with the ``target_field``). A run saves the
+    resolved value. See docs/tagging.md and docs/seq2seq.md."""
     tag_scheme: str = "auto"
     """Tagging: ``bio`` (``O``, ``B-X``, ``I-X``), ``bmes`` (``B``, ``M``, ``E``, ``S`` for word segmentation,
     or ``O``, ``B-X``, ``M-X``, ``E-X``, ``S-X``), or ``auto``: the built-in dataset's, else ``bmes`` when a
@@ -55,6 +57,11 @@ class DataConfig:
     """Tagging ``.jsonl``: the key holding the list of tokens (used instead of ``text_field`` when present)."""
     tags_field: str = "tags"
     """Tagging ``.jsonl``: the key holding the list of tags, one per token."""
+    source_field: str = "source"
+    """Seq2seq files (``.jsonl`` key or ``.tsv`` column): the source text."""
+    target_field: str = "target"
+    """Seq2seq files: the target, output tokens separated by spaces (``.jsonl``: or a list of tokens). A source
+    on several lines has each line's target as a reference."""
     tokenizer: str = "char"
     """Tokenizer kind, trained on the training texts: ``char`` (one token per character after
     normalisation), ``jieba`` (jieba words), or a subword model of Hugging Face ``tokenizers``:
@@ -98,7 +105,7 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         self._check_tokenizer()
-        _choice("data.task", self.task, ("auto", "classify", "tag", "mlm"))
+        _choice("data.task", self.task, ("auto", "classify", "tag", "mlm", "seq2seq"))
         if not 0.0 < self.mask_ratio < 1.0:
             raise ConfigError(f"data.mask_ratio={self.mask_ratio} must be in (0, 1)")
         _choice("data.tag_scheme", self.tag_scheme, ("auto", "bio", "bmes"))
@@ -251,6 +258,20 @@ class ModelConfig:
     """``transformer``: where each layer normalises: ``pre`` (before attention and the feed-forward block,
     a final LayerNorm after the stack; trains stably from scratch) or ``post`` (after each residual sum,
     no final norm: BERT's layout, to run BERT-family weights, docs/transplant.md)."""
+    attention: str = "bahdanau"
+    """Seq2seq with a recurrent encoder: how the decoder attends to the source. ``bahdanau`` (additive,
+    ``v . tanh(W q + U k)``, from the previous decoder state, the context fed into the next step; Bahdanau et
+    al. 2015), ``luong_dot`` (``q . k``) or ``luong_general`` (``q . W k``): from the current state, after the
+    recurrent step, so teacher forcing runs the decoder over the whole target at once (Luong et al. 2015).
+    A Transformer decoder uses multi-head cross-attention."""
+    beam_size: int = 5
+    """Seq2seq decoding: hypotheses kept per source (1: greedy)."""
+    length_penalty: float = 1.0
+    """Seq2seq beam search: a finished hypothesis scores ``sum log p / length ** length_penalty`` (0: the plain
+    sum, which favours short outputs)."""
+    max_decode_len: int | None = None
+    """Seq2seq decoding: most output tokens per source, the end token included (``null``:
+    ``data.max_seq_len - 1``)."""
 
     def __post_init__(self) -> None:
         _positive("model.embed_dim", self.embed_dim)
@@ -282,6 +303,11 @@ class ModelConfig:
     def _check_encoder(self) -> None:
         _choice("model.encoder", self.encoder, ENCODER_KINDS)
         _choice("model.head", self.head, ("softmax", "crf"))
+        _choice("model.attention", self.attention, ("bahdanau", "luong_dot", "luong_general"))
+        _positive("model.beam_size", self.beam_size)
+        _positive("model.max_decode_len", self.max_decode_len)
+        if self.length_penalty < 0:
+            raise ConfigError(f"model.length_penalty={self.length_penalty} must be >= 0")
         recurrent = self.encoder in ("lstm", "gru")
         if recurrent:
             if self.num_layers < 1:
@@ -564,9 +590,34 @@ class RunConfig:
                 f"model.freeze_embedding_rows={self.model.freeze_embedding_rows} keeps fixed; set one of them "
                 "to 0 / none"
             )
+        if self.data.task == "seq2seq":
+            self._check_seq2seq()
         if self.data.task == "classify" and self.model.head != "softmax":
             raise ConfigError(
                 f"model.head={self.model.head} is a tagger head; data.task=classify uses softmax"
+            )
+
+    def _check_seq2seq(self) -> None:
+        m, d = self.model, self.data
+        if m.head != "softmax":
+            raise ConfigError(
+                f"model.head={m.head} is a tagger head; data.task=seq2seq predicts tokens with softmax"
+            )
+        if m.encoder == "transformer" and m.num_layers < 1:
+            raise ConfigError("data.task=seq2seq with model.encoder=transformer needs model.num_layers >= 1")
+        if m.norm_position != "pre":
+            raise ConfigError(
+                f"model.norm_position={m.norm_position}: the seq2seq Transformer decoder is pre-LN; use pre"
+            )
+        if m.positional in ("alibi", "t5_bias"):
+            raise ConfigError(
+                f"model.positional={m.positional} is an encoder-only bias here; a seq2seq model uses an absolute "
+                "kind (sinusoidal, scaled_sinusoidal, learned), rope, or none"
+            )
+        if m.max_decode_len is not None and m.max_decode_len > d.max_seq_len - 1:
+            raise ConfigError(
+                f"model.max_decode_len={m.max_decode_len} must be <= data.max_seq_len - 1 = {d.max_seq_len - 1} "
+                "(the decoder reads the start token and at most that many outputs)"
             )
 
     def to_dict(self) -> dict[str, Any]:

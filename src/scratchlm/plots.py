@@ -43,13 +43,15 @@ def training_curves(log_path: str | Path, out: str | Path) -> Path:
     )
     axes[1].plot([r["step"] for r in train], [r["lr"] for r in train], lw=1, color="tab:orange")
     axes[1].set(title="learning rate", xlabel="step")
-    # a classifier logs dev accuracy and macro-F1; a tagger dev span F1, precision and recall
+    # a classifier logs dev accuracy and macro-F1; a tagger dev span F1, precision and recall; seq2seq WER, PER
     for key, marker, label in (
         ("dev_accuracy", "o", "accuracy"),
         ("dev_macro_f1", "s", "macro-F1"),
         ("dev_f1", "o", "F1"),
         ("dev_precision", "^", "precision"),
         ("dev_recall", "v", "recall"),
+        ("dev_wer", "o", "WER"),
+        ("dev_per", "s", "PER"),
     ):
         if evals and key in evals[0]:
             axes[2].plot([r["step"] for r in evals], [r[key] for r in evals], marker=marker, label=label)

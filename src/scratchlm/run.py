@@ -29,7 +29,7 @@ from scratchlm.tokenizers import CharTokenizer, load_tokenizer
 
 RUN_MARKER = "run.json"
 
-TASK_NAMES = {"classify": "classification", "tag": "tagging", "mlm": "masked_lm"}
+TASK_NAMES = {"classify": "classification", "tag": "tagging", "mlm": "masked_lm", "seq2seq": "seq2seq"}
 """``data.task`` -> the task a run records in run.json."""
 
 
@@ -44,6 +44,16 @@ def build_model(
 
         return MaskedLanguageModel(
             cfg.model, vocab_size=vocab_size, max_seq_len=cfg.data.max_seq_len, pad_id=pad_id
+        )
+    if task == "seq2seq":
+        from scratchlm.models.seq2seq import Seq2SeqModel
+
+        return Seq2SeqModel(
+            cfg.model,
+            vocab_size=vocab_size,
+            target_vocab_size=num_classes,
+            max_seq_len=cfg.data.max_seq_len,
+            pad_id=pad_id,
         )
     if task == "tag":
         rules = None

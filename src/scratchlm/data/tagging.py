@@ -189,14 +189,17 @@ def is_tagging_file(path: str | Path, tags_field: str = "tags") -> bool:
 
 
 def resolve_task(cfg: DataConfig) -> str:
-    """``classify`` or ``tag`` for ``data.task`` (``auto`` looks at the dataset)."""
+    """``classify``, ``tag`` or ``seq2seq`` for ``data.task`` (``auto`` looks at the dataset)."""
     from scratchlm.data.builtin import BUILTINS
+    from scratchlm.data.seq2seq import is_pair_file
 
     if cfg.task != "auto":
         return cfg.task
     name = cfg.train_file or cfg.dataset
     if name in BUILTINS:
-        return "tag" if BUILTINS[name].task == "tagging" else "classify"
+        return {"tagging": "tag", "seq2seq": "seq2seq"}.get(BUILTINS[name].task, "classify")
+    if is_pair_file(name, cfg.target_field):
+        return "seq2seq"
     return "tag" if is_tagging_file(name, cfg.tags_field) else "classify"
 
 

@@ -249,7 +249,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         return ema.applied(model) if ema is not None else contextlib.nullcontext()
 
     def evaluate_dev() -> dict:
-        return task.evaluate(model, dev_enc, labels, pad_id, tc.eval_batch_size, device)
+        return task.evaluate_for_selection(model, dev_enc, labels, pad_id, tc.eval_batch_size, device)
 
     def save_state() -> None:
         if not ctx.is_main:

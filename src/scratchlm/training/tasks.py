@@ -4,6 +4,7 @@ load and encode the data, batch it, compute the loss, evaluate, report.
 - :class:`ClassificationTask` — one label per text: cross-entropy, accuracy / macro-F1, confusion matrix.
 - :class:`TaggingTask` — one tag per unit: token cross-entropy or CRF likelihood, strict span F1.
 - :class:`~scratchlm.training.mlm_task.MaskedLMTask` — masked-LM pretraining on raw text.
+- :class:`~scratchlm.training.seq2seq_task.Seq2SeqTask` — source text to output tokens: WER / PER.
 
 ``data.task`` picks one (:func:`make_task`; ``auto`` looks at the dataset), and :meth:`load` returns the
 config with ``data.task`` (and a tagger's ``data.tag_scheme``) resolved, which is what a run saves.
@@ -124,6 +125,13 @@ class ClassificationTask:
         from scratchlm.inference import evaluate_ids
 
         return evaluate_ids(model, enc.seqs, enc.labels, labels, pad_id, batch_size, device)
+
+    def evaluate_for_selection(
+        self, model, enc, labels: list[str], pad_id: int, batch_size: int, device: str
+    ) -> dict:
+        """The dev evaluation during training that picks the saved weights (a task may make it cheaper
+        than :meth:`evaluate`, which gives the final figures)."""
+        return self.evaluate(model, enc, labels, pad_id, batch_size, device)
 
     def eval_record(self, m: dict) -> dict:
         return {"dev_accuracy": m["accuracy"], "dev_macro_f1": m["macro_f1"]}
@@ -248,8 +256,13 @@ def make_task(cfg: RunConfig) -> ClassificationTask:
     """The task ``cfg.data.task`` names (``auto``: from the dataset)."""
     from scratchlm.data.tagging import resolve_task
 
+    task = resolve_task(cfg.data)
+    if task == "seq2seq":
+        from scratchlm.training.seq2seq_task import Seq2SeqTask
+
+        return Seq2SeqTask(cfg)
     if cfg.data.task == "mlm":
         from scratchlm.training.mlm_task import MaskedLMTask
 
         return MaskedLMTask(cfg)
-    return TaggingTask(cfg) if resolve_task(cfg.data) == "tag" else ClassificationTask(cfg)
+    return TaggingTask(cfg) if task == "tag" else ClassificationTask(cfg)
