@@ -234,6 +234,14 @@ class ModelConfig:
     vectors_std: float | None = None
     """Rescale pretrained vectors (``init`` other than ``normal``) to this standard deviation
     (``null``: keep their own scale)."""
+    vectors_vocab: int = 0
+    """With pretrained vectors (``init`` a vectors source): also put the vectors' first N words (vector files
+    list the frequent words first) in the vocabulary, after the training split's tokens, so that words the
+    training data never shows keep their pretrained vector when the model reads them later. Pair it with
+    ``freeze_embeddings`` (or ``freeze_embedding_rows: pretrained``): rows trained on the training words
+    drift away from the untouched ones. Words are normalised like the text (set ``data.lowercase`` for
+    uncased vectors such as GloVe); ``char`` keeps single characters. 0: only the training split's tokens.
+    ``char`` and ``jieba`` tokenizers."""
     bigram_buckets: int = 0
     """Add hashed vectors of adjacent-token pairs to the token vectors (0: off). See
     :class:`scratchlm.modules.embeddings.HashedBigramEmbedding`."""
@@ -278,6 +286,12 @@ class ModelConfig:
         _positive("model.num_layers", self.num_layers, minimum=0)
         _positive("model.num_heads", self.num_heads)
         _positive("model.ffn_dim", self.ffn_dim)
+        _positive("model.vectors_vocab", self.vectors_vocab, minimum=0)
+        if self.vectors_vocab and self.init in ("normal", "word2vec"):
+            raise ConfigError(
+                f"model.vectors_vocab={self.vectors_vocab} adds words of pretrained vectors to the vocabulary; "
+                f"model.init={self.init} has none: give a vectors file, cache or name (e.g. glove-6b-50d)"
+            )
         if self.bigram_buckets and self.bigram_buckets < 2:
             raise ConfigError(f"model.bigram_buckets={self.bigram_buckets}: use 0 (off) or >= 2 buckets")
         self._check_encoder()
@@ -592,6 +606,11 @@ class RunConfig:
             )
         if self.data.task == "seq2seq":
             self._check_seq2seq()
+        if self.model.vectors_vocab and self.data.tokenizer not in ("char", "jieba"):
+            raise ConfigError(
+                f"model.vectors_vocab applies to data.tokenizer char or jieba (a vocabulary of whole tokens); "
+                f"a {self.data.tokenizer} vocabulary is trained, its pieces are not the vectors' words"
+            )
         if self.data.task == "classify" and self.model.head != "softmax":
             raise ConfigError(
                 f"model.head={self.model.head} is a tagger head; data.task=classify uses softmax"

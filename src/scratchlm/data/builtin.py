@@ -11,6 +11,11 @@ one sentence a line: raw Chinese text for pretraining vectors.
 ``pd1998-ner``: ``tag/199801.txt`` (``word/POS``), character-level BIO over ``nr`` -> PER, ``ns`` -> LOC,
 ``nt`` -> ORG; the same sentences and split. The corpus tags a Chinese name as surname + given name
 (``江/nr 泽民/nr``): adjacent ``nr`` words are one person. Each ``ns`` and ``nt`` word is one entity.
+``en-word-polarity`` (vaderSentiment 3.3.2, ``vader_lexicon.txt``): English words, slang and emoticons,
+each rated -4..4 by ten people (Hutto & Gilbert 2014); the label is the sign of the mean rating (none
+is 0). 7,520 lines, 14 tokens listed twice (the first kept): 7,506 -> the sha1 rule on the token gives
+train 5,989 / dev 782 / test 735.
+An English task where pretrained word vectors matter: most test words never occur in training.
 """
 
 from __future__ import annotations
@@ -58,6 +63,12 @@ BUILTINS: dict[str, BuiltinInfo] = {
         "seq2seq",
         "cmudict",
         "CMU Pronouncing Dictionary: English word -> phones (39, stress removed), grapheme to phoneme",
+    ),
+    "en-word-polarity": BuiltinInfo(
+        "en-word-polarity",
+        "classification",
+        "vaderSentiment==3.3.2",
+        "English words and emoticons (VADER lexicon), binary polarity of the mean human rating",
     ),
     "pd1998-text": BuiltinInfo(
         "pd1998-text",
@@ -123,6 +134,35 @@ def load_zh_reviews() -> ClassificationData:
         splits=splits,
         labels=["negative", "positive"],
         notes={"empty_lines": empty, "duplicates": duplicates, "conflicting_texts": len(conflicts)},
+    )
+
+
+def load_en_word_polarity() -> ClassificationData:
+    """``vader_lexicon.txt``: ``TOKEN<TAB>MEAN<TAB>STD<TAB>[r1, ..., r10]`` a line."""
+    path = package_dir("vaderSentiment") / "vader_lexicon.txt"
+    splits: dict[str, list[Example]] = {"train": [], "dev": [], "test": []}
+    seen: set[str] = set()
+    zeros = duplicates = 0
+    for lineno, line in enumerate(_read_lines(path), 1):
+        if not line.strip():
+            continue
+        fields = line.split("\t")
+        try:
+            token, mean = fields[0], float(fields[1])
+        except (IndexError, ValueError):
+            raise DataError(f"{path}:{lineno}: not TOKEN<TAB>MEAN_RATING<TAB>...") from None
+        if mean == 0 or token in seen:
+            zeros += mean == 0
+            duplicates += token in seen and mean != 0
+            continue
+        seen.add(token)
+        label = "positive" if mean > 0 else "negative"
+        splits[split_of(token)].append(Example(token, label, f"{path}:{lineno}"))
+    return ClassificationData(
+        name="en-word-polarity",
+        splits=splits,
+        labels=["negative", "positive"],
+        notes={"zero_rating": zeros, "duplicates": duplicates},
     )
 
 
@@ -199,7 +239,10 @@ def load_pd1998_ner() -> TaggingData:
     return _split_tagged("pd1998-ner", sentences, NER_LABELS, "bio")
 
 
-CLASSIFICATION_LOADERS: dict[str, Callable[[], ClassificationData]] = {"zh-reviews": load_zh_reviews}
+CLASSIFICATION_LOADERS: dict[str, Callable[[], ClassificationData]] = {
+    "zh-reviews": load_zh_reviews,
+    "en-word-polarity": load_en_word_polarity,
+}
 TEXT_LOADERS: dict[str, Callable[[], list[str]]] = {"pd1998-text": pd1998_sentences}
 TAGGING_LOADERS: dict[str, Callable[[], TaggingData]] = {
     "pd1998-cws": load_pd1998_cws,

@@ -100,6 +100,46 @@ def init_embeddings(
     return report
 
 
+def add_vectors_vocab(tokenizer, cfg: RunConfig) -> dict:
+    """``model.vectors_vocab``: append the first N words of ``model.init``'s vectors to the tokenizer's
+    vocabulary (normalised like the text; single characters only for ``char``), after the tokens the
+    training split gave it. Returns a short report for the log."""
+    from scratchlm.errors import DataError
+    from scratchlm.tokenizers.normalize import normalize_text
+    from scratchlm.tokenizers.vocab import Vocab
+    from scratchlm.training.finetune import pretraining_run
+    from scratchlm.vectors.io import load_vectors
+
+    n, init = cfg.model.vectors_vocab, cfg.model.init
+    if pretraining_run(init) is not None:
+        raise DataError(
+            f"model.vectors_vocab={n}: model.init {init} is a pretraining run, which brings its own "
+            "vocabulary; set model.vectors_vocab=0"
+        )
+    vectors = load_vectors(init)
+    tokens = list(tokenizer.vocab.tokens)
+    known = set(tokens)
+    added = 0
+    for word in vectors.words[:n]:
+        word = normalize_text(word, nfkc=tokenizer.normalize, lowercase=tokenizer.lowercase)
+        if not word or " " in word or word in known or (tokenizer.kind == "char" and len(word) != 1):
+            continue
+        known.add(word)
+        tokens.append(word)
+        added += 1
+    before = len(tokenizer.vocab)
+    tokenizer.vocab = Vocab(tokens)
+    log.info(
+        "vocabulary: %d tokens (specials included) from the training split + %d of the first %d words of %s = %d",
+        before,
+        added,
+        min(n, len(vectors)),
+        init,
+        len(tokens),
+    )
+    return {"from_training": before, "from_vectors": added, "vocab_size": len(tokens)}
+
+
 def init_bigram_embeddings(
     bigram, cfg: RunConfig, tokenizer: CharTokenizer, sentences: list[list[str]]
 ) -> dict:

@@ -31,7 +31,7 @@ from scratchlm.training import distributed
 from scratchlm.training.distributed import DistContext
 from scratchlm.training.ema import EMA
 from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
-from scratchlm.training.init import init_embeddings
+from scratchlm.training.init import add_vectors_vocab, init_embeddings
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
 from scratchlm.training.schedule import build_scheduler
@@ -149,6 +149,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     if not dev_ex:
         raise RunDirError(f"dataset {data.name}: the dev split is empty; give data.dev_file")
 
+    vocab_report = None
     if not ctx.is_main:
         ctx.barrier()  # rank 0 builds and saves the tokenizer, the others read it
         tokenizer = load_tokenizer(out / "tokenizer")
@@ -158,6 +159,8 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         tokenizer = pretrained_tokenizer(cfg)  # model.init: a pretraining run -> its tokenizer
         if tokenizer is None:
             tokenizer = task.build_tokenizer(train_ex)
+            if cfg.model.vectors_vocab:
+                vocab_report = add_vectors_vocab(tokenizer, cfg)
         tokenizer.save(out / "tokenizer")
         atomic_write_text(out / "config.yaml", dump_config(cfg))
         atomic_write_json(out / RUN_MARKER, run_metadata(labels, tokenizer, cfg, **task.metadata(train_ex)))
@@ -186,6 +189,8 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     # DDP copies rank 0's weights to every process: only rank 0 initialises (and writes vectors/)
     fresh = not resume and ctx.is_main
     init_report = init_embeddings(model, cfg, tokenizer, task.texts(train_ex), out) if fresh else None
+    if init_report and vocab_report:
+        init_report["vectors_vocab"] = vocab_report
     apply_freezing(model, cfg.model)  # freeze_embeddings, freeze_layers
     model.to(device)
 
