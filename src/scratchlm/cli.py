@@ -406,7 +406,9 @@ def cmd_data_list(args: argparse.Namespace) -> int:
         return 0
     widths = [max(len(r[k]) for r in rows) + 2 for k in ("name", "task", "package")]
     for r in rows:
-        print(f"{r['name']:<{widths[0]}}{r['task']:<{widths[1]}}{r['package']:<{widths[2]}}{r['description']}")
+        print(
+            f"{r['name']:<{widths[0]}}{r['task']:<{widths[1]}}{r['package']:<{widths[2]}}{r['description']}"
+        )
     return 0
 
 

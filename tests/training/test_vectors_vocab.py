@@ -7,9 +7,9 @@ import json
 
 import numpy as np
 import pytest
-from cli_helpers import run_cli
 from safetensors.numpy import load_file
 
+from cli_helpers import run_cli
 from scratchlm.config import load_config
 from scratchlm.errors import ConfigError
 
@@ -52,7 +52,10 @@ def test_unseen_words_keep_their_pretrained_vector(tmp_path):
     # training tokens first, then the first 6 vector words not already there, normalised (Nice -> nice)
     assert vocab[5:7] == ["bad", "good"]
     assert vocab[7:] == ["great", "awful", "nice", "x"]
-    assert "vocabulary: 7 tokens (specials included) from the training split + 4 of the first 6 words" in proc.stderr
+    assert (
+        "vocabulary: 7 tokens (specials included) from the training split + 4 of the first 6 words"
+        in proc.stderr
+    )
     weight = load_file(str(out / "model.safetensors"))
     emb = next(v for k, v in weight.items() if k.endswith("token_embedding.embedding.weight"))
     for word, row in (("great", 2), ("awful", 3), ("nice", 4), ("x", 5)):
