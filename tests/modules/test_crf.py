@@ -116,3 +116,21 @@ def test_constrained_viterbi_only_emits_well_formed_sequences(scheme, labels):
 def test_bad_constraint_shape_is_refused():
     with pytest.raises(ValueError, match="shape"):
         ConditionalRandomField(3, allowed_transitions=torch.ones(2, 2, dtype=torch.bool))
+
+
+@pytest.mark.parametrize(("num_tags", "lengths"), [(4, [1]), (3, [6, 6]), (5, [7, 3, 1]), (9, [12, 12, 5])])
+def test_scan_viterbi_equals_the_loop(num_tags, lengths):
+    """decode_scan (what the ONNX export traces) returns decode's tags, padding and length 1 included,
+    with and without constraints."""
+    scheme = get_scheme("bmes")
+    rules = scheme.transition_rules(["B", "M", "E", "S"]) if num_tags == 4 else (None, None, None)
+    crf = _crf(
+        num_tags, **dict(zip(("allowed_start", "allowed_transitions", "allowed_end"), rules, strict=True))
+    )
+    crf.requires_grad_(False)
+    s = max(lengths)
+    mask = torch.arange(s)[None, :] < torch.tensor(lengths)[:, None]
+    for _ in range(5):
+        emissions = 3 * torch.randn(len(lengths), s, num_tags)
+        want, got = crf.decode(emissions, mask), crf.decode_scan(emissions, mask)
+        assert torch.equal(got, want)  # padding positions too (they repeat the last tag)

@@ -1,5 +1,6 @@
-"""``scratchlm export onnx RUN --out model.onnx [--opset N] [--quantize int8]`` and
-``scratchlm export hf RUN --out DIR`` (a BERT-like run as a Hugging Face ``BertModel`` directory)."""
+"""``scratchlm export onnx RUN --out model.onnx [--opset N] [--quantize int8]`` (classifiers and
+taggers) and ``scratchlm export hf RUN --out DIR`` (a BERT-like run as a Hugging Face ``BertModel``
+directory)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from scratchlm.errors import ConfigError
 
 
 def cmd_export_onnx(args: argparse.Namespace) -> int:
-    from scratchlm.export.onnx import DEFAULT_OPSET, OPSETS, export_onnx
+    from scratchlm.export.onnx import DEFAULT_OPSET, OPSETS, TASKS, export_onnx
     from scratchlm.run import load_run
 
     if args.opset not in OPSETS:
@@ -18,8 +19,10 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
             f"--opset {args.opset}: use an opset from {OPSETS.start} to {OPSETS[-1]} (default {DEFAULT_OPSET})"
         )
     run = load_run(args.run)
-    if run.task != "classification":
-        raise ConfigError(f"export onnx writes classifier runs; {args.run} is a {run.task} run")
+    if run.task not in TASKS:
+        raise ConfigError(f"export onnx writes classifier and tagger runs; {args.run} is a {run.task} run")
+    if run.task == "tagging" and args.quantize:
+        raise ConfigError("--quantize int8 is for classifiers in this version; export the tagger without it")
     report = export_onnx(
         run, args.out, opset=args.opset, quantize=args.quantize, measure_accuracy=not args.no_accuracy
     )
@@ -30,10 +33,23 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
         f"wrote {report['out']} ({report['bytes'] / 1e6:.2f} MB, opset {report['opset']}"
         f"{', int8 weights' if args.quantize else ''}) in {report['seconds']:.1f}s"
     )
-    print(
-        "inputs: input_ids, attention_mask (int64, [batch, sequence], sequence <= "
-        f"{report['max_seq_len']}); output: logits (float32, [batch, {report['outputs']['logits'][1]}])"
+    inputs = (
+        f"inputs: input_ids, attention_mask (int64, [batch, sequence], sequence <= {report['max_seq_len']})"
     )
+    if run.task == "tagging":
+        tags = report["outputs"]["emissions"][2]
+        decoding = "Viterbi of the CRF, in the graph" if report["head"] == "crf" else "best tag per token"
+        print(
+            f"{inputs}; outputs: emissions (float32, [batch, sequence, {tags}]), "
+            f"tags (int64, [batch, sequence]: {decoding})"
+        )
+        print(
+            f"float32 graph vs PyTorch: max |emission difference| {report['max_abs_diff_vs_torch']:.2e}; "
+            f"tags identical at {report['tags_compared'] - report['tags_different']} of "
+            f"{report['tags_compared']} positions"
+        )
+        return 0
+    print(f"{inputs}; output: logits (float32, [batch, {report['outputs']['logits'][1]}])")
     print(f"float32 graph vs PyTorch: max |logit difference| {report['max_abs_diff_vs_torch']:.2e}")
     if args.quantize:
         print(
@@ -76,8 +92,8 @@ def register(subparsers) -> None:
     esub = e.add_subparsers(dest="export_format", metavar="FORMAT")
     o = esub.add_parser(
         "onnx",
-        help="ONNX graph: input_ids, attention_mask -> logits, checked with onnxruntime",
-        description="Export a classifier run to ONNX and check it against PyTorch with onnxruntime.",
+        help="ONNX graph: input_ids, attention_mask -> logits (classifier) or emissions, tags (tagger)",
+        description="Export a classifier or tagger run to ONNX and check it against PyTorch with onnxruntime.",
     )
     o.add_argument("run", help="run directory")
     o.add_argument("--out", required=True, help="the .onnx file to write")
@@ -86,7 +102,7 @@ def register(subparsers) -> None:
         "--quantize",
         choices=["int8"],
         default=None,
-        help="int8 weights (dynamic quantization); reports the accuracy change on the dev split",
+        help="int8 weights (dynamic quantization; classifiers); reports the accuracy change on the dev split",
     )
     o.add_argument(
         "--no-accuracy", action="store_true", help="with --quantize: skip the dev-split accuracy check"

@@ -1,16 +1,29 @@
-"""ONNX export of a classifier run, checked against PyTorch with onnxruntime; optional int8 weights.
+"""ONNX export of a classifier or tagger run, checked against PyTorch with onnxruntime; optional int8
+weights (classifiers).
 
 The graph has inputs ``input_ids`` and ``attention_mask`` (int64, ``(batch, sequence)``, both axes
-dynamic, ``sequence <= max_seq_len``; the mask is 1 at real tokens, 0 at padding) and one output,
-``logits`` (float32, ``(batch, num_classes)``). Token ids come from the run's tokenizer
-(``tokenizer/``), with [CLS] first, exactly as :func:`scratchlm.serve.engine.encode_texts` makes them;
-the labels, ``max_seq_len`` and ids of [PAD] and [CLS] are stored in the model's metadata.
+dynamic, ``sequence <= max_seq_len``; the mask is 1 at real tokens, 0 at padding, right-padded).
+
+- A classifier has one output, ``logits`` (float32, ``(batch, num_classes)``). Token ids come from the
+  run's tokenizer (``tokenizer/``), with [CLS] first, exactly as
+  :func:`scratchlm.serve.engine.encode_texts` makes them.
+- A tagger has two: ``emissions`` (float32, ``(batch, sequence, num_tags)``, the per-token tag scores)
+  and ``tags`` (int64, ``(batch, sequence)``): the best tag per token (softmax head) or the Viterbi path
+  of the CRF, decoded inside the graph by two ONNX ``Scan`` loops
+  (:meth:`~scratchlm.modules.crf.ConditionalRandomField.decode_scan`), so any length up to
+  ``max_seq_len`` decodes with the scheme's constraints and no code outside the graph. Ids are one per
+  unit (character), looked up in the run's vocabulary (:func:`scratchlm.tagging.encode_units`), no
+  [CLS]; entries at padding positions mean nothing.
+
+The labels (class names or tags), ``max_seq_len`` and the ids of [PAD] and [CLS] are stored in the
+model's metadata, with a tagger's ``scheme``, ``units`` and ``head``.
 
 Export goes through ``torch.export`` (``torch.onnx.export(..., dynamo=True)``) for opset 18 and
 later: the attention's ``scaled_dot_product_attention`` with a boolean padding mask is decomposed
 into plain ONNX ops, so the modules need no export-only code path. Opsets 14-17 (older runtimes)
 use torch's TorchScript exporter, which torch has deprecated but still ships. After writing, the file is run with onnxruntime on
-padded batches of several lengths and must match PyTorch within ``tolerance`` (1e-4 by default).
+padded batches of several lengths and must match PyTorch within ``tolerance`` (1e-4 by default), a
+tagger's tags exactly.
 
 ``quantize="int8"``: onnxruntime's dynamic quantization (int8 weights of MatMul and Gather,
 activations quantized per batch at run time); its accuracy on the run's dev split is measured
@@ -41,6 +54,8 @@ if TYPE_CHECKING:
 
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAMES = ("logits",)
+TAGGER_OUTPUT_NAMES = ("emissions", "tags")
+TASKS = ("classification", "tagging")
 DEFAULT_OPSET = 18
 TORCH_EXPORT_MIN_OPSET = 18
 # Opset 23 turns SDPA into the ONNX Attention op, and onnxruntime's CPU kernel for it rejects the
@@ -62,6 +77,32 @@ class OnnxClassifier(nn.Module):
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         return self.model(input_ids, attention_mask.bool())
+
+
+class OnnxTagger(nn.Module):
+    """``input_ids (b, s) int64, attention_mask (b, s) int64 -> emissions (b, s, T) float32, tags (b, s)
+    int64``: the tagger's scores and its decoding (Viterbi through scans with a CRF, else argmax)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, input_ids: torch.Tensor, attention_mask: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        mask = attention_mask.bool()
+        emissions = self.model(input_ids, mask).float()  # (b, s, T)
+        if self.model.crf is not None:
+            return emissions, self.model.crf.decode_scan(emissions, mask)
+        return emissions, emissions.argmax(-1)
+
+
+def output_names(run: LoadedRun) -> tuple[str, ...]:
+    return TAGGER_OUTPUT_NAMES if run.task == "tagging" else OUTPUT_NAMES
+
+
+def _has_crf(run: LoadedRun) -> bool:
+    return getattr(run.model, "crf", None) is not None
 
 
 @contextlib.contextmanager
@@ -87,14 +128,29 @@ def _quiet():
 
 def _example(run: LoadedRun) -> tuple[torch.Tensor, torch.Tensor]:
     # batch 2 and length 3 (not 0 or 1), so torch.export does not specialise either axis to the example
-    cls_id = run.tokenizer.vocab.cls_id
-    ids = torch.tensor([[cls_id, 5, 6], [cls_id, 7, run.tokenizer.vocab.pad_id]])
+    first = run.tokenizer.vocab.cls_id if run.task == "classification" else 8  # a tagger reads no [CLS]
+    ids = torch.tensor([[first, 5, 6], [first, 7, run.tokenizer.vocab.pad_id]])
     return ids, (ids != run.tokenizer.vocab.pad_id).long()
 
 
+@contextlib.contextmanager
+def _frozen(model: nn.Module):
+    """No parameter requires a gradient while the graph is traced (the CRF's scans refuse them)."""
+    flags = [p.requires_grad for p in model.parameters()]
+    try:
+        model.requires_grad_(False)
+        with torch.no_grad():
+            yield
+    finally:
+        for p, flag in zip(model.parameters(), flags, strict=True):
+            p.requires_grad_(flag)
+
+
 def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
-    model = OnnxClassifier(run.model).eval()
-    with _quiet() as log:
+    tagging = run.task == "tagging"
+    model = (OnnxTagger if tagging else OnnxClassifier)(run.model).eval()
+    outputs = list(output_names(run))
+    with _quiet() as log, _frozen(model):
         try:
             if opset >= TORCH_EXPORT_MIN_OPSET:
                 batch, sequence = torch.export.Dim("batch"), torch.export.Dim("sequence", max=run.max_seq_len)
@@ -106,12 +162,13 @@ def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
                     dynamo=True,
                     opset_version=opset,
                     input_names=list(INPUT_NAMES),
-                    output_names=list(OUTPUT_NAMES),
+                    output_names=outputs,
                     dynamic_shapes={"input_ids": axes, "attention_mask": axes},
                 )
                 program.save(str(path))
             else:  # torch.export's exporter starts at opset 18; older runtimes get the TorchScript exporter
                 axes = {0: "batch", 1: "sequence"}
+                out_axes = {name: axes for name in outputs} if tagging else {"logits": {0: "batch"}}
                 torch.onnx.export(
                     model,
                     _example(run),
@@ -119,8 +176,8 @@ def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
                     dynamo=False,
                     opset_version=opset,
                     input_names=list(INPUT_NAMES),
-                    output_names=list(OUTPUT_NAMES),
-                    dynamic_axes={"input_ids": axes, "attention_mask": axes, "logits": {0: "batch"}},
+                    output_names=outputs,
+                    dynamic_axes={"input_ids": axes, "attention_mask": axes, **out_axes},
                 )
         except Exception as exc:  # noqa: BLE001 - the exporter raises many kinds; all mean the same to the user
             tail = log.getvalue().strip().splitlines()[-5:]
@@ -153,7 +210,7 @@ def _add_metadata(path: Path, run: LoadedRun, extra: dict[str, str]) -> None:
     vocab = run.tokenizer.vocab
     meta = {
         "scratchlm_version": scratchlm.__version__,
-        "task": "classification",
+        "task": run.task,
         "labels": json.dumps(run.labels, ensure_ascii=False),
         "max_seq_len": str(run.max_seq_len),
         "pad_id": str(vocab.pad_id),
@@ -162,10 +219,28 @@ def _add_metadata(path: Path, run: LoadedRun, extra: dict[str, str]) -> None:
         "run": run.path.name,
         **extra,
     }
+    if run.task == "tagging":
+        meta["scheme"] = run.meta.get("scheme") or run.config.data.tag_scheme
+        meta["units"] = run.meta.get("units", "chars")
+        meta["head"] = "crf" if _has_crf(run) else "softmax"
+        meta["normalize"] = json.dumps(run.tokenizer.normalize)
+        meta["lowercase"] = json.dumps(run.tokenizer.lowercase)
     del model.metadata_props[:]
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
+    if run.task == "tagging":
+        _name_sequence_axis(model)
     onnx.save(model, str(path))
+
+
+def _name_sequence_axis(model) -> None:
+    """A tagger's outputs are ``(batch, sequence, ...)``. With an LSTM/GRU the exporter declares the
+    example's length (3) as their second axis, though the graph computes any length; onnxruntime then
+    warns on every other length. Declare the axis as the inputs do."""
+    for output in model.graph.output:
+        dim = output.type.tensor_type.shape.dim[1]
+        dim.ClearField("dim_value")
+        dim.dim_param = "sequence"
 
 
 def session(path: str | Path):
@@ -195,13 +270,14 @@ def probe_sequences(run: LoadedRun, seed: int = 0) -> list[list[int]]:
     lengths = sorted(
         {1, 2, 3, 5, 8, 13, 21, run.max_seq_len // 2, run.max_seq_len - 1, run.max_seq_len} - {0}
     )
+    head = [cls_id] if run.task == "classification" else []  # a tagger's ids are its units alone
     seqs = []
     for n in lengths:
         for _ in range(2):
             body = torch.randint(
-                len(run.tokenizer.vocab.special_ids), vocab_size, (n - 1,), generator=g
+                len(run.tokenizer.vocab.special_ids), vocab_size, (n - len(head),), generator=g
             ).tolist()
-            seqs.append([cls_id, *body])
+            seqs.append([*head, *body])
     return seqs
 
 
@@ -215,6 +291,57 @@ def max_difference(run: LoadedRun, sess, seqs: Sequence[list[int]]) -> float:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise ExportError(f"onnxruntime cannot run the exported graph: {first[:400]}") from exc
     return float(np.abs(got - reference).max())
+
+
+def onnx_tags(
+    sess, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128
+) -> tuple[list[np.ndarray], list[list[int]]]:
+    """A tagger graph's emissions ``(len, T)`` and tag ids for each sequence, in input order."""
+    from scratchlm.data.collate import batch_order, pad_batch
+
+    emissions: list = [None] * len(seqs)
+    tags: list = [None] * len(seqs)
+    for index in batch_order([len(s) for s in seqs], batch_size, shuffle=False):
+        ids, mask = pad_batch([seqs[i] for i in index], pad_id)
+        em, tg = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.long().numpy()})
+        for row, i in enumerate(index):
+            n = len(seqs[i])
+            emissions[i], tags[i] = em[row, :n], tg[row, :n].tolist()
+    return emissions, tags
+
+
+@torch.no_grad()
+def torch_tags(
+    model: nn.Module, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128
+) -> tuple[list[np.ndarray], list[list[int]]]:
+    """The same from PyTorch: ``model(ids, mask)`` and ``model.decode`` (the loop Viterbi)."""
+    from scratchlm.data.collate import batch_order, pad_batch
+
+    emissions: list = [None] * len(seqs)
+    tags: list = [None] * len(seqs)
+    for index in batch_order([len(s) for s in seqs], batch_size, shuffle=False):
+        ids, mask = pad_batch([seqs[i] for i in index], pad_id)
+        em, tg = model(ids, mask).float(), model.decode(ids, mask)
+        for row, i in enumerate(index):
+            n = len(seqs[i])
+            emissions[i], tags[i] = em[row, :n].numpy(), tg[row, :n].tolist()
+    return emissions, tags
+
+
+def tagger_difference(run: LoadedRun, sess, seqs: Sequence[list[int]]) -> tuple[float, int, int]:
+    """``(max |emission difference|, tags that differ, tags compared)`` of the graph against PyTorch."""
+    pad = run.tokenizer.vocab.pad_id
+    ref_em, ref_tags = torch_tags(run.model, seqs, pad, batch_size=8)
+    try:
+        got_em, got_tags = onnx_tags(sess, seqs, pad, batch_size=8)
+    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors have no common public base class
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ExportError(f"onnxruntime cannot run the exported graph: {first[:400]}") from exc
+    diff = max(float(np.abs(a - b).max()) for a, b in zip(got_em, ref_em, strict=True))
+    differ = sum(
+        a != b for ga, ra in zip(got_tags, ref_tags, strict=True) for a, b in zip(ga, ra, strict=True)
+    )
+    return diff, differ, sum(map(len, seqs))
 
 
 def dev_sequences(run: LoadedRun) -> tuple[list[list[int]], list[int], str]:
@@ -262,6 +389,16 @@ def export_onnx(
         )
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ExportError(f"--quantize {quantize!r}: this version offers {', '.join(QUANTIZATIONS)}")
+    if run.task not in TASKS:
+        raise ExportError(f"export onnx writes classifier and tagger runs; {run.path} is a {run.task} run")
+    tagging = run.task == "tagging"
+    if tagging and quantize is not None:
+        raise ExportError("--quantize int8 is for classifiers in this version; export the tagger in float32")
+    if tagging and _has_crf(run) and opset < TORCH_EXPORT_MIN_OPSET:
+        raise ExportError(
+            f"--opset {opset}: a CRF tagger decodes with ONNX Scan loops that only torch.export writes; "
+            f"use --opset {TORCH_EXPORT_MIN_OPSET} or later"
+        )
     out = Path(out)
     if out.is_dir():
         raise ExportError(f"--out {out} is a directory; give a file name such as {out / 'model.onnx'}")
@@ -271,20 +408,35 @@ def export_onnx(
         "out": str(out),
         "opset": opset,
         "quantize": quantize,
+        "task": run.task,
         "inputs": {name: ["batch", "sequence"] for name in INPUT_NAMES},
         "outputs": {"logits": ["batch", len(run.labels)]},
         "max_seq_len": run.max_seq_len,
     }
+    if tagging:
+        report["outputs"] = {
+            "emissions": ["batch", "sequence", len(run.labels)],
+            "tags": ["batch", "sequence"],
+        }
+        report["head"] = "crf" if _has_crf(run) else "softmax"
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-export-") as tmp:
         float_path = Path(tmp) / "float.onnx"
         _export_float(run, float_path, opset)
         _add_metadata(float_path, run, {"quantization": "none"})
         float_sess = session(float_path)
-        diff = max_difference(run, float_sess, probe_sequences(run))
+        if tagging:
+            diff, differ, compared = tagger_difference(run, float_sess, probe_sequences(run))
+            report["tags_compared"], report["tags_different"] = compared, differ
+        else:
+            diff, differ = max_difference(run, float_sess, probe_sequences(run)), 0
         report["max_abs_diff_vs_torch"] = diff
         if not diff <= tolerance:
             raise ExportError(
                 f"the ONNX graph differs from PyTorch by {diff:.3g} (> {tolerance:g}) on the probe batches"
+            )
+        if differ:
+            raise ExportError(
+                f"the ONNX graph's tags differ from PyTorch's at {differ} of {compared} positions"
             )
         final = float_path
         if quantize == "int8":

@@ -11,6 +11,11 @@ the forward algorithm (a log-sum-exp recursion, O(s T^2)). :meth:`ConditionalRan
 the best sequence with Viterbi (the same recursion with max). Both were checked against brute-force
 enumeration of every sequence (``tests/modules/test_crf.py``).
 
+:meth:`ConditionalRandomField.decode_scan` is the same Viterbi written as two ``torch`` scans (the
+forward max-product recursion, then the backtrack), for export: ``torch.export`` turns each into one
+ONNX ``Scan`` node, so the graph decodes any sequence length (a Python loop would be unrolled for the
+example's length). It returns what :meth:`decode` returns, ties included.
+
 Constraints are a part of the module, not of the task: three boolean masks say which tags may start a
 sequence, follow one another and end it (a tag scheme such as BIO or BMES computes them). Forbidden
 moves get a score of -10000 (not -inf, which would turn a gradient into NaN), so no sequence that uses
@@ -112,3 +117,40 @@ class ConditionalRandomField(nn.Module):
         for arg in reversed(pointers):
             path.append(arg.gather(1, path[-1].unsqueeze(1)).squeeze(1))
         return torch.stack(path[::-1], dim=1)  # (b, s)
+
+    @torch.no_grad()
+    def decode_scan(self, emissions: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """:meth:`decode` through ``torch._higher_order_ops.scan`` (exportable with a dynamic length).
+
+        The scan runs over all ``s`` positions (not ``s - 1``: onnxruntime's ``Scan`` fails on zero
+        iterations), the first step starting the recursion. The parameters must not require gradients
+        while it is traced (the scan's autograd rejects integer outputs)."""
+        from torch._higher_order_ops.scan import scan
+
+        start, trans, end = self._scores()
+        b, s, num_tags = emissions.shape
+        keep = torch.arange(num_tags, device=emissions.device).expand(b, num_tags)  # identity pointers
+        first = torch.arange(s, device=emissions.device) == 0  # (s,)
+
+        def forward_step(score: torch.Tensor, step: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+            emitted, real, is_first = step  # (b, T), (b,), ()
+            best, arg = (score.unsqueeze(2) + trans).max(dim=1)  # (b, T_next): best previous tag
+            real = real.unsqueeze(1)  # (b, 1)
+            score = torch.where(real, best + emitted, score)  # padding: carry the row over
+            score = torch.where(is_first, start + emitted, score)
+            return score, torch.where(real & ~is_first, arg, keep)
+
+        steps = (
+            emissions.transpose(0, 1),
+            mask.transpose(0, 1),
+            first,
+        )  # time first: (s, b, T), (s, b), (s,)
+        score, pointers = scan(forward_step, emissions.new_zeros(b, num_tags), steps)  # (b, T), (s, b, T)
+
+        def backtrack(tag: torch.Tensor, pointer: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+            # carry: the tag at position t; emit it, and step to the tag at t - 1
+            return pointer.gather(1, tag.unsqueeze(1)).squeeze(1), tag.clone()  # clone: no aliasing
+
+        last = (score + end).argmax(dim=1)  # (b,) best last tag
+        _, path = scan(backtrack, last, pointers, reverse=True)  # (s, b), in position order
+        return path.transpose(0, 1)  # (b, s)
