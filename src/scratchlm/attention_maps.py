@@ -42,9 +42,17 @@ def text_positions(run: LoadedRun, text: str) -> tuple[list[int], list[str], int
     return enc.ids, enc.tokens, enc.truncated
 
 
+TASKS = ("classification", "tagging", "masked_lm")
+
+
 def check_has_attention(run: LoadedRun) -> None:
     from scratchlm.modules.transformer import TransformerEncoder
 
+    if run.task not in TASKS:
+        raise ConfigError(
+            f"{run.path} is a {run.task} run; plot attention reads the self-attention of classifier, "
+            "tagger and masked-LM runs"
+        )
     if not isinstance(run.model.encoder, TransformerEncoder):
         kind = run.config.model.encoder
         raise ConfigError(

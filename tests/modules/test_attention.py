@@ -104,14 +104,18 @@ def _position_parts(kind: str, h: int, hd: int) -> dict:
     return {}
 
 
-@pytest.mark.parametrize("kind", ["none", "rope", "alibi", "t5_bias"])
-def test_encoder_with_weights_equals_the_sdpa_encoder(kind):
+@pytest.mark.parametrize(
+    ("kind", "norm_position"),
+    [("none", "pre"), ("rope", "pre"), ("alibi", "pre"), ("t5_bias", "pre"), ("t5_bias", "post")],
+)
+def test_encoder_with_weights_equals_the_sdpa_encoder(kind, norm_position):
     from scratchlm.modules import transformer_encoder
 
     torch.manual_seed(3)
     d, h, s = 12, 3, 9
+    parts = _position_parts(kind, h, d // h)
     enc = transformer_encoder(
-        d, 2, h, 24, dropout=0.0, attention_dropout=0.0, **_position_parts(kind, h, d // h)
+        d, 2, h, 24, dropout=0.0, attention_dropout=0.0, norm_position=norm_position, **parts
     )
     for p in enc.parameters():  # non-trivial weights and biases everywhere
         nn.init.normal_(p, std=0.4)
@@ -134,7 +138,8 @@ def test_encoder_with_weights_equals_the_sdpa_encoder(kind):
         from scratchlm.modules import additive_attention_mask
 
         bias_mask = additive_attention_mask(mask, enc.attention_bias(s))
-    torch.testing.assert_close(weights[0], layer.attention.attention_weights(layer.attn_norm(x), bias_mask))
+    layer_input = layer.attn_norm(x) if norm_position == "pre" else x  # post-LN normalises after
+    torch.testing.assert_close(weights[0], layer.attention.attention_weights(layer_input, bias_mask))
     # a padded row gives its real tokens the weights of the same sentence alone
     with torch.no_grad():
         alone = enc(x[1:2, :5], need_weights=True)[1]

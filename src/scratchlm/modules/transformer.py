@@ -54,9 +54,14 @@ class PostNormEncoderLayer(TransformerEncoderLayer):
     """The same parts, normalised after each residual sum (BERT): ``attn_norm`` follows attention,
     ``ffn_norm`` the feed-forward block."""
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
-        x = self.attn_norm(x + self.dropout(self.attention(x, mask)))
-        return self.ffn_norm(x + self.dropout(self.feed_forward(x)))
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, *, need_weights: bool = False
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        a = self.attention(x, mask, need_weights=need_weights)
+        a, weights = a if need_weights else (a, None)
+        x = self.attn_norm(x + self.dropout(a))
+        x = self.ffn_norm(x + self.dropout(self.feed_forward(x)))
+        return (x, weights) if need_weights else x
 
 
 NORM_POSITIONS = {"pre": TransformerEncoderLayer, "post": PostNormEncoderLayer}
