@@ -9,7 +9,7 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
-from cli_helpers import run_cli
+from cli_helpers import ROOT, run_cli
 from scratchlm.cli import main
 
 TINY_FINETUNE = [
@@ -116,19 +116,12 @@ def test_finetune_from_transplant_then_export_hf(transplanted, tmp_path):
     assert not info["unexpected_keys"] and all(k.startswith("pooler.") for k in info["missing_keys"])
 
 
-def test_wrong_max_seq_len_names_the_fix(transplanted, tmp_path):
+def test_wrong_max_seq_len_names_the_fix(transplanted, tmp_path, capsys):
     out, _ = transplanted
     args = [a.replace("data.max_seq_len=16", "data.max_seq_len=12") for a in TINY_FINETUNE]
-    proc = run_cli(
-        "train",
-        "configs/zh_sentiment_minilm.yaml",
-        "--set",
-        f"model.init={out}",
-        *args,
-        "--out",
-        str(tmp_path / "r"),
-    )
-    assert proc.returncode == 2 and "data.max_seq_len=16" in proc.stderr
+    config = str(ROOT / "configs" / "zh_sentiment_minilm.yaml")
+    rc = main(["train", config, "--set", f"model.init={out}", *args, "--out", str(tmp_path / "r")])
+    assert rc == 2 and "data.max_seq_len=16" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

@@ -64,10 +64,18 @@ def compare_with_transformers(run, directory: Path, texts: list[str] | None = No
     """Max |difference| of the last hidden states (real tokens) of ``BertModel.from_pretrained(directory)``
     and the run's encoder; ``None`` when transformers is not installed. Missing encoder keys are an error."""
     try:
+        import transformers
         from transformers import BertModel
     except ImportError:
         return None
-    hf, info = BertModel.from_pretrained(str(directory), output_loading_info=True)
+    verbosity = transformers.logging.get_verbosity()
+    transformers.logging.set_verbosity_error()  # the pooler is absent by design: no load report
+    transformers.logging.disable_progress_bar()
+    try:
+        hf, info = BertModel.from_pretrained(str(directory), output_loading_info=True)
+    finally:
+        transformers.logging.set_verbosity(verbosity)
+        transformers.logging.enable_progress_bar()
     missing = [k for k in info["missing_keys"] if not k.startswith("pooler.")]
     if missing or info["unexpected_keys"]:
         raise DataError(

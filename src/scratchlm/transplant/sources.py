@@ -55,19 +55,44 @@ class Source:
         keep = np.array([i for i in range(len(self.tokens)) if i not in rows], dtype=np.int64)
         new_id = np.full(len(self.tokens), -1, dtype=np.int64)
         new_id[keep] = np.arange(len(keep))
+        kept = {self.tokens[i]: int(new_id[i]) for i in keep}
         tokenize = None
         if self.tokenize is not None:
             inner = self.tokenize
 
             def tokenize(text: str) -> list[int] | None:
                 ids = inner(text)
-                if ids is None or any(new_id[i] < 0 for i in ids):
+                if ids is None:
                     return None
-                return [int(new_id[i]) for i in ids]
+                out = []
+                for i in ids:  # a removed piece is cut again as WordPiece would without it
+                    pieces = [int(new_id[i])] if new_id[i] >= 0 else _wordpiece(self.tokens[i], kept)
+                    if pieces is None:
+                        return None
+                    out += pieces
+                return out
 
         return Source(
             self.name, [self.tokens[i] for i in keep], self.matrix[keep], tokenize, None, {}, self.init_std
         )
+
+
+def _wordpiece(token: str, vocab: dict[str, int]) -> list[int] | None:
+    """Greedy longest match of ``token`` over ``vocab`` (WordPiece's algorithm: pieces after the first,
+    and all of a ``##`` token's, are ``##`` continuations); ``None`` when some part is not covered."""
+    cont = token.startswith("##") and len(token) > 2
+    text = token[2:] if cont else token
+    out, start = [], 0
+    while start < len(text):
+        for end in range(len(text), start, -1):
+            piece = ("##" if cont or start else "") + text[start:end]
+            if piece in vocab:
+                out.append(vocab[piece])
+                start = end
+                break
+        else:
+            return None
+    return out
 
 
 def load_source(spec: str) -> Source:
