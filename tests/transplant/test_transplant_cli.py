@@ -114,6 +114,12 @@ def test_finetune_from_transplant_then_export_hf(transplanted, tmp_path):
     assert json.loads(proc.stdout)["max_abs_diff_vs_run"] < 1e-4
     model, info = transformers.BertModel.from_pretrained(str(hf_dir), output_loading_info=True)
     assert not info["unexpected_keys"] and all(k.startswith("pooler.") for k in info["missing_keys"])
+    # our own run as a source: its rows and encoder go on into another model directory
+    again = tmp_path / "again"
+    rc = main(["transplant", "--source", str(run), "--target-tokenizer", str(run), "--out", str(again)])
+    assert rc == 0
+    first, second = load_file(str(run / "model.safetensors")), load_file(str(again / "model.safetensors"))
+    assert all(torch.equal(first[k], v) for k, v in second.items())  # same vocabulary: all exact
 
 
 def test_wrong_max_seq_len_names_the_fix(transplanted, tmp_path, capsys):
