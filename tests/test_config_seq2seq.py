@@ -35,6 +35,7 @@ def test_the_recipe_loads_and_the_defaults():
         ),
         ({"data": {"task": "seq2seq"}, "model": {"num_layers": 0}}, "needs model.num_layers >= 1"),
         ({"data": {"task": "seq2seq"}, "model": {"head": "crf"}}, "model.head=crf is a tagger head"),
+        ({"data": {"task": "seq2seq"}, "model": {"norm_position": "post"}}, "decoder is pre-LN; use pre"),
         ({"data": {"task": "translate"}}, "data.task='translate' is not one of"),
         (
             {"data": {"target_fields": "x"}},

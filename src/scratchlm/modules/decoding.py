@@ -34,15 +34,17 @@ def greedy_search(
 ) -> list[list[int]]:
     prefix = torch.full((batch_size, 1), bos_id, dtype=torch.long, device=device)
     out: list[list[int]] = [[] for _ in range(batch_size)]
-    done = torch.zeros(batch_size, dtype=torch.bool, device=device)
+    done = [False] * batch_size
     for _ in range(max_len):
         log_probs, state = step(state, prefix)
         token = log_probs.argmax(-1)  # (n,)
-        for i in (~done).nonzero().flatten().tolist():
-            if token[i] != eos_id:
-                out[i].append(int(token[i]))
-        done |= token == eos_id
-        if bool(done.all()):
+        for i, t in enumerate(token.tolist()):
+            if not done[i]:
+                if t == eos_id:
+                    done[i] = True
+                else:
+                    out[i].append(t)
+        if all(done):
             break
         prefix = torch.cat((prefix, token[:, None]), 1)
     return out
