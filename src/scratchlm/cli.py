@@ -43,9 +43,10 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _print_run_written(out: str, metrics: dict) -> None:
     if "dev" not in metrics:  # a DDP process other than rank 0
         return
-    if metrics.get("task") == "masked_lm":
+    if metrics.get("task") in ("masked_lm", "causal_lm"):
+        what = "masked-token" if metrics["task"] == "masked_lm" else "next-token"
         print(
-            f"run written to {out}: dev masked-token accuracy {metrics['dev']['accuracy']:.4f}, "
+            f"run written to {out}: dev {what} accuracy {metrics['dev']['accuracy']:.4f}, "
             f"perplexity {metrics['dev']['perplexity']:.2f}"
         )
         return

@@ -39,7 +39,8 @@ class DataConfig:
     """User data: test file."""
     task: str = "auto"
     """``classify`` (one label per text), ``tag`` (one tag per character or token: word segmentation,
-    NER), ``mlm`` (masked-LM pretraining on raw text: ``corpus``, ``mask_ratio``), or ``auto``: the built-in dataset's task, or for a user file ``tag`` when it holds tags (a
+    NER), ``mlm`` (masked-LM pretraining on raw text: ``corpus``, ``mask_ratio``), ``clm`` (causal-LM
+    pretraining, next-token prediction, on the same raw text), or ``auto``: the built-in dataset's task, or for a user file ``tag`` when it holds tags (a
     ``.jsonl`` whose first record has the ``tags_field``, or a ``.txt`` file of ``token/TAG`` items) and
     ``classify`` otherwise; ``seq2seq`` (a source text to a sequence of output tokens: grapheme to phoneme on
     ``cmudict-g2p``; ``auto`` picks it for a ``.jsonl``/``.tsv`` file with the ``target_field``). A run saves the
@@ -102,10 +103,20 @@ class DataConfig:
     10% stay (BERT)."""
     whole_word_mask: bool = False
     """``data.task: mlm``: choose whole jieba words to mask (all their tokens together), not single tokens."""
+    packing: bool = False
+    """``data.task: mlm``/``clm``: concatenate the texts (each as ``[CLS] text [SEP]``) into one stream and
+    cut it into blocks of ``max_seq_len`` tokens: no padding, no truncation, every token used once."""
+    document_mask: bool = True
+    """With ``packing``: attention stays inside each text of a block (a block-diagonal mask); ``false`` lets
+    it cross from one text to the next, as GPT-2's packing does (positions always run across the block)."""
 
     def __post_init__(self) -> None:
         self._check_tokenizer()
-        _choice("data.task", self.task, ("auto", "classify", "tag", "mlm", "seq2seq"))
+        _choice("data.task", self.task, ("auto", "classify", "tag", "mlm", "clm", "seq2seq"))
+        if self.packing and self.task not in ("mlm", "clm"):
+            raise ConfigError(
+                f"data.packing joins raw texts for pretraining (data.task: mlm or clm), not data.task={self.task}"
+            )
         if not 0.0 < self.mask_ratio < 1.0:
             raise ConfigError(f"data.mask_ratio={self.mask_ratio} must be in (0, 1)")
         _choice("data.tag_scheme", self.tag_scheme, ("auto", "bio", "bmes"))
@@ -280,6 +291,9 @@ class ModelConfig:
     max_decode_len: int | None = None
     """Seq2seq decoding: most output tokens per source, the end token included (``null``:
     ``data.max_seq_len - 1``)."""
+    tie_embeddings: bool = True
+    """``data.task: clm``: the output projection is the token embedding matrix (GPT-2, Press & Wolf 2017);
+    ``false``: a matrix of its own. The masked LM's head is always tied."""
 
     def __post_init__(self) -> None:
         _positive("model.embed_dim", self.embed_dim)
@@ -514,6 +528,18 @@ class TrainConfig:
     """torch intra-op threads (default: torch's choice)."""
     progress: bool = True
     """Show a progress bar (off automatically when stderr is not a terminal and CI is set)."""
+    compile: bool = False
+    """Run the training forward and backward through ``torch.compile`` (the model's weights and
+    checkpoints are the plain module's). Worth it on a GPU; the first steps pay for compilation."""
+    compile_backend: str = "inductor"
+    """``torch.compile`` backend: ``inductor`` (generates kernels; on CPU it needs a C++ compiler) or
+    ``aot_eager`` (no code generation: for tests)."""
+    activation_checkpointing: bool = False
+    """Recompute each Transformer layer's activations in the backward pass instead of keeping them: less
+    memory, about one more forward pass of time, the same gradients."""
+    peak_tflops: float | None = None
+    """Peak FLOP/s of one device (TFLOP/s) for the MFU in the train log (``null``: a known GPU's bf16
+    dense peak, none on CPU, where the log shows tokens/s only)."""
 
     def __post_init__(self) -> None:
         _positive("train.epochs", self.epochs)
@@ -525,6 +551,9 @@ class TrainConfig:
                 f"train.batch_size={self.batch_size} is not divisible by train.grad_accum_steps={self.grad_accum_steps}"
             )
         _choice("train.precision", self.precision, ("fp32", "bf16", "fp16"))
+        _choice("train.compile_backend", self.compile_backend, ("inductor", "aot_eager", "eager"))
+        if self.peak_tflops is not None and self.peak_tflops <= 0:
+            raise ConfigError(f"train.peak_tflops={self.peak_tflops} must be > 0 (TFLOP/s), or null")
         _positive("train.eval_batch_size", self.eval_batch_size)
         _positive("train.save_every", self.save_every)
         _positive("train.keep_checkpoints", self.keep_checkpoints)
@@ -611,6 +640,13 @@ class RunConfig:
                 f"model.vectors_vocab applies to data.tokenizer char or jieba (a vocabulary of whole tokens); "
                 f"a {self.data.tokenizer} vocabulary is trained, its pieces are not the vectors' words"
             )
+        if self.data.task == "clm":
+            self._check_causal()
+        if self.data.packing and self.data.document_mask and self.model.encoder != "transformer":
+            raise ConfigError(
+                f"data.document_mask keeps attention inside each packed text, and model.encoder="
+                f"{self.model.encoder} has no attention; set data.document_mask: false or use a transformer"
+            )
         if self.data.task == "classify" and self.model.head != "softmax":
             raise ConfigError(
                 f"model.head={self.model.head} is a tagger head; data.task=classify uses softmax"
@@ -638,6 +674,21 @@ class RunConfig:
                 f"model.max_decode_len={m.max_decode_len} must be <= data.max_seq_len - 1 = {d.max_seq_len - 1} "
                 "(the decoder reads the start token and at most that many outputs)"
             )
+
+    def _check_causal(self) -> None:
+        m = self.model
+        if m.encoder != "transformer":
+            raise ConfigError(
+                f"data.task=clm needs model.encoder: transformer (a causal attention mask), not {m.encoder}"
+            )
+        if m.bigram_buckets:
+            raise ConfigError(
+                f"data.task=clm with model.bigram_buckets={m.bigram_buckets}: the pair vector at position i "
+                "is that of tokens (i, i+1) and would show the model the token it must predict; set "
+                "model.bigram_buckets: 0"
+            )
+        if self.data.whole_word_mask:
+            raise ConfigError("data.whole_word_mask is a masked-LM option; data.task=clm masks nothing")
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)

@@ -29,7 +29,13 @@ from scratchlm.tokenizers import CharTokenizer, load_tokenizer
 
 RUN_MARKER = "run.json"
 
-TASK_NAMES = {"classify": "classification", "tag": "tagging", "mlm": "masked_lm", "seq2seq": "seq2seq"}
+TASK_NAMES = {
+    "classify": "classification",
+    "tag": "tagging",
+    "mlm": "masked_lm",
+    "clm": "causal_lm",
+    "seq2seq": "seq2seq",
+}
 """``data.task`` -> the task a run records in run.json."""
 
 
@@ -54,6 +60,12 @@ def build_model(
             target_vocab_size=num_classes,
             max_seq_len=cfg.data.max_seq_len,
             pad_id=pad_id,
+        )
+    if task == "clm":
+        from scratchlm.models.causal_lm import CausalLanguageModel
+
+        return CausalLanguageModel(
+            cfg.model, vocab_size=vocab_size, max_seq_len=cfg.data.max_seq_len, pad_id=pad_id
         )
     if task == "tag":
         rules = None

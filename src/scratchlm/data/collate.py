@@ -18,6 +18,7 @@ class Batch:
     padding_mask: torch.Tensor  # (b, s) bool, True at real tokens
     labels: torch.Tensor  # (b,) int64 classes, or (b, s) tag ids for a tagger (0 at padding)
     index: list[int]  # positions of the examples in the dataset
+    segments: torch.Tensor | None = None  # (b, s) packed texts' numbers, for a document mask
 
 
 def pad_batch(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

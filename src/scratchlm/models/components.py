@@ -120,9 +120,12 @@ def encoder_output_dim(cfg: ModelConfig) -> int:
 RECURRENT = {"lstm": LSTMEncoder, "gru": GRUEncoder}
 
 
-def encoder(cfg: ModelConfig, parts: PositionParts) -> nn.Module:
-    """``model.encoder``: ``(b, s, d), padding_mask (b, s) -> (b, s, encoder_output_dim(cfg))``."""
+def encoder(cfg: ModelConfig, parts: PositionParts, *, causal: bool = False) -> nn.Module:
+    """``model.encoder``: ``(b, s, d), padding_mask (b, s) -> (b, s, encoder_output_dim(cfg))``;
+    ``causal``: each position attends to itself and the positions before it (a Transformer only)."""
     if cfg.encoder in RECURRENT:
+        if causal:
+            raise ValueError("a causal encoder is a Transformer (model.encoder: transformer)")
         return RECURRENT[cfg.encoder](
             cfg.embed_dim,
             rnn_hidden_dim(cfg),
@@ -141,4 +144,5 @@ def encoder(cfg: ModelConfig, parts: PositionParts) -> nn.Module:
         rope=parts.rope,
         attention_bias=parts.attention_bias,
         norm_position=cfg.norm_position,
+        causal=causal,
     )

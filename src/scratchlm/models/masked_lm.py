@@ -43,19 +43,38 @@ class MaskedLanguageModel(nn.Module):
     def token_embedding(self) -> TokenEmbedding:
         return self.input.token_embedding
 
-    def encode(self, ids: torch.Tensor, padding_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Contextual vectors ``(b, s, d)``."""
+    def encode(
+        self,
+        ids: torch.Tensor,
+        padding_mask: torch.Tensor | None = None,
+        segments: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """Contextual vectors ``(b, s, d)``; ``segments (b, s)``: packed texts' numbers (attention stays
+        inside each)."""
         if padding_mask is None:
             padding_mask = ids != self.pad_id
-        return self.encoder(self.input(ids), padding_mask)
+        x = self.input(ids)
+        return self.encoder(x, padding_mask) if segments is None else self.encoder(x, padding_mask, segments)
 
-    def forward(self, ids: torch.Tensor, padding_mask: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self,
+        ids: torch.Tensor,
+        padding_mask: torch.Tensor,
+        targets: torch.Tensor,
+        segments: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Scores ``(n, V)`` of the ``n`` positions where ``targets != IGNORE`` (row-major order)."""
-        h = self.encode(ids, padding_mask)  # (b, s, d)
+        h = self.encode(ids, padding_mask, segments)  # (b, s, d)
         picked = h[targets != IGNORE]  # (n, d): the vocabulary projection runs only here
         return self.mlm_head(picked, self.token_embedding.matrix())  # (n, V)
 
-    def loss(self, ids: torch.Tensor, padding_mask: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    def loss(
+        self,
+        ids: torch.Tensor,
+        padding_mask: torch.Tensor,
+        targets: torch.Tensor,
+        segments: torch.Tensor | None = None,
+    ) -> torch.Tensor:
         """Mean cross-entropy over the predicted positions."""
-        logits = self(ids, padding_mask, targets)
+        logits = self(ids, padding_mask, targets, segments)
         return F.cross_entropy(logits.float(), targets[targets != IGNORE])

@@ -10,15 +10,43 @@ Position information that lives inside attention is a part, not a flag: a rotary
 to each attention module (``pos_embeddings``), and a relative-position bias module (ALiBi, T5) is
 given to the encoder, which computes its ``(h, s, s)`` bias once per forward pass, folds the padding
 mask into it and hands the float mask to every layer.
+
+A causal encoder (``causal=True``, the causal LM's) lets position ``t`` attend to keys ``<= t`` only, and
+``segments (b, s)`` (document numbers of packed sequences) keeps attention inside each document: both
+become one boolean mask ``(b, 1, s, s)`` (:func:`attention_allowed`) that SDPA takes as it is.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
+from torch.utils.checkpoint import checkpoint
 
 from scratchlm.modules.attention import MultiHeadSelfAttention, additive_attention_mask
 from scratchlm.modules.feed_forward import FeedForward
+
+
+def attention_allowed(
+    padding_mask: torch.Tensor | None,
+    seq_len: int,
+    *,
+    causal: bool = False,
+    segments: torch.Tensor | None = None,
+    device: torch.device | None = None,
+) -> torch.Tensor:
+    """Which keys each query may attend to: a boolean mask ``(b, 1, s, s)`` (``(1, 1, s, s)`` without a
+    padding mask or segments), True where allowed. Keys must be real tokens (``padding_mask (b, s)``),
+    at or before the query (``causal``) and in the query's segment (``segments (b, s)``); a query always
+    sees itself, so no row is empty (padded queries would otherwise give NaN)."""
+    idx = torch.arange(seq_len, device=device)
+    allowed = torch.ones(1, 1, seq_len, seq_len, dtype=torch.bool, device=device)
+    if causal:
+        allowed = allowed & (idx[None, :] <= idx[:, None])  # (1, 1, s, s): key <= query
+    if padding_mask is not None:
+        allowed = allowed & padding_mask[:, None, None, :]  # (b, 1, s, s)
+    if segments is not None:
+        allowed = allowed & (segments[:, None, :, None] == segments[:, None, None, :])
+    return allowed | (idx[None, :] == idx[:, None])
 
 
 class TransformerEncoderLayer(nn.Module):
@@ -76,28 +104,47 @@ class TransformerEncoder(nn.Module):
         *,
         attention_bias: nn.Module | None = None,
         final_norm: bool = True,
+        causal: bool = False,
     ):
         """``final_norm``: a LayerNorm on the last layer's output (pre-LN needs it; post-LN has none)."""
         super().__init__()
         self.layers = nn.ModuleList(layers)
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if final_norm else nn.Identity()
         self.attention_bias = attention_bias  # seq_len -> (h, s, s), shared by all layers
+        self.causal = causal
+        self.activation_checkpointing = False  # recompute each layer in backward (less memory)
 
     def forward(
-        self, x: torch.Tensor, padding_mask: torch.Tensor | None = None, *, need_weights: bool = False
+        self,
+        x: torch.Tensor,
+        padding_mask: torch.Tensor | None = None,
+        segments: torch.Tensor | None = None,
+        *,
+        need_weights: bool = False,
     ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
-        """``(b, s, d) -> (b, s, d)``; ``need_weights=True`` returns ``(output, weights)`` with one
-        ``(b, h, s, s)`` tensor of softmax weights per layer, through the attention's explicit path
-        (slower; for plots and inspection)."""
+        """``(b, s, d) -> (b, s, d)``; ``segments (b, s)``: document numbers of packed sequences (attention
+        stays inside each); ``need_weights=True`` returns ``(output, weights)`` with one ``(b, h, s, s)``
+        tensor of softmax weights per layer, through the attention's explicit path (slower; for plots and
+        inspection)."""
+        s = x.shape[1]
         mask = padding_mask
+        if self.causal or segments is not None:
+            mask = attention_allowed(
+                padding_mask, s, causal=self.causal, segments=segments, device=x.device
+            )  # (b, 1, s, s) bool
         if self.attention_bias is not None:
-            bias = self.attention_bias(x.shape[1])  # (h, s, s)
-            mask = additive_attention_mask(padding_mask, bias, x.dtype)  # (b, h, s, s)
+            bias = self.attention_bias(s)  # (h, s, s)
+            if mask is None or mask.dim() == 2:
+                mask = additive_attention_mask(mask, bias, x.dtype)  # (b, h, s, s)
+            else:
+                mask = bias.to(x.dtype).unsqueeze(0).masked_fill(~mask, float("-inf"))  # (b, h, s, s)
         weights = []
         for layer in self.layers:
             if need_weights:
                 x, w = layer(x, mask, need_weights=True)
                 weights.append(w)
+            elif self.activation_checkpointing and self.training and torch.is_grad_enabled():
+                x = checkpoint(layer, x, mask, use_reentrant=False)
             else:
                 x = layer(x, mask)
         x = self.norm(x)
@@ -116,6 +163,7 @@ def transformer_encoder(
     rope: nn.Module | None = None,
     attention_bias: nn.Module | None = None,
     norm_position: str = "pre",
+    causal: bool = False,
 ) -> TransformerEncoder:
     """An encoder of identical layers (the one-line builder used by models). ``rope`` (one
     :class:`~scratchlm.modules.rotary.RotaryEmbedding`, shared: it holds only a cache) goes into every
@@ -135,5 +183,10 @@ def transformer_encoder(
         for _ in range(num_layers)
     ]
     return TransformerEncoder(
-        layers, embed_dim, norm_eps, attention_bias=attention_bias, final_norm=norm_position == "pre"
+        layers,
+        embed_dim,
+        norm_eps,
+        attention_bias=attention_bias,
+        final_norm=norm_position == "pre",
+        causal=causal,
     )

@@ -38,6 +38,11 @@ def pretraining_run(init: str) -> Path | None:
     if init in ("normal", "word2vec") or not marker.is_file():
         return None
     meta = json.loads(marker.read_text(encoding="utf-8"))
+    if meta.get("task") == "causal_lm":
+        raise ConfigError(
+            f"model.init {init}: a causal-LM run; fine-tuning starts from a masked-LM run (data.task: mlm), "
+            "whose encoder attends in both directions as the classifier's and the tagger's do"
+        )
     return path if meta.get("task") in ("masked_lm", "transplant") else None
 
 

@@ -27,7 +27,7 @@ from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
 from scratchlm.run import RUN_MARKER, build_model, read_run_config, run_metadata
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
-from scratchlm.training import distributed
+from scratchlm.training import distributed, engine
 from scratchlm.training.distributed import DistContext
 from scratchlm.training.ema import EMA
 from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
@@ -193,6 +193,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         init_report["vectors_vocab"] = vocab_report
     apply_freezing(model, cfg.model)  # freeze_embeddings, freeze_layers
     model.to(device)
+    engine.apply_activation_checkpointing(model, tc.activation_checkpointing)
 
     steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
     total_steps = (
@@ -230,6 +231,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         )
     if ctx.enabled:
         torch.manual_seed(tc.seed + 7919 * ctx.rank + step)  # each process its own dropout
+    engine.compile_model(model, tc)
     runner = StepRunner(model, task, train_enc, pad_id, optimizer, scheduler, tc, ctx, device)
     if resume and "scaler" in trainer:
         runner.scaler.load_state_dict(trainer["scaler"])
@@ -242,6 +244,8 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         logger.write(step=0, event="init", **init_report)
 
     n_params = sum(p.numel() for p in model.parameters())
+    peak = engine.peak_flops(tc, device)
+    flop_shape = (engine.matmul_parameters(model), *engine.transformer_shape(model))
     log.info(
         "model: %s parameters; %d steps (%d per epoch), batch %d",
         f"{n_params:,}",
@@ -303,6 +307,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     bar.update(step)
     bar = bar if ctx.is_main else progress(total=total_steps, enabled=False)
     window_examples, window_tokens, window_start, window_loss, window_steps = 0, 0, time.time(), 0.0, 0
+    window_flops = 0.0
     model.train()
     while not stop and state.epoch < tc.epochs and step < total_steps:
         batches = batch_order(
@@ -327,6 +332,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
             window_tokens += result.tokens
             window_loss += result.loss
             window_steps += 1
+            window_flops += result.tokens * engine.flops_per_token(*flop_shape, result.seq_len)
             if step % 20 == 0 or step == total_steps:
                 seconds = max(1e-9, time.time() - window_start)
                 rate = window_examples / seconds
@@ -340,6 +346,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
                     grad_norm=round(result.grad_norm, 4),
                     examples_per_s=round(rate, 1),
                     tokens_per_s=round(window_tokens / seconds, 1),
+                    **({"mfu": round(window_flops / seconds / (peak * ctx.world_size), 4)} if peak else {}),
                 )
                 bar.set_postfix(loss=f"{mean_loss:.4f}", tok_s=f"{window_tokens / seconds:.0f}")
                 window_examples, window_tokens, window_start, window_loss, window_steps = (
@@ -349,6 +356,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
                     0.0,
                     0,
                 )
+                window_flops = 0.0
             bar.update(1)
             due = (step % tc.eval_every == 0) if tc.eval_every else end_of_epoch
             if due or step == total_steps:

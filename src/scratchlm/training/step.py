@@ -39,6 +39,7 @@ class StepResult:
     grad_norm: float
     examples: int  # over all processes
     tokens: int  # real (non-padding) tokens over all processes
+    seq_len: int = 0  # the longest (padded) micro-batch row of this process: the attention FLOPs' s
 
 
 def micro_batches(index: list[int], parts: int) -> list[list[int]]:
@@ -81,6 +82,7 @@ class StepRunner:
         total = ctx.all_reduce_sum([float(sum(weights))])[0] if ctx.enabled else sum(weights)
         self.optimizer.zero_grad(set_to_none=True)
         loss_sum, tokens, examples, last_loss = 0.0, 0, 0, None
+        seq_len = max(int(b.ids.shape[1]) for b in batches)
         for i, (batch, w) in enumerate(zip(batches, weights, strict=True)):
             sync = i == len(batches) - 1 or not ctx.enabled
             with self.autocast(), contextlib.nullcontext() if sync else self.loss_fn.no_sync():
@@ -108,4 +110,4 @@ class StepRunner:
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
-        return StepResult(mean_loss, float(grad_norm), int(examples), int(tokens))
+        return StepResult(mean_loss, float(grad_norm), int(examples), int(tokens), seq_len)

@@ -5,6 +5,7 @@ load and encode the data, batch it, compute the loss, evaluate, report.
 - :class:`TaggingTask` — one tag per unit: token cross-entropy or CRF likelihood, strict span F1.
 - :class:`~scratchlm.training.mlm_task.MaskedLMTask` — masked-LM pretraining on raw text.
 - :class:`~scratchlm.training.seq2seq_task.Seq2SeqTask` — source text to output tokens: WER / PER.
+- :class:`~scratchlm.training.clm_task.CausalLMTask` — causal-LM (next-token) pretraining on raw text.
 
 ``data.task`` picks one (:func:`make_task`; ``auto`` looks at the dataset), and :meth:`load` returns the
 config with ``data.task`` (and a tagger's ``data.tag_scheme``) resolved, which is what a run saves.
@@ -265,4 +266,8 @@ def make_task(cfg: RunConfig) -> ClassificationTask:
         from scratchlm.training.mlm_task import MaskedLMTask
 
         return MaskedLMTask(cfg)
+    if cfg.data.task == "clm":
+        from scratchlm.training.clm_task import CausalLMTask
+
+        return CausalLMTask(cfg)
     return TaggingTask(cfg) if task == "tag" else ClassificationTask(cfg)
