@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
@@ -75,3 +77,38 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
 def test_resume_without_checkpoint_says_so(tmp_path):
     proc = run_cli("train", "--resume", str(tmp_path))
     assert proc.returncode == 2 and "cannot resume" in proc.stderr
+
+
+def test_resume_names_incomplete_checkpoints_and_config_differences(tmp_path):
+    from scratchlm.config import load_config
+    from scratchlm.errors import RunDirError
+    from scratchlm.training.loop import train
+
+    out = tmp_path / "run"
+    sets = ["train.max_steps=2", "data.max_train_examples=64", "data.max_eval_examples=16"]
+    train(load_config(TINY, [*sets, "train.num_threads=1", "train.progress=false"]), out)
+    ckpts = out / "checkpoints"
+    (step,) = ckpts.iterdir()
+    # an edited config.yaml disagrees with the config the checkpoint was written under: all listed
+    cfg = (out / "config.yaml").read_text()
+    edited = cfg.replace("lr: 0.003", "lr: 0.004").replace("num_layers: 1", "num_layers: 2")
+    (out / "config.yaml").write_text(edited)
+    with pytest.raises(RunDirError, match="disagrees with the config this checkpoint was written under") as e:
+        train(None, out, resume=True)
+    assert "train.lr: 0.003 in the checkpoint, 0.004 in config.yaml" in str(e.value)
+    assert "model.num_layers: 1 in the checkpoint, 2 in config.yaml" in str(e.value)
+    # a checkpoint without its config (older runs): the tensors themselves are checked
+    trainer = json.loads((step / "trainer.json").read_text())
+    trainer.pop("config")
+    (step / "trainer.json").write_text(json.dumps(trainer))
+    with pytest.raises(RunDirError, match="does not fit the model") as e:
+        train(None, out, resume=True)
+    assert "missing from the checkpoint: encoder.layers.1." in str(e.value)
+    (out / "config.yaml").write_text(cfg)
+    # no complete checkpoint: the incomplete ones are named
+    (step / "trainer.json").unlink()
+    (ckpts / ".step-000004.abc.tmp").mkdir()
+    with pytest.raises(RunDirError, match="no complete checkpoint") as e:
+        train(None, out, resume=True)
+    assert f"{step.name} (no trainer.json)" in str(e.value)
+    assert ".step-000004.abc.tmp (a checkpoint interrupted while being written)" in str(e.value)

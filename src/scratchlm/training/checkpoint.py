@@ -119,6 +119,93 @@ def list_checkpoints(run_dir: Path) -> list[Path]:
     return sorted(found, key=lambda p: int(STEP_DIR.match(p.name).group(1)))
 
 
+def incomplete_checkpoints(run_dir: Path) -> list[str]:
+    """What ``checkpoints/`` holds that is not a complete checkpoint, each with the reason."""
+    root = Path(run_dir) / "checkpoints"
+    if not root.is_dir():
+        return []
+    out = []
+    for p in sorted(root.iterdir()):
+        if p.name.endswith(".tmp"):
+            out.append(f"{p.name} (a checkpoint interrupted while being written)")
+        elif p.is_dir() and STEP_DIR.match(p.name) and not (p / "trainer.json").exists():
+            out.append(f"{p.name} (no trainer.json)")
+        elif not (p.is_dir() and STEP_DIR.match(p.name)):
+            out.append(f"{p.name} (not a step-NNNNNN directory)")
+    return out
+
+
+def check_model_tensors(path: Path, model: torch.nn.Module) -> None:
+    """The checkpoint's weights fit ``model`` (built from the run's config.yaml): else an error listing the
+    missing, extra and differently shaped tensors."""
+    from safetensors import safe_open
+
+    from scratchlm.errors import RunDirError
+
+    with safe_open(str(path / "model.safetensors"), framework="pt") as f:
+        theirs = {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
+    mine = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    problems = []
+    for title, keys in (
+        ("missing from the checkpoint", sorted(set(mine) - set(theirs))),
+        ("not in the model", sorted(set(theirs) - set(mine))),
+    ):
+        if keys:
+            more = f" (+{len(keys) - 6} more)" if len(keys) > 6 else ""
+            problems.append(f"{title}: {', '.join(keys[:6])}{more}")
+    shapes = [
+        f"{k} {theirs[k]} in the checkpoint, {mine[k]} in the model"
+        for k in sorted(set(mine) & set(theirs))
+        if mine[k] != theirs[k]
+    ]
+    if shapes:
+        problems.append(
+            "shapes: " + "; ".join(shapes[:6]) + (f" (+{len(shapes) - 6} more)" if len(shapes) > 6 else "")
+        )
+    if problems:
+        raise RunDirError(
+            f"{path}: the checkpoint does not fit the model its run's config.yaml builds: "
+            + " | ".join(problems)
+        )
+
+
+def config_differences(saved: dict, current: dict, prefix: str = "") -> list[str]:
+    """``section.key: A in the checkpoint, B in config.yaml`` for every value that differs."""
+    out = []
+    for key in sorted(set(saved) | set(current)):
+        a, b = saved.get(key, "(absent)"), current.get(key, "(absent)")
+        if isinstance(a, dict) and isinstance(b, dict):
+            out.extend(config_differences(a, b, f"{prefix}{key}."))
+        elif a != b:
+            out.append(f"{prefix}{key}: {a!r} in the checkpoint, {b!r} in config.yaml")
+    return out
+
+
+HARMLESS = {("train", "progress"), ("train", "num_threads"), ("train", "eval_batch_size")}
+"""Settings that may change between a checkpoint and its resumption without changing the result."""
+
+
+def check_config(path: Path, cfg) -> None:
+    """The run's config.yaml agrees with the config the checkpoint was written under (stored in its
+    trainer.json): else an error listing every difference, before any work."""
+    from scratchlm.errors import RunDirError
+
+    saved = json.loads((path / "trainer.json").read_text(encoding="utf-8")).get("config")
+    if saved is None:  # a checkpoint from before configs were stored
+        return
+    current = json.loads(json.dumps(cfg.to_dict()))
+    for section, key in HARMLESS:
+        saved.get(section, {}).pop(key, None)
+        current.get(section, {}).pop(key, None)
+    diff = config_differences(saved, current)
+    if diff:
+        raise RunDirError(
+            f"{path}: the run's config.yaml disagrees with the config this checkpoint was written under "
+            f"({len(diff)} difference{'s' if len(diff) > 1 else ''}): {'; '.join(diff)}. Restore config.yaml, "
+            "or start a new run"
+        )
+
+
 def load_extra(path: Path, name: str) -> dict[str, torch.Tensor] | None:
     file = path / f"{name}.safetensors"
     return load_tensors(file) if file.exists() else None
@@ -127,6 +214,7 @@ def load_extra(path: Path, name: str) -> dict[str, torch.Tensor] | None:
 def load_checkpoint(
     path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
 ) -> dict:
+    check_model_tensors(path, model)
     model.load_state_dict(load_tensors(path / "model.safetensors"))
     rest = json.loads((path / "optimizer.json").read_text(encoding="utf-8"))
     optimizer.load_state_dict(_unflatten_optimizer(load_tensors(path / "optimizer.safetensors"), rest))

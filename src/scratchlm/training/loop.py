@@ -213,7 +213,12 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     if resume:
         found = ckpt.list_checkpoints(out)
         if not found:
-            raise RunDirError(f"{out}: no complete checkpoint to resume from (checkpoints/step-NNNNNN)")
+            bad = ckpt.incomplete_checkpoints(out)
+            raise RunDirError(
+                f"{out}: no complete checkpoint to resume from (checkpoints/step-NNNNNN with trainer.json)"
+                + (f"; incomplete: {', '.join(bad)}" if bad else "; checkpoints/ is empty or missing")
+            )
+        ckpt.check_config(found[-1], cfg)
         trainer = ckpt.load_checkpoint(found[-1], model, optimizer, scheduler)
         if ema is not None:
             ema_state = ckpt.load_extra(found[-1], "ema")
@@ -264,7 +269,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         if not ctx.is_main:
             return
         extra = {"ema": ema.state_dict()} if ema is not None else None
-        trainer_state = state.to_dict()
+        trainer_state = {**state.to_dict(), "config": cfg.to_dict()}
         if runner.scaler.is_enabled():
             trainer_state["scaler"] = runner.scaler.state_dict()
         ckpt.save_checkpoint(
