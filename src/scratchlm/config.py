@@ -537,6 +537,10 @@ class TrainConfig:
     activation_checkpointing: bool = False
     """Recompute each Transformer layer's activations in the backward pass instead of keeping them: less
     memory, about one more forward pass of time, the same gradients."""
+    distributed: str = "ddp"
+    """Under ``torchrun``: ``ddp`` (each process holds the whole model, gradients all-reduced) or ``fsdp``
+    (PyTorch's FSDP2 ``fully_shard``: parameters, gradients and optimizer state sharded over the processes,
+    each Transformer layer gathered when it runs; for models that do not fit one device)."""
     peak_tflops: float | None = None
     """Peak FLOP/s of one device (TFLOP/s) for the MFU in the train log (``null``: a known GPU's bf16
     dense peak, none on CPU, where the log shows tokens/s only)."""
@@ -552,6 +556,12 @@ class TrainConfig:
             )
         _choice("train.precision", self.precision, ("fp32", "bf16", "fp16"))
         _choice("train.compile_backend", self.compile_backend, ("inductor", "aot_eager", "eager"))
+        _choice("train.distributed", self.distributed, ("ddp", "fsdp"))
+        if self.distributed == "fsdp" and self.ema_decay is not None:
+            raise ConfigError(
+                "train.ema_decay with train.distributed=fsdp: the moving average would need the whole model "
+                "on every process, which FSDP avoids; use ddp, or ema_decay: null"
+            )
         if self.peak_tflops is not None and self.peak_tflops <= 0:
             raise ConfigError(f"train.peak_tflops={self.peak_tflops} must be > 0 (TFLOP/s), or null")
         _positive("train.eval_batch_size", self.eval_batch_size)

@@ -87,13 +87,17 @@ def save_checkpoint(
     trainer_state: dict,
     keep: int,
     extra: dict[str, dict[str, torch.Tensor]] | None = None,
+    *,
+    model_state: dict[str, torch.Tensor] | None = None,
+    optimizer_state: dict | None = None,
 ) -> Path:
-    """``extra`` maps a name to more tensors to keep (e.g. ``{"ema": ...}`` -> ``ema.safetensors``)."""
+    """``extra`` maps a name to more tensors to keep (e.g. ``{"ema": ...}`` -> ``ema.safetensors``);
+    ``model_state``/``optimizer_state``: the full states when the live ones are sharded (FSDP)."""
     root = run_dir / "checkpoints"
     target = root / step_dir_name(step)
     with atomic_directory(target) as tmp:
-        save_tensors(tmp / "model.safetensors", model.state_dict())
-        opt_tensors, opt_rest = _flatten_optimizer(optimizer.state_dict())
+        save_tensors(tmp / "model.safetensors", model_state or model.state_dict())
+        opt_tensors, opt_rest = _flatten_optimizer(optimizer_state or optimizer.state_dict())
         save_tensors(tmp / "optimizer.safetensors", opt_tensors)
         atomic_write_json(tmp / "optimizer.json", opt_rest)
         rng_meta, rng_tensors = rng_state()
@@ -211,13 +215,27 @@ def load_extra(path: Path, name: str) -> dict[str, torch.Tensor] | None:
     return load_tensors(file) if file.exists() else None
 
 
-def load_checkpoint(
-    path: Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
-) -> dict:
+def load_weights(path: Path, model: torch.nn.Module) -> None:
     check_model_tensors(path, model)
     model.load_state_dict(load_tensors(path / "model.safetensors"))
+
+
+def load_checkpoint(
+    path: Path,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    *,
+    weights_loaded: bool = False,
+    load_optimizer: Any = None,
+) -> dict:
+    """Everything back into place. ``weights_loaded``: the model already holds the checkpoint's weights
+    (FSDP loads them before sharding); ``load_optimizer(state)``: how to load the optimizer state (FSDP)."""
+    if not weights_loaded:
+        load_weights(path, model)
     rest = json.loads((path / "optimizer.json").read_text(encoding="utf-8"))
-    optimizer.load_state_dict(_unflatten_optimizer(load_tensors(path / "optimizer.safetensors"), rest))
+    state = _unflatten_optimizer(load_tensors(path / "optimizer.safetensors"), rest)
+    (load_optimizer or optimizer.load_state_dict)(state)
     trainer = json.loads((path / "trainer.json").read_text(encoding="utf-8"))
     scheduler.load_state_dict(trainer.pop("scheduler"))
     set_rng_state(trainer.pop("rng"), load_tensors(path / "rng.safetensors"))

@@ -93,3 +93,78 @@ def cleanup(ctx: DistContext) -> None:
     if ctx.enabled and dist.is_initialized():
         dist.barrier()
         dist.destroy_process_group()
+
+
+# ------------------------------------------------------------------------------------------ FSDP (FSDP2)
+# ``train.distributed: fsdp``: PyTorch's ``fully_shard`` on each Transformer layer and on the whole model.
+# Parameters, gradients and AdamW state live in shards (DTensors); a layer's parameters are gathered when
+# it runs. Checkpoints hold the full, unsharded tensors under the plain names, in the same format as a
+# single process's (optimizer state numbered in parameter order), so they resume in any process count.
+
+
+def broadcast_weights(model: torch.nn.Module) -> None:
+    """Rank 0's parameters and buffers on every process (what DDP does when it wraps a model)."""
+    with torch.no_grad():
+        for tensor in model.state_dict().values():
+            dist.broadcast(tensor, src=0)
+
+
+def shard_model(model: torch.nn.Module) -> None:
+    from torch.distributed.fsdp import fully_shard
+
+    for layer in getattr(getattr(model, "encoder", None), "layers", None) or []:
+        fully_shard(layer)
+    fully_shard(model)
+
+
+def full_weights(model) -> dict:
+    """The whole model's weights on rank 0 (empty elsewhere); every process must call it."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
+
+    return get_model_state_dict(model, options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+
+def _optimizer_names(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> list[str]:
+    """The parameter names in the optimizer's numbering (groups in order, parameters in order)."""
+    names = {id(p): n for n, p in model.named_parameters()}
+    return [names[id(p)] for group in optimizer.param_groups for p in group["params"]]
+
+
+def full_state(model, optimizer) -> tuple[dict, dict]:
+    """The whole model's and optimizer's state on rank 0 (empty on the others), numbered like a single
+    process's ``optimizer.state_dict()``. Every process must call it (it gathers the shards)."""
+    from torch.distributed.checkpoint.state_dict import (
+        StateDictOptions,
+        get_model_state_dict,
+        get_optimizer_state_dict,
+    )
+
+    options = StateDictOptions(full_state_dict=True, cpu_offload=True)
+    weights = get_model_state_dict(model, options=options)
+    opt = get_optimizer_state_dict(model, optimizer, options=options)
+    if not weights:
+        return {}, {}
+    index = {name: i for i, name in enumerate(_optimizer_names(model, optimizer))}
+    numbered = {
+        "state": {index[name]: entry for name, entry in opt["state"].items()},
+        "param_groups": [
+            {**group, "params": [index[name] for name in group["params"]]} for group in opt["param_groups"]
+        ],
+    }
+    return weights, numbered
+
+
+def load_full_optimizer_state(model, optimizer, state: dict) -> None:
+    """A single-process-format optimizer state (numbered) into the sharded optimizer."""
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
+
+    names = _optimizer_names(model, optimizer)
+    named = {
+        "state": {names[int(i)]: entry for i, entry in state["state"].items()},
+        "param_groups": [
+            {**group, "params": [names[int(i)] for i in group["params"]]} for group in state["param_groups"]
+        ],
+    }
+    set_optimizer_state_dict(
+        model, optimizer, named, options=StateDictOptions(full_state_dict=True, broadcast_from_rank0=False)
+    )

@@ -194,6 +194,16 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     apply_freezing(model, cfg.model)  # freeze_embeddings, freeze_layers
     model.to(device)
     engine.apply_activation_checkpointing(model, tc.activation_checkpointing)
+    sharded = ctx.enabled and tc.distributed == "fsdp"
+    if sharded:  # the whole weights in place on every process first, then sharded
+        if resume:
+            found = ckpt.list_checkpoints(out)
+            if found:
+                ckpt.check_config(found[-1], cfg)
+                ckpt.load_weights(found[-1], model)
+        else:
+            distributed.broadcast_weights(model)
+        distributed.shard_model(model)
 
     steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
     total_steps = (
@@ -219,7 +229,16 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
                 + (f"; incomplete: {', '.join(bad)}" if bad else "; checkpoints/ is empty or missing")
             )
         ckpt.check_config(found[-1], cfg)
-        trainer = ckpt.load_checkpoint(found[-1], model, optimizer, scheduler)
+        trainer = ckpt.load_checkpoint(
+            found[-1],
+            model,
+            optimizer,
+            scheduler,
+            weights_loaded=sharded,
+            load_optimizer=(lambda state: distributed.load_full_optimizer_state(model, optimizer, state))
+            if sharded
+            else None,
+        )
         if ema is not None:
             ema_state = ckpt.load_extra(found[-1], "ema")
             if ema_state is None:
@@ -266,6 +285,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         return task.evaluate_for_selection(model, dev_enc, labels, pad_id, tc.eval_batch_size, device)
 
     def save_state() -> None:
+        weights, opt_state = distributed.full_state(model, optimizer) if sharded else (None, None)
         if not ctx.is_main:
             return
         extra = {"ema": ema.state_dict()} if ema is not None else None
@@ -273,18 +293,29 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         if runner.scaler.is_enabled():
             trainer_state["scaler"] = runner.scaler.state_dict()
         ckpt.save_checkpoint(
-            out, step, model, optimizer, scheduler, trainer_state, tc.keep_checkpoints, extra
+            out,
+            step,
+            model,
+            optimizer,
+            scheduler,
+            trainer_state,
+            tc.keep_checkpoints,
+            extra,
+            model_state=weights,
+            optimizer_state=opt_state,
         )
 
     def evaluate_and_keep_best(step: int) -> bool:
         """Dev evaluation (rank 0); saves improved weights; returns True when early stopping triggers."""
-        if not ctx.is_main:
+        if not ctx.is_main and not sharded:  # sharded: every process takes part in the forward passes
             return False
         with evaluation_weights():
             m = evaluate_dev()
             score = m[task.score_key]
             if score > state.best_score:
-                save_tensors(out / "model.safetensors", model.state_dict(), metadata={"step": str(step)})
+                weights = distributed.full_weights(model) if sharded else model.state_dict()
+                if ctx.is_main:
+                    save_tensors(out / "model.safetensors", weights, metadata={"step": str(step)})
         record = {"step": step, "epoch": state.epoch, **task.eval_record(m)}
         state.history.append(record)
         logger.write(event="eval", **record)
@@ -374,6 +405,8 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     save_state()
     if not ctx.is_main:
         return {}
+    if sharded:  # the final evaluation runs on rank 0 alone, on an unsharded copy of the model
+        model = build_model(cfg, len(tokenizer.vocab), len(labels), pad_id, labels).to(device)
     return finish(out, task, model, labels, dev_enc, test_enc, pad_id, tc.eval_batch_size, state, device)
 
 

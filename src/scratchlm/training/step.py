@@ -60,7 +60,8 @@ class StepRunner:
         self.dtype = PRECISIONS[tc.precision]
         self.scaler = torch.amp.GradScaler("cuda", enabled=tc.precision == "fp16")
         self.loss_fn: nn.Module = TaskLoss(model, task, device)
-        if ctx.enabled:
+        self.sharded = ctx.enabled and tc.distributed == "fsdp"  # FSDP: the model is already sharded
+        if ctx.enabled and not self.sharded:
             from torch.nn.parallel import DistributedDataParallel
 
             ids = [ctx.local_rank] if self.device_type == "cuda" else None
@@ -85,7 +86,10 @@ class StepRunner:
         seq_len = max(int(b.ids.shape[1]) for b in batches)
         for i, (batch, w) in enumerate(zip(batches, weights, strict=True)):
             sync = i == len(batches) - 1 or not ctx.enabled
-            with self.autocast(), contextlib.nullcontext() if sync else self.loss_fn.no_sync():
+            if self.sharded:  # gradients reduce-scattered after the last micro-batch only
+                self.model.set_requires_gradient_sync(sync)
+            no_sync = contextlib.nullcontext() if sync or self.sharded else self.loss_fn.no_sync()
+            with self.autocast(), no_sync:
                 loss = self.loss_fn(batch)
                 factor = w * ctx.world_size / total if total else 0.0
                 self.scaler.scale(loss * factor if factor != 1.0 else loss).backward()
@@ -107,6 +111,8 @@ class StepRunner:
             )
         self.scaler.unscale_(self.optimizer)
         grad_norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), tc.grad_clip)
+        if hasattr(grad_norm, "full_tensor"):  # a DTensor (FSDP)
+            grad_norm = grad_norm.full_tensor()
         self.scaler.step(self.optimizer)
         self.scaler.update()
         self.scheduler.step()
