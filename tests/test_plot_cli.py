@@ -177,7 +177,7 @@ def test_attention_png_of_a_tagger_and_errors(tmp_path, capsys):
     printed = capsys.readouterr()
     assert out.read_bytes()[:8] == PNG_MAGIC
     assert "1 layer(s) x 2 head(s), 6 positions" in printed.out
-    assert "2 unit(s) past it are not shown" in printed.err  # a tagger reads characters, no [CLS]
+    assert "2 token(s) past it are not shown" in printed.err  # a tagger reads characters, no [CLS]
     got = _json(capsys, "plot", "attention", str(tagger), "这本书 写", "--layer", "-1", "--json")
     assert got["tokens"] == list("这本书写") and got["layers"][0]["layer"] == 1
 

@@ -212,6 +212,8 @@ def cmd_plot_embeddings(args: argparse.Namespace) -> int:
 
 
 def cmd_plot_attention(args: argparse.Namespace) -> int:
+    import sys
+
     from scratchlm.attention_maps import attention_maps, check_has_attention, select_layers
     from scratchlm.run import load_run
 
@@ -223,8 +225,6 @@ def cmd_plot_attention(args: argparse.Namespace) -> int:
     maps = attention_maps(run, args.text)
     weights = [maps.weights[i] for i in layers]
     if args.out:
-        import sys
-
         import torch
 
         from scratchlm.plots import attention_heads, cjk_font_note
@@ -234,11 +234,9 @@ def cmd_plot_attention(args: argparse.Namespace) -> int:
         if note := cjk_font_note(maps.tokens, json_gives="the weights"):
             print(note, file=sys.stderr)
     if maps.truncated:
-        import sys
-
         print(
             f"note: the text is longer than the run's max_seq_len ({run.max_seq_len}); "
-            f"{maps.truncated} unit(s) past it are not shown",
+            f"{maps.truncated} token(s) past it are not shown",
             file=sys.stderr,
         )
     if args.json:
