@@ -187,17 +187,21 @@ def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
             ) from exc
     import onnx
 
-    got = next(
-        (
-            o.version
-            for o in onnx.load(str(path), load_external_data=False).opset_import
-            if o.domain in ("", "ai.onnx")
-        ),
-        None,
-    )
+    graph = onnx.load(str(path), load_external_data=False)
+    got = next((o.version for o in graph.opset_import if o.domain in ("", "ai.onnx")), None)
     if got != opset:
         raise ExportError(
             f"the exporter wrote opset {got}, not the {opset} asked for; choose another --opset"
+        )
+    fixed = {
+        i.name: [d.dim_value for d in i.type.tensor_type.shape.dim]
+        for i in graph.graph.input
+        if any(d.HasField("dim_value") for d in i.type.tensor_type.shape.dim)
+    }
+    if fixed:  # a capture strategy that lost the dynamic axes: the graph would refuse other shapes
+        raise ExportError(
+            f"the exporter fixed the input shapes {fixed} instead of keeping batch and sequence dynamic; "
+            "run the export again in a fresh process (`scratchlm export onnx`)"
         )
 
 
