@@ -95,3 +95,18 @@ def test_tagger_cli(tmp_path, capsys):
         assert main(["export", "onnx", str(run_dir), "--out", str(tmp_path / "x.onnx"), *argv]) == 2
         assert words in capsys.readouterr().err
     assert not (tmp_path / "x.onnx").exists()
+
+
+@pytest.mark.slow
+def test_two_lstm_exports_in_one_process_keep_the_sequence_axis(tmp_path):
+    """torch's while-loop LSTM decomposition was skipped on a second export in the same process (the
+    op's cached kernel), which fixed the sequence length at 3; export_onnx drops that cache."""
+    for name in ("a", "b"):
+        run = load_run(write_tiny_tagger_run(tmp_path / name, seed=len(name)))
+        report = export_onnx(run, tmp_path / name / "m.onnx")
+        assert report["tags_different"] == 0
+        dims = [
+            d.dim_param
+            for d in onnx.load(str(tmp_path / name / "m.onnx")).graph.input[0].type.tensor_type.shape.dim
+        ]
+        assert dims == ["batch", "sequence"]

@@ -146,7 +146,19 @@ def _frozen(model: nn.Module):
             p.requires_grad_(flag)
 
 
+def _forget_cached_rnn_kernels() -> None:
+    """``torch.onnx.export`` swaps in a while-loop decomposition of LSTM/GRU for the export (a graph
+    loop over a dynamic length), but an RNN op that already ran in this process (an earlier export's
+    check) keeps its cached kernel, which unrolls the loop for the example's length: the second LSTM
+    export in a process came out with a fixed sequence length. Dropping the cache lets the swap work."""
+    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input):
+        cache = getattr(op, "_dispatch_cache", None)
+        if cache is not None:
+            cache.clear()
+
+
 def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
+    _forget_cached_rnn_kernels()
     tagging = run.task == "tagging"
     model = (OnnxTagger if tagging else OnnxClassifier)(run.model).eval()
     outputs = list(output_names(run))
@@ -201,7 +213,7 @@ def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
     if fixed:  # a capture strategy that lost the dynamic axes: the graph would refuse other shapes
         raise ExportError(
             f"the exporter fixed the input shapes {fixed} instead of keeping batch and sequence dynamic; "
-            "run the export again in a fresh process (`scratchlm export onnx`)"
+            "please report it with the run's config.yaml"
         )
 
 
