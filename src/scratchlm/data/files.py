@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 from scratchlm.data.examples import Example
@@ -61,18 +62,15 @@ def _make(
     return Example(text, _label_str(label, where, label_field), where)
 
 
-def read_examples(
-    path: str | Path, *, text_field: str = "text", label_field: str = "label", need_label: bool = True
-) -> list[Example]:
-    """Read labelled (or, with ``need_label=False``, possibly unlabelled) texts from a user file."""
-    path = Path(path)
+def iter_records(
+    path: Path, text: str, required: dict[str, str], optional: tuple[str, ...] = ()
+) -> Iterator[tuple[str, dict[str, object]]]:
+    """``(where, {field: value})`` for each record of a ``.jsonl``, ``.csv`` or ``.tsv`` file's ``text``
+    (blank lines and rows skipped); ``where`` is ``path:line``. ``required`` maps each field that must be
+    there to its setting (``text_field``), which the error names; ``optional`` fields are ``None`` when
+    absent."""
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
-        raise DataError(
-            f"{path}: unknown data format {suffix or '(none)'!r}; use one of {', '.join(FORMATS)}"
-        )
-    text = decode_file(path)
-    examples: list[Example] = []
+    names = [*required, *optional]
     if suffix == ".jsonl":
         for lineno, line in enumerate(text.splitlines(), 1):
             if not line.strip():
@@ -83,54 +81,53 @@ def read_examples(
             except json.JSONDecodeError as exc:
                 raise DataError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
             if not isinstance(obj, dict):
-                raise DataError(f"{where}: expected a JSON object with {text_field!r} and {label_field!r}")
-            if text_field not in obj:
-                raise DataError(
-                    f"{where}: no field {text_field!r} (fields: {', '.join(obj)}); set data.text_field"
-                )
-            if need_label and label_field not in obj:
-                raise DataError(
-                    f"{where}: no field {label_field!r} (fields: {', '.join(obj)}); set data.label_field"
-                )
-            examples.append(
-                _make(obj[text_field], obj.get(label_field), where, text_field, label_field, need_label)
-            )
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
-        try:
-            header = next(reader)
-        except StopIteration:
-            raise DataError(f"{path}: empty file (expected a header row)") from None
-        header = [h.strip() for h in header]
-        if text_field not in header:
-            raise DataError(
-                f"{path}:1: no column {text_field!r} in header ({', '.join(header)}); set data.text_field"
-            )
-        if need_label and label_field not in header:
-            raise DataError(
-                f"{path}:1: no column {label_field!r} in header ({', '.join(header)}); set data.label_field"
-            )
-        ti = header.index(text_field)
-        li = header.index(label_field) if label_field in header else None
-        try:
-            for row in reader:
-                where = f"{path}:{reader.line_num}"
-                if not row or all(not c.strip() for c in row):
-                    continue
-                if len(row) != len(header):
-                    raise DataError(f"{where}: {len(row)} columns, the header has {len(header)}")
-                examples.append(
-                    _make(
-                        row[ti],
-                        row[li] if li is not None else None,
-                        where,
-                        text_field,
-                        label_field,
-                        need_label,
+                raise DataError(f"{where}: expected a JSON object with {' and '.join(map(repr, required))}")
+            for key, setting in required.items():
+                if key not in obj:
+                    raise DataError(
+                        f"{where}: no field {key!r} (fields: {', '.join(obj)}); set data.{setting}"
                     )
-                )
-        except csv.Error as exc:
-            raise DataError(f"{path}:{reader.line_num}: malformed {suffix[1:]} ({exc})") from None
+            yield where, {key: obj.get(key) for key in names}
+        return
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t" if suffix == ".tsv" else ",")
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise DataError(f"{path}: empty file (expected a header row)") from None
+    for key, setting in required.items():
+        if key not in header:
+            raise DataError(
+                f"{path}:1: no column {key!r} in header ({', '.join(header)}); set data.{setting}"
+            )
+    columns = {key: header.index(key) for key in names if key in header}
+    try:
+        for row in reader:
+            where = f"{path}:{reader.line_num}"
+            if not row or all(not c.strip() for c in row):
+                continue
+            if len(row) != len(header):
+                raise DataError(f"{where}: {len(row)} columns, the header has {len(header)}")
+            yield where, {key: row[columns[key]] if key in columns else None for key in names}
+    except csv.Error as exc:
+        raise DataError(f"{path}:{reader.line_num}: malformed {suffix[1:]} ({exc})") from None
+
+
+def read_examples(
+    path: str | Path, *, text_field: str = "text", label_field: str = "label", need_label: bool = True
+) -> list[Example]:
+    """Read labelled (or, with ``need_label=False``, possibly unlabelled) texts from a user file."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in FORMATS:
+        raise DataError(
+            f"{path}: unknown data format {suffix or '(none)'!r}; use one of {', '.join(FORMATS)}"
+        )
+    required = {text_field: "text_field"} | ({label_field: "label_field"} if need_label else {})
+    optional = () if need_label else (label_field,)
+    examples = [
+        _make(rec[text_field], rec[label_field], where, text_field, label_field, need_label)
+        for where, rec in iter_records(path, decode_file(path), required, optional)
+    ]
     if not examples:
         raise DataError(f"{path}: no examples (the file is empty)")
     return examples

@@ -17,15 +17,13 @@ the same split, as the built-ins.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from scratchlm.data.files import decode_file
+from scratchlm.data.files import decode_file, iter_records
 from scratchlm.data.splits import split_of
 from scratchlm.errors import DataError
 
@@ -177,58 +175,15 @@ def read_pair_file(
             f"{path}: unknown seq2seq data format {suffix or '(none)'!r}; use one of {', '.join(PAIR_FORMATS)}"
         )
     text = decode_file(path, "a .jsonl or .tsv file of source/target pairs")
-    rows = []
-    if suffix == ".jsonl":
-        for lineno, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            where = f"{path}:{lineno}"
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{where}: invalid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(obj, dict):
-                raise DataError(f"{where}: expected a JSON object with {source_field!r} and {target_field!r}")
-            for key, setting in ((source_field, "source_field"), (target_field, "target_field")):
-                if key not in obj:
-                    raise DataError(
-                        f"{where}: no field {key!r} (fields: {', '.join(obj)}); set data.{setting}"
-                    )
-            rows.append(
-                (
-                    _source_text(obj[source_field], where, source_field),
-                    _target_tokens(obj[target_field], where, target_field),
-                    where,
-                )
-            )
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t")
-        try:
-            header = [h.strip() for h in next(reader)]
-        except StopIteration:
-            raise DataError(f"{path}: empty file (expected a header row)") from None
-        for key, setting in ((source_field, "source_field"), (target_field, "target_field")):
-            if key not in header:
-                raise DataError(
-                    f"{path}:1: no column {key!r} in header ({', '.join(header)}); set data.{setting}"
-                )
-        si, ti = header.index(source_field), header.index(target_field)
-        try:
-            for row in reader:
-                where = f"{path}:{reader.line_num}"
-                if not row or all(not c.strip() for c in row):
-                    continue
-                if len(row) != len(header):
-                    raise DataError(f"{where}: {len(row)} columns, the header has {len(header)}")
-                rows.append(
-                    (
-                        _source_text(row[si], where, source_field),
-                        _target_tokens(row[ti], where, target_field),
-                        where,
-                    )
-                )
-        except csv.Error as exc:
-            raise DataError(f"{path}:{reader.line_num}: malformed tsv ({exc})") from None
+    required = {source_field: "source_field", target_field: "target_field"}
+    rows = [
+        (
+            _source_text(rec[source_field], where, source_field),
+            _target_tokens(rec[target_field], where, target_field),
+            where,
+        )
+        for where, rec in iter_records(path, text, required)
+    ]
     if not rows:
         raise DataError(f"{path}: no pairs (the file is empty)")
     return _group(rows)
