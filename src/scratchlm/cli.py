@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import json
 import sys
 
+from scratchlm.io import print_json as _print_json
+
 EXIT_USAGE = 2
-
-
-def _print_json(obj) -> None:
-    print(json.dumps(obj, ensure_ascii=False, indent=2))
 
 
 # ---------------------------------------------------------------------------------------------- train
@@ -118,12 +115,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_tagger(run, args: argparse.Namespace) -> int:
-    from scratchlm.errors import DataError
-    from scratchlm.training.loop import _subsample
     from scratchlm.training.tasks import TaggingTask
 
+    task = TaggingTask(run.config)
+    return _eval_task(run, args, task, noun="sentences", note=task.encoding_note)
+
+
+def _eval_task(run, args: argparse.Namespace, task, *, noun: str, note, title: str = "", **extra) -> int:
+    """``eval`` of a tagger or seq2seq run through its task: ``--data FILE`` or the dataset's ``--split``;
+    ``note(enc)``: a line printed under the metrics (or ``None``); ``extra``: added to the metrics."""
+    from scratchlm.errors import DataError
+    from scratchlm.training.loop import _subsample
+
     cfg = run.config
-    task = TaggingTask(cfg)
     if args.data:
         examples = task.read_file(args.data, run.labels)
         where = args.data
@@ -132,18 +136,18 @@ def _eval_tagger(run, args: argparse.Namespace) -> int:
         examples = _subsample(task.data.split(args.split), cfg.data.max_eval_examples, cfg.train.seed)
         where = f"{task.data.name} {args.split}"
     if not examples:
-        raise DataError(f"{where}: no sentences to evaluate")
+        raise DataError(f"{where}: no {noun} to evaluate")
     enc = task.encode(run.tokenizer, examples, run.labels)
     pad_id = run.tokenizer.vocab.pad_id
     metrics = task.evaluate(run.model, enc, run.labels, pad_id, cfg.train.eval_batch_size, "cpu")
-    metrics.update(task.extra_metrics(enc))
+    metrics.update(task.extra_metrics(enc), **extra)
     if args.json:
         _print_json(metrics)
     else:
-        print(task.format(metrics, f"{args.run} on {where}"))
-        note = task.encoding_note(enc)
-        if note:
-            print(note)
+        print(task.format(metrics, f"{args.run} on {where}{title}"))
+        line = note(enc)
+        if line:
+            print(line)
     return 0
 
 
@@ -163,31 +167,15 @@ def _seq2seq_task(run, beam_size: int | None):
 
 
 def _eval_seq2seq(run, args: argparse.Namespace) -> int:
-    from scratchlm.errors import DataError
-    from scratchlm.training.loop import _subsample
-
     task = _seq2seq_task(run, args.beam_size)
-    cfg = run.config
-    if args.data:
-        examples = task.read_file(args.data, run.labels)
-        where = args.data
-    else:
-        task.load()
-        examples = _subsample(task.data.split(args.split), cfg.data.max_eval_examples, cfg.train.seed)
-        where = f"{task.data.name} {args.split}"
-    if not examples:
-        raise DataError(f"{where}: no examples to evaluate")
-    enc = task.encode(run.tokenizer, examples, run.labels)
-    pad_id = run.tokenizer.vocab.pad_id
-    metrics = task.evaluate(run.model, enc, run.labels, pad_id, cfg.train.eval_batch_size, "cpu")
-    metrics.update(task.extra_metrics(enc), beam_size=task.cfg.model.beam_size)
-    if args.json:
-        _print_json(metrics)
-    else:
-        print(task.format(metrics, f"{args.run} on {where} (beam {task.cfg.model.beam_size})"))
-        if enc.truncated:
-            print(f"{enc.truncated} sources were truncated to {run.max_seq_len} tokens")
-    return 0
+    beam = task.cfg.model.beam_size
+
+    def note(enc) -> str | None:
+        return (
+            f"{enc.truncated} sources were truncated to {run.max_seq_len} tokens" if enc.truncated else None
+        )
+
+    return _eval_task(run, args, task, noun="examples", note=note, title=f" (beam {beam})", beam_size=beam)
 
 
 # -------------------------------------------------------------------------------------------- predict
@@ -397,130 +385,6 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
-# ----------------------------------------------------------------------------------------------- data
-def cmd_data_list(args: argparse.Namespace) -> int:
-    from scratchlm.data.load import list_datasets
-
-    rows = list_datasets()
-    if args.json:
-        _print_json(rows)
-        return 0
-    widths = [max(len(r[k]) for r in rows) + 2 for k in ("name", "task", "package")]
-    for r in rows:
-        print(
-            f"{r['name']:<{widths[0]}}{r['task']:<{widths[1]}}{r['package']:<{widths[2]}}{r['description']}"
-        )
-    return 0
-
-
-def _load_named(name: str, args: argparse.Namespace):
-    from scratchlm.config import DataConfig
-    from scratchlm.data import load_classification_data
-    from scratchlm.data.tagging import load_tagging_data, resolve_task
-
-    cfg = DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field)
-    task = resolve_task(cfg)
-    if task == "seq2seq":
-        from scratchlm.data.seq2seq import load_seq2seq_data
-
-        return load_seq2seq_data(cfg)
-    if task == "tag":
-        return load_tagging_data(cfg)
-    return load_classification_data(cfg)
-
-
-def _show_tagging(data, as_json: bool) -> int:
-    from scratchlm.data.tagging import tagging_stats
-
-    stats = tagging_stats(data)
-    if as_json:
-        _print_json(stats)
-        return 0
-    print(f"dataset {stats['name']}  scheme {stats['scheme'].upper()}  tags: {', '.join(stats['labels'])}")
-    print(
-        f"{'split':<7}{'sentences':>10}{'tokens':>10}  {'spans':<36}{'len p50':>8}{'p90':>6}{'p99':>6}{'max':>6}"
-    )
-    for split, s in stats["splits"].items():
-        spans = " ".join(f"{k} {v}" for k, v in s["spans"].items())
-        n = s["tokens_per_sentence"]
-        print(
-            f"{split:<7}{s['sentences']:>10}{s['tokens']:>10}  {spans:<36}{n['p50']:>8.0f}{n['p90']:>6.0f}"
-            f"{n['p99']:>6.0f}{n['max']:>6}"
-        )
-    return 0
-
-
-def _show_seq2seq(data, as_json: bool) -> int:
-    from scratchlm.data.seq2seq import seq2seq_stats
-
-    stats = seq2seq_stats(data)
-    if as_json:
-        _print_json(stats)
-        return 0
-    print(f"dataset {stats['name']}  {len(stats['labels'])} output tokens: {' '.join(stats['labels'])}")
-    if stats["notes"]:
-        print("while loading: " + ", ".join(f"{k} {v}" for k, v in stats["notes"].items()))
-    print(
-        f"{'split':<7}{'examples':>9}{'references':>12}  {'source p50':>10}{'p99':>5}{'max':>5}  {'target p50':>10}{'p99':>5}{'max':>5}"
-    )
-    for split, s in stats["splits"].items():
-        a, b = s["source_chars"], s["target_tokens"]
-        print(
-            f"{split:<7}{s['examples']:>9}{s['references']:>12}  {a['p50']:>10.0f}{a['p99']:>5.0f}{a['max']:>5}"
-            f"  {b['p50']:>10.0f}{b['p99']:>5.0f}{b['max']:>5}"
-        )
-    return 0
-
-
-def cmd_data_show(args: argparse.Namespace) -> int:
-    from scratchlm.data import dataset_stats
-    from scratchlm.data.seq2seq import Seq2SeqData
-    from scratchlm.data.tagging import TaggingData
-
-    data = _load_named(args.name, args)
-    if isinstance(data, TaggingData):
-        return _show_tagging(data, args.json)
-    if isinstance(data, Seq2SeqData):
-        return _show_seq2seq(data, args.json)
-    stats = dataset_stats(data)
-    if args.json:
-        _print_json(stats)
-        return 0
-    print(f"dataset {stats['name']}  labels: {', '.join(stats['labels'])}")
-    if stats["dropped"]:
-        print("dropped while loading: " + ", ".join(f"{k} {v}" for k, v in stats["dropped"].items()))
-    balances = {}
-    for split, s in stats["splits"].items():
-        n = max(1, s["examples"])
-        balances[split] = " ".join(f"{k} {v} ({100 * v / n:.0f}%)" for k, v in s["labels"].items())
-    w = max(8, *(len(b) for b in balances.values())) + 2
-    print(f"{'split':<7}{'examples':>9}  {'labels':<{w}}{'chars p50':>10}{'p90':>7}{'p99':>7}{'max':>7}")
-    for split, s in stats["splits"].items():
-        c = s["chars"]
-        print(
-            f"{split:<7}{s['examples']:>9}  {balances[split]:<{w}}{c['p50']:>10.0f}{c['p90']:>7.0f}{c['p99']:>7.0f}"
-            f"{c.get('max', 0):>7}"
-        )
-    return 0
-
-
-def cmd_data_export(args: argparse.Namespace) -> int:
-    from scratchlm.data.files import write_jsonl
-    from scratchlm.data.seq2seq import Seq2SeqData, write_pairs_jsonl
-    from scratchlm.data.tagging import TaggingData, write_tagged_jsonl
-
-    data = _load_named(args.name, args)
-    examples = data.split(args.split)
-    writer = write_jsonl
-    if isinstance(data, TaggingData):
-        writer = write_tagged_jsonl
-    elif isinstance(data, Seq2SeqData):
-        writer = write_pairs_jsonl
-    writer(args.out, examples)
-    print(f"wrote {len(examples)} examples of {data.name} {args.split} to {args.out}")
-    return 0
-
-
 # ------------------------------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     from scratchlm import __version__
@@ -603,27 +467,6 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_baseline)
 
-    d = sub.add_parser("data", help="list, describe and export datasets")
-    dsub = d.add_subparsers(dest="data_command", metavar="ACTION")
-    dl = dsub.add_parser("list", help="built-in datasets")
-    dl.add_argument("--json", action="store_true")
-    dl.set_defaults(func=cmd_data_list)
-    for name, helptext, func in (
-        ("show", "sizes, label balance, length percentiles", cmd_data_show),
-        ("export", "write a split as jsonl", cmd_data_export),
-    ):
-        dp = dsub.add_parser(name, help=helptext)
-        dp.add_argument("name", help="built-in name or a jsonl/csv/tsv file")
-        dp.add_argument("--text-field", default="text")
-        dp.add_argument("--label-field", default="label")
-        if name == "show":
-            dp.add_argument("--json", action="store_true")
-        else:
-            dp.add_argument("--split", default="train", choices=["train", "dev", "test"])
-            dp.add_argument("--out", required=True)
-        dp.set_defaults(func=func)
-    d.set_defaults(func=lambda a: (d.print_help(), 0)[1])
-
     # Command groups that live beside their feature (each module builds its own subparser with
     # argparse only, and imports heavy code inside its handlers).
     for module in EXTENSIONS:
@@ -632,6 +475,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXTENSIONS: tuple[str, ...] = (
+    "scratchlm.data.cli",
     "scratchlm.vectors.cli",
     "scratchlm.serve.cli",
     "scratchlm.export.cli",

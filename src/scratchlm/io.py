@@ -82,3 +82,8 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def print_json(obj) -> None:
+    """What a ``--json`` command prints: indented, non-ASCII text as it is."""
+    print(json.dumps(obj, ensure_ascii=False, indent=2))
