@@ -16,9 +16,10 @@ log = logging.getLogger("scratchlm.train")
 
 
 def init_embeddings(
-    model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[str], out: Path
+    model, cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[str], out: Path, vectors=None
 ) -> dict:
-    """Apply ``model.init``; returns a short report for the log.
+    """Apply ``model.init``; returns a short report for the log. ``vectors``: ``model.init`` already
+    loaded (by :func:`add_vectors_vocab`), so the file is not read twice.
 
     ``model.init`` is ``normal``, ``word2vec`` (vectors trained here on ``cfg.vectors``), or anything
     :func:`scratchlm.vectors.io.load_vectors` reads: a word2vec/GloVe/fastText file (text or binary,
@@ -57,7 +58,7 @@ def init_embeddings(
     else:
         from scratchlm.vectors.io import load_vectors
 
-        vectors = load_vectors(init)
+        vectors = load_vectors(init) if vectors is None else vectors
         source = f"{init} ({vectors.format}, {len(vectors)} x {vectors.dim})"
     if vectors.dim != cfg.model.embed_dim:
         raise DataError(
@@ -100,10 +101,11 @@ def init_embeddings(
     return report
 
 
-def add_vectors_vocab(tokenizer, cfg: RunConfig) -> dict:
+def add_vectors_vocab(tokenizer, cfg: RunConfig):
     """``model.vectors_vocab``: append the first N words of ``model.init``'s vectors to the tokenizer's
     vocabulary (normalised like the text; single characters only for ``char``), after the tokens the
-    training split gave it. Returns a short report for the log."""
+    training split gave it. Returns a short report for the log and the vectors (for
+    :func:`init_embeddings`)."""
     from scratchlm.errors import DataError
     from scratchlm.tokenizers.normalize import normalize_text
     from scratchlm.tokenizers.vocab import Vocab
@@ -137,7 +139,7 @@ def add_vectors_vocab(tokenizer, cfg: RunConfig) -> dict:
         init,
         len(tokens),
     )
-    return {"from_training": before, "from_vectors": added, "vocab_size": len(tokens)}
+    return {"from_training": before, "from_vectors": added, "vocab_size": len(tokens)}, vectors
 
 
 def init_bigram_embeddings(

@@ -149,7 +149,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     if not dev_ex:
         raise RunDirError(f"dataset {data.name}: the dev split is empty; give data.dev_file")
 
-    vocab_report = None
+    vocab_report = vocab_vectors = None
     if not ctx.is_main:
         ctx.barrier()  # rank 0 builds and saves the tokenizer, the others read it
         tokenizer = load_tokenizer(out / "tokenizer")
@@ -160,7 +160,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         if tokenizer is None:
             tokenizer = task.build_tokenizer(train_ex)
             if cfg.model.vectors_vocab:
-                vocab_report = add_vectors_vocab(tokenizer, cfg)
+                vocab_report, vocab_vectors = add_vectors_vocab(tokenizer, cfg)
         tokenizer.save(out / "tokenizer")
         atomic_write_text(out / "config.yaml", dump_config(cfg))
         atomic_write_json(out / RUN_MARKER, run_metadata(labels, tokenizer, cfg, **task.metadata(train_ex)))
@@ -188,7 +188,10 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     model = build_model(cfg, len(tokenizer.vocab), len(labels), pad_id, labels)
     # DDP copies rank 0's weights to every process: only rank 0 initialises (and writes vectors/)
     fresh = not resume and ctx.is_main
-    init_report = init_embeddings(model, cfg, tokenizer, task.texts(train_ex), out) if fresh else None
+    init_report = (
+        init_embeddings(model, cfg, tokenizer, task.texts(train_ex), out, vocab_vectors) if fresh else None
+    )
+    vocab_vectors = None  # its rows are in the model now: do not hold the matrix through training
     if init_report and vocab_report:
         init_report["vectors_vocab"] = vocab_report
     apply_freezing(model, cfg.model)  # freeze_embeddings, freeze_layers
