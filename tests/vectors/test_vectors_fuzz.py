@@ -232,3 +232,128 @@ def test_a_longer_line_is_a_word_with_spaces_on_every_path(tmp_path):
     assert expected[0] == ["a", "b 2", "c 4 5"] and expected[1] == np.float32([1, 3, 6]).tobytes()
     assert outcome(str(path), "raise", "numpy") == expected
     assert outcome(str(path), "raise", "polars") == expected
+
+
+# -- the binary reader's C-level scan gives what a plain record-by-record walk gives -------------------
+
+
+def walk_binary(data: bytes, path: str, on_error: str, max_word: int):
+    """The word2vec binary format read one record at a time (the definition the reader must match):
+    skip newlines, the word runs to the first space within ``max_word`` bytes, then 4 x dim bytes."""
+    import math
+
+    problems: list[tuple[int, str, str]] = []
+    head, _, body = data.partition(b"\n")
+    count, dim = (int(f) for f in head.split())
+    record, pos, raw = 4 * dim, len(head) + 1, []
+    while len(raw) < count:
+        while pos < len(data) and data[pos] == 10:
+            pos += 1
+        space = data.find(b" ", pos, min(len(data), pos + max_word))
+        if space < 0 or space + 1 + record > len(data):
+            left = len(data) - pos
+            what = (
+                "no word"
+                if left <= 0
+                else f"no space in {max_word} bytes (not a word)"
+                if left >= max_word and space < 0
+                else "a truncated record"
+            )
+            message = (
+                f"(byte {pos}) the header says {count} words; the file ends with {what} after {len(raw)}"
+            )
+            truncated = (len(raw) + 2, "truncated", message)
+            break
+        raw.append((data[pos:space], data[space + 1 : space + 1 + record]))
+        pos = space + 1 + record
+    else:
+        truncated = None
+        while pos < len(data) and data[pos] == 10:
+            pos += 1
+        if data[pos : pos + 2 * (record + max_word)].strip():  # the reader looks one window ahead
+            problems.append(
+                (1, "header", f"the header says {count} words but more data follows at byte {pos}")
+            )
+    words, rows = [], []
+    for i, (word, vec) in enumerate(raw):
+        values = np.frombuffer(vec, "<f4")
+        if not word:
+            problems.append((i + 2, "empty_word", "empty word"))
+            continue
+        try:
+            text = word.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            problems.append(
+                (i + 2, "utf8", f"the word is not valid UTF-8 ({exc.reason} at byte {exc.start})")
+            )
+            continue
+        if not all(math.isfinite(x) for x in values):
+            problems.append((i + 2, "non_finite", f"the vector of {text!r} has a NaN or infinite value"))
+            continue
+        if text not in words:
+            words.append(text)
+            rows.append(values)
+        else:
+            problems.append((i + 2, "duplicate", ""))
+    problems += [truncated] if truncated else []
+    if on_error == "raise":
+        first = next((p for p in problems if p[1] != "duplicate"), None)
+        if first:
+            return f"{path}:{first[0]}: {first[2]}"
+    if not words:
+        return "no usable vectors"
+    skipped = {}
+    for _, reason, _ in problems:
+        skipped[reason] = skipped.get(reason, 0) + 1
+    return words, np.stack(rows).tobytes(), skipped
+
+
+def binary_file(draw) -> bytes:
+    """word2vec binary records with short words (newlines and non-UTF-8 bytes in them), 0-2 newlines
+    after each vector, random vector bytes (some NaN), a header count that may lie, a cut or junk."""
+    dim = draw(st.integers(1, 3))
+    n = draw(st.integers(0, 8))
+    word = st.binary(max_size=10).filter(lambda b: b" " not in b)
+    out = bytearray(f"{draw(st.integers(max(0, n - 1), n + 1))} {dim}\n".encode())
+    header = len(out)  # header errors are tested on their own
+    for _ in range(n):
+        out += draw(word) + b" " + draw(st.binary(min_size=4 * dim, max_size=4 * dim))
+        out += b"\n" * draw(st.integers(0, 2))
+    cut = draw(st.one_of(st.none(), st.integers(header, len(out))))
+    out = out[:cut] if cut is not None else out + draw(st.sampled_from([b"", b"junk", b"\n\n"]))
+    return bytes(out)
+
+
+def run_binary_agreement(examples: int, tmp_path, monkeypatch) -> None:
+    from scratchlm.vectors import binary
+
+    monkeypatch.setattr(binary, "MAX_WORD_BYTES", 8)  # words of 8+ bytes are "no space" errors
+    monkeypatch.setattr(binary, "WINDOW_BYTES", 16)  # records straddle the windows
+
+    @settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    @given(data=st.data())
+    def agree(data):
+        path = tmp_path / "v.bin"
+        contents = binary_file(data.draw)
+        path.write_bytes(contents)
+        for on_error in ("raise", "skip"):
+            expected = walk_binary(contents, str(path), on_error, 8)
+            try:
+                v = load_vectors(path, on_error=on_error)
+                got = v.words, v.matrix.tobytes(), v.skipped
+            except DataError as exc:
+                got = str(exc) if "no usable vectors" not in str(exc) else "no usable vectors"
+            assert got == expected
+
+    agree()
+
+
+def test_binary_scan_agrees_with_a_record_walk(tmp_path, monkeypatch):
+    run_binary_agreement(100, tmp_path, monkeypatch)
+
+
+@pytest.mark.slow
+def test_binary_scan_agrees_with_a_record_walk_thoroughly(tmp_path, monkeypatch):
+    run_binary_agreement(1000, tmp_path, monkeypatch)

@@ -1,49 +1,71 @@
 """word2vec binary files: a ``COUNT DIM`` text line, then per word ``word<space>`` and ``DIM``
 little-endian float32 values (4 x DIM raw bytes), optionally followed by a newline.
 
-Words have different lengths, so record ``i`` can only be found after record ``i - 1``: one
-``bytearray.find`` per record gives the word, and its vector is copied as raw bytes straight into the
-output matrix (no float parsing, no per-value Python objects). The file is read through a fixed 64 MB
-window, so memory is the matrix plus the words plus the window, whatever the file size.
+Words have different lengths, so record ``i`` can only be found after record ``i - 1``. That walk is
+done in C, not a Python step per record: one regular expression matches the longest run of whole
+records in a window (``.{4 x DIM}`` is a pointer jump in the ``re`` engine), a second one lists the
+run's words with the newlines before them, the record lengths give each vector's end (a cumulative
+sum), and the vectors are copied as raw bytes into the output matrix with one ``bytes.join`` of views
+(no float parsing, no per-value Python objects). The file is read through two fixed windows: a thread
+reads the next one (``readinto`` and decompression release the GIL) while the current one is
+scanned, so on two cores the load takes about as long as reading the bytes. Memory is the matrix
+plus the words plus the two windows, whatever the file size.
 
 Record ``i`` is reported as line ``i + 2`` (the header is line 1), with its byte offset.
 """
 
 from __future__ import annotations
 
+import re
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 
 from scratchlm.vectors.base import Problems, Vectors, finite_rows, first_occurrences
 
 FASTTEXT_BIN_MAGIC = (793712314).to_bytes(4, "little")
-WINDOW_BYTES = 1 << 26
+WINDOW_BYTES = 1 << 25
 MAX_WORD_BYTES = 1 << 16
 MAX_DIM = 1 << 20
+_NEWLINES = re.compile(rb"\n*")
+_POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""  # no backtracking state kept per record
 
 
-class _Window:
-    """A sliding view of a binary stream: ``buf[start:end]`` holds the unread bytes."""
+class _Scanner:
+    """The records of one ``dim``: ``newlines* word<space>vector``, a word of at most
+    ``MAX_WORD_BYTES - 1`` bytes without a space (what a search for the space within
+    ``MAX_WORD_BYTES`` bytes finds)."""
 
-    def __init__(self, stream, size: int):
-        self.stream, self.buf, self.start, self.end, self.offset = stream, bytearray(size), 0, 0, 0
-        self.eof = False
+    def __init__(self, dim: int):
+        self.record = 4 * dim
+        one = rb"\n*[^ ]{0,%d} .{%d}" % (MAX_WORD_BYTES - 1, self.record)
+        self.run = re.compile(rb"(?:%s)*%s" % (one, _POSSESSIVE.encode()), re.DOTALL)
+        self.each = re.compile(rb"(\n*)([^ ]{0,%d}) .{%d}" % (MAX_WORD_BYTES - 1, self.record), re.DOTALL)
 
-    def refill(self) -> bool:
-        """Move the unread bytes to the front and read more; ``False`` when nothing more came."""
-        n = self.end - self.start
-        self.buf[:n] = self.buf[self.start : self.end]
-        self.offset += self.start
-        self.start, self.end = 0, n
-        got_any = False
-        with memoryview(self.buf) as view:
-            while self.end < len(self.buf) and not self.eof:
-                got = self.stream.readinto(view[self.end :])
-                if not got:
-                    self.eof = True
-                    break
-                self.end += got
-                got_any = True
-        return got_any
+    def scan(self, buf, pos: int, end: int, limit: int) -> tuple[list[bytes], list[int]]:
+        """The words of the whole records in ``buf[pos:end]`` (at most ``limit``) and each vector's end."""
+        stop = self.run.match(buf, pos, end).end()
+        if stop == pos:
+            return [], []
+        pairs = self.each.findall(buf, pos, stop)
+        del pairs[limit:]
+        sizes = np.fromiter((len(nl) + len(w) for nl, w in pairs), np.int64, len(pairs))
+        sizes += 1 + self.record
+        ends = np.cumsum(sizes)
+        ends += pos
+        return [w for _, w in pairs], ends.tolist()
+
+
+def _fill(stream, view) -> int:
+    """Read into ``view`` until it is full or the stream ends; the byte count."""
+    n = 0
+    while n < len(view):
+        got = stream.readinto(view[n:])
+        if not got:
+            break
+        n += got
+    return n
 
 
 def read_word2vec_binary(
@@ -65,54 +87,67 @@ def read_word2vec_binary(
     count, dim = int(fields[0]), int(fields[1])
     if not 1 <= dim <= MAX_DIM:
         raise problems.fatal(1, f"the header says {dim} dimensions (expected 1 to {MAX_DIM})")
-    record = 4 * dim
+    scanner = _Scanner(dim)
+    record = scanner.record
     wanted = count if max_words is None else min(count, max_words)
     capacity = (
         wanted if size is None else min(wanted, (size - cut - 1) // (record + 1))
     )  # >= a space + vector
     out = np.empty((min(capacity, 1 << 16) if size is None else capacity, dim), dtype="<f4")
-    win = _Window(stream, max(min(WINDOW_BYTES, size or WINDOW_BYTES), 2 * (record + MAX_WORD_BYTES)))
-    win.buf[: len(head) - cut - 1] = head[cut + 1 :]
-    win.end, win.offset = len(head) - cut - 1, cut + 1
+    # room before a window for the unfinished record of the last one (or the bytes read with the header)
+    reserve = max(record + MAX_WORD_BYTES, len(head))
+    window = max(min(WINDOW_BYTES, size or WINDOW_BYTES), 2 * reserve)
+    bufs = (bytearray(reserve + window), bytearray(reserve + window))
     words: list[bytes] = []
-    append = words.append
-    dst = memoryview(out.reshape(-1)).cast("B") if out.size else None
-    buf = win.buf
-    src = memoryview(buf)  # the window never changes size, so this view stays valid across refills
-    start, end, i = win.start, win.end, 0
-    while i < wanted:  # the hot loop: locals only
-        pos = start
-        while pos < end and buf[pos] == 10:  # the newline some writers put after each vector
-            pos += 1
-        space = buf.find(b" ", pos, min(end, pos + MAX_WORD_BYTES))
-        stop = space + 1 + record
-        if space < 0 or stop > end:
-            win.start = pos
-            if (space >= 0 or end - pos < MAX_WORD_BYTES) and win.refill():
-                start, end = win.start, win.end
-                continue
-            break
-        if i == len(out):  # compressed input: the row count is known only at the end
-            if dst is not None:
-                dst.release()
-            out.resize((max(16, min(wanted, 2 * len(out))), dim), refcheck=False)
-            dst = memoryview(out.reshape(-1)).cast("B")
-        append(bytes(src[pos:space]))
-        dst[i * record : i * record + record] = src[space + 1 : stop]
-        start, i = stop, i + 1
-    else:
-        win.start = start
-    src.release()
-    if dst is not None:
-        dst.release()
-    got = len(words)
+    got, k, carried, file_at = 0, 0, head[cut + 1 :], len(head)
+    at, trailing, truncated = 0, b"", ""
+    with ThreadPoolExecutor(1) as pool:
+        reading = pool.submit(_fill, stream, memoryview(bufs[0])[reserve:])
+        while True:
+            buf = bufs[k]
+            n = reading.result()
+            eof = n < window
+            if not eof:  # the next window is read while this one is scanned
+                reading = pool.submit(_fill, stream, memoryview(bufs[1 - k])[reserve:])
+            base = file_at - reserve  # the file offset of buf[0]
+            file_at += n
+            pos, end = reserve - len(carried), reserve + n
+            buf[pos:reserve] = carried
+            found, ends = scanner.scan(buf, pos, end, wanted - got)
+            if found:
+                if got + len(found) > len(out):  # compressed input: the row count is known only at the end
+                    out.resize((max(got + len(found), min(wanted, 2 * len(out))), dim), refcheck=False)
+                with memoryview(buf) as src, memoryview(out.reshape(-1)).cast("B") as dst:
+                    dst[got * record : (got + len(found)) * record] = b"".join(
+                        [src[e - record : e] for e in ends]
+                    )
+                words += found
+                got += len(found)
+                pos = ends[-1]
+            pos = _NEWLINES.match(buf, pos, end).end()  # the newline some writers put after each vector
+            if got == wanted:
+                at, trailing = base + pos, bytes(buf[pos:end])
+                if not trailing.strip() and not eof:
+                    trailing = bytes(bufs[1 - k][reserve : reserve + reading.result()])
+                break
+            left = end - pos
+            stuck = left >= MAX_WORD_BYTES and buf.find(b" ", pos, pos + MAX_WORD_BYTES) < 0
+            if eof or stuck:  # reported after the words' own problems, which come earlier in the file
+                what = (
+                    "no word"
+                    if left <= 0
+                    else f"no space in {MAX_WORD_BYTES} bytes (not a word)"
+                    if stuck
+                    else "a truncated record"
+                )
+                truncated = f"(byte {base + pos}) the header says {count} words; the file ends with {what} after {got}"
+                break
+            carried = bytes(buf[pos:end])  # shorter than ``reserve``: a record that did not fit
+            k = 1 - k
     if got < len(out):
         out.resize((got, dim), refcheck=False)
-    at = win.offset + win.start
-    if got == count and max_words is None:
-        win.refill()
-        if bytes(buf[win.start : win.end]).strip():
-            problems(1, "header", f"the header says {count} words but more data follows at byte {at}")
+    if got == count and max_words is None and trailing.strip():
+        problems(1, "header", f"the header says {count} words but more data follows at byte {at}")
     with np.errstate(over="ignore"):
         matrix = out.astype(dtype, copy=False)
     bad_rows = set(np.flatnonzero(~finite_rows(matrix)).tolist())
@@ -139,20 +174,8 @@ def read_word2vec_binary(
             continue
         names.append(word)
         kept_rows.append(i)
-    if got < wanted:
-        left = win.end - win.start
-        what = (
-            "no word"
-            if left <= 0
-            else f"no space in {MAX_WORD_BYTES} bytes (not a word)"
-            if left >= MAX_WORD_BYTES and buf.find(b" ", win.start, win.start + MAX_WORD_BYTES) < 0
-            else "a truncated record"
-        )
-        problems(
-            got + 2,
-            "truncated",
-            f"(byte {at}) the header says {count} words; the file ends with {what} after {got}",
-        )
+    if truncated:
+        problems(got + 2, "truncated", truncated)
     index, keep_pos = first_occurrences(names)
     if keep_pos is not None:
         kept_rows = [kept_rows[p] for p in keep_pos]
