@@ -180,10 +180,10 @@ class RowBuffer:
     (``ndarray.resize`` reallocates, which the allocator can often do without a copy), so peak memory
     stays near one matrix instead of the two that a list of blocks plus ``np.concatenate`` needs."""
 
-    def __init__(self, dim: int, dtype: np.dtype, capacity: int = 1024):
-        capacity = min(
-            capacity, (1 << 26) // (dim * np.dtype(dtype).itemsize)
-        )  # a header may lie: start <= 64 MB
+    def __init__(self, dim: int, dtype: np.dtype, capacity: int = 1024, limit: int | None = None):
+        """``limit``: the byte size of the input when known (rows are allocated up to it); else a header
+        may lie, and the first allocation is at most 64 MB."""
+        capacity = min(capacity, (limit or (1 << 26)) // (dim * np.dtype(dtype).itemsize) + 1)
         self.data = np.empty((max(1, capacity), dim), dtype=dtype)
         self.n = 0
 

@@ -29,6 +29,7 @@ WINDOW_BYTES = 1 << 25
 MAX_WORD_BYTES = 1 << 16
 MAX_DIM = 1 << 20
 _NEWLINES = re.compile(rb"\n*")
+_AFTER_SPACE_NEWLINES = re.compile(rb" \n+")
 _POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""  # no backtracking state kept per record
 
 
@@ -41,20 +42,24 @@ class _Scanner:
         self.record = 4 * dim
         one = rb"\n*[^ ]{0,%d} .{%d}" % (MAX_WORD_BYTES - 1, self.record)
         self.run = re.compile(rb"(?:%s)*%s" % (one, _POSSESSIVE.encode()), re.DOTALL)
-        self.each = re.compile(rb"(\n*)([^ ]{0,%d}) .{%d}" % (MAX_WORD_BYTES - 1, self.record), re.DOTALL)
+        self.each = re.compile(rb"(\n*[^ ]{0,%d}) .{%d}" % (MAX_WORD_BYTES - 1, self.record), re.DOTALL)
 
-    def scan(self, buf, pos: int, end: int, limit: int) -> tuple[list[bytes], list[int]]:
-        """The words of the whole records in ``buf[pos:end]`` (at most ``limit``) and each vector's end."""
+    def scan(self, buf, pos: int, end: int, limit: int) -> tuple[bytes, list[int]]:
+        """The whole records in ``buf[pos:end]`` (at most ``limit``): their words joined by spaces (a word
+        has none) and each vector's end."""
         stop = self.run.match(buf, pos, end).end()
         if stop == pos:
-            return [], []
-        pairs = self.each.findall(buf, pos, stop)
-        del pairs[limit:]
-        sizes = np.fromiter((len(nl) + len(w) for nl, w in pairs), np.int64, len(pairs))
+            return b"", []
+        heads = self.each.findall(buf, pos, stop)  # each record's newlines and word
+        del heads[limit:]
+        sizes = np.fromiter(map(len, heads), np.int64, len(heads))
         sizes += 1 + self.record
         ends = np.cumsum(sizes)
         ends += pos
-        return [w for _, w in pairs], ends.tolist()
+        words = b" ".join(heads)
+        if b"\n" in words:  # the newlines before a word follow a space (or start the list)
+            words = _AFTER_SPACE_NEWLINES.sub(b" ", words).lstrip(b"\n")
+        return words, ends.tolist()
 
 
 def _fill(stream, view) -> int:
@@ -98,7 +103,7 @@ def read_word2vec_binary(
     reserve = max(record + MAX_WORD_BYTES, len(head))
     window = max(min(WINDOW_BYTES, size or WINDOW_BYTES), 2 * reserve)
     bufs = (bytearray(reserve + window), bytearray(reserve + window))
-    words: list[bytes] = []
+    words: list[bytes] = []  # each window's words, joined by spaces
     got, k, carried, file_at = 0, 0, head[cut + 1 :], len(head)
     at, trailing, truncated = 0, b"", ""
     with ThreadPoolExecutor(1) as pool:
@@ -114,15 +119,15 @@ def read_word2vec_binary(
             pos, end = reserve - len(carried), reserve + n
             buf[pos:reserve] = carried
             found, ends = scanner.scan(buf, pos, end, wanted - got)
-            if found:
-                if got + len(found) > len(out):  # compressed input: the row count is known only at the end
-                    out.resize((max(got + len(found), min(wanted, 2 * len(out))), dim), refcheck=False)
+            if ends:
+                if got + len(ends) > len(out):  # compressed input: the row count is known only at the end
+                    out.resize((max(got + len(ends), min(wanted, 2 * len(out))), dim), refcheck=False)
                 with memoryview(buf) as src, memoryview(out.reshape(-1)).cast("B") as dst:
-                    dst[got * record : (got + len(found)) * record] = b"".join(
+                    dst[got * record : (got + len(ends)) * record] = b"".join(
                         [src[e - record : e] for e in ends]
                     )
-                words += found
-                got += len(found)
+                words.append(found)
+                got += len(ends)
                 pos = ends[-1]
             pos = _NEWLINES.match(buf, pos, end).end()  # the newline some writers put after each vector
             if got == wanted:
@@ -150,43 +155,52 @@ def read_word2vec_binary(
         problems(1, "header", f"the header says {count} words but more data follows at byte {at}")
     with np.errstate(over="ignore"):
         matrix = out.astype(dtype, copy=False)
-    bad_rows = set(np.flatnonzero(~finite_rows(matrix)).tolist())
-    names: list[str] = []
-    kept_rows: list[int] = []
+    bad_rows = np.flatnonzero(~finite_rows(matrix)).tolist()
+    joined = b" ".join(words)
+    raw_words = joined.split(b" ") if got else []
     try:  # words cannot contain a space, and in UTF-8 byte 0x20 is only ever a space
-        decoded = b" ".join(words).decode("utf-8").split(" ")
+        decoded = joined.decode("utf-8").split(" ") if got else []
     except UnicodeDecodeError:
         decoded = None
-    for i, raw in enumerate(words):
-        if not raw:
-            problems(i + 2, "empty_word", "empty word")
-            continue
-        word = decoded[i] if decoded is not None else _decode(raw, i + 2, problems)
-        if word is None:
-            continue
-        if i in bad_rows:
-            problems(
-                i + 2,
-                "non_finite",
-                f"the vector of {word!r} has a NaN or infinite value"
-                + (" (as float16)" if dtype == np.float16 else ""),
-            )
-            continue
-        names.append(word)
-        kept_rows.append(i)
+    kept_rows: list[int] | None = None
+    if decoded is not None and not bad_rows and "" not in decoded:  # the usual file: nothing to drop
+        names = decoded
+    else:
+        names, kept_rows, bad = [], [], set(bad_rows)
+        for i, raw in enumerate(raw_words):
+            if not raw:
+                problems(i + 2, "empty_word", "empty word")
+                continue
+            word = decoded[i] if decoded is not None else _decode(raw, i + 2, problems)
+            if word is None:
+                continue
+            if i in bad:
+                problems(
+                    i + 2,
+                    "non_finite",
+                    f"the vector of {word!r} has a NaN or infinite value"
+                    + (" (as float16)" if dtype == np.float16 else ""),
+                )
+                continue
+            names.append(word)
+            kept_rows.append(i)
     if truncated:
         problems(got + 2, "truncated", truncated)
-    index, keep_pos = first_occurrences(names)
-    if keep_pos is not None:
-        kept_rows = [kept_rows[p] for p in keep_pos]
-    if len(kept_rows) < got:
+    index: dict[str, int] | None = None
+    named = len(names)
+    if len(set(names)) < named:  # a set is cheaper than the index dict, built only when a word repeats
+        index, keep_pos = first_occurrences(names)
+        rows = kept_rows if kept_rows is not None else range(named)
+        kept_rows = [rows[p] for p in keep_pos]
+        names = list(index)
+    if kept_rows is not None and len(kept_rows) < got:
         matrix = matrix[kept_rows]
-    if not index:
+    if not names:
         skipped = ", ".join(f"{k} {v}" for k, v in sorted(problems.counts.items()))
         raise problems.fatal(None, f"no usable vectors ({skipped or 'nothing'} skipped)")
-    duplicates = len(names) - len(index)
+    duplicates = named - len(names)
     skipped = dict(problems.counts) | ({"duplicate": duplicates} if duplicates else {})
-    return Vectors(list(index), matrix, "word2vec-binary", path, skipped, _index=index)
+    return Vectors(names, matrix, "word2vec-binary", path, skipped, _index=index)
 
 
 def _decode(raw: bytes, line: int, problems: Problems) -> str | None:

@@ -90,7 +90,14 @@ def load_vectors(
             header = {"glove": False}.get(fmt, True)
             with _open(path, compression) as stream:
                 vectors = read_text(
-                    stream, name, fmt=fmt, header=header, max_words=max_words, dtype=dt, on_error=on_error
+                    stream,
+                    name,
+                    fmt=fmt,
+                    header=header,
+                    max_words=max_words,
+                    dtype=dt,
+                    on_error=on_error,
+                    size=None if compression else path.stat().st_size,
                 )
     except _COMPRESSED_READ_ERRORS as exc:
         what = f"{compression} data" if compression else "the file"
