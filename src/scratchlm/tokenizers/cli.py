@@ -141,6 +141,18 @@ def tokenizer_stats(tokenizer, texts: list[str]) -> dict:
     }
 
 
+def cmd_import(args: argparse.Namespace) -> int:
+    from scratchlm.tokenizers.subword import import_bert_wordpiece
+    from scratchlm.transplant.sources import bert_directory
+
+    tok = import_bert_wordpiece(bert_directory(args.source))
+    tok.save(args.out)
+    print(
+        f"imported {args.source}: WordPiece, {len(tok.vocab)} tokens (specials at ids 0-4); written to {args.out}"
+    )
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     from scratchlm.tokenizers.factory import load_tokenizer
 
@@ -212,6 +224,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     e.add_argument("--no-cls", action="store_true", help="without the leading [CLS]")
     e.add_argument("--json", action="store_true", help="print ids, tokens, offsets, decoded as JSON")
     e.set_defaults(func=cmd_encode)
+
+    i = tsub.add_parser(
+        "import",
+        help="a BERT-family WordPiece tokenizer (built-in model name or directory) as a scratchlm one",
+    )
+    i.add_argument(
+        "source", metavar="NAME|DIR", help="minilm-l6, or a directory with tokenizer.json or vocab.txt"
+    )
+    i.add_argument("--out", required=True, help="directory to create")
+    i.set_defaults(func=cmd_import)
 
     s = tsub.add_parser(
         "stats", help="vocabulary, [UNK] rate, tokens per character/word, lengths on a corpus"

@@ -207,3 +207,47 @@ class SubwordTokenizer(Tokenizer):
             normalize=bool(meta.get("normalize", True)),
             lowercase=bool(meta.get("lowercase", False)),
         )
+
+
+def import_bert_wordpiece(directory: str | Path) -> SubwordTokenizer:
+    """A BERT-family WordPiece tokenizer (``tokenizer.json``, or ``vocab.txt`` with BERT's normaliser and
+    pre-tokeniser) as a scratchlm ``wordpiece`` tokenizer that cuts every text into the same pieces. The
+    five specials move to ids 0-4 (scratchlm's layout); every other token keeps its order, so
+    ``scratchlm transplant --strategy exact`` copies every row of the model's embedding matrix."""
+    from tokenizers import decoders, models, normalizers, pre_tokenizers
+
+    directory = Path(directory)
+    spec_file, vocab_file = directory / HF_FILE, directory / "vocab.txt"
+    if spec_file.is_file():
+        try:
+            spec = json.loads(spec_file.read_text(encoding="utf-8"))
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise DataError(f"{spec_file}: not a readable tokenizer.json ({exc})") from None
+        model = spec.get("model") if isinstance(spec, dict) else None
+        if not isinstance(model, dict) or model.get("type") != "WordPiece":
+            kind = model.get("type") if isinstance(model, dict) else None
+            raise DataError(f"{spec_file}: a {kind or 'unknown'} model, not WordPiece (BERT family)")
+        tokens = [t for t, _ in sorted(model.get("vocab", {}).items(), key=lambda kv: kv[1])]
+    elif vocab_file.is_file():
+        spec, tokens = None, vocab_file.read_text(encoding="utf-8").splitlines()
+    else:
+        raise DataError(f"{directory}: no tokenizer.json or vocab.txt (a BERT-family tokenizer)")
+    missing = [t for t in SPECIALS if t not in tokens]
+    if missing:
+        raise DataError(f"{directory}: the vocabulary lacks {', '.join(missing)} (BERT's specials)")
+    order = list(SPECIALS) + [t for t in tokens if t not in SPECIALS]
+    vocab = dict(zip(order, range(len(order)), strict=True))
+    if len(vocab) < len(order):
+        raise DataError(f"{directory}: the vocabulary repeats a token")
+    if spec is None:
+        tok = _hf().Tokenizer(models.WordPiece(vocab, unk_token=UNK, continuing_subword_prefix=CONTINUATION))
+        tok.normalizer = normalizers.BertNormalizer(lowercase=True)
+        tok.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+        tok.decoder = decoders.WordPiece(prefix=CONTINUATION)
+    else:  # its own normaliser, pre-tokeniser and decoder; specials are added by scratchlm, not by it
+        spec["model"]["vocab"] = vocab
+        spec.update(added_tokens=[], post_processor=None, padding=None, truncation=None)
+        tok = _hf().Tokenizer.from_str(json.dumps(spec, ensure_ascii=False))
+    # the model's own normaliser lowercases and splits CJK characters: scratchlm's NFKC would change
+    # pieces the model knows (full-width punctuation), so it is off
+    return SubwordTokenizer(tok, "wordpiece", normalize=False, lowercase=False)

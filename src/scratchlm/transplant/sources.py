@@ -100,10 +100,7 @@ def load_source(spec: str) -> Source:
     :func:`scratchlm.vectors.io.load_vectors` reads."""
     path = Path(spec)
     if spec in BUILTIN_MODELS and not path.exists():
-        from scratchlm.data.builtin import package_dir
-
-        package, folder = BUILTIN_MODELS[spec]
-        return read_bert_dir(package_dir(package) / folder, name=spec)
+        return read_bert_dir(bert_directory(spec), name=spec)
     if path.is_dir() and (path / "config.json").is_file():
         return read_bert_dir(path)
     if path.is_dir() and (path / "run.json").is_file():
@@ -116,6 +113,21 @@ def load_source(spec: str) -> Source:
 
 
 # --------------------------------------------------------------------------------------- BERT family
+def bert_directory(spec: str) -> Path:
+    """The directory of a built-in model name (``minilm-l6``), or ``spec`` itself when it is one."""
+    path = Path(spec)
+    if spec in BUILTIN_MODELS and not path.exists():
+        from scratchlm.data.builtin import package_dir
+
+        package, folder = BUILTIN_MODELS[spec]
+        return package_dir(package) / folder
+    if not path.is_dir():
+        raise DataError(
+            f"{spec}: not a directory or a built-in model name (built-in: {', '.join(BUILTIN_MODELS)})"
+        )
+    return path
+
+
 def _bert_tokenizer(directory: Path, tokens: list[str]) -> Callable[[str], list[int] | None]:
     from tokenizers.implementations import BertWordPieceTokenizer
 
