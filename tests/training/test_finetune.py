@@ -111,3 +111,26 @@ def test_layer_lr_decay_groups():
     assert lr_of[id(named["encoder.layers.0.attention.qkv.weight"])] == 0.25
     assert lr_of[id(named["input.token_embedding.embedding.weight"])] == 0.125
     assert len(lr_of) == len(named)
+
+
+def test_a_character_pair_table_is_added_at_zero_and_changes_nothing(pretrained, tmp_path):
+    """A run without pairs fine-tunes into a model with them: the table starts at zero, so the model
+    computes exactly what the model without it computes; any other missing tensor is still an error."""
+    outputs, head = {}, None
+    for buckets in (0, 1000):
+        cfg = _finetune_cfg(pretrained, "data.task=classify", f"model.bigram_buckets={buckets}")
+        tokenizer = pretrained_tokenizer(cfg)
+        model = build_model(cfg, len(tokenizer.vocab), 2, 0, ["negative", "positive"])
+        report = init_embeddings(model, cfg, tokenizer, [], tmp_path)
+        head = head or model.head.state_dict()
+        model.head.load_state_dict(head)  # the same (fresh) head in both
+        ids = torch.tensor([tokenizer.encode("这本书写得很好，推荐").ids])
+        model.eval()
+        with torch.no_grad():
+            outputs[buckets] = model(ids, ids != 0)
+        if buckets:
+            assert report["added_at_zero"] == ["input.bigram_embedding.embedding.weight"]
+            assert not model.input.bigram_embedding.embedding.weight.any()
+            bucket_ids = model.input.bigram_embedding.bucket_ids(ids)
+            assert bucket_ids[0, :-1].gt(0).all()  # the pairs really are looked up
+    torch.testing.assert_close(outputs[1000], outputs[0], rtol=0, atol=0)

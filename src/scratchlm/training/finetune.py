@@ -5,7 +5,9 @@ The new run takes the pretraining run's tokenizer (the token ids must mean the s
 input layer and encoder (every tensor named ``input.*`` or ``encoder.*``) into the classifier or tagger;
 the head starts fresh. Keys and shapes are checked first, as nanoGPT's ``from_pretrained`` does: a
 missing, extra or differently shaped tensor is an error that lists them and the ``model.*`` settings that
-differ between the two configs, and nothing is copied. Then ``model.freeze_embeddings`` and
+differ between the two configs, and nothing is copied. One exception: a hashed character-pair table
+(``model.bigram_buckets``) may be added to a run that had none, since it starts at zero and leaves what
+the model computes unchanged. Then ``model.freeze_embeddings`` and
 ``model.freeze_layers`` switch off the gradient of the token embedding and of the bottom encoder layers;
 ``train.layer_lr_decay`` (:mod:`scratchlm.training.optim`) gives lower layers smaller learning rates.
 """
@@ -26,6 +28,10 @@ log = logging.getLogger("scratchlm.train")
 
 BODY = ("input.", "encoder.")
 """The parts a fine-tuned model takes from the pretrained one (the same names in every task model)."""
+
+ADDED_AT_ZERO = ("input.bigram_embedding.",)
+"""Tables that start at zero (the hashed character pairs), so a model with them computes exactly what it
+computes without them: a run that lacks them fine-tunes into a model that has them (they start at zero)."""
 
 ARCHITECTURE_EXEMPT = {"init", "dropout", "attention_dropout", "embedding_dropout", "pooling", "head"}
 ARCHITECTURE_EXEMPT |= {"freeze_embeddings", "freeze_layers", "freeze_embedding_rows", "vectors_std"}
@@ -82,6 +88,8 @@ def load_pretrained_body(model: nn.Module, run: Path) -> dict:
     theirs = {k: v for k, v in load_tensors(weights).items() if k.startswith(BODY)}
     mine = {k: v for k, v in model.state_dict().items() if k.startswith(BODY)}
     missing = sorted(set(mine) - set(theirs))
+    added = [k for k in missing if k.startswith(ADDED_AT_ZERO)]
+    missing = [k for k in missing if k not in added]
     extra = sorted(set(theirs) - set(mine))
     shapes = [
         f"{k} {tuple(theirs[k].shape)} there, {tuple(mine[k].shape)} here"
@@ -120,6 +128,13 @@ def load_pretrained_body(model: nn.Module, run: Path) -> dict:
         report["tensors"],
         f"{report['parameters']:,}",
     )
+    if added:
+        report["added_at_zero"] = added
+        log.info(
+            "added to it, starting at zero (the model computes what it computed): %s, %s values",
+            ", ".join(added),
+            f"{sum(mine[k].numel() for k in added):,}",
+        )
     return report
 
 
