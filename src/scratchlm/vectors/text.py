@@ -54,26 +54,20 @@ def _polars():
     return _POLARS
 
 
-def _polars_frame(chunk: bytes, dim: int):
-    """polars' parse of a chunk (``d + 1`` pinned columns, on all cores), or ``None`` when it fails."""
+def _words_and_numbers_polars(chunk: bytes, dim: int, n_lines: int, dtype: np.dtype):
+    """``(words, (n, dim) dtype)`` of a chunk with polars' multi-threaded CSV reader, or ``None``.
+
+    The schema pins ``dim + 1`` columns: a line with more fields, a number polars cannot parse or a word
+    that is not UTF-8 is an error; a line with fewer fields, a blank line, or a doubled or leading space
+    leaves a null. Either sends the chunk to the line-by-line path, which names the line."""
     pl = _polars()
     schema = {"w": pl.String, **{f"v{j}": pl.Float64 for j in range(dim)}}
     try:
-        return pl.read_csv(chunk, separator=" ", has_header=False, quote_char=None, schema=schema)
+        frame = pl.read_csv(chunk, separator=" ", has_header=False, quote_char=None, schema=schema)
     except Exception:  # polars raises several error types for malformed text: use the reference path
         return None
-
-
-def _words_and_numbers_polars(frame, dim: int, n_lines: int, dtype: np.dtype):
-    """``(words, (n, dim) dtype)`` from :func:`_polars_frame`'s frame, or ``None``.
-
-    The schema pins ``dim + 1`` columns: a line with more fields, a number polars cannot parse or a word
-    that is not UTF-8 is an error (no frame); a line with fewer fields, a blank line, or a doubled or
-    leading space leaves a null. Either sends the chunk to the line-by-line path, which names the line."""
-    if frame is None or frame.height != n_lines:
-        return None
     columns = frame.get_columns()
-    if any(column.null_count() for column in columns):  # each column knows its count: no query
+    if frame.height != n_lines or any(column.null_count() for column in columns):  # counts: no query
         return None
     block = np.empty((n_lines, dim), dtype)
     with np.errstate(over="ignore"):  # values too large for dtype become inf, reported by the caller
@@ -120,33 +114,18 @@ def _newlines(chunk: bytes) -> int:
     return int(np.count_nonzero(np.frombuffer(chunk, np.uint8) == 10))
 
 
-def _fast_shape(chunk: bytes, dim: int) -> bool:
-    """Whether a chunk may take the fast path at all (cheap byte tests; the parse decides the rest)."""
-    if any(ws in chunk for ws in _OTHER_WHITESPACE) or chunk.startswith(_BOM):
-        return False  # other whitespace splits fields on the reference path; polars drops a BOM
-    return chunk[: chunk.find(b"\n")].count(b" ") == dim  # the first line has d + 1 fields (a header may lie)
-
-
-def _prepare(chunk: bytes, dim: int) -> tuple[int, object]:
-    """``(newline count, polars' frame or None)`` of a chunk: ``None`` sends it to numpy or the reference."""
-    frame = _polars_frame(chunk, dim) if _polars() and _fast_shape(chunk, dim) else None
-    return _newlines(chunk), frame
-
-
-_UNPARSED = object()
-
-
 def _fast_chunk(
-    chunk: bytes, dim: int, dtype: np.dtype, n_lines: int | None = None, frame: object = _UNPARSED
+    chunk: bytes, dim: int, dtype: np.dtype, n_lines: int | None = None
 ) -> tuple[list[str], np.ndarray] | None:
     """The common case in a few C calls; ``None`` when the chunk needs the line-by-line path.
-    ``n_lines``: the chunk's newline count, and ``frame`` :func:`_prepare`'s, when the caller has them."""
+    ``n_lines``: the chunk's newline count, when the caller has it."""
+    if any(ws in chunk for ws in _OTHER_WHITESPACE) or chunk.startswith(_BOM):
+        return None  # other whitespace splits fields on the reference path; polars drops a BOM
+    if chunk[: chunk.find(b"\n")].count(b" ") != dim:  # the first line has d + 1 fields (a header may lie)
+        return None
     n_lines = _newlines(chunk) if n_lines is None else n_lines
-    if _polars():
-        frame = _prepare(chunk, dim)[1] if frame is _UNPARSED else frame
-        found = _words_and_numbers_polars(frame, dim, n_lines, dtype)
-    else:
-        found = _words_and_numbers_numpy(chunk, dim, n_lines, dtype) if _fast_shape(chunk, dim) else None
+    parse = _words_and_numbers_polars if _polars() else _words_and_numbers_numpy
+    found = parse(chunk, dim, n_lines, dtype)
     if found is None:
         return None
     if not np.isfinite(found[1]).all():  # NaN, inf, or too large for dtype: the reference path says which
@@ -297,8 +276,8 @@ def read_text(
     rows = RowBuffer(dim, dtype, capacity=min(count or guess, max_words or guess, guess), limit=size)
     records = 0
     for chunk in _line_chunks(stream, buf, chunk_bytes):
-        n_lines, frame = _prepare(chunk, dim)
-        fast = _fast_chunk(chunk, dim, dtype, n_lines, frame)
+        n_lines = _newlines(chunk)
+        fast = _fast_chunk(chunk, dim, dtype, n_lines)
         if fast is not None:
             words, block = fast
             records += len(words)
