@@ -123,6 +123,19 @@ def test_binary_nan_utf8_duplicates_and_trailing_data(tmp_path):
         load_vectors(path)
 
 
+def test_binary_float16_overflow(tmp_path):
+    matrix = np.ones((3, 2))
+    matrix[1, 1] = 1e5  # fine as float32, inf as float16
+    path = _binary(tmp_path, ["a", "b", "c"], matrix)
+    assert load_vectors(path).matrix[1, 1] == 1e5
+    with pytest.raises(
+        DataError, match=r"v.bin:3: the vector of 'b' has a NaN or infinite value \(as float16\)"
+    ):
+        load_vectors(path, dtype="float16")
+    v = load_vectors(path, dtype="float16", on_error="skip")
+    assert v.words == ["a", "c"] and v.matrix.dtype == np.float16 and v.skipped == {"non_finite": 1}
+
+
 def test_fasttext_model_file_is_named(tmp_path):
     path = tmp_path / "model.bin"
     path.write_bytes((793712314).to_bytes(4, "little") + b"\x0c\x00\x00\x00rest")

@@ -4,12 +4,15 @@ little-endian float32 values (4 x DIM raw bytes), optionally followed by a newli
 Words have different lengths, so record ``i`` can only be found after record ``i - 1``. That walk is
 done in C, not a Python step per record: one regular expression matches the longest run of whole
 records in a window (``.{4 x DIM}`` is a pointer jump in the ``re`` engine), a second one lists the
-run's words with the newlines before them, the record lengths give each vector's end (a cumulative
-sum), and the vectors are copied as raw bytes into the output matrix with one ``bytes.join`` of views
-(no float parsing, no per-value Python objects). The file is read through two fixed windows: a thread
-reads the next one (``readinto`` and decompression release the GIL) while the current one is
-scanned, so on two cores the load takes about as long as reading the bytes. Memory is the matrix
-plus the words plus the two windows, whatever the file size.
+run's words with the newlines before them, the record lengths give each vector's start (a cumulative
+sum), and the vectors are copied into the output matrix by one numpy gather: the window seen as a
+(strided, copy-free) table of every vector-long slice, indexed by the starts. No float parsing, no
+per-value Python objects, and the finite check runs on each window's rows while they are in the
+cache. The file is read through two small fixed windows (4 MB: the gather's temporary is then
+reused from the heap instead of faulting in fresh pages every window): a thread reads the next one
+(``readinto`` and decompression release the GIL) while the current one is scanned, so on two cores
+the load takes about as long as reading the bytes. Memory is the matrix plus the words plus the two
+windows, whatever the file size.
 
 Record ``i`` is reported as line ``i + 2`` (the header is line 1), with its byte offset.
 """
@@ -21,15 +24,15 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from scratchlm.vectors.base import Problems, Vectors, finite_rows, first_occurrences
 
 FASTTEXT_BIN_MAGIC = (793712314).to_bytes(4, "little")
-WINDOW_BYTES = 1 << 25
+WINDOW_BYTES = 1 << 22
 MAX_WORD_BYTES = 1 << 16
 MAX_DIM = 1 << 20
 _NEWLINES = re.compile(rb"\n*")
-_AFTER_SPACE_NEWLINES = re.compile(rb" \n+")
 _POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""  # no backtracking state kept per record
 
 
@@ -44,22 +47,37 @@ class _Scanner:
         self.run = re.compile(rb"(?:%s)*%s" % (one, _POSSESSIVE.encode()), re.DOTALL)
         self.each = re.compile(rb"(\n*[^ ]{0,%d}) .{%d}" % (MAX_WORD_BYTES - 1, self.record), re.DOTALL)
 
-    def scan(self, buf, pos: int, end: int, limit: int) -> tuple[bytes, list[int]]:
+    def scan(self, buf, pos: int, end: int, limit: int) -> tuple[bytes, np.ndarray]:
         """The whole records in ``buf[pos:end]`` (at most ``limit``): their words joined by spaces (a word
-        has none) and each vector's end."""
+        has none) and each vector's start."""
         stop = self.run.match(buf, pos, end).end()
         if stop == pos:
-            return b"", []
+            return b"", np.empty(0, np.int64)
         heads = self.each.findall(buf, pos, stop)  # each record's newlines and word
         del heads[limit:]
         sizes = np.fromiter(map(len, heads), np.int64, len(heads))
         sizes += 1 + self.record
-        ends = np.cumsum(sizes)
-        ends += pos
+        starts = np.cumsum(sizes)
+        starts += pos - self.record
         words = b" ".join(heads)
         if b"\n" in words:  # the newlines before a word follow a space (or start the list)
-            words = _AFTER_SPACE_NEWLINES.sub(b" ", words).lstrip(b"\n")
-        return words, ends.tolist()
+            while b" \n" in words:  # one pass per newline a record ends with: one for word2vec.c's files
+                words = words.replace(b" \n", b" ")
+            words = words.lstrip(b"\n")
+        return words, starts
+
+
+def _copy_rows(window: np.ndarray, starts: np.ndarray, dest: np.ndarray) -> np.ndarray:
+    """Copy the vectors that start at ``starts`` in ``window`` (bytes) to ``dest`` (its dtype); which of
+    them are finite."""
+    # every vector-long slice of the window as a row (a view): picking the rows that start at the
+    # vectors copies them in one numpy gather
+    rows = as_strided(
+        window, (len(window) - 4 * dest.shape[1] + 1, 4 * dest.shape[1]), (1, 1), writeable=False
+    )
+    with np.errstate(over="ignore"):  # float16: a value too large is inf, reported as not finite
+        dest[...] = rows[starts].view("<f4")
+    return finite_rows(dest)  # the rows just written, still in the cache
 
 
 def _fill(stream, view) -> int:
@@ -98,11 +116,13 @@ def read_word2vec_binary(
     capacity = (
         wanted if size is None else min(wanted, (size - cut - 1) // (record + 1))
     )  # >= a space + vector
-    out = np.empty((min(capacity, 1 << 16) if size is None else capacity, dim), dtype="<f4")
+    out = np.empty((min(capacity, 1 << 16) if size is None else capacity, dim), dtype=dtype)
+    finite: list[np.ndarray] = []  # per window: its rows without NaN or inf (as ``dtype``)
     # room before a window for the unfinished record of the last one (or the bytes read with the header)
     reserve = max(record + MAX_WORD_BYTES, len(head))
     window = max(min(WINDOW_BYTES, size or WINDOW_BYTES), 2 * reserve)
     bufs = (bytearray(reserve + window), bytearray(reserve + window))
+    windows = (np.frombuffer(bufs[0], np.uint8), np.frombuffer(bufs[1], np.uint8))
     words: list[bytes] = []  # each window's words, joined by spaces
     got, k, carried, file_at = 0, 0, head[cut + 1 :], len(head)
     at, trailing, truncated = 0, b"", ""
@@ -118,17 +138,15 @@ def read_word2vec_binary(
             file_at += n
             pos, end = reserve - len(carried), reserve + n
             buf[pos:reserve] = carried
-            found, ends = scanner.scan(buf, pos, end, wanted - got)
-            if ends:
-                if got + len(ends) > len(out):  # compressed input: the row count is known only at the end
-                    out.resize((max(got + len(ends), min(wanted, 2 * len(out))), dim), refcheck=False)
-                with memoryview(buf) as src, memoryview(out.reshape(-1)).cast("B") as dst:
-                    dst[got * record : (got + len(ends)) * record] = b"".join(
-                        [src[e - record : e] for e in ends]
-                    )
+            found, starts = scanner.scan(buf, pos, end, wanted - got)
+            if len(starts):
+                new = len(starts)
+                if got + new > len(out):  # compressed input: the row count is known only at the end
+                    out.resize((max(got + new, min(wanted, 2 * len(out))), dim), refcheck=False)
+                finite.append(_copy_rows(windows[k], starts, out[got : got + new]))
                 words.append(found)
-                got += len(ends)
-                pos = ends[-1]
+                got += new
+                pos = int(starts[-1]) + record
             pos = _NEWLINES.match(buf, pos, end).end()  # the newline some writers put after each vector
             if got == wanted:
                 at, trailing = base + pos, bytes(buf[pos:end])
@@ -153,11 +171,9 @@ def read_word2vec_binary(
         out.resize((got, dim), refcheck=False)
     if got == count and max_words is None and trailing.strip():
         problems(1, "header", f"the header says {count} words but more data follows at byte {at}")
-    with np.errstate(over="ignore"):
-        matrix = out.astype(dtype, copy=False)
-    bad_rows = np.flatnonzero(~finite_rows(matrix)).tolist()
+    matrix = out
+    bad_rows = np.flatnonzero(~np.concatenate(finite)).tolist() if finite else []
     joined = b" ".join(words)
-    raw_words = joined.split(b" ") if got else []
     try:  # words cannot contain a space, and in UTF-8 byte 0x20 is only ever a space
         decoded = joined.decode("utf-8").split(" ") if got else []
     except UnicodeDecodeError:
@@ -167,6 +183,7 @@ def read_word2vec_binary(
         names = decoded
     else:
         names, kept_rows, bad = [], [], set(bad_rows)
+        raw_words = joined.split(b" ") if got else []
         for i, raw in enumerate(raw_words):
             if not raw:
                 problems(i + 2, "empty_word", "empty word")
