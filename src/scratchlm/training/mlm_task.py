@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import zlib
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -76,6 +75,7 @@ def load_text_corpus(cfg: RunConfig) -> TextData:
 class PretrainingTask(ClassificationTask):
     """Raw-text pretraining: what the masked and the causal LM share."""
 
+    confusion_plot = False
     task = ""  # the data.task value
     score_key = "accuracy"  # of the predicted tokens: what picks the saved weights
     vocab_size = 0
@@ -195,11 +195,6 @@ class PretrainingTask(ClassificationTask):
             f"predicted tokens {m['predicted_tokens']}   texts {m['num_examples']}"
         )
         return "\n".join(lines)
-
-    def plots(self, out: Path, metrics: dict) -> None:
-        from scratchlm import plots
-
-        plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")
 
 
 class MaskedLMTask(PretrainingTask):

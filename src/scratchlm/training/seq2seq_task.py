@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import torch
 
@@ -93,6 +92,7 @@ def decode_sources(
 
 class Seq2SeqTask(ClassificationTask):
     name = "seq2seq"
+    confusion_plot = False
     score_key = "word_accuracy"
 
     def load(self) -> RunConfig:
@@ -203,8 +203,3 @@ class Seq2SeqTask(ClassificationTask):
 
     def format(self, m: dict, title: str = "") -> str:
         return format_seq2seq_metrics(m, title)
-
-    def plots(self, out: Path, metrics: dict) -> None:
-        from scratchlm import plots
-
-        plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")

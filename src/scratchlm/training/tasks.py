@@ -143,19 +143,23 @@ class ClassificationTask:
     def format(self, m: dict, title: str = "") -> str:
         return format_metrics(m, title)
 
+    confusion_plot = True  # the tasks built on this one have no confusion matrix
+
     def plots(self, out: Path, metrics: dict) -> None:
         from scratchlm import plots
 
         plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")
-        plots.confusion_matrix(
-            metrics.get("test", metrics["dev"]),
-            out / "plots" / "confusion_matrix.png",
-            title="test" if "test" in metrics else "dev",
-        )
+        if self.confusion_plot:
+            plots.confusion_matrix(
+                metrics.get("test", metrics["dev"]),
+                out / "plots" / "confusion_matrix.png",
+                title="test" if "test" in metrics else "dev",
+            )
 
 
 class TaggingTask(ClassificationTask):
     name = "tagging"
+    confusion_plot = False
     score_key = "f1"
 
     def load(self) -> RunConfig:
@@ -246,11 +250,6 @@ class TaggingTask(ClassificationTask):
 
     def format(self, m: dict, title: str = "") -> str:
         return format_span_metrics(m, title)
-
-    def plots(self, out: Path, metrics: dict) -> None:
-        from scratchlm import plots
-
-        plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")
 
 
 def make_task(cfg: RunConfig) -> ClassificationTask:
