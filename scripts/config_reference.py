@@ -1,4 +1,4 @@
-"""Regenerate the per-section key tables of docs/configuration.md from the dataclasses in config_sections.py.
+"""Regenerate the per-section key tables of docs/configuration.md from the dataclasses in config_sections.py and config_model.py.
 
 Run ``python scripts/config_reference.py`` after changing a config field; tests/test_config_reference.py
 fails when the page and the code disagree.
