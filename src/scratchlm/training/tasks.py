@@ -57,6 +57,8 @@ class ClassificationTask:
     name = "classification"
     score_key = "accuracy"
     """The dev metric that picks the saved weights and drives early stopping."""
+    confusion_plot = True
+    """Whether ``plots`` draws a confusion matrix (the tasks built on this one have none)."""
 
     def __init__(self, cfg: RunConfig):
         self.cfg = cfg
@@ -142,8 +144,6 @@ class ClassificationTask:
 
     def format(self, m: dict, title: str = "") -> str:
         return format_metrics(m, title)
-
-    confusion_plot = True  # the tasks built on this one have no confusion matrix
 
     def plots(self, out: Path, metrics: dict) -> None:
         from scratchlm import plots

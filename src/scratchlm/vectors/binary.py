@@ -8,8 +8,8 @@ run's words with the newlines before them, the record lengths give each vector's
 sum), and the vectors are copied into the output matrix by one numpy gather: the window seen as a
 (strided, copy-free) table of every vector-long slice, indexed by the starts. No float parsing, no
 per-value Python objects, and the finite check runs on each window's rows while they are in the
-cache. The file is read through two small fixed windows (4 MB: the gather's temporary is then
-reused from the heap instead of faulting in fresh pages every window): a thread reads the next one
+cache. The file is read through two small fixed windows (4 MB measured faster than 8 or 32 MB,
+probably because the gather's temporary is then reused from the heap): a thread reads the next one
 (``readinto`` and decompression release the GIL) while the current one is scanned, so on two cores
 the load takes about as long as reading the bytes. Memory is the matrix plus the words plus the two
 windows, whatever the file size.
