@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml Makefile
 	@echo "setup done: $(VENV) ($$($(PY) -c 'import torch; print("torch", torch.__version__)'))"
 
 demo: setup
-	$(PY) -m scratchlm.demo --out runs/demo-zh-sentiment
+	$(PY) -m scratchlm.cli.demo --out runs/demo-zh-sentiment
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)

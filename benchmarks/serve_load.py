@@ -68,7 +68,7 @@ def demo_architecture_run(directory: Path) -> tuple[Path, list[str]]:
 
 def run_texts(run: Path) -> list[str]:
     from scratchlm.data import load_classification_data
-    from scratchlm.run import read_run_config
+    from scratchlm.training.run_dir import read_run_config
 
     data = load_classification_data(read_run_config(run).data)
     return [ex.text for ex in data.split("dev") + data.split("test")]
@@ -277,8 +277,8 @@ def forward_costs(run: Path, texts: list[str], threads: int | None, seconds: flo
 
     import torch
 
-    from scratchlm.run import load_run
     from scratchlm.serve.engine import classify_encoded, encode_texts
+    from scratchlm.training.run_dir import load_run
 
     if threads:
         torch.set_num_threads(threads)

@@ -9,9 +9,9 @@ import statistics
 import pytest
 
 from cli_helpers import TINY, run_cli
-from scratchlm.ablate import Cell, markdown_table, parse_grid, plan_cells, summarise
 from scratchlm.config import read_yaml
 from scratchlm.errors import ConfigError
+from scratchlm.experiments.ablate import Cell, markdown_table, parse_grid, plan_cells, summarise
 
 SMALL = [
     "--set", "train.max_steps=4", "--set", "train.epochs=1", "--set", "data.max_train_examples=160",

@@ -69,7 +69,7 @@ def test_predict_json_and_stdin(tiny_run):
 
 
 def test_summary_totals_match_model(tiny_run):
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     n = sum(p.numel() for p in load_run(tiny_run).model.parameters())
     proc = run_cli("summary", str(tiny_run))

@@ -79,7 +79,7 @@ def test_predict_prints_phones(g2p_run, capsys):
 
 
 def test_summary_of_a_g2p_run_and_config(g2p_run, capsys):
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     n = sum(p.numel() for p in load_run(g2p_run).model.parameters())
     status, out, err = cli(capsys, "summary", str(g2p_run))

@@ -105,7 +105,7 @@ def test_eval_on_a_user_tagged_file(cws_run, tmp_path, capsys):
 
 
 def test_summary_of_a_tagger_run_and_config(cws_run, capsys):
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     n = sum(p.numel() for p in load_run(cws_run).model.parameters())
     status, out, err = cli(capsys, "summary", str(cws_run))

@@ -127,7 +127,7 @@ def _attention_reference(run_dir, ids):
     the run's relative-position bias, softmax; the layer's output through the SDPA path."""
     import torch
 
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     model = load_run(run_dir).model
     enc = model.encoder
@@ -156,7 +156,7 @@ def test_attention_json_is_each_layers_softmax(positional, tmp_path, capsys):
     assert last["tokens"] == ["[CLS]", *text] and last["truncated"] == 0
     assert [layer["layer"] for layer in last["layers"]] == [1]
     assert [layer["layer"] for layer in every["layers"]] == [0, 1] and every["layers"][1] == last["layers"][0]
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     ids = load_run(run_dir).tokenizer.encode(text).ids
     for layer, want in zip(every["layers"], _attention_reference(run_dir, ids), strict=True):

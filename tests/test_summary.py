@@ -8,7 +8,7 @@ import torch
 
 from scratchlm.config import ModelConfig
 from scratchlm.models import TextClassifier
-from scratchlm.summary import summarize
+from scratchlm.viz.summary import summarize
 
 
 def _model(**kw):

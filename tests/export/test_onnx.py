@@ -11,10 +11,10 @@ import torch
 
 from scratchlm.cli import main
 from scratchlm.export.onnx import export_onnx, onnx_logits, session
-from scratchlm.inference import predict_logits
-from scratchlm.run import load_run
+from scratchlm.predict.batching import predict_logits
 from scratchlm.serve.engine import encode_texts
 from scratchlm.serve.synthetic import TINY_TEXTS, write_tiny_run
+from scratchlm.training.run_dir import load_run
 
 TEXTS = [t for ts in TINY_TEXTS.values() for t in ts] + ["短", "abc 中文 mixed, with spaces " * 3]
 

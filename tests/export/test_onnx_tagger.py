@@ -11,10 +11,10 @@ import pytest
 
 from scratchlm.cli import main
 from scratchlm.export.onnx import export_onnx, onnx_tags, session
-from scratchlm.inference import decode_tags
-from scratchlm.run import load_run
+from scratchlm.predict.batching import decode_tags
 from scratchlm.serve.synthetic import TINY_TEXTS, write_tiny_tagger_run
-from scratchlm.tagging import encode_tagged, text_units
+from scratchlm.tasks.tagging_units import encode_tagged, text_units
+from scratchlm.training.run_dir import load_run
 
 TEXTS = [t for ts in TINY_TEXTS.values() for t in ts] + ["短", "abc 中文 mixed, with spaces " * 3]
 

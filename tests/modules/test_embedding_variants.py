@@ -20,8 +20,8 @@ from scratchlm.modules import (
     TokenEmbedding,
     TokenTypeEmbedding,
 )
-from scratchlm.summary import summarize
 from scratchlm.training.optim import build_optimizer
+from scratchlm.viz.summary import summarize
 
 V, D = 3000, 64
 

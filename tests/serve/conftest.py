@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scratchlm.run import load_run
 from scratchlm.serve.synthetic import write_tiny_run
+from scratchlm.training.run_dir import load_run
 
 try:  # the HTTP tests need the serve extra; the engine and predict tests do not
     import fastapi  # noqa: F401

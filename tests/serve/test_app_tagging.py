@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from cli_helpers import ROOT, run_cli
-from scratchlm.run import load_run
 from scratchlm.serve.app import ServeSettings, create_app
-from scratchlm.tagging import tag_texts
+from scratchlm.tasks.tagging_units import tag_texts
+from scratchlm.training.run_dir import load_run
 
 TEXTS = ["中国人民银行今天宣布降息。", "他在北京大学读书"]
 

@@ -95,7 +95,7 @@ def test_clm_run_unpacked(tmp_path):
 
 
 def _dev_texts(cfg):
-    from scratchlm.training.mlm_task import load_text_corpus
+    from scratchlm.tasks.masked_lm import load_text_corpus
 
     return load_text_corpus(cfg).splits["dev"]
 

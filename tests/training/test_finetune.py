@@ -11,12 +11,12 @@ from scratchlm.config import TrainConfig, load_config
 from scratchlm.errors import ConfigError
 from scratchlm.io import load_tensors
 from scratchlm.models import TextClassifier
-from scratchlm.run import build_model
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training.finetune import pretrained_tokenizer
 from scratchlm.training.init import init_embeddings
 from scratchlm.training.loop import train
 from scratchlm.training.optim import parameter_groups
+from scratchlm.training.run_dir import build_model
 
 SMALL = ["model.embed_dim=32", "model.num_layers=2", "model.num_heads=2", "model.ffn_dim=64"]
 SMALL += ["model.positional=learned", "model.embedding_norm=layernorm", "data.max_seq_len=64"]

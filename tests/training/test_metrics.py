@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from sklearn.metrics import accuracy_score, confusion_matrix, precision_recall_fscore_support
 
-from scratchlm.training.metrics import classification_metrics, format_metrics
-from scratchlm.training.metrics import confusion_matrix as our_confusion_matrix
+from scratchlm.tasks.metrics import classification_metrics, format_metrics
+from scratchlm.tasks.metrics import confusion_matrix as our_confusion_matrix
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from scratchlm.training.seq2seq_metrics import edit_distance, seq2seq_metrics
+from scratchlm.tasks.seq2seq_metrics import edit_distance, seq2seq_metrics
 
 
 def brute_distance(a: tuple, b: tuple) -> int:

@@ -8,9 +8,9 @@ import torch
 from scratchlm.config import DataConfig, ModelConfig, RunConfig
 from scratchlm.data.seq2seq import PairExample
 from scratchlm.models.seq2seq import Seq2SeqModel
+from scratchlm.tasks.seq2seq import Seq2SeqTask, decode_sources
 from scratchlm.tokenizers import build_tokenizer
 from scratchlm.tokenizers.vocab import SPECIALS
-from scratchlm.training.seq2seq_task import Seq2SeqTask, decode_sources
 
 EXAMPLES = [
     PairExample("read", (("R", "EH", "D"), ("R", "IY", "D"))),

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from scratchlm.tagging import evaluate_tags
-from scratchlm.training.metrics import format_span_metrics, span_metrics
+from scratchlm.tasks.metrics import format_span_metrics, span_metrics
+from scratchlm.tasks.tagging_units import evaluate_tags
 
 
 def test_entity_metrics_by_hand():

@@ -9,9 +9,9 @@ from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precisio
 
 from scratchlm.config import ModelConfig, TrainConfig
 from scratchlm.models import TextClassifier
+from scratchlm.tasks.metrics import classification_metrics
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training.ema import EMA
-from scratchlm.training.metrics import classification_metrics
 from scratchlm.training.optim import build_optimizer, parameter_groups
 from scratchlm.training.schedule import build_scheduler, lr_lambda
 

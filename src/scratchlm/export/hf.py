@@ -42,7 +42,7 @@ def bert_state(run) -> tuple[dict, dict]:
 
 def export_hf(run_dir: str | Path, out: str | Path, *, check: bool = True) -> dict:
     from scratchlm.io import atomic_directory, atomic_write_json, atomic_write_text, save_tensors
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     t0 = time.time()
     run = load_run(run_dir)

@@ -12,7 +12,7 @@ dynamic, ``sequence <= max_seq_len``; the mask is 1 at real tokens, 0 at padding
   of the CRF, decoded inside the graph by two ONNX ``Scan`` loops
   (:meth:`~scratchlm.modules.crf.ConditionalRandomField.decode_scan`), so any length up to
   ``max_seq_len`` decodes with the scheme's constraints and no code outside the graph. Ids are one per
-  unit (character), looked up in the run's vocabulary (:func:`scratchlm.tagging.encode_units`), no
+  unit (character), looked up in the run's vocabulary (:func:`scratchlm.tasks.tagging_units.encode_units`), no
   [CLS]; entries at padding positions mean nothing.
 
 The labels (class names or tags), ``max_seq_len`` and the ids of [PAD] and [CLS] are stored in the
@@ -50,7 +50,7 @@ from torch import nn
 from scratchlm.errors import ScratchLMError, require
 
 if TYPE_CHECKING:
-    from scratchlm.run import LoadedRun
+    from scratchlm.training.run_dir import LoadedRun
 
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAMES = ("logits",)
@@ -298,7 +298,7 @@ def probe_sequences(run: LoadedRun, seed: int = 0) -> list[list[int]]:
 
 
 def max_difference(run: LoadedRun, sess, seqs: Sequence[list[int]]) -> float:
-    from scratchlm.inference import predict_logits
+    from scratchlm.predict.batching import predict_logits
 
     reference = predict_logits(run.model, seqs, run.tokenizer.vocab.pad_id, batch_size=8).numpy()
     try:

@@ -36,7 +36,7 @@ from scratchlm.serve.schemas import (
 )
 
 if TYPE_CHECKING:
-    from scratchlm.run import LoadedRun
+    from scratchlm.training.run_dir import LoadedRun
 
 
 @dataclass
@@ -136,7 +136,7 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
         return results
 
     def tag_batch(texts: list[str]) -> list[dict]:
-        from scratchlm.tagging import tag_texts
+        from scratchlm.tasks.tagging_units import tag_texts
 
         return tag_texts(run, texts, batch_size=len(texts))
 

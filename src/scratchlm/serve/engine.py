@@ -1,6 +1,6 @@
 """Prediction shared by ``scratchlm predict`` and the HTTP server, and the server's micro-batcher.
 
-The functions take a :class:`~scratchlm.run.LoadedRun` and a list of texts and return plain Python
+The functions take a :class:`~scratchlm.training.run_dir.LoadedRun` and a list of texts and return plain Python
 objects (JSON-ready); they do no I/O. :class:`MicroBatcher` gathers the texts of concurrent requests
 into batches: the first text waits at most ``max_wait_ms`` for others, a batch holds at most
 ``max_batch`` texts, and batches run one at a time in a worker thread so the event loop keeps
@@ -22,8 +22,8 @@ import torch
 from scratchlm.modules.heads import POOLING
 
 if TYPE_CHECKING:
-    from scratchlm.run import LoadedRun
     from scratchlm.tokenizers.char import Encoding
+    from scratchlm.training.run_dir import LoadedRun
 
 # What each kind of run can do, and the endpoint that does it; a seq2seq run adds its task here.
 TASK_ENDPOINTS: dict[str, tuple[str, ...]] = {"classification": ("classify", "embed"), "tagging": ("tag",)}

@@ -26,7 +26,7 @@ from scratchlm.errors import DataError
 from scratchlm.serve.engine import classify_texts
 
 if TYPE_CHECKING:
-    from scratchlm.run import LoadedRun
+    from scratchlm.training.run_dir import LoadedRun
 
 OUTPUT_KEY = "prediction"
 MAX_PADDING = 0.25  # passes of similar-length texts (see scratchlm.serve.engine.forward_groups)

@@ -16,8 +16,8 @@ import torch
 
 from scratchlm.config import RunConfig, dump_config
 from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
-from scratchlm.run import RUN_MARKER, build_model, run_metadata
 from scratchlm.tokenizers import CharTokenizer
+from scratchlm.training.run_dir import RUN_MARKER, build_model, run_metadata
 
 
 @torch.no_grad()

@@ -80,7 +80,7 @@ def load_pretrained_body(model: nn.Module, run: Path) -> dict:
     """Copy the run's ``input.*`` and ``encoder.*`` tensors into ``model`` after strict key and shape
     checks; returns a report for the log."""
     from scratchlm.io import load_tensors
-    from scratchlm.run import read_run_config
+    from scratchlm.training.run_dir import read_run_config
 
     weights = run / "model.safetensors"
     if not weights.is_file():

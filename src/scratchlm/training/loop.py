@@ -1,7 +1,7 @@
 """The training loop: data -> tokenizer -> model -> AdamW -> best-on-dev run, for every task (a text
-classifier, a tagger): what differs between tasks lives in :mod:`scratchlm.training.tasks`.
+classifier, a tagger): what differs between tasks lives in :mod:`scratchlm.tasks.classification`.
 
-What it writes is described in :mod:`scratchlm.run`. Resuming (``resume=True``) continues from the
+What it writes is described in :mod:`scratchlm.training.run_dir`. Resuming (``resume=True``) continues from the
 newest complete checkpoint and replays the same batches, so the result equals an uninterrupted run.
 """
 
@@ -24,7 +24,7 @@ from scratchlm.data import Example
 from scratchlm.data.collate import batch_order
 from scratchlm.errors import RunDirError
 from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
-from scratchlm.run import RUN_MARKER, build_model, read_run_config, run_metadata
+from scratchlm.tasks.classification import ClassificationTask, EncodedSplit, encode_split, make_task
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training import distributed, engine
@@ -34,9 +34,9 @@ from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
 from scratchlm.training.init import add_vectors_vocab, init_embeddings
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
+from scratchlm.training.run_dir import RUN_MARKER, build_model, read_run_config, run_metadata
 from scratchlm.training.schedule import build_scheduler
 from scratchlm.training.step import StepRunner
-from scratchlm.training.tasks import ClassificationTask, EncodedSplit, encode_split, make_task
 
 __all__ = ["EncodedSplit", "encode_split", "seed_everything", "train"]  # encode_split: used by cli, ablate
 

@@ -158,7 +158,7 @@ def write_output(
     """Write the directory described above; returns the files written."""
     from scratchlm.config import dump_config
     from scratchlm.io import atomic_directory, atomic_write_json, atomic_write_text, save_tensors
-    from scratchlm.run import RUN_MARKER
+    from scratchlm.training.run_dir import RUN_MARKER
 
     state = cfg = None
     if source.is_model:

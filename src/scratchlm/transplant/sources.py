@@ -181,8 +181,8 @@ def read_bert_dir(directory: str | Path, *, name: str | None = None) -> Source:
 def read_run_source(run: Path) -> Source:
     """A scratchlm run (any task): its tokenizer, token embedding and input layer + encoder."""
     from scratchlm.io import load_tensors
-    from scratchlm.run import read_run_config
     from scratchlm.tokenizers import load_tokenizer
+    from scratchlm.training.run_dir import read_run_config
 
     weights = run / "model.safetensors"
     if not weights.is_file():

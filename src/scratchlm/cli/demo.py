@@ -65,8 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     _run(["predict", str(out), *SENTENCES])
 
     print(f"\n$ scratchlm baseline {args.config}", flush=True)
-    from scratchlm.baseline import tfidf_logreg
     from scratchlm.config import load_config
+    from scratchlm.experiments.baseline import tfidf_logreg
     from scratchlm.io import atomic_write_json
 
     base = tfidf_logreg(load_config(args.config, args.set))

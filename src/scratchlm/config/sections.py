@@ -1,6 +1,6 @@
 """Three of the four sections of a run configuration, one dataclass each, with their own checks:
 :class:`DataConfig`, :class:`TrainConfig` and :class:`VectorsConfig` (:class:`ModelConfig`, the largest,
-is in :mod:`scratchlm.config_model`).
+is in :mod:`scratchlm.config.model`).
 
 :mod:`scratchlm.config` puts them together (``RunConfig``) and loads them from YAML with strict keys
 and ``--set`` overrides; import them from there.
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scratchlm.config_checks import check_choice, check_positive
+from scratchlm.config.checks import check_choice, check_positive
 from scratchlm.errors import ConfigError
 
 

@@ -110,9 +110,9 @@ def plan_cells(raw: dict, grid: dict[str, list[str]], sets: list[str]) -> list[C
 def _long_eval(run_dir: Path, factor: float) -> dict:
     """Test accuracy at ``factor x max_seq_len``, on all texts and on those longer than the training length."""
     from scratchlm.data import load_classification_data
-    from scratchlm.inference import evaluate_ids
-    from scratchlm.run import load_run
+    from scratchlm.predict.batching import evaluate_ids
     from scratchlm.training.loop import _subsample, encode_split
+    from scratchlm.training.run_dir import load_run
 
     run = load_run(run_dir)
     cfg = run.config
@@ -156,7 +156,7 @@ def _long_eval(run_dir: Path, factor: float) -> dict:
 
 
 def _params(run_dir: Path) -> int:
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     return sum(p.numel() for p in load_run(run_dir).model.parameters())
 
@@ -280,7 +280,7 @@ def _csv(rows: list[dict]) -> str:
 
 def plot(rows: list[dict], keys: list[str], out: Path, factor: float) -> Path:
     """Per cell: test accuracy, and the long texts' accuracy at the training length and at ``factor`` x."""
-    from scratchlm import plots
+    from scratchlm.viz import plots
 
     plt = plots._plt()
     shown = [r for r in rows if not r.get("skipped")]
@@ -408,7 +408,7 @@ def cmd_ablate(args: argparse.Namespace) -> int:
         length_factor=args.length_factor,
     )
     if args.json:
-        from scratchlm.cli import _print_json
+        from scratchlm.io import print_json as _print_json
 
         _print_json({k: v for k, v in result.items() if k != "table"})
     else:

@@ -10,7 +10,7 @@ accuracy of the predicted tokens and the perplexity ``exp(mean cross-entropy)`` 
 With ``data.packing`` the texts (``[CLS] text [SEP]`` each) are joined and cut into blocks of
 ``data.max_seq_len`` tokens (:mod:`scratchlm.data.packing`); ``data.document_mask`` keeps attention inside
 each text. :class:`PretrainingTask` holds what the masked and the causal LM
-(:mod:`scratchlm.training.clm_task`) share: the corpus, encoding and packing, evaluation.
+(:mod:`scratchlm.tasks.causal_lm`) share: the corpus, encoding and packing, evaluation.
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from scratchlm.data.masking import mask_tokens, word_ids_from_offsets
 from scratchlm.data.packing import pack_sequences
 from scratchlm.errors import DataError
 from scratchlm.models.masked_lm import IGNORE
+from scratchlm.tasks.classification import ClassificationTask, _with_data
 from scratchlm.tokenizers.vocab import SPECIALS
-from scratchlm.training.tasks import ClassificationTask, _with_data
 
 
 @dataclass

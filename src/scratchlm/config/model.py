@@ -1,13 +1,13 @@
 """The ``model`` section of a run configuration: the input layer, the encoder and the head
 (:class:`ModelConfig`, with its checks). :mod:`scratchlm.config` puts it together with the other
-sections (:mod:`scratchlm.config_sections`); import it from there.
+sections (:mod:`scratchlm.config.sections`); import it from there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scratchlm.config_checks import check_choice, check_positive
+from scratchlm.config.checks import check_choice, check_positive
 from scratchlm.errors import ConfigError
 
 ENCODER_KINDS = ("transformer", "lstm", "gru")

@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from scratchlm.cli import _print_json
+from scratchlm.io import print_json as _print_json
 from scratchlm.tokenizers.base import KINDS
 
 

@@ -18,7 +18,7 @@ import torch
 from scratchlm.errors import ConfigError, DataError
 
 if TYPE_CHECKING:
-    from scratchlm.run import LoadedRun
+    from scratchlm.training.run_dir import LoadedRun
 
 
 @dataclass
@@ -33,7 +33,7 @@ def text_positions(run: LoadedRun, text: str) -> tuple[list[int], list[str], int
     if not text.strip():
         raise DataError("the text is empty; give a sentence to read")
     if run.task == "tagging":
-        from scratchlm.tagging import encode_units, text_units
+        from scratchlm.tasks.tagging_units import encode_units, text_units
 
         units = [u for u, _ in text_units(text, run.meta.get("units", "chars"))]
         kept = units[: run.max_seq_len]  # the first window, as the tagger would read it

@@ -1,6 +1,6 @@
 """Causal-LM pretraining as a task of the training loop (``data.task: clm``): next-token prediction on
 the raw texts of ``data.corpus`` (the masked LM's corpus, split and packed the same way:
-:class:`~scratchlm.training.mlm_task.PretrainingTask`).
+:class:`~scratchlm.tasks.masked_lm.PretrainingTask`).
 
 Each text is ``[CLS] text [SEP]``: ``[CLS]`` starts it (it is never predicted), ``[SEP]`` is predicted
 after the last token (the end of the text). The target at ``t`` is the token at ``t + 1`` in the same
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from scratchlm.data.collate import Batch, pad_batch
 from scratchlm.models.causal_lm import next_token_targets
-from scratchlm.training.mlm_task import MaskedSplit, PretrainingTask
+from scratchlm.tasks.masked_lm import MaskedSplit, PretrainingTask
 
 
 class CausalLMTask(PretrainingTask):

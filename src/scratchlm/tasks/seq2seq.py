@@ -4,7 +4,7 @@ The source is tokenized by the run's tokenizer (``data.tokenizer``, characters b
 output vocabulary is the five specials then the training references' tokens, most frequent first (the
 run's ``labels``). Training uses *every* reference of a source as its own pair (a word with two
 pronunciations is seen with both); evaluation decodes each source once (beam search, ``model.beam_size``)
-and scores it against all its references (:mod:`scratchlm.training.seq2seq_metrics`). The dev score that
+and scores it against all its references (:mod:`scratchlm.tasks.seq2seq_metrics`). The dev score that
 picks the saved weights is word accuracy, 1 - WER, of greedy decoding (faster); the final dev and test
 figures use beam search.
 
@@ -22,9 +22,9 @@ import torch
 
 from scratchlm.config import RunConfig
 from scratchlm.data.collate import Batch, batch_order, pad_batch
+from scratchlm.tasks.classification import ClassificationTask, _with_data
+from scratchlm.tasks.seq2seq_metrics import format_seq2seq_metrics, seq2seq_metrics
 from scratchlm.tokenizers.vocab import SPECIALS, Vocab
-from scratchlm.training.seq2seq_metrics import format_seq2seq_metrics, seq2seq_metrics
-from scratchlm.training.tasks import ClassificationTask, _with_data
 
 
 @dataclass

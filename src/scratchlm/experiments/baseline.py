@@ -7,8 +7,8 @@ import time
 
 from scratchlm.config import RunConfig
 from scratchlm.data import load_classification_data
+from scratchlm.tasks.metrics import classification_metrics
 from scratchlm.tokenizers.normalize import normalize_text
-from scratchlm.training.metrics import classification_metrics
 
 
 def tfidf_logreg(cfg: RunConfig, *, ngram_max: int = 3, C: float = 4.0) -> dict:

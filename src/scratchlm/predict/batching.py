@@ -1,5 +1,5 @@
 """Batched prediction and evaluation with a model and its tokenizer (pure functions, no I/O): class logits
-and metrics for classifiers, decoded tag ids for taggers (:mod:`scratchlm.tagging` reads them)."""
+and metrics for classifiers, decoded tag ids for taggers (:mod:`scratchlm.tasks.tagging_units` reads them)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import torch
 
 from scratchlm.data.collate import batch_order, pad_batch
-from scratchlm.training.metrics import classification_metrics
+from scratchlm.tasks.metrics import classification_metrics
 
 
 @torch.no_grad()

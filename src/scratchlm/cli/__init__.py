@@ -71,10 +71,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from scratchlm.data import load_classification_data
     from scratchlm.data.files import read_examples
     from scratchlm.errors import DataError
-    from scratchlm.inference import evaluate_ids
-    from scratchlm.run import load_run
+    from scratchlm.predict.batching import evaluate_ids
+    from scratchlm.tasks.metrics import format_metrics
     from scratchlm.training.loop import encode_split
-    from scratchlm.training.metrics import format_metrics
+    from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
     cfg = run.config
@@ -115,7 +115,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_tagger(run, args: argparse.Namespace) -> int:
-    from scratchlm.training.tasks import TaggingTask
+    from scratchlm.tasks.classification import TaggingTask
 
     task = TaggingTask(run.config)
     return _eval_task(run, args, task, noun="sentences", note=task.encoding_note)
@@ -156,7 +156,7 @@ def _seq2seq_task(run, beam_size: int | None):
     import dataclasses
 
     from scratchlm.errors import ConfigError
-    from scratchlm.training.seq2seq_task import Seq2SeqTask
+    from scratchlm.tasks.seq2seq import Seq2SeqTask
 
     cfg = run.config
     if beam_size is not None:
@@ -181,7 +181,7 @@ def _eval_seq2seq(run, args: argparse.Namespace) -> int:
 # -------------------------------------------------------------------------------------------- predict
 def cmd_predict(args: argparse.Namespace) -> int:
     from scratchlm.errors import ConfigError, DataError
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     if args.batch_size is not None and args.batch_size < 1:
         raise ConfigError(f"--batch-size {args.batch_size}: must be >= 1")
@@ -235,7 +235,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def _predict_tags(run, texts: list[str], args: argparse.Namespace) -> int:
     """Word segmentation prints the words separated by spaces; NER the entities as ``text/TYPE``."""
-    from scratchlm.tagging import tag_texts
+    from scratchlm.tasks.tagging_units import tag_texts
 
     results = tag_texts(run, texts, args.batch_size or run.config.train.eval_batch_size)
     if args.json:
@@ -251,7 +251,7 @@ def _predict_tags(run, texts: list[str], args: argparse.Namespace) -> int:
 
 def _predict_seq2seq(run, texts: list[str], args: argparse.Namespace) -> int:
     """One line per text: the text, a tab, the output tokens separated by spaces."""
-    from scratchlm.training.seq2seq_task import encode_sources
+    from scratchlm.tasks.seq2seq import encode_sources
 
     task = _seq2seq_task(run, args.beam_size)
     d = run.config.data
@@ -276,8 +276,8 @@ def _predict_seq2seq(run, texts: list[str], args: argparse.Namespace) -> int:
 
 def _predict_file(args: argparse.Namespace) -> int:
     from scratchlm.errors import ConfigError
-    from scratchlm.run import load_run
     from scratchlm.serve.offline import predict_file
+    from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
     if run.task != "classification":
@@ -315,8 +315,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     import torch
 
     from scratchlm.config import load_config
-    from scratchlm.run import build_model, is_run_dir, load_run
-    from scratchlm.summary import summarize
+    from scratchlm.training.run_dir import build_model, is_run_dir, load_run
+    from scratchlm.viz.summary import summarize
 
     target = Path(args.target)
     if target.is_dir() and is_run_dir(target):
@@ -369,9 +369,9 @@ def _summary_task(cfg, num_classes: int):
 
 # ------------------------------------------------------------------------------------------- baseline
 def cmd_baseline(args: argparse.Namespace) -> int:
-    from scratchlm.baseline import tfidf_logreg
     from scratchlm.config import load_config
-    from scratchlm.training.metrics import format_metrics
+    from scratchlm.experiments.baseline import tfidf_logreg
+    from scratchlm.tasks.metrics import format_metrics
 
     cfg = load_config(args.config, args.set)
     result = tfidf_logreg(cfg, C=args.C)
@@ -475,14 +475,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 EXTENSIONS: tuple[str, ...] = (
-    "scratchlm.data.cli",
-    "scratchlm.vectors.cli",
-    "scratchlm.serve.cli",
-    "scratchlm.export.cli",
-    "scratchlm.tokenizers.cli",
-    "scratchlm.plot_cli",
-    "scratchlm.ablate",
-    "scratchlm.transplant.cli",
+    "scratchlm.cli.data",
+    "scratchlm.cli.vectors",
+    "scratchlm.cli.serve",
+    "scratchlm.cli.export",
+    "scratchlm.cli.tokenizer",
+    "scratchlm.cli.plot",
+    "scratchlm.experiments.ablate",
+    "scratchlm.cli.transplant",
 )
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
 

@@ -3,9 +3,9 @@ load and encode the data, batch it, compute the loss, evaluate, report.
 
 - :class:`ClassificationTask` — one label per text: cross-entropy, accuracy / macro-F1, confusion matrix.
 - :class:`TaggingTask` — one tag per unit: token cross-entropy or CRF likelihood, strict span F1.
-- :class:`~scratchlm.training.mlm_task.MaskedLMTask` — masked-LM pretraining on raw text.
-- :class:`~scratchlm.training.seq2seq_task.Seq2SeqTask` — source text to output tokens: WER / PER.
-- :class:`~scratchlm.training.clm_task.CausalLMTask` — causal-LM (next-token) pretraining on raw text.
+- :class:`~scratchlm.tasks.masked_lm.MaskedLMTask` — masked-LM pretraining on raw text.
+- :class:`~scratchlm.tasks.seq2seq.Seq2SeqTask` — source text to output tokens: WER / PER.
+- :class:`~scratchlm.tasks.causal_lm.CausalLMTask` — causal-LM (next-token) pretraining on raw text.
 
 ``data.task`` picks one (:func:`make_task`; ``auto`` looks at the dataset), and :meth:`load` returns the
 config with ``data.task`` (and a tagger's ``data.tag_scheme``) resolved, which is what a run saves.
@@ -25,7 +25,7 @@ from scratchlm.config import RunConfig
 from scratchlm.data import Example, load_classification_data
 from scratchlm.data.collate import Batch, make_batch, make_tag_batch
 from scratchlm.errors import DataError
-from scratchlm.training.metrics import format_metrics, format_span_metrics
+from scratchlm.tasks.metrics import format_metrics, format_span_metrics
 
 log = logging.getLogger("scratchlm.train")
 
@@ -125,7 +125,7 @@ class ClassificationTask:
     def evaluate(
         self, model, enc: EncodedSplit, labels: list[str], pad_id: int, batch_size: int, device: str
     ) -> dict:
-        from scratchlm.inference import evaluate_ids
+        from scratchlm.predict.batching import evaluate_ids
 
         return evaluate_ids(model, enc.seqs, enc.labels, labels, pad_id, batch_size, device)
 
@@ -146,7 +146,7 @@ class ClassificationTask:
         return format_metrics(m, title)
 
     def plots(self, out: Path, metrics: dict) -> None:
-        from scratchlm import plots
+        from scratchlm.viz import plots
 
         plots.training_curves(out / "train_log.jsonl", out / "plots" / "training_curves.png")
         if self.confusion_plot:
@@ -174,7 +174,7 @@ class TaggingTask(ClassificationTask):
         return self.data.scheme if self.data is not None else self.cfg.data.tag_scheme
 
     def build_tokenizer(self, examples: list):
-        from scratchlm.tagging import build_unit_tokenizer
+        from scratchlm.tasks.tagging_units import build_unit_tokenizer
 
         return build_unit_tokenizer(self.cfg.data, [ex.tokens for ex in examples])
 
@@ -203,7 +203,7 @@ class TaggingTask(ClassificationTask):
         return examples
 
     def encode(self, tokenizer, examples: list, labels: list[str]):
-        from scratchlm.tagging import encode_examples
+        from scratchlm.tasks.tagging_units import encode_examples
 
         return encode_examples(tokenizer, examples, labels, self.cfg.data.max_seq_len)
 
@@ -233,8 +233,8 @@ class TaggingTask(ClassificationTask):
         )
 
     def evaluate(self, model, enc, labels: list[str], pad_id: int, batch_size: int, device: str) -> dict:
-        from scratchlm.inference import decode_tags
-        from scratchlm.tagging import evaluate_tags, join_windows, span_types
+        from scratchlm.predict.batching import decode_tags
+        from scratchlm.tasks.tagging_units import evaluate_tags, join_windows, span_types
 
         predicted = join_windows(enc, decode_tags(model, enc.seqs, pad_id, batch_size, device))
         gold = join_windows(enc, enc.tags)
@@ -258,15 +258,15 @@ def make_task(cfg: RunConfig) -> ClassificationTask:
 
     task = resolve_task(cfg.data)
     if task == "seq2seq":
-        from scratchlm.training.seq2seq_task import Seq2SeqTask
+        from scratchlm.tasks.seq2seq import Seq2SeqTask
 
         return Seq2SeqTask(cfg)
     if cfg.data.task == "mlm":
-        from scratchlm.training.mlm_task import MaskedLMTask
+        from scratchlm.tasks.masked_lm import MaskedLMTask
 
         return MaskedLMTask(cfg)
     if cfg.data.task == "clm":
-        from scratchlm.training.clm_task import CausalLMTask
+        from scratchlm.tasks.causal_lm import CausalLMTask
 
         return CausalLMTask(cfg)
     return TaggingTask(cfg) if task == "tag" else ClassificationTask(cfg)

@@ -29,9 +29,9 @@ import argparse
 import json
 from pathlib import Path
 
-from scratchlm.cli import _print_json
 from scratchlm.config import POSITIONAL_KINDS
 from scratchlm.errors import ConfigError, DataError
+from scratchlm.io import print_json as _print_json
 
 BIAS_KINDS = ("alibi", "t5_bias")
 
@@ -65,7 +65,7 @@ def _fresh_parts(args: argparse.Namespace):
 
 def _run_parts(args: argparse.Namespace):
     """A trained run's positional module, and its kind."""
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
     model, kind = run.model, run.config.model.positional
@@ -134,7 +134,7 @@ def cmd_plot_pe(args: argparse.Namespace) -> int:
     matrix, what = positional_matrix(kind, module, args.length, dim)
     matrix = matrix.detach().float().cpu()
     if args.out:
-        from scratchlm.plots import positional_encoding
+        from scratchlm.viz.plots import positional_encoding
 
         positional_encoding(matrix.numpy(), Path(args.out), kind=kind, what=what, bias=kind in BIAS_KINDS)
     if args.json:  # compact: one line (N x D numbers would take N x D lines indented)
@@ -173,7 +173,7 @@ def _token_ids(run, tokens: list[str] | None, top: int) -> tuple[list[str], list
 def cmd_plot_embeddings(args: argparse.Namespace) -> int:
     import torch
 
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     if not args.out and not args.json:
         raise ConfigError("plot embeddings needs --out FILE.png, --json, or both")
@@ -184,14 +184,14 @@ def cmd_plot_embeddings(args: argparse.Namespace) -> int:
         raise ConfigError(f"--method {args.method} needs at least {minimum} distinct tokens, got {len(ids)}")
     with torch.no_grad():
         vectors = run.model.token_embedding.matrix()[torch.tensor(ids)].float().numpy()  # (n, d)
-    from scratchlm.plots import project_2d
+    from scratchlm.viz.plots import project_2d
 
     points, how = project_2d(vectors, args.method, seed=args.seed)
     title = f"{args.run}: token vectors, {how}"
     if args.out:
         import sys
 
-        from scratchlm.plots import cjk_font_note, embedding_points
+        from scratchlm.viz.plots import cjk_font_note, embedding_points
 
         embedding_points(points, tokens, args.out, title=title)
         if note := cjk_font_note(tokens):
@@ -214,8 +214,8 @@ def cmd_plot_embeddings(args: argparse.Namespace) -> int:
 def cmd_plot_attention(args: argparse.Namespace) -> int:
     import sys
 
-    from scratchlm.attention_maps import attention_maps, check_has_attention, select_layers
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
+    from scratchlm.viz.attention_maps import attention_maps, check_has_attention, select_layers
 
     if not args.out and not args.json:
         raise ConfigError("plot attention needs --out FILE.png, --json, or both")
@@ -227,7 +227,7 @@ def cmd_plot_attention(args: argparse.Namespace) -> int:
     if args.out:
         import torch
 
-        from scratchlm.plots import attention_heads, cjk_font_note
+        from scratchlm.viz.plots import attention_heads, cjk_font_note
 
         title = f"{Path(args.run).name}: attention weights (rows: queries, columns: keys)"
         attention_heads(torch.stack(weights).numpy(), maps.tokens, args.out, layers=layers, title=title)

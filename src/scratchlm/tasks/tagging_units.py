@@ -25,7 +25,7 @@ from scratchlm.tokenizers.vocab import Vocab
 if TYPE_CHECKING:
     from scratchlm.config import DataConfig
     from scratchlm.data.tagging import TaggedExample
-    from scratchlm.run import LoadedRun
+    from scratchlm.training.run_dir import LoadedRun
 
 BREAKS = frozenset("，。！？；：、,.!?;:")
 """Units after which a window prefers to end."""
@@ -123,9 +123,9 @@ def join_windows(enc: EncodedTags, window_tags: Sequence[Sequence[int]]) -> list
 def evaluate_tags(
     predicted: Sequence[Sequence[str]], gold: Sequence[Sequence[str]], scheme_name: str, types: Sequence[str]
 ) -> dict:
-    """Strict span P/R/F1 (micro and per type: :func:`~scratchlm.training.metrics.span_metrics`) plus
+    """Strict span P/R/F1 (micro and per type: :func:`~scratchlm.tasks.metrics.span_metrics`) plus
     ``token_accuracy`` and ``num_tokens``."""
-    from scratchlm.training.metrics import span_metrics
+    from scratchlm.tasks.metrics import span_metrics
 
     scheme = get_scheme(scheme_name)
     metrics = span_metrics([scheme.spans(g) for g in gold], [scheme.spans(p) for p in predicted], types)
@@ -161,7 +161,7 @@ def tag_texts(run: LoadedRun, texts: Sequence[str], batch_size: int = 128, devic
     """One result per text: ``tokens``, ``tags``, ``spans`` (``start``/``end`` character offsets into the
     text, ``type``, ``text``) and ``output``: the words separated by spaces (word segmentation) or the
     text with entities marked ``[北京|LOC]``. ``windows``: how many pieces a long text was cut into."""
-    from scratchlm.inference import decode_tags
+    from scratchlm.predict.batching import decode_tags
 
     scheme_name = run.meta.get("scheme") or run.config.data.tag_scheme
     scheme = get_scheme(scheme_name)

@@ -12,7 +12,7 @@ from scratchlm.errors import ConfigError
 
 def cmd_export_onnx(args: argparse.Namespace) -> int:
     from scratchlm.export.onnx import DEFAULT_OPSET, OPSETS, TASKS, export_onnx
-    from scratchlm.run import load_run
+    from scratchlm.training.run_dir import load_run
 
     if args.opset not in OPSETS:
         raise ConfigError(

@@ -1,7 +1,7 @@
 """Typed run configuration: dataclasses loaded from YAML, dotted ``--set`` overrides, strict keys.
 
-A config has four sections, each a dataclass (defined in :mod:`scratchlm.config_sections` and, for
-``model``, :mod:`scratchlm.config_model`; imported from here):
+A config has four sections, each a dataclass (defined in :mod:`scratchlm.config.sections` and, for
+``model``, :mod:`scratchlm.config.model`; imported from here):
 
 - ``data``       what to read and how to tokenize it (:class:`DataConfig`)
 - ``model``      the input layer, the encoder and the head (:class:`ModelConfig`)
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scratchlm.config_model import POSITIONAL_KINDS, ModelConfig  # noqa: F401 (imported from here)
-from scratchlm.config_sections import DataConfig, TrainConfig, VectorsConfig
+from scratchlm.config.model import POSITIONAL_KINDS, ModelConfig  # noqa: F401 (imported from here)
+from scratchlm.config.sections import DataConfig, TrainConfig, VectorsConfig
 from scratchlm.errors import ConfigError
 
 

@@ -65,8 +65,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    from scratchlm.run import load_run
     from scratchlm.serve.app import ServeSettings, create_app
+    from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
     settings = ServeSettings(

@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from scratchlm.cli import _print_json
+from scratchlm.io import print_json as _print_json
 
 FORMAT_CHOICES = ("auto", "word2vec", "fasttext", "glove", "word2vec-binary", "npy", "cache", "run")
 
@@ -168,7 +168,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     from scratchlm.errors import ConfigError, DataError
-    from scratchlm.plots import cjk_font_note, embedding_points, project_2d
+    from scratchlm.viz.plots import cjk_font_note, embedding_points, project_2d
 
     vectors = _load(args)
     words = list(dict.fromkeys(args.words))
@@ -420,7 +420,7 @@ def register(subparsers) -> None:
     p.set_defaults(func=cmd_coverage)
 
 
-if __name__ == "__main__":  # pragma: no cover - `python -m scratchlm.vectors.cli` is a shortcut
+if __name__ == "__main__":  # pragma: no cover - `python -m scratchlm.cli.vectors` is a shortcut
     from scratchlm.cli import main
 
     sys.exit(main(["vectors", *sys.argv[1:]]))

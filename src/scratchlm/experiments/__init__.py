@@ -1,0 +1,1 @@
+"""Experiments built from runs: ablation grids, the TF-IDF baseline, the demo."""

@@ -1,0 +1,1 @@
+"""The one batched prediction path: length grouping, padding, autocast."""

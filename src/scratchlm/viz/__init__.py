@@ -1,0 +1,1 @@
+"""Plots and views of runs and models (PNG files, layer tables, attention maps)."""
