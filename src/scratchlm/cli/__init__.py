@@ -152,7 +152,7 @@ def _eval_task(run, args: argparse.Namespace, task, *, noun: str, note, title: s
 
 
 def _seq2seq_task(run, beam_size: int | None):
-    """The run's seq2seq task, decoding with ``beam_size`` (None: the run's ``model.beam_size``)."""
+    """The run's seq2seq task, decoding with ``beam_size`` (None: the run's ``model.generation.beam_size``)."""
     import dataclasses
 
     from scratchlm.errors import ConfigError
@@ -162,13 +162,14 @@ def _seq2seq_task(run, beam_size: int | None):
     if beam_size is not None:
         if beam_size < 1:
             raise ConfigError(f"--beam-size {beam_size}: must be >= 1")
-        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, beam_size=beam_size))
+        generation = dataclasses.replace(cfg.model.generation, beam_size=beam_size)
+        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, generation=generation))
     return Seq2SeqTask(cfg)
 
 
 def _eval_seq2seq(run, args: argparse.Namespace) -> int:
     task = _seq2seq_task(run, args.beam_size)
-    beam = task.cfg.model.beam_size
+    beam = task.cfg.model.generation.beam_size
 
     def note(enc) -> str | None:
         return (
@@ -414,7 +415,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     e.add_argument("--json", action="store_true")
     e.add_argument(
-        "--beam-size", type=int, default=None, help="seq2seq: beam size (default: the run's model.beam_size)"
+        "--beam-size",
+        type=int,
+        default=None,
+        help="seq2seq: beam size (default: the run's model.generation.beam_size)",
     )
     e.set_defaults(func=cmd_eval)
 
@@ -442,7 +446,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="most texts per forward pass (default: the run's eval batch)",
     )
     pr.add_argument(
-        "--beam-size", type=int, default=None, help="seq2seq: beam size (default: the run's model.beam_size)"
+        "--beam-size",
+        type=int,
+        default=None,
+        help="seq2seq: beam size (default: the run's model.generation.beam_size)",
     )
     pr.set_defaults(func=cmd_predict)
 

@@ -68,9 +68,9 @@ def _run_parts(args: argparse.Namespace):
     from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
-    model, kind = run.model, run.config.model.positional
+    model, kind = run.model, run.config.model.positional.kind
     if args.kind is not None and args.kind != kind:
-        raise ConfigError(f"--kind {args.kind}: the run {args.run} uses model.positional={kind}")
+        raise ConfigError(f"--kind {args.kind}: the run {args.run} uses model.positional.kind={kind}")
     if kind == "rope":
         module = model.encoder.layers[0].attention.pos_embeddings
     elif kind in BIAS_KINDS:

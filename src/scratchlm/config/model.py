@@ -1,17 +1,187 @@
 """The ``model`` section of a run configuration: the input layer, the encoder and the head
-(:class:`ModelConfig`, with its checks). :mod:`scratchlm.config` puts it together with the other
-sections (:mod:`scratchlm.config.sections`); import it from there.
+(:class:`ModelConfig`), with its optional parts as nested sections:
+
+- ``model.encoder``     what reads the input layer's vectors: kind and sizes (:class:`EncoderConfig`)
+- ``model.positional``  where position information comes from and how it meets the tokens
+  (:class:`PositionalConfig`)
+- ``model.decoder``     seq2seq: how the recurrent decoder attends to the source (:class:`DecoderConfig`)
+- ``model.generation``  seq2seq decoding: beam search and output length (:class:`GenerationConfig`)
+
+Each section checks what it can see alone; :meth:`ModelConfig.__post_init__` checks the combinations
+(``embed_dim`` divisible by ``encoder.num_heads``, a relative ``positional.kind`` needs attention, ...).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from scratchlm.config.checks import check_choice, check_positive
+from scratchlm.config.checks import check_choice, check_positive, sections_from_mappings
 from scratchlm.errors import ConfigError
 
 ENCODER_KINDS = ("transformer", "lstm", "gru")
 POSITIONAL_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned", "rope", "alibi", "t5_bias", "none")
+ABSOLUTE_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned")
+"""Kinds with position vectors combined with the token vectors; the others act inside attention."""
+IN_ATTENTION_KINDS = ("rope", "alibi", "t5_bias")
+
+
+@dataclass
+class EncoderConfig:
+    """``model.encoder``: the stack on the input layer (the seq2seq Transformer decoder has the same
+    sizes)."""
+
+    kind: str = "transformer"
+    """``transformer`` (self-attention: ``num_layers``, ``num_heads``, ``ffn_dim``), ``lstm`` or ``gru``
+    (recurrent: ``num_layers`` stacked layers of ``rnn_hidden_dim`` units per direction; padding never
+    reaches a real position: packed sequences on CUDA, each row reversed within its length on CPU, the same
+    result and 3x faster there)."""
+    num_layers: int = 3
+    """Encoder layers (``transformer``: 0 lets the input layer feed the head directly; ``lstm``/``gru``: >= 1)."""
+    num_heads: int = 4
+    """Attention heads; ``model.embed_dim`` must be divisible by it (head_dim = embed_dim / num_heads)."""
+    ffn_dim: int = 768
+    """Hidden width of each layer's feed-forward block (GELU)."""
+    attention_dropout: float = 0.1
+    """Dropout on attention weights (inside SDPA, training only)."""
+    norm_position: str = "pre"
+    """``transformer``: where each layer normalises: ``pre`` (before attention and the feed-forward block,
+    a final LayerNorm after the stack; trains stably from scratch) or ``post`` (after each residual sum,
+    no final norm: BERT's layout, to run BERT-family weights, docs/transplant.md)."""
+    rnn_hidden_dim: int | None = None
+    """``lstm``/``gru``: hidden units per direction (``null``: ``model.embed_dim``, halved when
+    ``bidirectional``, so the encoder's output width is about ``embed_dim``)."""
+    bidirectional: bool = True
+    """``lstm``/``gru``: run a second stack right to left and concatenate both directions' outputs."""
+
+    @property
+    def recurrent(self) -> bool:
+        return self.kind in ("lstm", "gru")
+
+    def __post_init__(self) -> None:
+        check_choice("model.encoder.kind", self.kind, ENCODER_KINDS)
+        check_positive("model.encoder.num_layers", self.num_layers, minimum=0)
+        check_positive("model.encoder.num_heads", self.num_heads)
+        check_positive("model.encoder.ffn_dim", self.ffn_dim)
+        if not 0.0 <= self.attention_dropout < 1.0:
+            raise ConfigError(f"model.encoder.attention_dropout={self.attention_dropout} must be in [0, 1)")
+        check_choice("model.encoder.norm_position", self.norm_position, ("pre", "post"))
+        if self.recurrent:
+            if self.num_layers < 1:
+                raise ConfigError(
+                    f"model.encoder.kind={self.kind} needs model.encoder.num_layers >= 1 (got 0)"
+                )
+            check_positive("model.encoder.rnn_hidden_dim", self.rnn_hidden_dim)
+            if self.norm_position != "pre":
+                raise ConfigError(
+                    f"model.encoder.norm_position={self.norm_position} applies to model.encoder.kind=transformer, "
+                    f"not {self.kind}"
+                )
+            return
+        for key, value, default in (
+            ("rnn_hidden_dim", self.rnn_hidden_dim, None),
+            ("bidirectional", self.bidirectional, True),
+        ):
+            if value != default:
+                raise ConfigError(
+                    f"model.encoder.{key} applies to model.encoder.kind lstm or gru, not {self.kind} "
+                    "(self-attention already reads both directions)"
+                )
+
+
+@dataclass
+class PositionalConfig:
+    """``model.positional``: position information, and how it is combined with the token vectors."""
+
+    kind: str = "sinusoidal"
+    """Added to the token vectors (absolute): ``sinusoidal`` (fixed sin/cos table), ``scaled_sinusoidal``
+    (the table times a learned scalar), ``learned`` (one trained vector per position, BERT; cannot go past
+    ``data.max_seq_len``). Inside attention (relative): ``rope`` (rotary, on queries and keys), ``alibi``
+    (linear distance bias, per-head slopes), ``t5_bias`` (learned bias per distance bucket). ``none``: a bag
+    of tokens. See docs/input_layer.md."""
+    combine: str = "add"
+    """How token vectors and absolute position vectors are combined: ``add``, or ``concat`` (side by side,
+    then a Linear(2d -> d)). Only for ``sinusoidal``, ``scaled_sinusoidal`` and ``learned``: the other kinds
+    have no position vectors."""
+    combine_activation: str = "none"
+    """``combine: concat``: activation after the projection: ``none``, ``gelu`` or ``tanh``."""
+    rope_base: float = 10000.0
+    """``kind: rope``: the base of the rotation frequencies ``theta_i = base^(-2i/r)``."""
+    rotary_fraction: float = 1.0
+    """``kind: rope``: the fraction of each head's dimensions that is rotated (partial rotary, as in
+    GPT-NeoX); ``rotary_fraction * head_dim`` must be an even integer."""
+    num_buckets: int = 32
+    """``kind: t5_bias``: distance buckets (half for each direction)."""
+    max_distance: int = 128
+    """``kind: t5_bias``: distances from here on share the last bucket."""
+
+    def __post_init__(self) -> None:
+        kind = self.kind
+        check_choice("model.positional.kind", kind, POSITIONAL_KINDS)
+        check_choice("model.positional.combine", self.combine, ("add", "concat"))
+        check_choice("model.positional.combine_activation", self.combine_activation, ("none", "gelu", "tanh"))
+        if kind == "rope" and self.rope_base <= 1:
+            raise ConfigError(f"model.positional.rope_base={self.rope_base} must be > 1")
+        if kind == "t5_bias":
+            check_positive("model.positional.num_buckets", self.num_buckets, minimum=4)
+            if self.num_buckets % 2:
+                raise ConfigError(
+                    f"model.positional.num_buckets={self.num_buckets} must be even: half the buckets are for "
+                    "each direction (an odd count leaves one never used)"
+                )
+            if self.max_distance <= self.num_buckets // 4:
+                raise ConfigError(
+                    f"model.positional.max_distance={self.max_distance} must be > num_buckets / 4 "
+                    f"(= {self.num_buckets // 4}, the largest distance with a bucket of its own)"
+                )
+        if self.combine == "concat" and kind not in ABSOLUTE_KINDS:
+            where = (
+                "has no position vectors" if kind == "none" else "acts inside attention, not on the vectors"
+            )
+            raise ConfigError(
+                f"model.positional.combine=concat joins token vectors with absolute position vectors, and "
+                f"model.positional.kind={kind} {where}; use combine: add, or kind: sinusoidal, "
+                "scaled_sinusoidal or learned"
+            )
+        if self.combine_activation != "none" and self.combine != "concat":
+            raise ConfigError(
+                f"model.positional.combine_activation={self.combine_activation} applies to combine: concat "
+                f"only (model.positional.combine is {self.combine})"
+            )
+
+
+@dataclass
+class DecoderConfig:
+    """``model.decoder``: seq2seq (``data.task: seq2seq``) only; a Transformer decoder takes the encoder's
+    sizes."""
+
+    attention: str = "bahdanau"
+    """With a recurrent encoder: how the decoder attends to the source. ``bahdanau`` (additive,
+    ``v . tanh(W q + U k)``, from the previous decoder state, the context fed into the next step; Bahdanau et
+    al. 2015), ``luong_dot`` (``q . k``) or ``luong_general`` (``q . W k``): from the current state, after the
+    recurrent step, so teacher forcing runs the decoder over the whole target at once (Luong et al. 2015).
+    A Transformer decoder uses multi-head cross-attention."""
+
+    def __post_init__(self) -> None:
+        check_choice("model.decoder.attention", self.attention, ("bahdanau", "luong_dot", "luong_general"))
+
+
+@dataclass
+class GenerationConfig:
+    """``model.generation``: how a seq2seq model decodes (evaluation, ``predict``, the server)."""
+
+    beam_size: int = 5
+    """Hypotheses kept per source (1: greedy)."""
+    length_penalty: float = 1.0
+    """Beam search: a finished hypothesis scores ``sum log p / length ** length_penalty`` (0: the plain sum,
+    which favours short outputs)."""
+    max_new_tokens: int | None = None
+    """Most output tokens per source, the end token included (``null``: ``data.max_seq_len - 1``)."""
+
+    def __post_init__(self) -> None:
+        check_positive("model.generation.beam_size", self.beam_size)
+        check_positive("model.generation.max_new_tokens", self.max_new_tokens)
+        if self.length_penalty < 0:
+            raise ConfigError(f"model.generation.length_penalty={self.length_penalty} must be >= 0")
 
 
 @dataclass
@@ -20,50 +190,15 @@ class ModelConfig:
 
     embed_dim: int = 192
     """Width of token vectors and of the encoder (d)."""
-    encoder: str = "transformer"
-    """The encoder on the input layer: ``transformer`` (pre-LN self-attention: ``num_layers``, ``num_heads``,
-    ``ffn_dim``), ``lstm`` or ``gru`` (recurrent: ``num_layers`` stacked layers of ``rnn_hidden_dim`` units
-    per direction; padding never reaches a real position: packed sequences on CUDA, each row reversed
-    within its length on CPU, the same result and 3x faster there)."""
-    num_layers: int = 3
-    """Encoder layers (``transformer``: 0 lets the input layer feed the head directly; ``lstm``/``gru``: >= 1)."""
-    num_heads: int = 4
-    """Attention heads; ``embed_dim`` must be divisible by it (head_dim = embed_dim / num_heads)."""
-    ffn_dim: int = 768
-    """Hidden width of each layer's feed-forward block (GELU)."""
-    rnn_hidden_dim: int | None = None
-    """``lstm``/``gru``: hidden units per direction (``null``: ``embed_dim``, halved when ``bidirectional``,
-    so the encoder's output width is about ``embed_dim``)."""
-    bidirectional: bool = True
-    """``lstm``/``gru``: run a second stack right to left and concatenate both directions' outputs."""
+    encoder: EncoderConfig = field(default_factory=EncoderConfig)
+    """The encoder on the input layer (``kind``: transformer, lstm, gru) and its sizes."""
+    positional: PositionalConfig = field(default_factory=PositionalConfig)
+    """Position information (``kind``) and how it is combined with the token vectors."""
     dropout: float = 0.1
     """Dropout on residual branches, inside the feed-forward block, between recurrent layers and before the
     classifier or tagger head."""
-    attention_dropout: float = 0.1
-    """Dropout on attention weights (inside SDPA, training only)."""
     embedding_dropout: float = 0.1
     """Dropout on the input layer's output (token + position vectors)."""
-    positional: str = "sinusoidal"
-    """Position information. Added to the token vectors (absolute): ``sinusoidal`` (fixed sin/cos table),
-    ``scaled_sinusoidal`` (the table times a learned scalar), ``learned`` (one trained vector per position,
-    BERT; cannot go past ``data.max_seq_len``). Inside attention (relative): ``rope`` (rotary, on queries and
-    keys), ``alibi`` (linear distance bias, per-head slopes), ``t5_bias`` (learned bias per distance bucket).
-    ``none``: a bag of tokens. See docs/input_layer.md."""
-    rope_base: float = 10000.0
-    """``positional: rope``: the base of the rotation frequencies ``theta_i = base^(-2i/r)``."""
-    rotary_fraction: float = 1.0
-    """``positional: rope``: the fraction of each head's dimensions that is rotated (partial rotary, as in
-    GPT-NeoX); ``rotary_fraction * head_dim`` must be an even integer."""
-    t5_num_buckets: int = 32
-    """``positional: t5_bias``: distance buckets (half for each direction)."""
-    t5_max_distance: int = 128
-    """``positional: t5_bias``: distances from here on share the last bucket."""
-    combine: str = "add"
-    """How token vectors and absolute position vectors are combined: ``add``, or ``concat`` (side by side,
-    then a Linear(2d -> d)). Only for ``sinusoidal``, ``scaled_sinusoidal`` and ``learned``: the other kinds
-    have no position vectors."""
-    combine_activation: str = "none"
-    """``combine: concat``: activation after the projection: ``none``, ``gelu`` or ``tanh``."""
     embedding_norm: str = "none"
     """Normalisation of the input layer's output (before its dropout): ``none``, ``layernorm`` (as BERT) or
     ``rmsnorm``."""
@@ -122,33 +257,17 @@ class ModelConfig:
     Classifiers use ``softmax``."""
     norm_eps: float = 1e-5
     """LayerNorm epsilon (BERT: 1e-12)."""
-    norm_position: str = "pre"
-    """``transformer``: where each layer normalises: ``pre`` (before attention and the feed-forward block,
-    a final LayerNorm after the stack; trains stably from scratch) or ``post`` (after each residual sum,
-    no final norm: BERT's layout, to run BERT-family weights, docs/transplant.md)."""
-    attention: str = "bahdanau"
-    """Seq2seq with a recurrent encoder: how the decoder attends to the source. ``bahdanau`` (additive,
-    ``v . tanh(W q + U k)``, from the previous decoder state, the context fed into the next step; Bahdanau et
-    al. 2015), ``luong_dot`` (``q . k``) or ``luong_general`` (``q . W k``): from the current state, after the
-    recurrent step, so teacher forcing runs the decoder over the whole target at once (Luong et al. 2015).
-    A Transformer decoder uses multi-head cross-attention."""
-    beam_size: int = 5
-    """Seq2seq decoding: hypotheses kept per source (1: greedy)."""
-    length_penalty: float = 1.0
-    """Seq2seq beam search: a finished hypothesis scores ``sum log p / length ** length_penalty`` (0: the plain
-    sum, which favours short outputs)."""
-    max_decode_len: int | None = None
-    """Seq2seq decoding: most output tokens per source, the end token included (``null``:
-    ``data.max_seq_len - 1``)."""
     tie_embeddings: bool = True
     """``data.task: clm``: the output projection is the token embedding matrix (GPT-2, Press & Wolf 2017);
     ``false``: a matrix of its own. The masked LM's head is always tied."""
+    decoder: DecoderConfig = field(default_factory=DecoderConfig)
+    """Seq2seq: the decoder's attention to the source."""
+    generation: GenerationConfig = field(default_factory=GenerationConfig)
+    """Seq2seq: beam search and output length."""
 
     def __post_init__(self) -> None:
+        sections_from_mappings(self, "model")
         check_positive("model.embed_dim", self.embed_dim)
-        check_positive("model.num_layers", self.num_layers, minimum=0)
-        check_positive("model.num_heads", self.num_heads)
-        check_positive("model.ffn_dim", self.ffn_dim)
         check_positive("model.vectors_vocab", self.vectors_vocab, minimum=0)
         if self.vectors_vocab and self.init in ("normal", "word2vec"):
             raise ConfigError(
@@ -157,121 +276,63 @@ class ModelConfig:
             )
         if self.bigram_buckets and self.bigram_buckets < 2:
             raise ConfigError(f"model.bigram_buckets={self.bigram_buckets}: use 0 (off) or >= 2 buckets")
+        check_choice("model.head", self.head, ("softmax", "crf"))
         self._check_encoder()
-        if self.encoder == "transformer" and self.embed_dim % self.num_heads:
-            raise ConfigError(
-                f"model.embed_dim={self.embed_dim} must be divisible by model.num_heads={self.num_heads}"
-            )
-        for name in ("dropout", "attention_dropout", "embedding_dropout"):
+        for name in ("dropout", "embedding_dropout"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"model.{name}={value} must be in [0, 1)")
         check_choice("model.pooling", self.pooling, ("cls", "mean", "max", "mean_max"))
-        check_choice("model.norm_position", self.norm_position, ("pre", "post"))
-        if self.norm_position != "pre" and self.encoder != "transformer":
-            raise ConfigError(
-                f"model.norm_position={self.norm_position} applies to model.encoder=transformer, not {self.encoder}"
-            )
         if self.init_std <= 0:
             raise ConfigError(f"model.init_std={self.init_std} must be > 0")
         self._check_positional()
         self._check_input_layer()
 
     def _check_encoder(self) -> None:
-        check_choice("model.encoder", self.encoder, ENCODER_KINDS)
-        check_choice("model.head", self.head, ("softmax", "crf"))
-        check_choice("model.attention", self.attention, ("bahdanau", "luong_dot", "luong_general"))
-        check_positive("model.beam_size", self.beam_size)
-        check_positive("model.max_decode_len", self.max_decode_len)
-        if self.length_penalty < 0:
-            raise ConfigError(f"model.length_penalty={self.length_penalty} must be >= 0")
-        recurrent = self.encoder in ("lstm", "gru")
-        if recurrent:
-            if self.num_layers < 1:
-                raise ConfigError(f"model.encoder={self.encoder} needs model.num_layers >= 1 (got 0)")
-            check_positive("model.rnn_hidden_dim", self.rnn_hidden_dim)
-            if self.rnn_hidden_dim is None and self.bidirectional and self.embed_dim < 2:
+        enc = self.encoder
+        if enc.recurrent:
+            if enc.rnn_hidden_dim is None and enc.bidirectional and self.embed_dim < 2:
                 raise ConfigError(
-                    "model.embed_dim=1 cannot be halved between two directions; set rnn_hidden_dim"
+                    "model.embed_dim=1 cannot be halved between two directions; set model.encoder.rnn_hidden_dim"
                 )
-            if self.positional in ("rope", "alibi", "t5_bias"):
+            if self.positional.kind in IN_ATTENTION_KINDS:
                 raise ConfigError(
-                    f"model.positional={self.positional} acts inside attention, and model.encoder="
-                    f"{self.encoder} has none; use positional: none (a recurrent encoder reads tokens in "
+                    f"model.positional.kind={self.positional.kind} acts inside attention, and model.encoder.kind="
+                    f"{enc.kind} has none; use positional kind none (a recurrent encoder reads tokens in "
                     "order) or an absolute kind (sinusoidal, scaled_sinusoidal, learned)"
                 )
-            return
-        for key, value, default in (
-            ("rnn_hidden_dim", self.rnn_hidden_dim, None),
-            ("bidirectional", self.bidirectional, True),
-        ):
-            if value != default:
-                raise ConfigError(
-                    f"model.{key} applies to model.encoder lstm or gru, not {self.encoder} "
-                    "(self-attention already reads both directions)"
-                )
+        elif self.embed_dim % enc.num_heads:
+            raise ConfigError(
+                f"model.embed_dim={self.embed_dim} must be divisible by model.encoder.num_heads={enc.num_heads}"
+            )
 
     def _check_positional(self) -> None:
-        kind = self.positional
-        check_choice("model.positional", kind, POSITIONAL_KINDS)
-        check_choice("model.combine", self.combine, ("add", "concat"))
-        check_choice("model.combine_activation", self.combine_activation, ("none", "gelu", "tanh"))
-        if kind in ("rope", "alibi", "t5_bias") and self.num_layers == 0:
+        kind = self.positional.kind
+        if kind in IN_ATTENTION_KINDS and self.encoder.num_layers == 0:
             raise ConfigError(
-                f"model.positional={kind} acts inside attention, and model.num_layers=0 has no attention "
-                "layer; use sinusoidal, scaled_sinusoidal or learned, or num_layers >= 1"
+                f"model.positional.kind={kind} acts inside attention, and model.encoder.num_layers=0 has no "
+                "attention layer; use sinusoidal, scaled_sinusoidal or learned, or num_layers >= 1"
             )
         if kind in ("sinusoidal", "scaled_sinusoidal") and self.embed_dim % 2:
             raise ConfigError(
-                f"model.positional={kind} needs an even model.embed_dim (got {self.embed_dim}): the table is "
-                "made of (sin, cos) pairs, one frequency each, and an odd dimension leaves a sine without its "
-                "partner; use an even embed_dim (divisible by num_heads)"
+                f"model.positional.kind={kind} needs an even model.embed_dim (got {self.embed_dim}): the table "
+                "is made of (sin, cos) pairs, one frequency each, and an odd dimension leaves a sine without "
+                "its partner; use an even embed_dim (divisible by encoder.num_heads)"
             )
         if kind == "rope":
-            head_dim = self.embed_dim // self.num_heads
-            rotary = self.rotary_fraction * head_dim
-            if (
-                not 0.0 < self.rotary_fraction <= 1.0
-                or abs(rotary - round(rotary)) > 1e-6
-                or round(rotary) % 2
-            ):
+            fraction = self.positional.rotary_fraction
+            head_dim = self.embed_dim // self.encoder.num_heads
+            rotary = fraction * head_dim
+            if not 0.0 < fraction <= 1.0 or abs(rotary - round(rotary)) > 1e-6 or round(rotary) % 2:
                 raise ConfigError(
-                    f"model.rotary_fraction={self.rotary_fraction} with head_dim = embed_dim / num_heads = "
+                    f"model.positional.rotary_fraction={fraction} with head_dim = embed_dim / num_heads = "
                     f"{head_dim}: RoPE rotates pairs of dimensions, so rotary_fraction * head_dim "
                     f"(= {rotary:g}) must be an even integer >= 2, with rotary_fraction in (0, 1]"
                 )
             if round(rotary) < 2:
                 raise ConfigError(
-                    f"model.rotary_fraction={self.rotary_fraction} rotates no pair of dimensions"
+                    f"model.positional.rotary_fraction={fraction} rotates no pair of dimensions"
                 )
-            if self.rope_base <= 1:
-                raise ConfigError(f"model.rope_base={self.rope_base} must be > 1")
-        if kind == "t5_bias":
-            check_positive("model.t5_num_buckets", self.t5_num_buckets, minimum=4)
-            if self.t5_num_buckets % 2:
-                raise ConfigError(
-                    f"model.t5_num_buckets={self.t5_num_buckets} must be even: half the buckets are for "
-                    "each direction (an odd count leaves one never used)"
-                )
-            if self.t5_max_distance <= self.t5_num_buckets // 4:
-                raise ConfigError(
-                    f"model.t5_max_distance={self.t5_max_distance} must be > t5_num_buckets / 4 "
-                    f"(= {self.t5_num_buckets // 4}, the largest distance with a bucket of its own)"
-                )
-        if self.combine == "concat" and kind not in ("sinusoidal", "scaled_sinusoidal", "learned"):
-            where = (
-                "has no position vectors" if kind == "none" else "acts inside attention, not on the vectors"
-            )
-            raise ConfigError(
-                f"model.combine=concat joins token vectors with absolute position vectors, and "
-                f"model.positional={kind} {where}; use combine: add, or positional: sinusoidal, "
-                "scaled_sinusoidal or learned"
-            )
-        if self.combine_activation != "none" and self.combine != "concat":
-            raise ConfigError(
-                f"model.combine_activation={self.combine_activation} applies to combine: concat only "
-                f"(model.combine is {self.combine})"
-            )
 
     def _check_input_layer(self) -> None:
         check_choice("model.embedding_norm", self.embedding_norm, ("none", "layernorm", "rmsnorm"))

@@ -13,7 +13,7 @@ encoding that cannot go past its table (``learned``) gets ``n/a`` with the reaso
 Written to ``DIR``: ``runs.csv`` (one row a run), ``results.csv`` and ``results.md`` (one row a cell:
 mean and sample standard deviation over seeds), ``results.json`` (both) and ``ablation.png`` (test
 accuracy per cell, with the longer-input accuracy beside it). Cells whose combination the config rejects
-(e.g. ``combine: concat`` with ``positional: rope``) are listed as skipped with the reason; nothing is
+(e.g. ``positional.combine: concat`` with ``positional.kind: rope``) are listed as skipped with the reason; nothing is
 trained for them, and the check runs before any training starts.
 """
 
@@ -46,6 +46,13 @@ METRICS = (
 """Per-run numbers averaged per cell (``*_at_len``: evaluated at ``length_factor x max_seq_len``)."""
 
 
+def _short(key: str) -> str:
+    """A grid key's name in cell names: its last part, or its section's for a ``kind``
+    (``model.positional.kind`` -> ``positional``, ``model.encoder.num_layers`` -> ``num_layers``)."""
+    parts = key.split(".")
+    return parts[-2] if parts[-1] == "kind" and len(parts) > 2 else parts[-1]
+
+
 @dataclass
 class Cell:
     """One combination of grid values."""
@@ -56,7 +63,7 @@ class Cell:
 
     @property
     def name(self) -> str:
-        return ",".join(f"{key.split('.')[-1]}={value}" for key, value in self.values.items())
+        return ",".join(f"{_short(key)}={value}" for key, value in self.values.items())
 
     @property
     def slug(self) -> str:
@@ -65,7 +72,8 @@ class Cell:
 
 
 def parse_grid(specs: list[str]) -> dict[str, list[str]]:
-    """``["model.positional=sinusoidal,rope"]`` -> ``{"model.positional": ["sinusoidal", "rope"]}``."""
+    """``["model.positional.kind=sinusoidal,rope"]`` -> ``{"model.positional.kind": ["sinusoidal", "rope"]}``
+    (a key of an earlier version comes back under its new name)."""
     grid: dict[str, list[str]] = {}
     for spec in specs:
         section, key, raw = parse_override(spec)  # names the key and suggests close ones when unknown
@@ -351,11 +359,13 @@ def ablate(
         raise ConfigError(f"--seeds {seeds}: must be >= 1")
     if not length_factor > 1:
         raise ConfigError(f"--length-factor {length_factor}: must be > 1 (it multiplies data.max_seq_len)")
-    sets = list(sets or [])
+    given = list(sets or [])
+    # keys of earlier versions under their new names once, here (one notice), not again in every cell
+    sets = [f"{section}.{key}={value}" for section, key, value in map(parse_override, given)]
     grid = parse_grid(grid_specs)
-    if any(parse_override(s)[:2] == ("train", "seed") for s in sets) or "train.seed" in grid:
+    if any(s.startswith("train.seed=") for s in sets) or "train.seed" in grid:
         raise ConfigError("ablate sets train.seed itself (--seeds N runs seeds base..base+N-1); remove it")
-    raw = read_yaml(config)
+    raw = apply_overrides(read_yaml(config), given, source=config)
     try:
         base = config_from_dict(apply_overrides(raw, sets))
     except ConfigError as exc:

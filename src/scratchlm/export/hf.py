@@ -24,8 +24,10 @@ TYPES_KEY = "input.token_type_embedding.embedding.weight"
 def bert_state(run) -> tuple[dict, dict]:
     """``(config.json dict, BertModel state dict)`` of a loaded run."""
     cfg = run.config.model
-    if cfg.encoder != "transformer":
-        raise DataError(f"{run.path}: model.encoder={cfg.encoder}; only Transformer runs map to BERT")
+    if cfg.encoder.kind != "transformer":
+        raise DataError(
+            f"{run.path}: model.encoder.kind={cfg.encoder.kind}; only Transformer runs map to BERT"
+        )
     state = dict(run.model.state_dict())
     if cfg.num_token_types == 0:
         state[TYPES_KEY] = torch.zeros(1, cfg.embed_dim)
@@ -37,7 +39,7 @@ def bert_state(run) -> tuple[dict, dict]:
         max_positions=max_positions,
         pad_id=run.tokenizer.vocab.pad_id,
     )
-    return config, scratchlm_to_bert(state, cfg.num_layers)
+    return config, scratchlm_to_bert(state, cfg.encoder.num_layers)
 
 
 def export_hf(run_dir: str | Path, out: str | Path, *, check: bool = True) -> dict:

@@ -27,7 +27,7 @@ from scratchlm.modules.transformer import transformer_encoder
 
 @dataclass
 class PositionParts:
-    """Where ``model.positional`` puts position information: at most one of the three is set."""
+    """Where ``model.positional.kind`` puts position information: at most one of the three is set."""
 
     absolute: nn.Module | None = None  # (s, d) vectors for the input layer
     rope: nn.Module | None = None  # rotates q, k in every attention module
@@ -35,23 +35,24 @@ class PositionParts:
 
 
 def position_parts(cfg: ModelConfig, max_seq_len: int) -> PositionParts:
-    kind = cfg.positional
+    pos, num_heads = cfg.positional, cfg.encoder.num_heads
+    kind = pos.kind
     if kind in ABSOLUTE_KINDS:
         return PositionParts(absolute=build_positional(kind, cfg.embed_dim, max_seq_len, cfg.init_std))
     if kind == "rope":
-        head_dim = cfg.embed_dim // cfg.num_heads
-        rotary_dim = round(cfg.rotary_fraction * head_dim)
+        head_dim = cfg.embed_dim // num_heads
+        rotary_dim = round(pos.rotary_fraction * head_dim)
         return PositionParts(
-            rope=RotaryEmbedding(head_dim, max_seq_len, base=cfg.rope_base, rotary_dim=rotary_dim)
+            rope=RotaryEmbedding(head_dim, max_seq_len, base=pos.rope_base, rotary_dim=rotary_dim)
         )
     if kind == "alibi":
-        return PositionParts(attention_bias=ALiBiBias(cfg.num_heads))
+        return PositionParts(attention_bias=ALiBiBias(num_heads))
     if kind == "t5_bias":
         return PositionParts(
             attention_bias=T5RelativePositionBias(
-                cfg.num_heads,
-                num_buckets=cfg.t5_num_buckets,
-                max_distance=cfg.t5_max_distance,
+                num_heads,
+                num_buckets=pos.num_buckets,
+                max_distance=pos.max_distance,
                 init_std=cfg.init_std,
             )
         )
@@ -83,8 +84,8 @@ def embedding_norm(cfg: ModelConfig) -> nn.Module | None:
 
 def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_id: int) -> InputLayer:
     combine = None
-    if parts.absolute is not None and cfg.combine == "concat":
-        combine = ConcatProjectPositions(cfg.embed_dim, cfg.combine_activation)
+    if parts.absolute is not None and cfg.positional.combine == "concat":
+        combine = ConcatProjectPositions(cfg.embed_dim, cfg.positional.combine_activation)
         nn.init.normal_(combine.proj.weight, std=cfg.init_std)
         nn.init.zeros_(combine.proj.bias)
     return InputLayer(
@@ -105,15 +106,15 @@ def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_
 
 
 def rnn_hidden_dim(cfg: ModelConfig) -> int:
-    if cfg.rnn_hidden_dim is not None:
-        return cfg.rnn_hidden_dim
-    return cfg.embed_dim // 2 if cfg.bidirectional else cfg.embed_dim
+    if cfg.encoder.rnn_hidden_dim is not None:
+        return cfg.encoder.rnn_hidden_dim
+    return cfg.embed_dim // 2 if cfg.encoder.bidirectional else cfg.embed_dim
 
 
 def encoder_output_dim(cfg: ModelConfig) -> int:
     """Width of the vectors the encoder hands to the head."""
-    if cfg.encoder in RECURRENT:
-        return rnn_hidden_dim(cfg) * (2 if cfg.bidirectional else 1)
+    if cfg.encoder.kind in RECURRENT:
+        return rnn_hidden_dim(cfg) * (2 if cfg.encoder.bidirectional else 1)
     return cfg.embed_dim
 
 
@@ -123,26 +124,27 @@ RECURRENT = {"lstm": LSTMEncoder, "gru": GRUEncoder}
 def encoder(cfg: ModelConfig, parts: PositionParts, *, causal: bool = False) -> nn.Module:
     """``model.encoder``: ``(b, s, d), padding_mask (b, s) -> (b, s, encoder_output_dim(cfg))``;
     ``causal``: each position attends to itself and the positions before it (a Transformer only)."""
-    if cfg.encoder in RECURRENT:
+    enc = cfg.encoder
+    if enc.kind in RECURRENT:
         if causal:
-            raise ValueError("a causal encoder is a Transformer (model.encoder: transformer)")
-        return RECURRENT[cfg.encoder](
+            raise ValueError("a causal encoder is a Transformer (model.encoder.kind: transformer)")
+        return RECURRENT[enc.kind](
             cfg.embed_dim,
             rnn_hidden_dim(cfg),
-            cfg.num_layers,
-            bidirectional=cfg.bidirectional,
+            enc.num_layers,
+            bidirectional=enc.bidirectional,
             dropout=cfg.dropout,
         )
     return transformer_encoder(
         cfg.embed_dim,
-        cfg.num_layers,
-        cfg.num_heads,
-        cfg.ffn_dim,
+        enc.num_layers,
+        enc.num_heads,
+        enc.ffn_dim,
         dropout=cfg.dropout,
-        attention_dropout=cfg.attention_dropout,
+        attention_dropout=enc.attention_dropout,
         norm_eps=cfg.norm_eps,
         rope=parts.rope,
         attention_bias=parts.attention_bias,
-        norm_position=cfg.norm_position,
+        norm_position=enc.norm_position,
         causal=causal,
     )

@@ -1,6 +1,6 @@
 """Weights between Hugging Face BERT-family checkpoints and scratchlm's, through explicit name maps.
 
-A BERT layer is scratchlm's post-LN Transformer layer (``model.norm_position: post``) with learned
+A BERT layer is scratchlm's post-LN Transformer layer (``model.encoder.norm_position: post``) with learned
 positions, token types, an embedding LayerNorm, GELU and biases everywhere. The map, per layer ``i``:
 
 | scratchlm                                   | Hugging Face ``BertModel``                                   |
@@ -123,8 +123,9 @@ def scratchlm_to_bert(state: dict[str, torch.Tensor], num_layers: int) -> dict[s
 
 # ------------------------------------------------------------------------------------------ configs
 def bert_model_fields(hf: dict, *, where: str = "config.json") -> dict:
-    """``ModelConfig`` fields of the architecture a BERT ``config.json`` describes; anything scratchlm
-    cannot reproduce exactly is an error listing it."""
+    """``ModelConfig`` fields of the architecture a BERT ``config.json`` describes (nested sections as
+    mappings: ``ModelConfig(**fields)`` reads them); anything scratchlm cannot reproduce exactly is an error
+    listing it."""
     problems = []
     if hf.get("model_type", "bert") not in ("bert",):
         problems.append(f"model_type {hf.get('model_type')!r} (BERT only)")
@@ -141,38 +142,45 @@ def bert_model_fields(hf: dict, *, where: str = "config.json") -> dict:
     hidden_dropout = float(hf.get("hidden_dropout_prob", 0.1))
     return {
         "embed_dim": int(hf["hidden_size"]),
-        "num_layers": int(hf["num_hidden_layers"]),
-        "num_heads": int(hf["num_attention_heads"]),
-        "ffn_dim": int(hf["intermediate_size"]),
-        "positional": "learned",
+        "encoder": {
+            "num_layers": int(hf["num_hidden_layers"]),
+            "num_heads": int(hf["num_attention_heads"]),
+            "ffn_dim": int(hf["intermediate_size"]),
+            "norm_position": "post",
+            "attention_dropout": float(hf.get("attention_probs_dropout_prob", 0.1)),
+        },
+        "positional": {"kind": "learned"},
         "num_token_types": int(hf.get("type_vocab_size", 2)),
         "embedding_norm": "layernorm",
-        "norm_position": "post",
         "norm_eps": float(hf.get("layer_norm_eps", 1e-12)),
         "init_std": float(hf.get("initializer_range", 0.02)),
         "dropout": hidden_dropout,
         "embedding_dropout": hidden_dropout,
-        "attention_dropout": float(hf.get("attention_probs_dropout_prob", 0.1)),
     }
 
 
 BERT_LIKE = {
-    "encoder": "transformer",
-    "positional": "learned",
-    "norm_position": "post",
+    "encoder.kind": "transformer",
+    "positional.kind": "learned",
+    "encoder.norm_position": "post",
     "embedding_norm": "layernorm",
-    "combine": "add",
+    "positional.combine": "add",
     "embed_scale": False,
     "embedding_rank": None,
     "bigram_buckets": 0,
 }
 
 
+def _get(cfg, dotted: str):
+    """``cfg.a.b`` for ``"a.b"``."""
+    for part in dotted.split("."):
+        cfg = getattr(cfg, part)
+    return cfg
+
+
 def bert_config(cfg, *, vocab_size: int, max_positions: int, pad_id: int = 0) -> dict:
     """The ``config.json`` of a ``BertModel`` equal to a scratchlm ``ModelConfig`` (``cfg``)."""
-    wrong = [
-        f"model.{k}={getattr(cfg, k)!r} (BERT: {v!r})" for k, v in BERT_LIKE.items() if getattr(cfg, k) != v
-    ]
+    wrong = [f"model.{k}={_get(cfg, k)!r} (BERT: {v!r})" for k, v in BERT_LIKE.items() if _get(cfg, k) != v]
     if wrong:
         raise DataError("the run is not BERT-like, so BertModel cannot reproduce it: " + "; ".join(wrong))
     return {
@@ -180,12 +188,12 @@ def bert_config(cfg, *, vocab_size: int, max_positions: int, pad_id: int = 0) ->
         "model_type": "bert",
         "vocab_size": vocab_size,
         "hidden_size": cfg.embed_dim,
-        "num_hidden_layers": cfg.num_layers,
-        "num_attention_heads": cfg.num_heads,
-        "intermediate_size": cfg.ffn_dim,
+        "num_hidden_layers": cfg.encoder.num_layers,
+        "num_attention_heads": cfg.encoder.num_heads,
+        "intermediate_size": cfg.encoder.ffn_dim,
         "hidden_act": "gelu",
         "hidden_dropout_prob": cfg.dropout,
-        "attention_probs_dropout_prob": cfg.attention_dropout,
+        "attention_probs_dropout_prob": cfg.encoder.attention_dropout,
         "max_position_embeddings": max_positions,
         "type_vocab_size": max(1, cfg.num_token_types),
         "initializer_range": cfg.init_std,

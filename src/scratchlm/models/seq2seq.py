@@ -47,26 +47,27 @@ class Seq2SeqModel(nn.Module):
             cfg, target_positions, vocab_size=target_vocab_size, pad_id=pad_id
         )
         memory_dim = components.encoder_output_dim(cfg)
-        self.recurrent = cfg.encoder in components.RECURRENT
+        enc = cfg.encoder
+        self.recurrent = enc.kind in components.RECURRENT
         if self.recurrent:
             self.decoder = RecurrentAttentionDecoder(
-                cfg.encoder,
+                enc.kind,
                 cfg.embed_dim,
                 memory_dim,
                 memory_dim,
-                cfg.num_layers,
-                attention=cfg.attention,
+                enc.num_layers,
+                attention=cfg.decoder.attention,
                 dropout=cfg.dropout,
             )
             out_dim = memory_dim
         else:
             self.decoder = transformer_decoder(
                 cfg.embed_dim,
-                cfg.num_layers,
-                cfg.num_heads,
-                cfg.ffn_dim,
+                enc.num_layers,
+                enc.num_heads,
+                enc.ffn_dim,
                 dropout=cfg.dropout,
-                attention_dropout=cfg.attention_dropout,
+                attention_dropout=enc.attention_dropout,
                 norm_eps=cfg.norm_eps,
                 rope=target_positions.rope,
             )

@@ -69,9 +69,17 @@ TINY_TEXTS = {
 }
 
 
+def _merged(base: dict, changes: dict) -> dict:
+    """``base`` with ``changes``; a nested section (a dict) is updated key by key, not replaced."""
+    out = dict(base)
+    for key, value in changes.items():
+        out[key] = {**out[key], **value} if isinstance(value, dict) and key in out else value
+    return out
+
+
 def write_tiny_run(directory: str | Path, *, max_seq_len: int = 24, seed: int = 0, **model) -> Path:
-    """``directory/run``: a 16-wide, 1-layer classifier (``model`` overrides its config keys) with
-    random weights, and ``directory/{train,dev}.jsonl``, the 8 labelled texts its config reads."""
+    """``directory/run``: a 16-wide, 1-layer classifier (``model`` overrides its config keys, a nested
+    section's keys one by one: ``encoder={"num_layers": 2}``) with random weights, and ``directory/{train,dev}.jsonl``, the 8 labelled texts its config reads."""
     import json
 
     from scratchlm.config import config_from_dict
@@ -91,15 +99,15 @@ def write_tiny_run(directory: str | Path, *, max_seq_len: int = 24, seed: int = 
                 "dev_file": str(directory / "dev.jsonl"),
                 "max_seq_len": max_seq_len,
             },
-            "model": {
-                "embed_dim": 16,
-                "num_layers": 1,
-                "num_heads": 2,
-                "ffn_dim": 32,
-                "pooling": "mean",
-                "bigram_buckets": 97,
-                **model,
-            },
+            "model": _merged(
+                {
+                    "embed_dim": 16,
+                    "encoder": {"num_layers": 1, "num_heads": 2, "ffn_dim": 32},
+                    "pooling": "mean",
+                    "bigram_buckets": 97,
+                },
+                model,
+            ),
         }
     )
     texts = [r["text"] for r in rows] + ["abcdefghijklmnopqrstuvwxyz ABC 123"]
@@ -125,17 +133,16 @@ def write_tiny_tagger_run(
                 "tag_scheme": "bmes",
                 "max_seq_len": max_seq_len,
             },
-            "model": {
-                "encoder": "lstm",
-                "embed_dim": 16,
-                "num_layers": 1,
-                "num_heads": 2,
-                "ffn_dim": 32,
-                "positional": "none",
-                "head": head,
-                "bigram_buckets": 97,
-                **model,
-            },
+            "model": _merged(
+                {
+                    "embed_dim": 16,
+                    "encoder": {"kind": "lstm", "num_layers": 1, "num_heads": 2, "ffn_dim": 32},
+                    "positional": {"kind": "none"},
+                    "head": head,
+                    "bigram_buckets": 97,
+                },
+                model,
+            ),
         }
     )
     texts = [t for ts in TINY_TEXTS.values() for t in ts] + ["abcdefghijklmnopqrstuvwxyz ABC 123"]

@@ -3,7 +3,7 @@
 The source is tokenized by the run's tokenizer (``data.tokenizer``, characters by default, no [CLS]); the
 output vocabulary is the five specials then the training references' tokens, most frequent first (the
 run's ``labels``). Training uses *every* reference of a source as its own pair (a word with two
-pronunciations is seen with both); evaluation decodes each source once (beam search, ``model.beam_size``)
+pronunciations is seen with both); evaluation decodes each source once (beam search, ``model.generation.beam_size``)
 and scores it against all its references (:mod:`scratchlm.tasks.seq2seq_metrics`). The dev score that
 picks the saved weights is word accuracy, 1 - WER, of greedy decoding (faster); the final dev and test
 figures use beam search.
@@ -166,7 +166,7 @@ class Seq2SeqTask(ClassificationTask):
         )
 
     def decode(self, model, sources, labels, pad_id: int, batch_size: int, device: str) -> list[list[str]]:
-        m = self.cfg.model
+        gen = self.cfg.model.generation
         return decode_sources(
             model,
             sources,
@@ -174,9 +174,9 @@ class Seq2SeqTask(ClassificationTask):
             pad_id,
             batch_size,
             device,
-            beam_size=m.beam_size,
-            max_len=m.max_decode_len,
-            length_penalty=m.length_penalty,
+            beam_size=gen.beam_size,
+            max_len=gen.max_new_tokens,
+            length_penalty=gen.length_penalty,
         )
 
     def evaluate(
@@ -189,9 +189,9 @@ class Seq2SeqTask(ClassificationTask):
         self, model, enc: EncodedPairs, labels: list[str], pad_id: int, batch_size: int, device: str
     ) -> dict:
         """Greedy decoding (several times faster than beam search): what picks the saved weights."""
-        m = self.cfg.model
+        gen = self.cfg.model.generation
         predicted = decode_sources(
-            model, enc.sources, labels, pad_id, batch_size, device, max_len=m.max_decode_len
+            model, enc.sources, labels, pad_id, batch_size, device, max_len=gen.max_new_tokens
         )
         return seq2seq_metrics(predicted, enc.refs)
 

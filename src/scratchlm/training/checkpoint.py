@@ -192,11 +192,13 @@ HARMLESS = {("train", "progress"), ("train", "num_threads"), ("train", "eval_bat
 def check_config(path: Path, cfg) -> None:
     """The run's config.yaml agrees with the config the checkpoint was written under (stored in its
     trainer.json): else an error listing every difference, before any work."""
+    from scratchlm.config.migrate import migrate
     from scratchlm.errors import RunDirError
 
     saved = json.loads((path / "trainer.json").read_text(encoding="utf-8")).get("config")
     if saved is None:  # a checkpoint from before configs were stored
         return
+    saved, _notes = migrate(saved)  # an earlier version's key names (config.yaml's load told the user)
     current = json.loads(json.dumps(cfg.to_dict()))
     for section, key in HARMLESS:
         saved.get(section, {}).pop(key, None)

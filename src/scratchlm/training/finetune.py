@@ -14,6 +14,7 @@ the model computes unchanged. Then ``model.freeze_embeddings`` and
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from pathlib import Path
@@ -33,7 +34,7 @@ ADDED_AT_ZERO = ("input.bigram_embedding.",)
 """Tables that start at zero (the hashed character pairs), so a model with them computes exactly what it
 computes without them: a run that lacks them fine-tunes into a model that has them (they start at zero)."""
 
-ARCHITECTURE_EXEMPT = {"init", "dropout", "attention_dropout", "embedding_dropout", "pooling", "head"}
+ARCHITECTURE_EXEMPT = {"init", "dropout", "encoder.attention_dropout", "embedding_dropout", "pooling", "head"}
 ARCHITECTURE_EXEMPT |= {"freeze_embeddings", "freeze_layers", "freeze_embedding_rows", "vectors_std"}
 
 
@@ -69,10 +70,13 @@ def pretrained_tokenizer(cfg: RunConfig):
 
 
 def _config_differences(mine: ModelConfig, theirs: ModelConfig) -> list[str]:
+    from scratchlm.config.migrate import flatten
+
+    here, there = dict(flatten(dataclasses.asdict(mine))), dict(flatten(dataclasses.asdict(theirs)))
     return [
-        f"{k}: {getattr(theirs, k)!r} there, {getattr(mine, k)!r} here"
-        for k in mine.__dataclass_fields__
-        if k not in ARCHITECTURE_EXEMPT and getattr(mine, k) != getattr(theirs, k)
+        f"{k}: {there[k]!r} there, {here[k]!r} here"
+        for k in here
+        if k not in ARCHITECTURE_EXEMPT and here[k] != there[k]
     ]
 
 

@@ -159,7 +159,9 @@ def read_bert_dir(directory: str | Path, *, name: str | None = None) -> Source:
         raise DataError(f"{directory}: not a BERT-family directory, missing {', '.join(missing)}")
     hf = read_bert_config(directory)
     fields = bert_model_fields(hf, where=str(directory / "config.json"))
-    state, _unused = bert_to_scratchlm(load_tensors(weights), fields["num_layers"], where=str(weights))
+    state, _unused = bert_to_scratchlm(
+        load_tensors(weights), fields["encoder"]["num_layers"], where=str(weights)
+    )
     matrix = state.pop(TOKEN_EMBEDDING).float().numpy()
     tokens = _bert_tokens(directory)
     if len(tokens) != matrix.shape[0]:

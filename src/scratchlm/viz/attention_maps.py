@@ -54,9 +54,9 @@ def check_has_attention(run: LoadedRun) -> None:
             "tagger and masked-LM runs"
         )
     if not isinstance(run.model.encoder, TransformerEncoder):
-        kind = run.config.model.encoder
+        kind = run.config.model.encoder.kind
         raise ConfigError(
-            f"{run.path} uses model.encoder={kind}: a recurrent encoder has no attention weights to plot "
+            f"{run.path} uses model.encoder.kind={kind}: a recurrent encoder has no attention weights to plot "
             "(plot attention reads Transformer runs: classifiers, taggers, masked LMs)"
         )
 
