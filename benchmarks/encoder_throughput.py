@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def build(args, device: str):
     from transformers import BertConfig, BertForMaskedLM
 
-    from scratchlm.config import ModelConfig
+    from scratchlm.config import EncoderConfig, ModelConfig, PositionalConfig
     from scratchlm.models.masked_lm import MaskedLanguageModel
 
     seq = max(s for s, _ in args.shapes)
@@ -56,10 +56,8 @@ def build(args, device: str):
     )
     cfg = ModelConfig(
         embed_dim=args.hidden,
-        num_layers=args.layers,
-        num_heads=args.heads,
-        ffn_dim=4 * args.hidden,
-        positional="learned",
+        encoder=EncoderConfig(num_layers=args.layers, num_heads=args.heads, ffn_dim=4 * args.hidden),
+        positional=PositionalConfig(kind="learned"),
         num_token_types=2,
         embedding_norm="layernorm",
         norm_eps=1e-12,

@@ -36,7 +36,7 @@ def build(args, device: str, dtype: torch.dtype):
     from transformers import BertConfig
     from transformers.models.bert.modeling_bert import BertEmbeddings
 
-    from scratchlm.config import ModelConfig
+    from scratchlm.config import EncoderConfig, ModelConfig, PositionalConfig
     from scratchlm.models import components
     from scratchlm.models.hf_bert import copy_bert_embeddings
 
@@ -53,9 +53,8 @@ def build(args, device: str, dtype: torch.dtype):
     hf = BertEmbeddings(hf_cfg)
     cfg = ModelConfig(
         embed_dim=args.hidden,
-        num_heads=12 if args.hidden % 12 == 0 else 1,
-        ffn_dim=4 * args.hidden,
-        positional="learned",
+        encoder=EncoderConfig(num_heads=12 if args.hidden % 12 == 0 else 1, ffn_dim=4 * args.hidden),
+        positional=PositionalConfig(kind="learned"),
         num_token_types=2,
         embedding_norm="layernorm",
         norm_eps=1e-12,

@@ -1,4 +1,6 @@
-"""Regenerate the per-section key tables of docs/configuration.md from the dataclasses in config_sections.py and config_model.py.
+"""Regenerate the per-section key tables of docs/configuration.md from the config dataclasses
+(src/scratchlm/config/data.py, model.py, train.py, vectors.py), one table per section and per nested
+section (``model.encoder``, ``model.positional``, ...).
 
 Run ``python scripts/config_reference.py`` after changing a config field; tests/test_config_reference.py
 fails when the page and the code disagree.
@@ -51,24 +53,39 @@ def _default(f: dataclasses.Field) -> str:
     return str(value)
 
 
+def _table(name: str, cls: type) -> list[str]:
+    """The key table of one section (its nested sections as rows pointing to their own tables), then
+    the tables of its nested sections."""
+    hints = typing.get_type_hints(cls)
+    docs = field_docs(cls)
+    out = [
+        "",
+        f"### `{name}` ({cls.__name__})",
+        "",
+        "| key | type | default | meaning |",
+        "|---|---|---|---|",
+    ]
+    nested = []
+    for f in dataclasses.fields(cls):
+        doc = docs.get(f.name, "").replace("``", "`").replace("|", "\\|")
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            nested.append((f"{name}.{f.name}", tp))
+            out.append(f"| `{f.name}` | section | | {doc} The keys of `{name}.{f.name}`, below. |")
+        else:
+            out.append(f"| `{f.name}` | `{_type(tp)}` | `{_default(f)}` | {doc} |")
+    for inner, tp in nested:
+        out += _table(inner, tp)
+    return out
+
+
 def render() -> str:
     sys.path.insert(0, str(ROOT / "src"))
     from scratchlm.config import SECTIONS
 
     out = [START]
     for section, cls in SECTIONS.items():
-        hints = typing.get_type_hints(cls)
-        docs = field_docs(cls)
-        out += [
-            "",
-            f"### `{section}` ({cls.__name__})",
-            "",
-            "| key | type | default | meaning |",
-            "|---|---|---|---|",
-        ]
-        for f in dataclasses.fields(cls):
-            doc = docs.get(f.name, "").replace("``", "`").replace("|", "\\|")
-            out.append(f"| `{f.name}` | `{_type(hints[f.name])}` | `{_default(f)}` | {doc} |")
+        out += _table(section, cls)
     out += ["", END]
     return "\n".join(out)
 

@@ -237,7 +237,7 @@ def _pm(row: dict, key: str) -> str:
 
 
 def markdown_table(rows: list[dict], keys: list[str], factor: float) -> str:
-    head = [k.split(".")[-1] for k in keys] + [
+    head = [_short(k) for k in keys] + [
         "dev acc",
         "test acc",
         "test macro-F1",
@@ -338,7 +338,7 @@ def plot(rows: list[dict], keys: list[str], out: Path, factor: float) -> Path:
     )
     ax.set_xticks(range(len(shown)), labels, rotation=30, ha="right")
     ax.set_ylabel("accuracy (mean ± std over seeds)")
-    ax.set_title(" x ".join(k.split(".")[-1] for k in keys))
+    ax.set_title(" x ".join(_short(k) for k in keys))
     ax.legend(loc="upper left", ncols=len(series), fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     plots._save(fig, out)
