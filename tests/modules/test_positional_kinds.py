@@ -1,5 +1,6 @@
-"""Every ``model.positional`` kind: RoPE, ALiBi, T5 bias, scaled sinusoidal, against formulas and
-references; padding invariance and lengths beyond training through the classifier; config errors."""
+"""Every ``model.positional.kind``: RoPE, ALiBi, T5 bias, scaled sinusoidal, against formulas and
+references; padding invariance and lengths beyond training through the classifier. (Their config errors:
+tests/config/test_model.py.)"""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 import torch
 
 from scratchlm.config import POSITIONAL_KINDS, ModelConfig
-from scratchlm.errors import ConfigError
 from scratchlm.models import TextClassifier
 from scratchlm.modules import (
     ALiBiBias,
@@ -176,13 +176,13 @@ def test_scaled_sinusoidal_is_the_table_times_a_learned_scalar():
 
 
 def _model(positional: str, max_seq_len: int = 16, **overrides) -> TextClassifier:
+    """``overrides``: ``combine``/``combine_activation`` (of ``model.positional``) or other model keys."""
+    pos = {k: overrides.pop(k) for k in ("combine", "combine_activation") if k in overrides}
     cfg = ModelConfig(
         embed_dim=16,
-        num_layers=2,
-        num_heads=2,
-        ffn_dim=32,
+        encoder={"num_layers": 2, "num_heads": 2, "ffn_dim": 32},
         pooling="mean",
-        positional=positional,
+        positional={"kind": positional, **pos},
         **overrides,
     )
     model = TextClassifier(cfg, vocab_size=50, num_classes=3, max_seq_len=max_seq_len).eval()
@@ -238,50 +238,3 @@ def test_relative_kinds_leave_the_input_layer_without_positions():
         model.encoder.layers[0].attention.pos_embeddings is model.encoder.layers[1].attention.pos_embeddings
     )
     assert not any("pos_embeddings" in k for k in model.state_dict())
-
-
-# -------------------------------------------------------------------------------- config errors
-
-
-@pytest.mark.parametrize(
-    ("overrides", "message"),
-    [
-        (
-            {"positional": "rotary"},
-            r"model.positional='rotary' is not one of sinusoidal, .*rope, alibi, t5_bias",
-        ),
-        ({"combine": "mul"}, r"model.combine='mul' is not one of add, concat"),
-        ({"combine": "concat", "positional": "rope"}, r"model.combine=concat .*=rope acts inside attention"),
-        ({"combine": "concat", "positional": "alibi"}, r"model.combine=concat .*=alibi"),
-        ({"combine": "concat", "positional": "t5_bias"}, r"model.combine=concat .*=t5_bias"),
-        ({"combine": "concat", "positional": "none"}, r"none has no position vectors"),
-        ({"combine_activation": "gelu"}, r"model.combine_activation=gelu applies to combine: concat only"),
-        (
-            {"combine": "concat", "combine_activation": "relu"},
-            r"model.combine_activation='relu' is not one of",
-        ),
-        ({"embedding_norm": "batchnorm"}, r"model.embedding_norm='batchnorm' is not one of none, layernorm"),
-        ({"embed_dim": 15, "num_heads": 3}, r"sinusoidal needs an even model.embed_dim \(got 15\)"),
-        ({"embed_dim": 15, "num_heads": 3, "positional": "scaled_sinusoidal"}, r"even model.embed_dim"),
-        ({"embed_dim": 12, "num_heads": 4, "positional": "rope"}, r"head_dim = .* 3: RoPE rotates pairs"),
-        ({"positional": "rope", "rotary_fraction": 0.3}, r"model.rotary_fraction=0.3 .* even integer"),
-        ({"positional": "rope", "rotary_fraction": 1.5}, r"model.rotary_fraction=1.5"),
-        ({"positional": "rope", "rope_base": 1.0}, r"model.rope_base=1.0 must be > 1"),
-        ({"positional": "alibi", "num_layers": 0}, r"alibi acts inside attention, and model.num_layers=0"),
-        ({"positional": "t5_bias", "t5_num_buckets": 2}, r"model.t5_num_buckets=2 must be >= 4"),
-        ({"positional": "t5_bias", "t5_num_buckets": 33}, r"model.t5_num_buckets=33 must be even"),
-        (
-            {"positional": "t5_bias", "t5_max_distance": 8},
-            r"model.t5_max_distance=8 must be > t5_num_buckets",
-        ),
-    ],
-)
-def test_bad_positional_settings_are_config_errors(overrides, message):
-    with pytest.raises(ConfigError, match=message):
-        ModelConfig(**overrides)
-
-
-def test_odd_embed_dim_is_fine_for_kinds_without_pairs():
-    for kind in ("learned", "alibi", "t5_bias", "none"):
-        ModelConfig(embed_dim=15, num_heads=3, positional=kind)
-    ModelConfig(embed_dim=12, num_heads=2, positional="rope", rotary_fraction=1 / 3)  # 6 x 1/3 = 2

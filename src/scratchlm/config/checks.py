@@ -44,7 +44,8 @@ SYNONYMS = {
     "clip": "grad_clip",
     "max_grad_norm": "grad_clip",
     "num_beams": "beam_size",
-    "rope_theta": "base",
+    "rope_theta": "rope_base",
+    "theta": "rope_base",
 }
 
 

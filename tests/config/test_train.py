@@ -1,0 +1,45 @@
+"""config/train.py: TrainConfig's defaults and the errors its checks give."""
+
+from __future__ import annotations
+
+import pytest
+
+from scratchlm.config import TrainConfig, config_from_dict
+from scratchlm.errors import ConfigError
+
+
+def test_defaults_and_valid_values():
+    t = TrainConfig()
+    assert (t.epochs, t.batch_size, t.lr, t.betas, t.schedule) == (4, 32, 1e-3, (0.9, 0.98), "linear")
+    TrainConfig(batch_size=32, grad_accum_steps=4, precision="bf16", distributed="fsdp")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"epochs": -1}, "train.epochs=-1 must be >= 1"),
+        ({"epochs": 0}, "train.epochs=0 must be >= 1"),
+        ({"batch_size": 0}, "train.batch_size=0"),
+        (
+            {"batch_size": 30, "grad_accum_steps": 4},
+            "train.batch_size=30 is not divisible by train.grad_accum_steps=4",
+        ),
+        ({"lr": 0}, "train.lr=0.0 must be > 0"),
+        ({"warmup_ratio": 1.0}, "train.warmup_ratio=1.0 must be in [0, 1)"),
+        ({"ema_decay": 1.0}, "train.ema_decay=1.0 must be in (0, 1)"),
+        ({"layer_lr_decay": 0}, "train.layer_lr_decay=0.0 must be in (0, 1]"),
+        ({"label_smoothing": 1}, "train.label_smoothing=1.0 must be in [0, 1)"),
+        ({"schedule": "step"}, "train.schedule='step' is not one of linear, cosine, constant"),
+        ({"precision": "fp8"}, "train.precision='fp8' is not one of fp32, bf16, fp16"),
+        ({"distributed": "fsdp", "ema_decay": 0.99}, "train.ema_decay with train.distributed=fsdp"),
+        ({"peak_tflops": 0}, "train.peak_tflops=0.0 must be > 0"),
+        ({"weight_decay": -1}, "train.weight_decay=-1.0 must be >= 0"),
+        ({"betas": [0.9]}, "train.betas must have two values"),
+        ({"lrr": 1}, "unknown config key 'train.lrr'; did you mean 'lr'"),
+        ({"learning_rate": 1}, "did you mean 'lr'"),
+    ],
+)
+def test_bad_values_are_clear_errors(values, message):
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict({"train": values})
+    assert message in str(exc.value)
