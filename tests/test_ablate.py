@@ -23,8 +23,8 @@ SMALL = [
 def ablation(tmp_path_factory):
     out = tmp_path_factory.mktemp("ablate") / "abl"
     args = [
-        "ablate", str(TINY), "--grid", "model.positional=sinusoidal,learned,rope",
-        "--grid", "model.combine=add,concat", "--seeds", "2", *SMALL, "--out", str(out),
+        "ablate", str(TINY), "--grid", "model.positional.kind=sinusoidal,learned,rope",
+        "--grid", "model.positional.combine=add,concat", "--seeds", "2", *SMALL, "--out", str(out),
     ]  # fmt: skip
     proc = run_cli(*args, "--json")
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -33,7 +33,7 @@ def ablation(tmp_path_factory):
 
 def test_grid_runs_every_valid_cell_for_every_seed(ablation):
     out, result, _ = ablation
-    cells = {(c["model.positional"], c["model.combine"]): c for c in result["cells"]}
+    cells = {(c["model.positional.kind"], c["model.positional.combine"]): c for c in result["cells"]}
     assert len(cells) == 6
     assert "acts inside attention" in cells[("rope", "concat")]["skipped"]
     trained = [c for c in cells.values() if not c.get("skipped")]
@@ -46,7 +46,7 @@ def test_grid_runs_every_valid_cell_for_every_seed(ablation):
         mine = [
             float(r["test_accuracy"])
             for r in runs
-            if (r["model.positional"], r["model.combine"]) == (kind, combine)
+            if (r["model.positional.kind"], r["model.positional.combine"]) == (kind, combine)
         ]
         if mine:
             assert cell["test_accuracy_mean"] == pytest.approx(statistics.fmean(mine))
@@ -84,12 +84,14 @@ def test_finished_runs_are_reused_and_a_new_seed_trains_only_itself(ablation):
 
 
 def test_parse_grid_and_plan():
-    assert parse_grid(["model.positional=a,b", "train.lr=1e-3"]) == {
-        "model.positional": ["a", "b"],
+    assert parse_grid(["model.positional.kind=a,b", "train.lr=1e-3"]) == {
+        "model.positional.kind": ["a", "b"],
         "train.lr": ["1e-3"],
     }
     raw = read_yaml(TINY)
-    cells = plan_cells(raw, parse_grid(["model.positional=rope,learned", "model.combine=add,concat"]), [])
+    cells = plan_cells(
+        raw, parse_grid(["model.positional.kind=rope,learned", "model.positional.combine=add,concat"]), []
+    )
     assert [bool(c.skipped) for c in cells] == [False, True, False, False]
     assert cells[0].slug == "positional-rope_combine-add"
 
@@ -98,10 +100,10 @@ def test_parse_grid_and_plan():
     ("specs", "message"),
     [
         (["model.positionl=rope"], "did you mean"),
-        (["model.positional="], "comma-separated values"),
-        (["model.positional=rope,,alibi"], "comma-separated values"),
-        (["model.positional=rope,rope"], "repeated"),
-        (["model.positional=rope", "model.positional=alibi"], "given twice"),
+        (["model.positional.kind="], "comma-separated values"),
+        (["model.positional.kind=rope,,alibi"], "comma-separated values"),
+        (["model.positional.kind=rope,rope"], "repeated"),
+        (["model.positional.kind=rope", "model.positional.kind=alibi"], "given twice"),
         ([], "at least one --grid"),
     ],
 )
@@ -116,37 +118,39 @@ def test_bad_requests_fail_before_training(tmp_path):
         "ablate",
         str(TINY),
         "--grid",
-        "model.positional=rope",
+        "model.positional.kind=rope",
         "--grid",
-        "model.combine=concat",
+        "model.positional.combine=concat",
         "--out",
         str(out),
     )
     assert (
         proc.returncode == 2
-        and "--grid model.positional=rope: " in proc.stderr
+        and "--grid model.positional.kind=rope: " in proc.stderr
         and "acts inside attention" in proc.stderr
     )
     proc = run_cli("ablate", str(TINY), "--grid", "train.seed=1,2", "--out", str(out))
     assert proc.returncode == 2 and "sets train.seed itself" in proc.stderr
-    proc = run_cli("ablate", str(TINY), "--grid", "model.positional=rope", "--seeds", "0", "--out", str(out))
+    proc = run_cli(
+        "ablate", str(TINY), "--grid", "model.positional.kind=rope", "--seeds", "0", "--out", str(out)
+    )
     assert proc.returncode == 2 and "--seeds 0" in proc.stderr
-    proc = run_cli("ablate", str(TINY), "--grid", "model.positional=rope,sinusodal", "--out", str(out))
+    proc = run_cli("ablate", str(TINY), "--grid", "model.positional.kind=rope,sinusodal", "--out", str(out))
     # a value that is wrong on its own is an error, not a skipped cell
     assert (
         proc.returncode == 2
-        and "--grid model.positional=sinusodal" in proc.stderr
+        and "--grid model.positional.kind=sinusodal" in proc.stderr
         and "sinusoidal" in proc.stderr
     )
     assert not (out / "runs").exists()
     proc = run_cli(
-        "ablate", str(tmp_path / "none.yaml"), "--grid", "model.positional=rope", "--out", str(out)
+        "ablate", str(tmp_path / "none.yaml"), "--grid", "model.positional.kind=rope", "--out", str(out)
     )
     assert proc.returncode == 2 and "config file not found" in proc.stderr
 
 
 def test_summary_and_table_from_records():
-    cell = Cell({"model.positional": "sinusoidal"})
+    cell = Cell({"model.positional.kind": "sinusoidal"})
     cell.runs = [
         {"dev_accuracy": 0.8, "test_accuracy": 0.7, "test_macro_f1": 0.6, "long_test_accuracy": 0.5,
          "long_test_accuracy_at_len": 0.55, "test_accuracy_at_len": 0.71, "train_seconds": 10, "parameters": 99},
@@ -156,5 +160,5 @@ def test_summary_and_table_from_records():
     row = summarise([cell])[0]
     assert row["test_accuracy_mean"] == pytest.approx(0.75)
     assert row["test_accuracy_std"] == pytest.approx(0.0707107, abs=1e-6)
-    table = markdown_table([row], ["model.positional"], 2.0)
+    table = markdown_table([row], ["model.positional.kind"], 2.0)
     assert "| sinusoidal | 0.8500 ± 0.0707 | 0.7500 ± 0.0707 |" in table and "| 15.0 | 99 |" in table

@@ -126,7 +126,7 @@ def test_train_on_a_user_file(tmp_path):
     [
         (["train", str(TINY), "--set", "train.lrr=3", "--out", "/tmp/never"], "did you mean 'lr'"),
         (["train", "no/such.yaml", "--out", "/tmp/never"], "no/such.yaml: config file not found"),
-        (["train", str(TINY), "--set", "model.num_heads=5", "--out", "/tmp/never"], "divisible"),
+        (["train", str(TINY), "--set", "model.encoder.num_heads=5", "--out", "/tmp/never"], "divisible"),
         (["eval", str(ROOT / "configs")], "not a scratchlm run directory"),
         (["eval", "/no/such/run"], "no such run directory"),
     ],

@@ -17,7 +17,7 @@ TINY = [
     "data.max_eval_examples=60",
     "data.max_seq_len=64",
     "model.embed_dim=32",
-    "model.rnn_hidden_dim=32",
+    "model.encoder.rnn_hidden_dim=32",
     "model.bigram_buckets=4000",
     "train.epochs=2",
     "train.batch_size=16",
@@ -121,7 +121,7 @@ def test_summary_of_a_tagger_run_and_config(cws_run, capsys):
 
 def test_tiny_ner_tagger_prints_entities(tmp_path, capsys):
     run = tmp_path / "ner"
-    _train(NER, run, "train.epochs=1", "model.encoder=gru", "model.head=softmax")
+    _train(NER, run, "train.epochs=1", "model.encoder.kind=gru", "model.head=softmax")
     metrics = json.loads((run / "metrics.json").read_text())
     assert set(metrics["test"]["per_type"]) == {"LOC", "ORG", "PER"}
     status, out, err = cli(capsys, "predict", str(run), "新华社北京电")
@@ -180,7 +180,7 @@ def test_bad_tagged_file_is_one_line_error(tmp_path, lines, needle):
 
 def test_config_errors_for_taggers(capsys, tmp_path):
     never = str(tmp_path / "never")
-    status, _, err = cli(capsys, "train", str(CWS), "--set", "model.positional=alibi", "--out", never)
+    status, _, err = cli(capsys, "train", str(CWS), "--set", "model.positional.kind=alibi", "--out", never)
     assert status == 2 and "acts inside attention" in err
     tiny = str(ROOT / "configs" / "tiny_test.yaml")
     status, _, err = cli(capsys, "train", tiny, "--set", "model.head=crf", "--out", never)

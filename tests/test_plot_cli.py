@@ -86,7 +86,7 @@ def test_pe_unknown_kind_lists_the_valid_ones():
 def learned_run(tmp_path_factory):
     from scratchlm.serve.synthetic import write_tiny_run
 
-    return write_tiny_run(tmp_path_factory.mktemp("plot"), positional="learned", max_seq_len=24)
+    return write_tiny_run(tmp_path_factory.mktemp("plot"), positional={"kind": "learned"}, max_seq_len=24)
 
 
 def test_pe_of_a_trained_run(learned_run, capsys):
@@ -100,7 +100,7 @@ def test_pe_of_a_trained_run(learned_run, capsys):
     assert main(["plot", "pe", "--run", str(learned_run), "--length", "48", "--json"]) == 2
     assert "cannot extrapolate" in capsys.readouterr().err
     assert main(["plot", "pe", "--run", str(learned_run), "--kind", "rope", "--json"]) == 2
-    assert "uses model.positional=learned" in capsys.readouterr().err
+    assert "uses model.positional.kind=learned" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("method", ["pca", "tsne"])
@@ -149,7 +149,9 @@ def _attention_reference(run_dir, ids):
 def test_attention_json_is_each_layers_softmax(positional, tmp_path, capsys):
     from scratchlm.serve.synthetic import write_tiny_run
 
-    run_dir = write_tiny_run(tmp_path, positional=positional, num_layers=2, num_heads=2)
+    run_dir = write_tiny_run(
+        tmp_path, positional={"kind": positional}, encoder={"num_layers": 2, "num_heads": 2}
+    )
     text = "质量很差,用了两天"
     last = _json(capsys, "plot", "attention", str(run_dir), text, "--json")
     every = _json(capsys, "plot", "attention", str(run_dir), text, "--layer", "all", "--json")
@@ -169,7 +171,9 @@ def test_attention_json_is_each_layers_softmax(positional, tmp_path, capsys):
 def test_attention_png_of_a_tagger_and_errors(tmp_path, capsys):
     from scratchlm.serve.synthetic import write_tiny_run, write_tiny_tagger_run
 
-    tagger = write_tiny_tagger_run(tmp_path / "t", encoder="transformer", num_layers=2, max_seq_len=6)
+    tagger = write_tiny_tagger_run(
+        tmp_path / "t", encoder={"kind": "transformer", "num_layers": 2}, max_seq_len=6
+    )
     out = tmp_path / "att.png"
     assert (
         main(["plot", "attention", str(tagger), "这本书 写得太好了", "--out", str(out), "--layer", "0"]) == 0
@@ -185,9 +189,9 @@ def test_attention_png_of_a_tagger_and_errors(tmp_path, capsys):
     assert "numbered 0 to 1" in capsys.readouterr().err
     assert main(["plot", "attention", str(tagger), "好"]) == 2
     assert "needs --out" in capsys.readouterr().err
-    lstm = write_tiny_run(tmp_path / "l", encoder="lstm", positional="none")
+    lstm = write_tiny_run(tmp_path / "l", encoder={"kind": "lstm"}, positional={"kind": "none"})
     assert main(["plot", "attention", str(lstm), "好", "--json"]) == 2
-    assert "model.encoder=lstm: a recurrent encoder has no attention" in capsys.readouterr().err
+    assert "model.encoder.kind=lstm: a recurrent encoder has no attention" in capsys.readouterr().err
 
 
 def test_registration_does_not_import_torch():

@@ -12,7 +12,7 @@ from scratchlm.viz.summary import summarize
 
 
 def _model(**kw):
-    cfg = ModelConfig(embed_dim=16, num_layers=2, num_heads=2, ffn_dim=32, **kw)
+    cfg = ModelConfig(embed_dim=16, encoder={"num_layers": 2, "num_heads": 2, "ffn_dim": 32}, **kw)
     return TextClassifier(cfg, vocab_size=50, num_classes=3, max_seq_len=20)
 
 

@@ -21,12 +21,25 @@ TEXTS = [t for ts in TINY_TEXTS.values() for t in ts] + ["短", "abc 中文 mixe
 # The demo recipe's input layer (hashed bigrams + sinusoidal, mean pooling) and the other variants
 # that change the graph: learned positions with [CLS] pooling, mean+max pooling without bigrams.
 VARIANTS = {
-    "bigram-sinusoidal-mean": {"bigram_buckets": 97, "positional": "sinusoidal", "pooling": "mean"},
-    "learned-cls-2layers": {"bigram_buckets": 0, "positional": "learned", "pooling": "cls", "num_layers": 2},
-    "none-mean_max": {"bigram_buckets": 0, "positional": "none", "pooling": "mean_max"},
+    "bigram-sinusoidal-mean": {"bigram_buckets": 97, "positional": {"kind": "sinusoidal"}, "pooling": "mean"},
+    "learned-cls-2layers": {
+        "bigram_buckets": 0,
+        "positional": {"kind": "learned"},
+        "pooling": "cls",
+        "encoder": {"num_layers": 2},
+    },
+    "none-mean_max": {"bigram_buckets": 0, "positional": {"kind": "none"}, "pooling": "mean_max"},
     # recurrent encoders: packed sequences in PyTorch, a masked LSTM/GRU in the graph
-    "bilstm-mean": {"encoder": "lstm", "num_layers": 2, "positional": "none", "pooling": "mean"},
-    "gru-max": {"encoder": "gru", "bidirectional": False, "positional": "none", "pooling": "max"},
+    "bilstm-mean": {
+        "encoder": {"kind": "lstm", "num_layers": 2},
+        "positional": {"kind": "none"},
+        "pooling": "mean",
+    },
+    "gru-max": {
+        "encoder": {"kind": "gru", "bidirectional": False},
+        "positional": {"kind": "none"},
+        "pooling": "max",
+    },
 }
 
 
@@ -57,7 +70,7 @@ def test_export_matches_pytorch(tmp_path, variant):
 
 
 def test_int8_reports_its_accuracy_change(tmp_path):
-    run = load_run(write_tiny_run(tmp_path, embed_dim=32, ffn_dim=64))
+    run = load_run(write_tiny_run(tmp_path, embed_dim=32, encoder={"ffn_dim": 64}))
     report = export_onnx(run, tmp_path / "int8.onnx", quantize="int8")
     acc = report["accuracy"]
     assert acc["split"].endswith("dev (8 examples)")
@@ -125,7 +138,7 @@ def test_not_a_run(tmp_path, capsys):
 
 
 def test_longer_than_max_seq_len_is_refused_by_the_graph(tmp_path):
-    run = load_run(write_tiny_run(tmp_path, positional="learned"))
+    run = load_run(write_tiny_run(tmp_path, positional={"kind": "learned"}))
     export_onnx(run, tmp_path / "m.onnx")
     ids = torch.full((1, run.max_seq_len + 5), 7).numpy()
     with pytest.raises(Exception):  # noqa: B017 - onnxruntime's own error type

@@ -22,9 +22,15 @@ TEXTS = [t for ts in TINY_TEXTS.values() for t in ts] + ["短", "abc 中文 mixe
 # `make test` (test_tagger_cli); the other encoders and heads are slow (an export takes 10-30 s on the
 # shared 2 cores).
 VARIANTS = {
-    "gru-softmax": ({"encoder": "gru", "bidirectional": False, "bigram_buckets": 0}, 18),
-    "transformer-alibi-crf": ({"head": "crf", "encoder": "transformer", "positional": "alibi"}, 18),
-    "transformer-rope-softmax": ({"encoder": "transformer", "positional": "rope", "num_layers": 2}, 18),
+    "gru-softmax": ({"encoder": {"kind": "gru", "bidirectional": False}, "bigram_buckets": 0}, 18),
+    "transformer-alibi-crf": (
+        {"head": "crf", "encoder": {"kind": "transformer"}, "positional": {"kind": "alibi"}},
+        18,
+    ),
+    "transformer-rope-softmax": (
+        {"encoder": {"kind": "transformer", "num_layers": 2}, "positional": {"kind": "rope"}},
+        18,
+    ),
     "bilstm-softmax-opset17": ({}, 17),
 }
 

@@ -55,7 +55,7 @@ def _ours(cfg_fields: dict) -> TextClassifier:
 def test_bert_to_scratchlm_parity():
     hf = _hf_model()
     fields = bert_model_fields(hf.config.to_dict())
-    assert fields["norm_position"] == "post" and fields["norm_eps"] == 1e-12
+    assert fields["encoder"]["norm_position"] == "post" and fields["norm_eps"] == 1e-12
     ours = _ours(fields)
     state, unused = bert_to_scratchlm(hf.state_dict(), 2)
     assert unused == sorted(k for k in hf.state_dict() if k.startswith("pooler."))
@@ -99,6 +99,7 @@ def test_strict_keys_and_architecture_errors():
     assert "cls.predictions.bias" in unused
     with pytest.raises(DataError, match="hidden_act 'relu'"):
         bert_model_fields({**HF_TINY, "hidden_act": "relu"})
-    pre_ln = dataclasses.replace(ModelConfig(**bert_model_fields(HF_TINY)), norm_position="pre")
-    with pytest.raises(DataError, match="norm_position='pre'"):
+    bert = ModelConfig(**bert_model_fields(HF_TINY))
+    pre_ln = dataclasses.replace(bert, encoder=dataclasses.replace(bert.encoder, norm_position="pre"))
+    with pytest.raises(DataError, match=r"model\.encoder\.norm_position='pre' \(BERT: 'post'\)"):
         bert_config(pre_ln, vocab_size=50, max_positions=24)

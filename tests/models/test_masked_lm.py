@@ -10,11 +10,8 @@ from scratchlm.models.masked_lm import IGNORE, MaskedLanguageModel
 
 CFG = ModelConfig(
     embed_dim=16,
-    num_layers=1,
-    num_heads=2,
-    ffn_dim=32,
+    encoder={"num_layers": 1, "num_heads": 2, "ffn_dim": 32, "attention_dropout": 0.0},
     dropout=0.0,
-    attention_dropout=0.0,
     embedding_dropout=0.0,
 )
 

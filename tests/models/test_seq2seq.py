@@ -12,18 +12,25 @@ from scratchlm.models.seq2seq import BOS_ID, EOS_ID, Seq2SeqModel
 
 VOCAB, TARGETS = 20, 12
 
-KINDS = {
-    "bahdanau": dict(encoder="lstm", attention="bahdanau", rnn_hidden_dim=8, positional="none"),
-    "luong_dot": dict(encoder="lstm", attention="luong_dot", rnn_hidden_dim=8, positional="none"),
-    "luong_general_gru": dict(encoder="gru", attention="luong_general", rnn_hidden_dim=8, positional="none"),
-    "transformer": dict(encoder="transformer", num_heads=2, ffn_dim=32, positional="sinusoidal"),
-    "transformer_rope": dict(encoder="transformer", num_heads=2, ffn_dim=32, positional="rope"),
+KINDS = {  # (model.encoder, model.positional.kind, model.decoder.attention)
+    "bahdanau": ({"kind": "lstm", "rnn_hidden_dim": 8}, "none", "bahdanau"),
+    "luong_dot": ({"kind": "lstm", "rnn_hidden_dim": 8}, "none", "luong_dot"),
+    "luong_general_gru": ({"kind": "gru", "rnn_hidden_dim": 8}, "none", "luong_general"),
+    "transformer": ({"kind": "transformer", "num_heads": 2, "ffn_dim": 32}, "sinusoidal", "bahdanau"),
+    "transformer_rope": ({"kind": "transformer", "num_heads": 2, "ffn_dim": 32}, "rope", "bahdanau"),
 }
 
 
 def model(kind: str, num_layers: int = 2) -> Seq2SeqModel:
     torch.manual_seed(0)
-    cfg = ModelConfig(embed_dim=16, num_layers=num_layers, dropout=0.0, attention_dropout=0.0, **KINDS[kind])
+    encoder, positional, attention = KINDS[kind]
+    cfg = ModelConfig(
+        embed_dim=16,
+        encoder={**encoder, "num_layers": num_layers, "attention_dropout": 0.0},
+        positional={"kind": positional},
+        decoder={"attention": attention},
+        dropout=0.0,
+    )
     m = Seq2SeqModel(cfg, vocab_size=VOCAB, target_vocab_size=TARGETS, max_seq_len=16)
     for p in m.parameters():  # larger random weights than the init: outputs that differ visibly
         torch.nn.init.normal_(p, std=0.3)

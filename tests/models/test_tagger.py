@@ -22,19 +22,16 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-def _cfg(encoder: str, head: str = "softmax", **kw) -> ModelConfig:
-    extra = {} if encoder == "transformer" else {"rnn_hidden_dim": 12, "positional": "none"}
+def _cfg(encoder: str, head: str = "softmax", bidirectional: bool = True, **kw) -> ModelConfig:
+    recurrent = encoder != "transformer"
     return ModelConfig(
         embed_dim=16,
-        encoder=encoder,
-        num_layers=1,
-        num_heads=2,
-        ffn_dim=32,
+        encoder={"kind": encoder, "num_layers": 1, "num_heads": 2, "ffn_dim": 32, "attention_dropout": 0.0}
+        | ({"rnn_hidden_dim": 12, "bidirectional": bidirectional} if recurrent else {}),
+        positional={"kind": "none" if recurrent else "sinusoidal"},
         dropout=0.0,
-        attention_dropout=0.0,
         embedding_dropout=0.0,
         head=head,
-        **extra,
         **kw,
     )
 

@@ -53,7 +53,7 @@ def test_unknown_init_is_refused():
 
 
 def test_embed_scale_multiplies_by_sqrt_d():
-    cfg = ModelConfig(embed_dim=16, num_heads=2, embed_scale=True)
+    cfg = ModelConfig(embed_dim=16, encoder={"num_heads": 2}, embed_scale=True)
     emb = components.token_embedding(cfg, vocab_size=30, pad_id=0)
     ids = torch.tensor([[3, 4, 0]])
     torch.testing.assert_close(emb(ids), emb.weight[ids] * 4.0)
@@ -70,10 +70,10 @@ def test_factorized_parameter_counts_and_summary():
     # rows of E = A.B start at about A's scale (B ~ N(0, 1/r))
     assert fact.matrix()[1:].std().item() == pytest.approx(0.02, rel=0.2)
 
-    cfg = ModelConfig(embed_dim=D, num_heads=2, num_layers=1, ffn_dim=32, embedding_rank=8)
+    cfg = ModelConfig(embed_dim=D, encoder={"num_heads": 2, "num_layers": 1, "ffn_dim": 32}, embedding_rank=8)
     model = TextClassifier(cfg, vocab_size=V, num_classes=2, max_seq_len=16)
     dense = TextClassifier(
-        ModelConfig(embed_dim=D, num_heads=2, num_layers=1, ffn_dim=32),
+        ModelConfig(embed_dim=D, encoder={"num_heads": 2, "num_layers": 1, "ffn_dim": 32}),
         vocab_size=V,
         num_classes=2,
         max_seq_len=16,
@@ -99,15 +99,21 @@ VARIANTS = {
     "scaled": {"embed_scale": True},
     "factorized": {"embedding_rank": 4},
     "frozen_rows": {"init": "word2vec", "freeze_embedding_rows": "pretrained"},
-    "bert_like": {"positional": "learned", "num_token_types": 2, "embedding_norm": "layernorm"},
-    "concat_rmsnorm": {"combine": "concat", "combine_activation": "tanh", "embedding_norm": "rmsnorm"},
+    "bert_like": {"positional": {"kind": "learned"}, "num_token_types": 2, "embedding_norm": "layernorm"},
+    "concat_rmsnorm": {
+        "positional": {"combine": "concat", "combine_activation": "tanh"},
+        "embedding_norm": "rmsnorm",
+    },
 }
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_padding_row_is_zero_and_gets_no_gradient(variant):
     cfg = ModelConfig(
-        embed_dim=16, num_heads=2, num_layers=1, ffn_dim=32, pooling="mean", **VARIANTS[variant]
+        embed_dim=16,
+        encoder={"num_heads": 2, "num_layers": 1, "ffn_dim": 32},
+        pooling="mean",
+        **VARIANTS[variant],
     )
     model = TextClassifier(cfg, vocab_size=40, num_classes=2, max_seq_len=12, pad_id=0)
     emb = model.token_embedding
@@ -128,9 +134,7 @@ def test_padding_row_is_zero_and_gets_no_gradient(variant):
 def test_frozen_rows_keep_their_values_and_the_others_train():
     cfg = ModelConfig(
         embed_dim=16,
-        num_heads=2,
-        num_layers=1,
-        ffn_dim=32,
+        encoder={"num_heads": 2, "num_layers": 1, "ffn_dim": 32},
         init="word2vec",
         freeze_embedding_rows="pretrained",
     )
@@ -181,8 +185,8 @@ def test_bert_embeddings_parity():
         hf.word_embeddings.weight[0].zero_()
     cfg = ModelConfig(
         embed_dim=32,
-        num_heads=2,
-        positional="learned",
+        encoder={"num_heads": 2},
+        positional={"kind": "learned"},
         num_token_types=2,
         embedding_norm="layernorm",
         norm_eps=1e-12,
@@ -225,7 +229,7 @@ def test_concat_with_identity_blocks_equals_add():
     ("norm", "cls"), [("layernorm", nn.LayerNorm), ("rmsnorm", nn.RMSNorm), ("none", None)]
 )
 def test_embedding_norm(norm, cls):
-    cfg = ModelConfig(embed_dim=16, num_heads=2, embedding_norm=norm, embedding_dropout=0.0)
+    cfg = ModelConfig(embed_dim=16, encoder={"num_heads": 2}, embedding_norm=norm, embedding_dropout=0.0)
     layer = components.input_layer(cfg, components.position_parts(cfg, 8), vocab_size=30, pad_id=0).eval()
     assert (layer.norm is None) if cls is None else isinstance(layer.norm, cls)
     out = layer(torch.randint(1, 30, (2, 5)))
@@ -270,7 +274,9 @@ def test_copying_bert_embeddings_names_what_does_not_fit():
     from scratchlm.models.hf_bert import copy_bert_embeddings
 
     hf = BertEmbeddings(BertConfig(vocab_size=100, hidden_size=32, max_position_embeddings=40))
-    cfg = ModelConfig(embed_dim=32, num_heads=2, positional="sinusoidal", embedding_norm="layernorm")
+    cfg = ModelConfig(
+        embed_dim=32, encoder={"num_heads": 2}, positional={"kind": "sinusoidal"}, embedding_norm="layernorm"
+    )
     ours = components.input_layer(
         cfg, components.position_parts(cfg, max_seq_len=40), vocab_size=90, pad_id=0
     )

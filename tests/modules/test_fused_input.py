@@ -17,7 +17,7 @@ from scratchlm.modules.fused_input import embed_add_norm
 def _layer(**overrides):
     cfg = ModelConfig(
         embed_dim=32,
-        num_heads=2,
+        encoder={"num_heads": 2},
         **{
             "positional": "learned",
             "num_token_types": 2,

@@ -30,8 +30,8 @@ COMMON = {
     "model.bigram_buckets": 0,
     "model.embed_scale": "true",
 }
-RUNS = {f"{kind}-add": {"model.positional": kind} for kind in POSITIONAL_KINDS} | {
-    f"{kind}-concat": {"model.positional": kind, "model.combine": "concat"}
+RUNS = {f"{kind}-add": {"model.positional.kind": kind} for kind in POSITIONAL_KINDS} | {
+    f"{kind}-concat": {"model.positional.kind": kind, "model.positional.combine": "concat"}
     for kind in ("sinusoidal", "scaled_sinusoidal", "learned")
 }
 FROZEN = {"的": 0.01, "不": -0.02, "好": 0.03}  # token -> the constant its pretrained vector holds

@@ -100,12 +100,10 @@ def test_pooling_ignores_padding():
 def test_padding_does_not_change_the_logits(pooling, buckets, positional):
     cfg = ModelConfig(
         embed_dim=16,
-        num_layers=2,
-        num_heads=2,
-        ffn_dim=32,
+        encoder={"num_layers": 2, "num_heads": 2, "ffn_dim": 32},
+        positional={"kind": positional},
         pooling=pooling,
         bigram_buckets=buckets,
-        positional=positional,
     )
     model = TextClassifier(cfg, vocab_size=50, num_classes=3, max_seq_len=16).eval()
     with torch.no_grad():

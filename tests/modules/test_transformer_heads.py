@@ -17,15 +17,12 @@ def _model(pooling: str, bigram_buckets: int = 0, positional: str = "sinusoidal"
     torch.manual_seed(0)
     cfg = ModelConfig(
         embed_dim=16,
-        num_layers=2,
-        num_heads=2,
-        ffn_dim=32,
+        encoder={"num_layers": 2, "num_heads": 2, "ffn_dim": 32, "attention_dropout": 0.0},
+        positional={"kind": positional},
         dropout=0.0,
-        attention_dropout=0.0,
         embedding_dropout=0.0,
         pooling=pooling,
         bigram_buckets=bigram_buckets,
-        positional=positional,
         init_std=0.2,  # large weights: differences (and padding leaks) show up clearly
     )
     model = TextClassifier(cfg, vocab_size=VOCAB, num_classes=3, max_seq_len=32, pad_id=0)

@@ -21,7 +21,7 @@ def tagger(tmp_path_factory):
     out = tmp_path_factory.mktemp("tagger") / "cws"
     sets = [
         "data.max_train_examples=200", "data.max_eval_examples=40", "data.max_seq_len=48",
-        "model.embed_dim=24", "model.rnn_hidden_dim=24", "model.bigram_buckets=2000",
+        "model.embed_dim=24", "model.encoder.rnn_hidden_dim=24", "model.bigram_buckets=2000",
         "train.epochs=1", "train.batch_size=16", "train.save_every=50",
     ]  # fmt: skip
     args = [a for s in sets for a in ("--set", s)]

@@ -15,7 +15,12 @@ from scratchlm.models.causal_lm import CausalLanguageModel, next_token_targets
 from scratchlm.models.masked_lm import IGNORE
 from scratchlm.training.loop import train
 
-SMALL = ["model.embed_dim=32", "model.num_layers=1", "model.ffn_dim=64", "data.max_seq_len=32"]
+SMALL = [
+    "model.embed_dim=32",
+    "model.encoder.num_layers=1",
+    "model.encoder.ffn_dim=64",
+    "data.max_seq_len=32",
+]
 SMALL += ["train.batch_size=8", "train.num_threads=1", "train.progress=false"]
 
 
@@ -35,7 +40,9 @@ def test_next_token_targets_stay_inside_each_text():
 
 
 def test_tied_and_untied_output_matrix():
-    cfg = load_config(ROOT / "configs" / "pd1998_clm.yaml", ["model.embed_dim=16", "model.num_heads=2"]).model
+    cfg = load_config(
+        ROOT / "configs" / "pd1998_clm.yaml", ["model.embed_dim=16", "model.encoder.num_heads=2"]
+    ).model
     tied = CausalLanguageModel(cfg, vocab_size=30, max_seq_len=16)
     assert tied.lm_head is None and tied.output_matrix() is tied.token_embedding.weight
     import dataclasses
@@ -104,7 +111,7 @@ def _dev_texts(cfg):
     ("sets", "message"),
     [
         (["model.bigram_buckets=1000"], "would show the model the token it must predict"),
-        (["model.encoder=lstm"], "needs model.encoder: transformer"),
+        (["model.encoder.kind=lstm"], "needs model.encoder.kind: transformer"),
         (["data.whole_word_mask=true"], "masked-LM option"),
     ],
 )

@@ -31,7 +31,7 @@ SETS = [
     "data.max_train_examples=320",
     "data.max_eval_examples=50",
     "model.dropout=0",
-    "model.attention_dropout=0",
+    "model.encoder.attention_dropout=0",
     "model.embedding_dropout=0",
 ]
 ARGS = [x for s in SETS for x in ("--set", s)]

@@ -18,8 +18,13 @@ from scratchlm.training.loop import train
 from scratchlm.training.optim import parameter_groups
 from scratchlm.training.run_dir import build_model
 
-SMALL = ["model.embed_dim=32", "model.num_layers=2", "model.num_heads=2", "model.ffn_dim=64"]
-SMALL += ["model.positional=learned", "model.embedding_norm=layernorm", "data.max_seq_len=64"]
+SMALL = [
+    "model.embed_dim=32",
+    "model.encoder.num_layers=2",
+    "model.encoder.num_heads=2",
+    "model.encoder.ffn_dim=64",
+]
+SMALL += ["model.positional.kind=learned", "model.embedding_norm=layernorm", "data.max_seq_len=64"]
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +64,9 @@ def test_loads_exactly_the_pretrained_tensors(pretrained, tmp_path):
 
 
 def test_shape_and_key_mismatch_lists_them(pretrained, tmp_path):
-    cfg = _finetune_cfg(pretrained, "data.task=classify", "model.ffn_dim=48", "model.num_layers=3")
+    cfg = _finetune_cfg(
+        pretrained, "data.task=classify", "model.encoder.ffn_dim=48", "model.encoder.num_layers=3"
+    )
     tokenizer = pretrained_tokenizer(cfg)
     model = build_model(cfg, len(tokenizer.vocab), 2, 0)
     with pytest.raises(ConfigError) as err:
@@ -67,7 +74,7 @@ def test_shape_and_key_mismatch_lists_them(pretrained, tmp_path):
     msg = str(err.value)
     assert "missing from the run: encoder.layers.2." in msg
     assert "encoder.layers.0.feed_forward.up.weight (64, 32) there, (48, 32) here" in msg
-    assert "ffn_dim: 64 there, 48 here" in msg and "num_layers: 2 there, 3 here" in msg
+    assert "encoder.ffn_dim: 64 there, 48 here" in msg and "encoder.num_layers: 2 there, 3 here" in msg
 
 
 def test_finetune_run_with_frozen_embeddings_and_bottom_layer(pretrained, tmp_path):
@@ -98,7 +105,7 @@ def test_layer_lr_decay_groups():
     from scratchlm.config import ModelConfig
 
     model = TextClassifier(
-        ModelConfig(embed_dim=16, num_heads=2, ffn_dim=32, num_layers=2),
+        ModelConfig(embed_dim=16, encoder={"num_heads": 2, "ffn_dim": 32, "num_layers": 2}),
         vocab_size=30,
         num_classes=2,
         max_seq_len=8,

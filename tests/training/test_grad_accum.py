@@ -19,7 +19,12 @@ SETS = [
     "data.max_train_examples=128",
     "data.max_eval_examples=40",
 ]
-SETS += ["model.dropout=0", "model.attention_dropout=0", "model.embedding_dropout=0", "train.progress=false"]
+SETS += [
+    "model.dropout=0",
+    "model.encoder.attention_dropout=0",
+    "model.embedding_dropout=0",
+    "train.progress=false",
+]
 
 
 def _run(tmp_path, name, *more):

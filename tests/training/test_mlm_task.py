@@ -26,8 +26,8 @@ def _cfg(corpus, *more):
         [
             f"data.corpus={corpus}",
             "model.embed_dim=32",
-            "model.num_layers=1",
-            "model.ffn_dim=64",
+            "model.encoder.num_layers=1",
+            "model.encoder.ffn_dim=64",
             "train.batch_size=16",
             "train.max_steps=12",
             "train.eval_every=6",

@@ -13,7 +13,9 @@ from scratchlm.training.optim import parameter_groups
 
 def _groups(**train):
     model = TextClassifier(
-        ModelConfig(embed_dim=16, num_heads=2, ffn_dim=32, num_layers=1, bigram_buckets=50),
+        ModelConfig(
+            embed_dim=16, encoder={"num_heads": 2, "ffn_dim": 32, "num_layers": 1}, bigram_buckets=50
+        ),
         vocab_size=30,
         num_classes=2,
         max_seq_len=8,

@@ -96,7 +96,7 @@ def test_resume_names_incomplete_checkpoints_and_config_differences(tmp_path):
     with pytest.raises(RunDirError, match="disagrees with the config this checkpoint was written under") as e:
         train(None, out, resume=True)
     assert "train.lr: 0.003 in the checkpoint, 0.004 in config.yaml" in str(e.value)
-    assert "model.num_layers: 1 in the checkpoint, 2 in config.yaml" in str(e.value)
+    assert "model.encoder.num_layers: 1 in the checkpoint, 2 in config.yaml" in str(e.value)
     # a checkpoint without its config (older runs): the tensors themselves are checked
     trainer = json.loads((step / "trainer.json").read_text())
     trainer.pop("config")

@@ -76,7 +76,7 @@ def test_build_scheduler_drives_the_optimizer_lr():
 
 
 def _tiny_model(**kw):
-    cfg = ModelConfig(embed_dim=8, num_layers=1, num_heads=2, ffn_dim=16, **kw)
+    cfg = ModelConfig(embed_dim=8, encoder={"num_layers": 1, "num_heads": 2, "ffn_dim": 16}, **kw)
     return TextClassifier(cfg, vocab_size=30, num_classes=2, max_seq_len=16)
 
 

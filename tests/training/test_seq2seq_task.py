@@ -39,7 +39,12 @@ def test_every_reference_is_a_pair_and_long_sequences_are_counted():
 
 
 def test_decoding_keeps_the_input_order_and_skips_empty_sources():
-    cfg = ModelConfig(embed_dim=8, encoder="gru", rnn_hidden_dim=4, positional="none", attention="luong_dot")
+    cfg = ModelConfig(
+        embed_dim=8,
+        encoder={"kind": "gru", "rnn_hidden_dim": 4},
+        positional={"kind": "none"},
+        decoder={"attention": "luong_dot"},
+    )
     torch.manual_seed(0)
     model = Seq2SeqModel(cfg, vocab_size=12, target_vocab_size=len(LABELS), max_seq_len=8)
     sources = [[5, 6, 7], [], [8]]

@@ -20,7 +20,9 @@ QUICK += ["data.max_eval_examples=16", "train.batch_size=16", "model.bigram_buck
 
 
 def _grads(checkpointing: bool) -> dict[str, torch.Tensor]:
-    cfg = load_config(ROOT / "configs" / "pd1998_mlm.yaml", ["model.embed_dim=32", "model.ffn_dim=64"]).model
+    cfg = load_config(
+        ROOT / "configs" / "pd1998_mlm.yaml", ["model.embed_dim=32", "model.encoder.ffn_dim=64"]
+    ).model
     torch.manual_seed(0)
     model = MaskedLanguageModel(cfg, vocab_size=50, max_seq_len=16)
     engine.apply_activation_checkpointing(model, checkpointing)
@@ -43,7 +45,7 @@ def test_activation_checkpointing_gives_the_same_gradients():
 
 
 def test_activation_checkpointing_needs_a_transformer(tmp_path):
-    cfg = load_config(TINY, [*QUICK, "model.encoder=gru", "train.activation_checkpointing=true"])
+    cfg = load_config(TINY, [*QUICK, "model.encoder.kind=gru", "train.activation_checkpointing=true"])
     with pytest.raises(ConfigError, match="recomputes Transformer layers"):
         train(cfg, tmp_path / "run")
 
@@ -57,10 +59,10 @@ def test_flops_per_token_and_peak():
     model = MaskedLanguageModel(load_config(TINY, []).model, vocab_size=100, max_seq_len=32)
     tables = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Embedding))
     assert engine.matmul_parameters(model) == sum(p.numel() for p in model.parameters()) - tables
-    assert engine.transformer_shape(model) == (model.cfg.num_layers, model.cfg.embed_dim)
+    assert engine.transformer_shape(model) == (model.cfg.encoder.num_layers, model.cfg.embed_dim)
 
 
-BASE = [*QUICK, "train.max_steps=3", "model.dropout=0", "model.attention_dropout=0"]
+BASE = [*QUICK, "train.max_steps=3", "model.dropout=0", "model.encoder.attention_dropout=0"]
 BASE += ["model.embedding_dropout=0"]
 
 

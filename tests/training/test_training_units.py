@@ -53,7 +53,7 @@ def test_schedule_values():
 
 def _tiny():
     return TextClassifier(
-        ModelConfig(embed_dim=8, num_layers=1, num_heads=2, ffn_dim=16, bigram_buckets=50),
+        ModelConfig(embed_dim=8, encoder={"num_layers": 1, "num_heads": 2, "ffn_dim": 16}, bigram_buckets=50),
         vocab_size=30,
         num_classes=2,
         max_seq_len=8,

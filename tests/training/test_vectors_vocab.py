@@ -42,7 +42,7 @@ def test_unseen_words_keep_their_pretrained_vector(tmp_path):
         "train", "configs/tiny_test.yaml", "--out", str(out),
         "--set", f"data.train_file={train}", "--set", f"data.dev_file={dev}", "--set", f"data.test_file={dev}",
         "--set", "data.tokenizer=jieba", "--set", "data.lowercase=true", "--set", "model.bigram_buckets=0",
-        "--set", f"model.init={vecs}", "--set", "model.embed_dim=4", "--set", "model.num_heads=1",
+        "--set", f"model.init={vecs}", "--set", "model.embed_dim=4", "--set", "model.encoder.num_heads=1",
         "--set", "model.vectors_vocab=6", "--set", "model.freeze_embeddings=true",
         "--set", "train.epochs=1", "--set", "train.batch_size=4",
     )  # fmt: skip
