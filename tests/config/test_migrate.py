@@ -43,6 +43,7 @@ OLD_VALUES = {
     "model.max_decode_len": (20, {}),
 }
 KEY_RULES = [r for r in RULES if r.values is None]
+VALUE_RENAMES = [(r, old, new) for r in RULES if r.values for old, new in r.values.items()]
 
 
 def _get(cfg, dotted: str):
@@ -60,9 +61,12 @@ def _nested(pairs: dict) -> dict:
 
 def old_layout(raw: dict) -> dict:
     """A config mapping in today's layout written back as the version before the nested sections
-    wrote it (every key rule undone); checked against a real file of that version below."""
+    wrote it (every rule undone); checked against a real file of that version below."""
     back = {r.new: r.old for r in KEY_RULES}
-    return _nested({back.get(key, key): value for key, value in flatten(raw)})
+    values = {(r.new, new): old for r, old, new in VALUE_RENAMES}
+    return _nested(
+        {back.get(k, k): values.get((k, v), v) if isinstance(v, str) else v for k, v in flatten(raw)}
+    )
 
 
 def _notices(caplog) -> list[str]:
@@ -129,6 +133,26 @@ def test_old_key_in_a_checkpoint_config(rule, tmp_path):
     other = config_from_dict(_nested(needs))
     with pytest.raises(RunDirError, match=f"{rule.new}: .* in the checkpoint, .* in config.yaml"):
         check_config(tmp_path, other)
+
+
+@pytest.mark.parametrize(
+    ("rule", "old", "new"), VALUE_RENAMES, ids=lambda v: str(v) if isinstance(v, str) else ""
+)
+def test_old_value_everywhere(rule, old, new, tmp_path, caplog):
+    from scratchlm.training.checkpoint import check_config
+    from scratchlm.training.run_dir import read_run_config
+
+    f = tmp_path / "old.yaml"
+    f.write_text(yaml.safe_dump(_nested({rule.old: old})), encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="scratchlm.config"):
+        from_yaml = load_config(f)
+        from_set = load_config(tmp_path / "old.yaml", [f"{rule.old}={old}"])
+    assert _get(from_yaml, rule.new) == _get(from_set, rule.new) == new
+    assert len(_notices(caplog)) == 2 and all(f"{rule.old}: {old} -> {new}" in n for n in _notices(caplog))
+    (tmp_path / "config.yaml").write_text(f.read_text(encoding="utf-8"))
+    assert read_run_config(tmp_path) == from_yaml
+    (tmp_path / "trainer.json").write_text(json.dumps({"config": old_layout(from_yaml.to_dict())}))
+    check_config(tmp_path, from_yaml)
 
 
 # ------------------------------------------------------------------ a real file of the earlier version
@@ -266,6 +290,7 @@ def test_an_old_run_evaluates_and_predicts_the_same(kind, tmp_path, capsys, capl
     before = outputs()
     _to_old_run(run_dir)
     assert "num_layers" in yaml.safe_load((run_dir / "config.yaml").read_text())["model"]
+    caplog.clear()
     with caplog.at_level(logging.WARNING, logger="scratchlm.config"):
         assert outputs() == before
     assert _notices(caplog) and all("-> model.encoder.kind" in n for n in _notices(caplog))
@@ -288,6 +313,7 @@ def test_an_old_run_resumes_from_its_checkpoint(tmp_path, caplog):
     reference = load_file(str(out / "model.safetensors"))
     shutil.rmtree(out / "checkpoints" / "step-000004")  # as if stopped after step 2
     _to_old_run(out)
+    caplog.clear()
     with caplog.at_level(logging.WARNING, logger="scratchlm.config"):
         train(None, out, resume=True)
     assert any("model.positional -> model.positional.kind" in n for n in _notices(caplog))

@@ -333,41 +333,11 @@ def test_embed_dim_divisibility_from_yaml(tmp_path):
     ("raw", "message"),
     [
         (
-            {"data": {"task": "seq2seq", "max_seq_len": 16}, "model": {"generation": {"max_new_tokens": 20}}},
-            "model.generation.max_new_tokens=20 must be <= data.max_seq_len - 1 = 15",
-        ),
-        (
-            {"data": {"task": "seq2seq"}, "model": {"positional": {"kind": "alibi"}}},
-            "model.positional.kind=alibi is an encoder-only bias",
-        ),
-        (
             {
-                "data": {"task": "seq2seq"},
-                "model": {"encoder": {"num_layers": 0}, "positional": {"kind": "learned"}},
-            },
-            "needs model.encoder.num_layers >= 1",
-        ),
-        ({"data": {"task": "seq2seq"}, "model": {"head": "crf"}}, "model.head=crf is a tagger head"),
-        (
-            {"data": {"task": "seq2seq"}, "model": {"encoder": {"norm_position": "post"}}},
-            "decoder is pre-LN; use pre",
-        ),
-        ({"data": {"task": "classify"}, "model": {"head": "crf"}}, "model.head=crf is a tagger head"),
-        (
-            {"data": {"task": "clm"}, "model": {"encoder": {"kind": "gru"}, "positional": {"kind": "none"}}},
-            "needs model.encoder.kind: transformer",
-        ),
-        (
-            {"data": {"task": "clm"}, "model": {"bigram_buckets": 10}},
-            "data.task=clm with model.bigram_buckets=10",
-        ),
-        ({"data": {"task": "clm", "whole_word_mask": True}}, "data.whole_word_mask is a masked-LM option"),
-        (
-            {
-                "data": {"task": "mlm", "packing": True},
+                "data": {"task": "masked_lm", "packing": True},
                 "model": {"encoder": {"kind": "lstm"}, "positional": {"kind": "none"}},
             },
-            "data.document_mask keeps attention inside each packed text",
+            "data.document_mask keeps attention inside each packed text, and model.encoder.kind=lstm",
         ),
         (
             {"data": {"tokenizer": "bpe"}, "model": {"init": "glove-6b-50d", "vectors_vocab": 10}},
@@ -385,6 +355,48 @@ def test_embed_dim_divisibility_from_yaml(tmp_path):
 def test_checks_across_sections(raw, message):
     with pytest.raises(ConfigError) as exc:
         config_from_dict(raw)
+    assert message in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        (
+            {"data": {"task": "seq2seq", "max_seq_len": 16}, "model": {"generation": {"max_new_tokens": 20}}},
+            "model.generation.max_new_tokens=20 must be <= data.max_seq_len - 1 = 15",
+        ),
+        (
+            {"data": {"task": "seq2seq"}, "model": {"positional": {"kind": "alibi"}}},
+            "model.positional.kind=alibi is an encoder-only bias",
+        ),
+        (
+            {
+                "data": {"task": "seq2seq"},
+                "model": {"encoder": {"num_layers": 0}, "positional": {"kind": "learned"}},
+            },
+            "needs model.encoder.num_layers >= 1",
+        ),
+        (
+            {"data": {"task": "seq2seq"}, "model": {"encoder": {"norm_position": "post"}}},
+            "decoder is pre-LN; use pre",
+        ),
+        (
+            {
+                "data": {"task": "causal_lm"},
+                "model": {"encoder": {"kind": "gru"}, "positional": {"kind": "none"}},
+            },
+            "needs model.encoder.kind: transformer",
+        ),
+    ],
+)
+def test_the_tasks_checks_name_nested_keys(raw, message):
+    """A task's own checks run when the task is made (:mod:`scratchlm.tasks`); they name the keys by
+    their dotted path too."""
+    from scratchlm.tasks.registry import make_task
+
+    cfg = config_from_dict(raw)  # each section is fine on its own
+    with pytest.raises(ConfigError) as exc:
+        make_task(cfg)
     assert message in str(exc.value)
 
 

@@ -19,7 +19,7 @@ def _layer(**overrides):
         embed_dim=32,
         encoder={"num_heads": 2},
         **{
-            "positional": "learned",
+            "positional": {"kind": "learned"},
             "num_token_types": 2,
             "embedding_norm": "layernorm",
             "embedding_dropout": 0.0,
@@ -75,8 +75,12 @@ def _check(layer, backend: str, atol: float):
     "overrides",
     [
         {},  # BERT: token + learned position + type, LayerNorm
-        {"positional": "sinusoidal", "num_token_types": 0, "embed_scale": True},
-        {"positional": "rope", "num_token_types": 0, "embedding_norm": "none"},  # no position vectors
+        {"positional": {"kind": "sinusoidal"}, "num_token_types": 0, "embed_scale": True},
+        {
+            "positional": {"kind": "rope"},
+            "num_token_types": 0,
+            "embedding_norm": "none",
+        },  # no position vectors
     ],
 )
 def test_traced_function_equals_the_modules(overrides):
@@ -121,10 +125,10 @@ def test_function_is_bert_embeddings():
     [
         ({}, True),
         ({"embedding_norm": "rmsnorm"}, False),
-        ({"combine": "concat"}, False),
+        ({"positional": {"kind": "learned", "combine": "concat"}}, False),
         ({"bigram_buckets": 50}, False),
         ({"embedding_rank": 8}, False),
-        ({"positional": "alibi", "num_token_types": 0}, True),
+        ({"positional": {"kind": "alibi"}, "num_token_types": 0}, True),
     ],
 )
 def test_only_plain_parts_are_fused(overrides, fusable):

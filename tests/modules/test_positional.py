@@ -1,4 +1,6 @@
-"""Positional encodings: the sinusoidal formula, extrapolation, learned limits, none."""
+"""Absolute positional encodings: the module harness for each; the sinusoidal formula, extrapolation,
+the scaled sinusoidal scalar, learned limits, none. (``model.positional`` settings as config errors:
+tests/config/test_model.py.)"""
 
 from __future__ import annotations
 
@@ -7,13 +9,29 @@ import math
 import pytest
 import torch
 
+from harness import run_module_test
 from scratchlm.modules import (
     LearnedPositionalEmbedding,
     NoPositionalEncoding,
+    ScaledSinusoidalPositionalEncoding,
     SinusoidalPositionalEncoding,
     sinusoidal_table,
 )
 from scratchlm.modules.positional import build_positional
+
+
+@pytest.mark.parametrize(
+    ("factory", "num_trainable"),
+    [
+        (lambda: SinusoidalPositionalEncoding(6, max_seq_len=4), 0),  # the input is longer: extends
+        (lambda: ScaledSinusoidalPositionalEncoding(6, max_seq_len=8), 1),
+        (lambda: LearnedPositionalEmbedding(6, max_seq_len=8), 8 * 6),
+        (NoPositionalEncoding, 0),
+    ],
+    ids=["sinusoidal", "scaled_sinusoidal", "learned", "none"],
+)
+def test_module_harness(factory, num_trainable):
+    run_module_test(factory, (torch.randn(2, 5, 6),), expected_shape=(2, 5, 6), num_trainable=num_trainable)
 
 
 def _pe(pos: int, j: int, d: int) -> float:
@@ -78,6 +96,17 @@ def test_learned_init_std():
     assert abs(pe.weight.mean().item()) < 0.001
 
 
+def test_scaled_sinusoidal_is_the_table_times_a_learned_scalar():
+    pe = ScaledSinusoidalPositionalEncoding(8, max_seq_len=4)
+    assert [p.shape for p in pe.parameters()] == [torch.Size([])]
+    assert pe.scale.item() == pytest.approx(8**-0.5)
+    with torch.no_grad():
+        pe.scale.fill_(3.0)
+    torch.testing.assert_close(pe.encodings(10), 3.0 * sinusoidal_table(10, 8))
+    pe.encodings(6).sum().backward()
+    assert pe.scale.grad is not None
+
+
 def test_none_is_identity():
     x = torch.randn(2, 5, 3)
     pe = NoPositionalEncoding()
@@ -87,6 +116,7 @@ def test_none_is_identity():
 
 def test_build_positional_kinds():
     assert isinstance(build_positional("sinusoidal", 4, 8), SinusoidalPositionalEncoding)
+    assert isinstance(build_positional("scaled_sinusoidal", 4, 8), ScaledSinusoidalPositionalEncoding)
     assert isinstance(build_positional("learned", 4, 8), LearnedPositionalEmbedding)
     assert isinstance(build_positional("none", 4, 8), NoPositionalEncoding)
     with pytest.raises(ValueError, match=r"unknown .*positional encoding .rope."):

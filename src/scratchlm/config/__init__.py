@@ -28,7 +28,7 @@ from scratchlm.config.checks import (
     field_types,
     unknown_key,
 )
-from scratchlm.config.data import DataConfig
+from scratchlm.config.data import OLD_TASK_NAMES, TASK_NAMES, DataConfig
 from scratchlm.config.migrate import RULES, Rule, migrate
 from scratchlm.config.model import (
     ENCODER_KINDS,
@@ -58,10 +58,12 @@ _build_section, _coerce, _field_types, _unknown_key = build_section, coerce, fie
 
 __all__ = [
     "ENCODER_KINDS",
+    "OLD_TASK_NAMES",
     "POSITIONAL_KINDS",
     "RULES",
     "SECTIONS",
     "SYNONYMS",
+    "TASK_NAMES",
     "ConfigError",
     "DataConfig",
     "DecoderConfig",

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from scratchlm.config.data import OLD_TASK_NAMES
 from scratchlm.errors import ConfigError
 
 log = logging.getLogger("scratchlm.config")
@@ -46,6 +47,8 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
+    # Each task has one name, the one its run.json records (issue #14): data.task: classify -> classification.
+    Rule("data.task", "data.task", OLD_TASK_NAMES),
     # The model's optional parts became nested sections (issue #14). A value where a section now is
     # (``model.encoder: lstm``, ``model.positional: rope``) becomes that section's ``kind``.
     Rule("model.encoder", "model.encoder.kind"),
@@ -67,8 +70,6 @@ RULES: tuple[Rule, ...] = (
     Rule("model.beam_size", "model.generation.beam_size"),
     Rule("model.length_penalty", "model.generation.length_penalty"),
     Rule("model.max_decode_len", "model.generation.max_new_tokens"),
-    # A value rename is a rule with the same key and a mapping of values, e.g.
-    # Rule("data.task", "data.task", {"classify": "classification"}).
 )
 """Every rename since the first release, oldest first."""
 

@@ -33,6 +33,8 @@ class RunConfig:
     vectors: VectorsConfig = field(default_factory=VectorsConfig)
 
     def __post_init__(self) -> None:
+        """Checks across sections that hold for every task (a task's own checks run when it is made,
+        :mod:`scratchlm.tasks`)."""
         m, d = self.model, self.data
         if self.train.embedding_weight_decay and m.freeze_embedding_rows != "none":
             raise ConfigError(
@@ -40,65 +42,16 @@ class RunConfig:
                 f"model.freeze_embedding_rows={m.freeze_embedding_rows} keeps fixed; set one of them "
                 "to 0 / none"
             )
-        if d.task == "seq2seq":
-            self._check_seq2seq()
         if m.vectors_vocab and d.tokenizer not in ("char", "jieba"):
             raise ConfigError(
                 f"model.vectors_vocab applies to data.tokenizer char or jieba (a vocabulary of whole tokens); "
                 f"a {d.tokenizer} vocabulary is trained, its pieces are not the vectors' words"
             )
-        if d.task == "clm":
-            self._check_causal()
         if d.packing and d.document_mask and m.encoder.kind != "transformer":
             raise ConfigError(
                 f"data.document_mask keeps attention inside each packed text, and model.encoder.kind="
                 f"{m.encoder.kind} has no attention; set data.document_mask: false or use a transformer"
             )
-        if d.task == "classify" and m.head != "softmax":
-            raise ConfigError(f"model.head={m.head} is a tagger head; data.task=classify uses softmax")
-
-    def _check_seq2seq(self) -> None:
-        m, d = self.model, self.data
-        if m.head != "softmax":
-            raise ConfigError(
-                f"model.head={m.head} is a tagger head; data.task=seq2seq predicts tokens with softmax"
-            )
-        if m.encoder.kind == "transformer" and m.encoder.num_layers < 1:
-            raise ConfigError(
-                "data.task=seq2seq with model.encoder.kind=transformer needs model.encoder.num_layers >= 1"
-            )
-        if m.encoder.norm_position != "pre":
-            raise ConfigError(
-                f"model.encoder.norm_position={m.encoder.norm_position}: the seq2seq Transformer decoder is "
-                "pre-LN; use pre"
-            )
-        if m.positional.kind in ("alibi", "t5_bias"):
-            raise ConfigError(
-                f"model.positional.kind={m.positional.kind} is an encoder-only bias here; a seq2seq model uses "
-                "an absolute kind (sinusoidal, scaled_sinusoidal, learned), rope, or none"
-            )
-        longest = m.generation.max_new_tokens
-        if longest is not None and longest > d.max_seq_len - 1:
-            raise ConfigError(
-                f"model.generation.max_new_tokens={longest} must be <= data.max_seq_len - 1 = "
-                f"{d.max_seq_len - 1} (the decoder reads the start token and at most that many outputs)"
-            )
-
-    def _check_causal(self) -> None:
-        m = self.model
-        if m.encoder.kind != "transformer":
-            raise ConfigError(
-                f"data.task=clm needs model.encoder.kind: transformer (a causal attention mask), not "
-                f"{m.encoder.kind}"
-            )
-        if m.bigram_buckets:
-            raise ConfigError(
-                f"data.task=clm with model.bigram_buckets={m.bigram_buckets}: the pair vector at position i "
-                "is that of tokens (i, i+1) and would show the model the token it must predict; set "
-                "model.bigram_buckets: 0"
-            )
-        if self.data.whole_word_mask:
-            raise ConfigError("data.whole_word_mask is a masked-LM option; data.task=clm masks nothing")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (nested sections as nested mappings), as ``config.yaml`` and ``trainer.json`` hold it."""

@@ -17,10 +17,11 @@ and line. One file is split by the fixed sha1 rule on the sentence's tokens join
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scratchlm.data.examples import TaggedExample, TaggingData
 from scratchlm.data.files import decode_file
 from scratchlm.data.schemes import OUTSIDE, detect_scheme, get_scheme
 from scratchlm.data.splits import split_of
@@ -30,37 +31,6 @@ if TYPE_CHECKING:
     from scratchlm.config import DataConfig
 
 TAG_FORMATS = (".jsonl", ".txt")
-
-
-@dataclass(frozen=True)
-class TaggedExample:
-    """A sentence: ``tokens`` (a string when every token is one character, which saves memory) and one
-    tag per token."""
-
-    tokens: str | tuple[str, ...]
-    tags: tuple[str, ...]
-    source: str = ""
-    """Where it came from (``file:line``), for error messages."""
-
-    @property
-    def text(self) -> str:
-        return self.tokens if isinstance(self.tokens, str) else "".join(self.tokens)
-
-
-@dataclass
-class TaggingData:
-    """Splits of tagged sentences, the ordered tag names (id = position) and their scheme."""
-
-    name: str
-    splits: dict[str, list[TaggedExample]]
-    labels: list[str]
-    scheme: str
-    notes: dict[str, int] = field(default_factory=dict)
-
-    def split(self, name: str) -> list[TaggedExample]:
-        if name not in self.splits:
-            raise DataError(f"dataset {self.name!r} has no split {name!r} (has: {', '.join(self.splits)})")
-        return self.splits[name]
 
 
 def make_example(tokens: list[str], tags: list[str], source: str) -> TaggedExample:
@@ -188,21 +158,6 @@ def is_tagging_file(path: str | Path, tags_field: str = "tags") -> bool:
     return False
 
 
-def resolve_task(cfg: DataConfig) -> str:
-    """``classify``, ``tag`` or ``seq2seq`` for ``data.task`` (``auto`` looks at the dataset)."""
-    from scratchlm.data.builtin import BUILTINS
-    from scratchlm.data.seq2seq import is_pair_file
-
-    if cfg.task != "auto":
-        return cfg.task
-    name = cfg.train_file or cfg.dataset
-    if name in BUILTINS:
-        return {"tagging": "tag", "seq2seq": "seq2seq"}.get(BUILTINS[name].task, "classify")
-    if is_pair_file(name, cfg.target_field):
-        return "seq2seq"
-    return "tag" if is_tagging_file(name, cfg.tags_field) else "classify"
-
-
 # ---------------------------------------------------------------------------------------------- load
 def load_tagging_data(cfg: DataConfig) -> TaggingData:
     """A built-in tagging dataset by name, or user files (``train_file``/``dev_file``/``test_file``, or
@@ -221,7 +176,7 @@ def load_tagging_data(cfg: DataConfig) -> TaggingData:
     if train_file is None:
         if cfg.dataset in BUILTINS:
             raise DataError(
-                f"dataset {cfg.dataset!r} has no tags ({BUILTINS[cfg.dataset].task}); data.task=tag needs "
+                f"dataset {cfg.dataset!r} has no tags ({BUILTINS[cfg.dataset].kind}); data.task=tagging needs "
                 f"a tagging dataset: {', '.join(TAGGING_LOADERS)} or a .jsonl/.txt file of tagged sentences"
             )
         train_file = cfg.dataset
@@ -268,7 +223,6 @@ def tagging_stats(data: TaggingData) -> dict:
     scheme = get_scheme(data.scheme)
     out: dict = {
         "name": data.name,
-        "task": "tagging",
         "scheme": data.scheme,
         "labels": data.labels,
         "splits": {},

@@ -1,0 +1,107 @@
+"""cmudict-g2p as ../shared/DATA.md defines it, and users' pair files with errors naming file and line."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from scratchlm.config import DataConfig
+from scratchlm.data.seq2seq import (
+    CMU_PHONES,
+    load_cmudict_g2p,
+    load_seq2seq_data,
+    parse_cmudict,
+    read_pair_file,
+)
+from scratchlm.data.splits import split_of
+from scratchlm.errors import DataError
+from scratchlm.tasks.registry import resolve_task_name as resolve_task
+
+SAMPLE = """\
+'bout B AW1 T
+aalborg AO1 L B AO0 R G # place, danish
+read R EH1 D
+read(2) R IY1 D
+record R EH1 K ER0 D
+record(2) R EH0 K ER1 D
+"""
+
+
+def test_parse_cmudict_alternates_comments_and_stress():
+    examples, notes = parse_cmudict(SAMPLE, "x.dict")
+    by_word = {ex.source: ex.targets for ex in examples}
+    assert by_word["aalborg"] == (("AO", "L", "B", "AO", "R", "G"),)  # the comment is gone, stress too
+    assert by_word["read"] == (("R", "EH", "D"), ("R", "IY", "D"))  # word(2) is a second reference
+    assert by_word["record"] == (("R", "EH", "K", "ER", "D"),)  # alternates differing only in stress: one
+    assert notes == {"entries": 6, "stress_only_duplicates": 1}
+    assert examples[0].where == "x.dict:1"
+    with pytest.raises(DataError, match=r"x.dict:2: unknown phone"):
+        parse_cmudict("ok OW1 K\nbad Q1 X\n", "x.dict")
+    with pytest.raises(DataError, match=r"x.dict:1: expected"):
+        parse_cmudict("lonely\n", "x.dict")
+
+
+def test_builtin_cmudict_g2p_splits_by_word():
+    data = load_cmudict_g2p()
+    sizes = {name: len(examples) for name, examples in data.splits.items()}
+    assert sizes == {"train": 100792, "dev": 12620, "test": 12640}
+    assert sorted(data.labels) == sorted(CMU_PHONES) and len(CMU_PHONES) == 39
+    for name, examples in data.splits.items():
+        for ex in examples[::500]:
+            assert split_of(ex.source) == name
+    assert sum(len(ex.targets) for ex in data.splits["train"]) == 107860  # training pairs
+    assert resolve_task(DataConfig(dataset="cmudict-g2p")) == "seq2seq"
+
+
+def test_user_jsonl_and_tsv(tmp_path):
+    jsonl = tmp_path / "pairs.jsonl"
+    rows = [
+        {"source": "read", "target": "R EH D"},
+        {"source": "read", "target": ["R", "IY", "D"]},
+        {"source": "cat", "target": "K AE T"},
+    ]
+    jsonl.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    examples = read_pair_file(jsonl)
+    assert [(ex.source, ex.targets) for ex in examples] == [
+        ("read", (("R", "EH", "D"), ("R", "IY", "D"))),
+        ("cat", (("K", "AE", "T"),)),
+    ]
+    assert resolve_task(DataConfig(dataset=str(jsonl))) == "seq2seq"
+    tsv, test = tmp_path / "pairs.tsv", tmp_path / "test.tsv"
+    tsv.write_text("word\tphones\ncat\tK AE T\ndog\tD AO G\n", encoding="utf-8")
+    test.write_text("phones\tword\nR EH D\tread\nR IY D\tread\nK AE T\tcat\n", encoding="utf-8")
+    cfg = DataConfig(
+        dataset=str(tsv), task="seq2seq", source_field="word", target_field="phones", test_file=str(test)
+    )
+    data = load_seq2seq_data(cfg)
+    assert len(data.splits["test"]) == 2 and len(data.splits["train"]) + len(data.splits["dev"]) == 2
+    assert resolve_task(DataConfig(dataset=str(tsv), target_field="phones")) == "seq2seq"
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ('{"source": "a", "target": "X"}\n{"source": "", "target": "X"}\n', r"pairs.jsonl:2: empty source"),
+        ('{"source": "a", "target": "  "}\n', r"pairs.jsonl:1: empty target"),
+        ('{"source": "a"}\n', r"pairs.jsonl:1: no field 'target'.*data.target_field"),
+        ('{"source": "a", "target": [1, 2]}\n', r"pairs.jsonl:1: field 'target' must be"),
+        ("not json\n", r"pairs.jsonl:1: invalid JSON"),
+        ("", r"pairs.jsonl: no pairs"),
+    ],
+)
+def test_bad_pair_files_name_the_line(tmp_path, content, message):
+    path = tmp_path / "pairs.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(DataError, match=message):
+        read_pair_file(path)
+
+
+def test_bad_tsv_rows(tmp_path):
+    path = tmp_path / "pairs.tsv"
+    path.write_text("source\ttarget\ncat\tK AE T\ndog\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"pairs.tsv:3: 1 columns, the header has 2"):
+        read_pair_file(path)
+    path.write_text("word\ttarget\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"pairs.tsv:1: no column 'source'.*data.source_field"):
+        read_pair_file(path)
