@@ -93,10 +93,12 @@ def test_mean_max_head_width():
 
 
 def _positional_model(positional: str, max_seq_len: int = 16, **overrides) -> TextClassifier:
+    """``overrides``: ``combine``/``combine_activation`` (of ``model.positional``) or other model keys."""
+    pos = {k: overrides.pop(k) for k in ("combine", "combine_activation") if k in overrides}
     cfg = ModelConfig(
         embed_dim=16,
         encoder={"num_layers": 2, "num_heads": 2, "ffn_dim": 32},
-        positional={"kind": positional},
+        positional={"kind": positional, **pos},
         pooling="mean",
         **overrides,
     )
@@ -109,7 +111,7 @@ def _positional_model(positional: str, max_seq_len: int = 16, **overrides) -> Te
 
 
 VARIANTS = [(kind, {}) for kind in POSITIONAL_KINDS] + [
-    (kind, {"combine": "concat", "combine_activation": act})
+    (kind, {"combine": "concat", "combine_activation": act})  # of model.positional
     for kind, act in (("sinusoidal", "none"), ("learned", "gelu"), ("scaled_sinusoidal", "tanh"))
 ]
 

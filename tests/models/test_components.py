@@ -60,13 +60,12 @@ def test_padding_does_not_change_real_positions_for_every_encoder(kind):
     extra = {} if kind == "transformer" else {"rnn_hidden_dim": 7, "num_layers": 2}
     cfg = ModelConfig(
         embed_dim=16,
-        encoder={"kind": kind, "num_heads": 2, "ffn_dim": 32, "attention_dropout": 0.0},
+        encoder={"kind": kind, "num_heads": 2, "ffn_dim": 32, "attention_dropout": 0.0, **extra},
         positional={"kind": "sinusoidal" if kind == "transformer" else "none"},
         dropout=0.0,
         embedding_dropout=0.0,
         bigram_buckets=50,
         init_std=0.2,  # large weights: differences (and padding leaks) show up clearly
-        **extra,
     )
     parts = components.position_parts(cfg, 32)
     layer = components.input_layer(cfg, parts, vocab_size=40, pad_id=0)

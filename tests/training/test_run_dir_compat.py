@@ -71,5 +71,9 @@ def test_old_recipe_still_trains(name, tmp_path, capsys, caplog):
     assert meta["task"] == {"classifier": "classification", "tagger": "tagging"}[name]
     saved = (out / "config.yaml").read_text(encoding="utf-8")
     assert f"task: {meta['task']}" in saved
+    assert "encoder:\n    kind:" in saved and "num_layers" not in saved.split("encoder:")[0]  # nested now
+    (notice,) = [r.getMessage() for r in caplog.records if r.name == "scratchlm.config"]  # one line per load
     if name == "tagger":
-        assert any("data.task=tag" in r.getMessage() for r in caplog.records)
+        assert "data.task: tag -> tagging" in notice and "model.encoder -> model.encoder.kind" in notice
+    else:
+        assert "model.rope_base -> model.positional.rope_base" in notice
