@@ -48,6 +48,7 @@ class ClassificationTask(Task):
     score_key = "accuracy"
     endpoints = ("classify", "embed")
     export_outputs = ("logits",)
+    export_quantizable = True
     plots_attention = True
 
     @classmethod
@@ -147,7 +148,7 @@ class ClassificationTask(Task):
         )
 
     def predict(self, run: LoadedRun, texts: Sequence[str], batch_size: int) -> list[dict]:
-        from scratchlm.serve.engine import classify_encoded, encode_texts
+        from scratchlm.predict.classify import classify_encoded, encode_texts
 
         encodings = encode_texts(run, texts)
         predictions = classify_encoded(run, encodings, batch_size)
