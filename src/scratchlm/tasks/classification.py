@@ -17,7 +17,7 @@ from scratchlm.data import Example, load_classification_data
 from scratchlm.data.collate import Batch, make_batch
 from scratchlm.errors import ConfigError, DataError
 from scratchlm.tasks.base import Task, with_data
-from scratchlm.tasks.metrics import format_metrics
+from scratchlm.tasks.metrics import classification_metrics, format_metrics
 
 if TYPE_CHECKING:
     from scratchlm.training.run_dir import LoadedRun
@@ -40,6 +40,24 @@ def encode_split(
         out.labels.append(label_ids[ex.label])
         out.truncated += enc.truncated > 0
     return out
+
+
+def evaluate_ids(
+    model: torch.nn.Module,
+    seqs: Sequence[list[int]],
+    labels: Sequence[int],
+    label_names: list[str],
+    pad_id: int,
+    batch_size: int = 128,
+    device: str = "cpu",
+) -> dict:
+    """Accuracy, macro F1 and the rest of :func:`~scratchlm.tasks.metrics.classification_metrics` of
+    the model's argmax over ``seqs`` against the gold ``labels`` (ids into ``label_names``)."""
+    from scratchlm.predict.batching import predict_logits
+
+    logits = predict_logits(model, seqs, pad_id, batch_size, device)
+    preds = logits.argmax(-1).tolist() if len(seqs) else []
+    return classification_metrics(list(labels), preds, label_names)
 
 
 class ClassificationTask(Task):
@@ -118,8 +136,6 @@ class ClassificationTask(Task):
     def evaluate(
         self, model, enc: EncodedSplit, labels: list[str], pad_id: int, batch_size: int, device: str
     ) -> dict:
-        from scratchlm.predict.batching import evaluate_ids
-
         return evaluate_ids(model, enc.seqs, enc.labels, labels, pad_id, batch_size, device)
 
     def eval_record(self, m: dict) -> dict:
