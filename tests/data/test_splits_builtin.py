@@ -98,3 +98,16 @@ def test_pd1998_sentences_have_no_tags():
         assert s == s.strip() and "  " not in s
     assert sentences[0] == "迈向充满希望的新世纪——一九九八年新年讲话（附图片１张）"
     assert sentences[1] == "中共中央总书记、国家主席江泽民"
+
+
+def test_en_word_polarity_builtin():
+    from scratchlm.data.builtin import load_en_word_polarity
+
+    data = load_en_word_polarity()
+    assert {k: len(v) for k, v in data.splits.items()} == {"train": 5989, "dev": 782, "test": 735}
+    assert data.notes == {"zero_rating": 0, "duplicates": 14}
+    train = {ex.text for ex in data.splits["train"]}
+    test = data.splits["test"]
+    assert not train & {ex.text for ex in test}  # the split is on the token: no word in two splits
+    by_text = {ex.text: ex.label for split in data.splits.values() for ex in split}
+    assert by_text["good"] == "positive" and by_text["horrible"] == "negative"

@@ -253,7 +253,7 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from scratchlm.tokenizers.vocab import SPECIALS
-    from scratchlm.vectors.align import find_rows
+    from scratchlm.transplant.match import find_rows
     from scratchlm.vectors.io import read_word_list
 
     vectors = _load(args)

@@ -188,7 +188,7 @@ def test_export_a_run_and_coverage(tmp_path, capsys):
     vocab.write_text("[PAD]\n[UNK]\n好\nA\n好的\n坏\n", encoding="utf-8")
     code, out, _ = run(capsys, "coverage", str(tmp_path / "emb"), "--vocab", str(vocab), "--json")
     cov = json.loads(out)
-    assert cov["tiers"]["exact"] == 1 and cov["tiers"]["nfkc"] == 1 and cov["tiers"]["chars"] == 1
+    assert cov["tiers"] == {"exact": 1, "normalized": 1, "chars": 1, "compose": 0}
     assert cov["misses"] == ["坏"] and cov["specials"] == 2
     code, out, _ = run(
         capsys, "coverage", str(tmp_path / "emb"), "--vocab", str(vocab), "--corpus", str(vocab)
