@@ -40,3 +40,25 @@ def test_removed_pieces_are_cut_again_like_wordpiece(source):
     assert _wordpiece("abc", vocab) == [0, 1]
     assert _wordpiece("##bcc", {"##bc": 3, "##c": 1}) == [3, 1]
     assert _wordpiece("xyz", vocab) is None
+
+
+def test_a_padding_tokenizer_json_adds_no_pieces(bert_dir, tmp_path):
+    """all-MiniLM-L6-v2's tokenizer.json pads every encoding to 128 with [PAD]: a token's pieces are only
+    what it is cut into (before the fix, compose averaged 2 pieces with 126 [PAD] rows)."""
+    import shutil
+
+    import numpy as np
+    from tokenizers.implementations import BertWordPieceTokenizer
+
+    directory = tmp_path / "padded"
+    shutil.copytree(bert_dir, directory)
+    tok = BertWordPieceTokenizer(str(directory / "vocab.txt"), lowercase=True)
+    tok.enable_padding(length=16)
+    tok.enable_truncation(max_length=16)
+    tok.save(str(directory / "tokenizer.json"))
+    source = read_bert_dir(directory)
+    assert source.tokenize("cats") == [source.tokens.index("cat"), source.tokens.index("##s")]
+    rows, _ = _run("compose", source, ["cats", "\u0301"])  # a lone combining accent: stripped, no pieces
+    assert set(rows) == {0}
+    want = (source.matrix[source.tokens.index("cat")] + source.matrix[source.tokens.index("##s")]) / 2
+    np.testing.assert_allclose(rows[0], want, rtol=1e-6)
