@@ -11,7 +11,7 @@ one ``str.partition`` a line. Any chunk that is not in that shape is parsed agai
 (``_parse_lines``), which is the reference behaviour: it accepts words with spaces, tabs and blank
 lines and names the file and line of every problem. Every path parses numbers to float64, correctly
 rounded, before the cast to ``dtype``, so a file gives the same result whichever path its chunks take
-(``tests/vectors/test_vectors_fuzz.py`` checks it on generated files).
+(``tests/vectors/test_text.py`` checks it on generated files).
 """
 
 from __future__ import annotations
