@@ -58,7 +58,7 @@ def init_embeddings(
             f"`scratchlm vectors convert {init} --out CACHE --dim {cfg.model.embed_dim} --project pca` "
             "(or random, pad-truncate) and set model.init to CACHE"
         )
-    report = _load_found_rows(model.token_embedding, cfg, tokenizer, vectors, source)
+    report = _load_found_rows(model, cfg, tokenizer, vectors, source)
     bigram = getattr(getattr(model, "input", None), "bigram_embedding", None)
     if bigram is not None and sentences and cfg.vectors.bigrams:
         report["bigrams"] = init_bigram_embeddings(bigram, cfg, tokenizer, sentences)
@@ -82,9 +82,9 @@ def _train_word2vec(cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[
     return Vectors(tokens, matrix, "word2vec", source), source, sentences
 
 
-def _load_found_rows(embedding, cfg: RunConfig, tokenizer: CharTokenizer, vectors, source: str) -> dict:
+def _load_found_rows(model, cfg: RunConfig, tokenizer: CharTokenizer, vectors, source: str) -> dict:
     """Match the vocabulary to ``vectors`` (:func:`scratchlm.transplant.match.find_rows`, specials apart)
-    and copy the rows found into ``embedding`` (a ``TokenEmbedding``), rescaled to ``model.vectors_std``
+    and copy the rows found into ``model.token_embedding``, rescaled to ``model.vectors_std``
     when set, frozen with ``model.freeze_embedding_rows: pretrained``; the init report."""
     from scratchlm.transplant.match import find_rows
 
@@ -95,9 +95,9 @@ def _load_found_rows(embedding, cfg: RunConfig, tokenizer: CharTokenizer, vector
         rows = torch.from_numpy(found.rows)
         if len(found.ids) > 1 and cfg.model.vectors_std is not None:
             rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
-        embedding.load_rows(rows, torch.from_numpy(found.ids))
+        model.token_embedding.load_rows(rows, torch.from_numpy(found.ids))
         if freeze:
-            embedding.freeze_rows(torch.from_numpy(found.ids))
+            model.token_embedding.freeze_rows(torch.from_numpy(found.ids))
     report = {
         "init": source,
         "found": coverage.found,
