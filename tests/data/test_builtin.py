@@ -1,15 +1,27 @@
-"""The sha1 split rule and the built-in datasets, checked against independent recomputation."""
+"""The built-in datasets exactly as ../shared/DATA.md defines them, checked against independent
+recomputation: zh-reviews (sizes, sha1 splits, labels, recomputed from the package files), pd1998 text,
+pd1998-cws and pd1998-ner (sizes, splits, entity counts, well-formed tags)."""
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from scratchlm.data import split_of
-from scratchlm.data.builtin import load_zh_reviews, package_dir, pd1998_sentences
-from scratchlm.data.splits import SPLITS
+from scratchlm.data.builtin import (
+    load_pd1998_cws,
+    load_pd1998_ner,
+    load_zh_reviews,
+    package_dir,
+    pd1998_sentences,
+)
+from scratchlm.data.schemes import get_scheme
+from scratchlm.data.splits import split_of
+from scratchlm.data.tagging import tagging_stats
+
+SIZES = {"train": 15678, "dev": 1845, "test": 1961}
 
 
 def _reference_split(key: str) -> str:
@@ -18,26 +30,7 @@ def _reference_split(key: str) -> str:
     return {0: "test", 1: "dev"}.get(h, "train")
 
 
-@pytest.mark.parametrize(
-    "key", ["", "a", "好", "这本书很好看", "  spaced  ", "Ｆｕｌｌ", "emoji 😀", "x" * 1000]
-)
-def test_split_of_matches_hashlib(key):
-    assert split_of(key) == _reference_split(key)
-
-
-def test_split_of_known_values_and_proportions():
-    # fixed values: if the rule changes, every published number changes with it
-    assert hashlib.sha1(b"a").hexdigest() == "86f7e437faa5a7fce15d1ddcb9eaeaea377667b8"
-    assert split_of("a") == _reference_split("a")
-    keys = [f"example-{i}" for i in range(5000)]
-    counts = {s: 0 for s in SPLITS}
-    for k in keys:
-        got = split_of(k)
-        assert got == _reference_split(k)
-        counts[got] += 1
-    # about 10% / 10% / 80%
-    assert 400 < counts["test"] < 600 and 400 < counts["dev"] < 600
-    assert counts["train"] == 5000 - counts["test"] - counts["dev"]
+# -- zh-reviews ------------------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -98,6 +91,59 @@ def test_pd1998_sentences_have_no_tags():
         assert s == s.strip() and "  " not in s
     assert sentences[0] == "迈向充满希望的新世纪——一九九八年新年讲话（附图片１张）"
     assert sentences[1] == "中共中央总书记、国家主席江泽民"
+
+
+# -- pd1998-cws and pd1998-ner ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def cws():
+    return load_pd1998_cws()
+
+
+@pytest.fixture(scope="module")
+def ner():
+    return load_pd1998_ner()
+
+
+def test_cws_has_the_documented_sizes_and_split(cws):
+    assert {k: len(v) for k, v in cws.splits.items()} == SIZES
+    assert sum(SIZES.values()) == 19484
+    stats = tagging_stats(cws)
+    assert [stats["splits"][s]["tokens"] for s in SIZES] == [1467078, 175773, 198806]
+    assert cws.labels == ["B", "M", "E", "S"] and cws.scheme == "bmes"
+    first = cws.splits["train"][0]
+    assert first.text.startswith("迈向充满希望的新世纪") and first.tags[:4] == ("B", "E", "B", "E")
+    for split, examples in cws.splits.items():
+        assert all(split_of(ex.text) == split for ex in examples[:500])
+
+
+def test_ner_has_the_same_sentences_and_entities(cws, ner):
+    assert {k: len(v) for k, v in ner.splits.items()} == SIZES
+    for split in SIZES:
+        assert [ex.text for ex in ner.splits[split]] == [ex.text for ex in cws.splits[split]]
+    assert sorted(ex.text for exs in ner.splits.values() for ex in exs) == sorted(pd1998_sentences())
+    counts = tagging_stats(ner)["splits"]
+    assert counts["train"]["spans"] == {"LOC": 22265, "ORG": 2843, "PER": 15714}
+    assert counts["test"]["spans"] == {"LOC": 3073, "ORG": 413, "PER": 2230}
+
+
+def test_ner_merges_surname_and_given_name(ner):
+    example = next(ex for ex in ner.splits["train"] if "江泽民" in ex.text)
+    i = example.text.index("江泽民")
+    assert example.tags[i : i + 3] == ("B-PER", "I-PER", "I-PER")
+    spans = get_scheme("bio").spans(example.tags)
+    assert any(example.text[a:b] == "中共中央" and kind == "ORG" for a, b, kind in spans)
+
+
+def test_every_builtin_sentence_is_well_formed(cws, ner):
+    for data in (cws, ner):
+        scheme = get_scheme(data.scheme)
+        for examples in data.splits.values():
+            for ex in examples:
+                assert len(ex.tags) == len(ex.text)
+                assert scheme.check(ex.tags) is None, ex.source
+    assert Counter(t for ex in cws.splits["train"] for t in ex.tags)["M"] > 0
 
 
 def test_en_word_polarity_builtin():
