@@ -253,8 +253,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from scratchlm.tokenizers.vocab import SPECIALS
-    from scratchlm.transplant.match import find_rows
     from scratchlm.vectors.io import read_word_list
+    from scratchlm.vectors.match import find_rows
 
     vectors = _load(args)
     vocab_path, tokenize = Path(args.vocab), str.split

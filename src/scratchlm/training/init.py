@@ -26,7 +26,7 @@ def init_embeddings(
     :func:`scratchlm.vectors.io.load_vectors` reads: a word2vec/GloVe/fastText file (text or binary,
     compressed or not), a vectors cache, an ``.npy`` matrix with its word list, a run directory, or a
     built-in name such as ``glove-6b-50d``. Tokens are matched in tiers (exact, normalized, chars,
-    compose: :mod:`scratchlm.transplant.match`, the matching ``scratchlm transplant`` uses); the rows
+    compose: :mod:`scratchlm.vectors.match`, the matching ``scratchlm transplant`` uses); the rows
     found are rescaled to ``model.vectors_std`` when it is set (else they keep their own scale), the
     others keep their ``model.embedding_init`` values; with ``model.freeze_embedding_rows: pretrained``
     the rows found get no gradient. With ``model.bigram_buckets`` and ``vectors.bigrams``, word2vec also
@@ -83,10 +83,10 @@ def _train_word2vec(cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[
 
 
 def _load_found_rows(model, cfg: RunConfig, tokenizer: CharTokenizer, vectors, source: str) -> dict:
-    """Match the vocabulary to ``vectors`` (:func:`scratchlm.transplant.match.find_rows`, specials apart)
+    """Match the vocabulary to ``vectors`` (:func:`scratchlm.vectors.match.find_rows`, specials apart)
     and copy the rows found into ``model.token_embedding``, rescaled to ``model.vectors_std``
     when set, frozen with ``model.freeze_embedding_rows: pretrained``; the init report."""
-    from scratchlm.transplant.match import find_rows
+    from scratchlm.vectors.match import find_rows
 
     found = find_rows(tokenizer.vocab.tokens, vectors, skip=tokenizer.vocab.special_ids)
     coverage = found.coverage

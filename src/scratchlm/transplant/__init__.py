@@ -1,8 +1,7 @@
-"""Put another model's (or vectors') rows into a vocabulary: the one way of matching rows to tokens,
-shared by ``model.init``, ``scratchlm vectors coverage`` and ``scratchlm transplant``.
+"""Put another model's (or vectors') rows into a vocabulary. Tokens are matched to the source's rows
+by :mod:`scratchlm.vectors.match` (tiers exact, normalized, chars, compose), the matching ``model.init``
+and ``scratchlm vectors coverage`` use too.
 
-- ``match``: the matching tiers (exact, normalized, chars, compose) and a whole vocabulary's found rows
-  and coverage (``model.init``, ``vectors coverage``);
 - ``sources``: a BERT-family directory, the built-in ``minilm-l6``, a scratchlm run, or vectors;
 - ``strategies``: one function per way of making a row: the matching tiers, and compose_len, knn,
   sampled, random; the OOV inits;

@@ -29,10 +29,10 @@ import numpy as np
 import torch
 
 from scratchlm.errors import DataError
-from scratchlm.transplant.match import TIERS, FoundRows, find_rows
 from scratchlm.transplant.sources import TOKEN_EMBEDDING, Source
 from scratchlm.transplant.strategies import STRATEGIES, Context, oov_rows
 from scratchlm.vectors.base import Vectors
+from scratchlm.vectors.match import TIERS, FoundRows, find_rows
 
 POSITIONS = ("extend", "interpolate")
 POSITION_KEY = "input.positional.weight"
@@ -100,7 +100,7 @@ def build_matrix(
 ) -> tuple[np.ndarray, FoundRows]:
     """The ``(V, dim)`` float32 embedding matrix of ``vocab_tokens`` from vectors, and how each row was made.
 
-    Each token takes the first matching tier that finds it (:func:`scratchlm.transplant.match.find_rows`,
+    Each token takes the first matching tier that finds it (:func:`scratchlm.vectors.match.find_rows`,
     as ``model.init``); the others get ``oov_init`` (``normal``, ``uniform``, ``zeros``, or ``sampled``
     from the mean and covariance of the found rows). ``std``: of the OOV init (default: that of the found
     rows, else 0.02); ``scale_std``: rescale the found rows to this standard deviation first.

@@ -14,7 +14,7 @@ ids no earlier tier filled) and leaves the rest to the next tier (:func:`scratch
 | `sampled`     | a draw from the normal with the source matrix's mean and covariance (HF ``resize_token_embeddings``) |
 | `random`      | ``N(0, init_std^2)`` (the source model's ``initializer_range``)                         |
 
-The first four are the matching tiers of :mod:`scratchlm.transplant.match`, the same code and names
+The first four are the matching tiers of :mod:`scratchlm.vectors.match`, the same code and names
 ``model.init`` uses. "Overlapping tokens" for ``knn`` are the target tokens an earlier content tier
 (exact, normalized, chars, compose) already filled, that the auxiliary space also has.
 """
@@ -27,9 +27,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scratchlm.errors import DataError
-from scratchlm.transplant.match import Matcher, strip_marker
 from scratchlm.transplant.sources import Source
 from scratchlm.vectors.base import Vectors
+from scratchlm.vectors.match import Matcher, strip_marker
 
 CONTENT = ("exact", "normalized", "chars", "compose", "compose_len", "knn")
 """Strategies that read the source's rows (the others draw them)."""

@@ -1,13 +1,12 @@
-"""Pretrained word vectors: read any common file fast, cache, analyse and train them.
+"""Pretrained word vectors: read any common file fast, cache, analyse, train, and match to a vocabulary.
 
 - ``io.load_vectors``: word2vec text/binary, GloVe, fastText ``.vec`` (plain or compressed), ``.npy`` +
   word list, caches, runs and built-in names -> :class:`base.Vectors`;
 - ``text``, ``binary``: the fast readers; ``cache``: the memory-mapped cache format;
 - ``analysis``: neighbours, analogies, benchmarks; ``project``: dimension changes;
-- ``word2vec``: training with gensim. The command is ``scratchlm vectors ...`` (:mod:`scratchlm.cli.vectors`).
-
-Putting vectors into a vocabulary's embedding (matching tokens to words in tiers) is
-:mod:`scratchlm.transplant.match`, shared with ``scratchlm transplant``.
+- ``word2vec``: training with gensim. The command is ``scratchlm vectors ...`` (:mod:`scratchlm.cli.vectors`);
+- ``match``: a vocabulary's tokens found among the words in tiers (exact, normalized, chars, compose):
+  the one matching of ``model.init``, ``vectors coverage`` and ``scratchlm transplant``.
 
 Nothing is imported here, so ``scratchlm vectors`` starts without loading numpy until it must.
 """

@@ -1,4 +1,4 @@
-"""The matching tiers (transplant/match.py): each tier on the tokens it exists for, restricted tiers,
+"""The matching tiers (vectors/match.py): each tier on the tokens it exists for, restricted tiers,
 coverage, and the same rows whether ``model.init`` (``find_rows``) or ``transplant`` (a strategy) asks."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 
 from scratchlm.errors import DataError
-from scratchlm.transplant.match import TIERS, Matcher, find_rows
 from scratchlm.transplant.sources import Source
 from scratchlm.transplant.strategies import STRATEGIES, Context
 from scratchlm.vectors.base import Vectors
+from scratchlm.vectors.match import TIERS, Matcher, find_rows
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 

@@ -1,6 +1,8 @@
 """Find a vocabulary's tokens among a source's rows, by name, in tiers: the one matching used by
 ``model.init`` (:mod:`scratchlm.training.init`), ``scratchlm vectors coverage`` and ``scratchlm
-transplant`` (where each tier is also a strategy, :mod:`scratchlm.transplant.strategies`).
+transplant`` (where each tier is also a strategy, :mod:`scratchlm.transplant.strategies`). It lives
+here, below both ``training`` and ``transplant`` in the import layers (pyproject.toml), so that both
+can use it.
 
 | tier         | the token's row is ...                                                                    |
 |--------------|-------------------------------------------------------------------------------------------|
