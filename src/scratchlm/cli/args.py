@@ -11,14 +11,15 @@ section, ``model.positional.kind``; and the flag). :func:`add_options` makes eac
 - its choices from the values the config allows: a ``Literal[...]`` annotation,
   ``field(metadata={"choices": ...})``, or the class's own ``check_choice("section.key", value, CHOICES)``;
 - its ``--help`` from the field's attribute docstring (the string literal under the field, read from the
-  class source as litgpt's jsonargparse does), followed by the default.
+  class source with ``ast``, as jsonargparse does for litgpt's CLI), followed by the default.
 
 After parsing, :func:`to_overrides` turns the options the user typed into ``--set`` strings
 (``model.positional=rope``), :func:`to_values` gives every option's value by path, and
 :func:`build_section` builds the config dataclass (e.g. ``VectorsConfig``) so that its own checks run,
 their errors naming the flag. When a field moves, the command's table changes by one line.
 
-Importing this module loads ``scratchlm.config`` (no torch): ``scratchlm --help`` stays fast.
+The config classes are read when a parser is built (their sources parsed once per file, no torch
+imported): ``scratchlm --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -235,7 +236,7 @@ def section_class(path: str, root: type | None = None) -> type:
         if not _is_section(tp):
             where = ".".join(path.split(".")[:depth]) or cls.__name__
             what = "is a field, not a section" if part in fields else "is not a field"
-            raise ValueError(f"{path}: {part!r} {what} of {where} ({', '.join(sorted(fields))})")
+            raise ValueError(f"{path}: {part!r} {what} of {where} ({', '.join(fields)})")
         cls = tp
     return cls
 
