@@ -277,7 +277,7 @@ def forward_costs(run: Path, texts: list[str], threads: int | None, seconds: flo
 
     import torch
 
-    from scratchlm.serve.engine import classify_encoded, encode_texts
+    from scratchlm.predict.classify import classify_encoded, encode_texts
     from scratchlm.training.run_dir import load_run
 
     if threads:

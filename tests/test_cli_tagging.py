@@ -113,7 +113,7 @@ def test_summary_of_a_tagger_run_and_config(cws_run, capsys):
     assert f"Total params: {n:,}" in out and "LSTMEncoder" in out and "ConditionalRandomField" in out
     status, out, _ = cli(capsys, "summary", str(NER))
     assert status == 0 and "7 tags (O, B-PER" in out
-    # taggers export to ONNX (tests/export/test_onnx_tagger.py); int8 is refused with the reason
+    # taggers export to ONNX (tests/export/test_onnx.py); int8 is refused with the reason
     argv = ["export", "onnx", str(cws_run), "--out", str(cws_run / "never.onnx"), "--quantize", "int8"]
     status, _, err = cli(capsys, *argv)
     assert status == 2 and "--quantize int8 is for classifiers" in err

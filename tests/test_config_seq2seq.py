@@ -7,6 +7,7 @@ import pytest
 from cli_helpers import ROOT
 from scratchlm.config import config_from_dict, load_config
 from scratchlm.errors import ConfigError
+from scratchlm.tasks.registry import make_task
 
 
 def test_the_recipe_loads_and_the_defaults():
@@ -45,5 +46,5 @@ def test_the_recipe_loads_and_the_defaults():
 )
 def test_bad_values_are_named(raw, message):
     with pytest.raises(ConfigError, match=None) as info:
-        config_from_dict(raw)
+        make_task(config_from_dict(raw))  # the task's own checks run when it is made
     assert message in str(info.value)

@@ -15,8 +15,8 @@ from scratchlm.data.seq2seq import (
     read_pair_file,
 )
 from scratchlm.data.splits import split_of
-from scratchlm.data.tagging import resolve_task
 from scratchlm.errors import DataError
+from scratchlm.tasks.registry import resolve_task_name as resolve_task
 
 SAMPLE = """\
 'bout B AW1 T

@@ -12,8 +12,9 @@ from scratchlm.config import DataConfig
 from scratchlm.data.builtin import load_pd1998_cws, load_pd1998_ner, pd1998_sentences
 from scratchlm.data.schemes import get_scheme
 from scratchlm.data.splits import split_of
-from scratchlm.data.tagging import load_tagging_data, read_tagged_file, resolve_task, tagging_stats
+from scratchlm.data.tagging import load_tagging_data, read_tagged_file, tagging_stats
 from scratchlm.errors import DataError
+from scratchlm.tasks.registry import resolve_task_name as resolve_task
 
 SIZES = {"train": 15678, "dev": 1845, "test": 1961}
 
@@ -88,7 +89,7 @@ def _rows(n: int, scheme: str = "bio"):
 def test_user_jsonl_and_txt_files(tmp_path):
     f = _write(tmp_path / "ner.jsonl", [json.dumps(r, ensure_ascii=False) for r in _rows(40)])
     cfg = DataConfig(dataset=str(f))
-    assert resolve_task(cfg) == "tag"
+    assert resolve_task(cfg) == "tagging"
     data = load_tagging_data(cfg)
     assert data.scheme == "bio" and data.labels == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
     assert sum(len(v) for v in data.splits.values()) == 40
@@ -123,7 +124,7 @@ def test_user_jsonl_and_txt_files(tmp_path):
 def test_bad_jsonl_names_file_and_line(tmp_path, lines, message):
     f = _write(tmp_path / "bad.jsonl", lines)
     with pytest.raises(DataError, match=message.replace("(", r"\(").replace(")", r"\)")) as info:
-        load_tagging_data(DataConfig(dataset=str(f), task="tag", tag_scheme="bio"))
+        load_tagging_data(DataConfig(dataset=str(f), task="tagging", tag_scheme="bio"))
     assert str(f) in str(info.value)
 
 
@@ -137,7 +138,7 @@ def test_bad_txt_and_scheme_mismatch(tmp_path):
     with pytest.raises(DataError, match="tagged with BMES; set data.tag_scheme to bmes"):
         load_tagging_data(DataConfig(dataset="pd1998-cws", tag_scheme="bio"))
     with pytest.raises(DataError, match="has no tags"):
-        load_tagging_data(DataConfig(dataset="zh-reviews", task="tag"))
+        load_tagging_data(DataConfig(dataset="zh-reviews", task="tagging"))
 
 
 def test_dev_type_unknown_to_training_is_an_error(tmp_path):

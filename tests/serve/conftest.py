@@ -17,7 +17,13 @@ try:  # the HTTP tests need the serve extra; the engine and predict tests do not
     import fastapi  # noqa: F401
     import httpx
 except ImportError:
-    collect_ignore = ["test_app.py", "test_serve_cli.py", "test_page_browser.py"]
+    collect_ignore = [
+        "test_app.py",
+        "test_routes.py",
+        "test_requests.py",
+        "test_page.py",
+        "test_serve_cli.py",
+    ]
 
 
 @pytest.fixture(scope="session")
@@ -28,6 +34,34 @@ def run_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def run(run_dir):
     return load_run(run_dir)
+
+
+@pytest.fixture(scope="module")
+def client(run):
+    """The classifier's app through FastAPI's TestClient, with small limits: 4 texts, 200 characters,
+    4096 bytes."""
+    from fastapi.testclient import TestClient
+
+    from scratchlm.serve.app import ServeSettings, create_app
+
+    app = create_app(run, ServeSettings(max_texts=4, max_chars=200, max_body_bytes=4096))
+    with TestClient(app) as c:
+        yield c
+
+
+def _error_of(response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    err = response.json()["error"]
+    assert err["code"] and err["message"] and "\n" not in err["message"]
+    return err
+
+
+@pytest.fixture
+def error_of():
+    """``error_of(response, status) -> the error object``, after checking the status, that the body is
+    JSON and that the message is one line."""
+    return _error_of
 
 
 class ServerProcess(subprocess.Popen):

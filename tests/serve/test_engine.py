@@ -1,77 +1,64 @@
-"""Pure prediction functions and the micro-batcher."""
+"""The server's side of prediction: the micro-batcher and the batch function of each endpoint."""
 
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 
 import pytest
-import torch
 
+from scratchlm.predict.classify import classify_texts
+from scratchlm.predict.embed import EmbedOptions, embed_texts
 from scratchlm.serve.engine import (
-    EmbedOptions,
     MicroBatcher,
     QueueFullError,
-    classify_texts,
-    embed_texts,
-    encode_texts,
-    forward_groups,
+    classify_batch,
+    embed_batch,
+    make_batchers,
     supported_endpoints,
 )
 
-TEXTS = [
-    "这本书写得太好了，强烈推荐！",
-    "差",
-    "物流很快，包装也不错，就是价格有点贵。",
-    "Quality is OK 质量一般",
-]
-
-
-def test_classify_gives_a_distribution_per_text_in_order(run):
-    results = classify_texts(run, TEXTS)
-    assert len(results) == len(TEXTS)
-    for r in results:
-        assert set(r["probabilities"]) == set(run.labels)
-        assert math.isclose(sum(r["probabilities"].values()), 1.0, abs_tol=1e-5)
-        assert r["label"] == max(r["probabilities"], key=r["probabilities"].get)
-        assert r["score"] == r["probabilities"][r["label"]]
-    # one text at a time gives the same answers: padding in a batch changes nothing
-    for text, r in zip(TEXTS, results, strict=True):
-        alone = classify_texts(run, [text])[0]
-        assert alone["logits"] == pytest.approx(r["logits"], abs=1e-5)
-
-
-def test_classify_counts_truncated_tokens(run):
-    long = "好" * (run.max_seq_len + 10)
-    (r,) = classify_texts(run, [long])
-    assert r["truncated"] == 11  # max_seq_len - 1 characters fit beside [CLS]
-    assert classify_texts(run, []) == []
-
-
-def test_embed_pooled_and_token_vectors(run):
-    d = run.config.model.embed_dim
-    plain = embed_texts(run, TEXTS)
-    assert [len(r["vector"]) for r in plain] == [d] * len(TEXTS)
-    assert "token_vectors" not in plain[0]
-
-    (r,) = embed_texts(run, [TEXTS[0]], EmbedOptions(tokens=True, pooling="mean"))
-    enc = encode_texts(run, [TEXTS[0]])[0]
-    assert r["tokens"] == enc.tokens and r["tokens"][0] == "[CLS]"
-    assert len(r["token_vectors"]) == len(enc.ids) and r["offsets"][1] == [0, 1]
-    mean = torch.tensor(r["token_vectors"]).mean(0)
-    assert torch.allclose(mean, torch.tensor(r["vector"]), atol=1e-5)  # mean pooling over real tokens only
-
-    (wide,) = embed_texts(run, [TEXTS[1]], EmbedOptions(pooling="mean_max"))
-    assert len(wide["vector"]) == 2 * d
-    unit = embed_texts(run, TEXTS, EmbedOptions(normalize=True))
-    assert all(math.isclose(sum(x * x for x in u["vector"]), 1.0, abs_tol=1e-4) for u in unit)
-    # batched = alone
-    assert embed_texts(run, [TEXTS[2]])[0]["vector"] == pytest.approx(plain[2]["vector"], abs=1e-5)
+TEXTS = ["这本书写得太好了，强烈推荐！", "差", "物流很快，包装也不错，就是价格有点贵。"]
 
 
 def test_classifier_supports_classify_and_embed(run):
     assert supported_endpoints(run) == ("classify", "embed")
+
+
+def test_classify_batch_answers_without_logits(run):
+    results = classify_batch(run, 0.25, TEXTS)
+    expected = classify_texts(run, TEXTS)
+    for got, want in zip(results, expected, strict=True):
+        assert set(got) == {"label", "score", "probabilities", "truncated"}
+        assert got["probabilities"] == pytest.approx(want["probabilities"], abs=1e-5)
+
+
+def test_embed_batch_runs_each_options_group_and_keeps_the_order(run):
+    plain, tokens = EmbedOptions(), EmbedOptions(tokens=True, pooling="max")
+    items = [(TEXTS[0], plain), (TEXTS[1], tokens), (TEXTS[2], plain), (TEXTS[0], tokens)]
+    results = embed_batch(run, None, items)
+    for (text, options), got in zip(items, results, strict=True):
+        (want,) = embed_texts(run, [text], options)
+        assert got["vector"] == pytest.approx(want["vector"], abs=1e-5)
+        assert ("tokens" in got) == options.tokens
+
+
+def test_make_batchers_one_per_endpoint_sharing_one_model_thread(run):
+    pytest.importorskip("fastapi", reason="ServeSettings lives with the app (pip install 'scratchlm[serve]')")
+    from scratchlm.serve.app import ServeSettings
+
+    batchers = make_batchers(run, ServeSettings(max_batch=4, max_wait_ms=1, max_queue=9))
+    assert set(batchers) == {"classify", "embed", "tag"}
+    assert len({id(b.executor) for b in batchers.values()}) == 1
+    assert all(b.max_batch == 4 and b.max_queue == 9 for b in batchers.values())
+
+    async def main():
+        try:
+            return await batchers["classify"].submit_many(TEXTS)
+        finally:
+            await batchers["classify"].close()
+
+    assert [r["label"] for r in asyncio.run(main())] == [r["label"] for r in classify_texts(run, TEXTS)]
 
 
 # ----------------------------------------------------------------------------------------- batcher
@@ -157,27 +144,3 @@ def test_batcher_rejects_bad_settings():
         MicroBatcher(lambda xs: xs, max_batch=0)
     with pytest.raises(ValueError):
         MicroBatcher(lambda xs: xs, max_wait_ms=-1)
-
-
-def test_forward_groups_bound_padding_and_size():
-    lengths = [5, 160, 7, 158, 6, 40, 41, 159, 5, 5, 5, 5, 5, 5, 5, 5, 5]
-    plain = forward_groups(lengths, 4)
-    assert [len(g) for g in plain] == [4, 4, 4, 4, 1]
-    assert sorted(i for g in plain for i in g) == list(range(len(lengths)))
-    groups = forward_groups(lengths, 8, max_padding=0.25)
-    assert sorted(i for g in groups for i in g) == list(range(len(lengths)))
-    for g in groups:
-        longest, real = max(lengths[i] for i in g), sum(lengths[i] for i in g)
-        assert len(g) <= 8 and (len(g) == 1 or longest * len(g) <= 1.25 * real)
-    assert forward_groups([], 8, 0.25) == []
-
-
-def test_grouped_passes_give_the_same_answers(run):
-    texts = TEXTS * 3 + ["好" * 30]
-    plain = classify_texts(run, texts, batch_size=len(texts))
-    grouped = classify_texts(run, texts, batch_size=len(texts), max_padding=0.1)
-    for a, b in zip(plain, grouped, strict=True):
-        assert a["logits"] == pytest.approx(b["logits"], abs=1e-5)
-    pooled = embed_texts(run, texts, EmbedOptions(tokens=True), max_padding=0.1)
-    for a, b in zip(embed_texts(run, texts, EmbedOptions(tokens=True)), pooled, strict=True):
-        assert a["vector"] == pytest.approx(b["vector"], abs=1e-5)

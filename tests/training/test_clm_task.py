@@ -1,4 +1,4 @@
-"""data.task: clm (next-token pretraining) and sequence packing end to end, the next-token targets, the
+"""data.task: causal_lm (next-token pretraining) and sequence packing end to end, the next-token targets, the
 tied output matrix, and the settings a causal LM refuses."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from scratchlm.config import load_config
 from scratchlm.errors import ConfigError
 from scratchlm.models.causal_lm import CausalLanguageModel, next_token_targets
 from scratchlm.models.masked_lm import IGNORE
+from scratchlm.tasks.registry import make_task
 from scratchlm.training.loop import train
 
 SMALL = ["model.embed_dim=32", "model.num_layers=1", "model.ffn_dim=64", "data.max_seq_len=32"]
@@ -104,18 +105,18 @@ def _dev_texts(cfg):
     ("sets", "message"),
     [
         (["model.bigram_buckets=1000"], "would show the model the token it must predict"),
-        (["model.encoder=lstm"], "needs model.encoder: transformer"),
+        (["model.encoder=lstm", "data.document_mask=false"], "needs model.encoder: transformer"),
         (["data.whole_word_mask=true"], "masked-LM option"),
     ],
 )
 def test_causal_lm_refuses(sets, message):
     with pytest.raises(ConfigError, match=message):
-        load_config(ROOT / "configs" / "pd1998_clm.yaml", sets)
+        make_task(load_config(ROOT / "configs" / "pd1998_clm.yaml", sets))
 
 
 def test_packing_needs_a_pretraining_task():
     with pytest.raises(ConfigError, match="data.packing"):
-        load_config(ROOT / "configs" / "tiny_test.yaml", ["data.packing=true"])
+        make_task(load_config(ROOT / "configs" / "tiny_test.yaml", ["data.packing=true"]))
 
 
 def test_finetuning_from_a_causal_run_is_refused(clm_run, tmp_path):

@@ -44,7 +44,7 @@ def _finetune_cfg(run, *more):
 
 
 def test_loads_exactly_the_pretrained_tensors(pretrained, tmp_path):
-    cfg = _finetune_cfg(pretrained, "data.task=classify")
+    cfg = _finetune_cfg(pretrained, "data.task=classification")
     tokenizer = pretrained_tokenizer(cfg)
     assert tokenizer.vocab.tokens == load_tokenizer(pretrained / "tokenizer").vocab.tokens
     model = build_model(cfg, len(tokenizer.vocab), 2, 0, ["negative", "positive"])
@@ -59,7 +59,7 @@ def test_loads_exactly_the_pretrained_tensors(pretrained, tmp_path):
 
 
 def test_shape_and_key_mismatch_lists_them(pretrained, tmp_path):
-    cfg = _finetune_cfg(pretrained, "data.task=classify", "model.ffn_dim=48", "model.num_layers=3")
+    cfg = _finetune_cfg(pretrained, "data.task=classification", "model.ffn_dim=48", "model.num_layers=3")
     tokenizer = pretrained_tokenizer(cfg)
     model = build_model(cfg, len(tokenizer.vocab), 2, 0)
     with pytest.raises(ConfigError) as err:
@@ -118,7 +118,7 @@ def test_a_character_pair_table_is_added_at_zero_and_changes_nothing(pretrained,
     computes exactly what the model without it computes; any other missing tensor is still an error."""
     outputs, head = {}, None
     for buckets in (0, 1000):
-        cfg = _finetune_cfg(pretrained, "data.task=classify", f"model.bigram_buckets={buckets}")
+        cfg = _finetune_cfg(pretrained, "data.task=classification", f"model.bigram_buckets={buckets}")
         tokenizer = pretrained_tokenizer(cfg)
         model = build_model(cfg, len(tokenizer.vocab), 2, 0, ["negative", "positive"])
         report = init_embeddings(model, cfg, tokenizer, [], tmp_path)

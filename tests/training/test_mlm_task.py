@@ -1,4 +1,4 @@
-"""data.task: mlm end to end on a small text file: the run, its metrics, whole-word masking, bad corpora."""
+"""data.task: masked_lm end to end on a small text file: the run, its metrics, whole-word masking, bad corpora."""
 
 from __future__ import annotations
 

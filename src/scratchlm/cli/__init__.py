@@ -40,147 +40,47 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _print_run_written(out: str, metrics: dict) -> None:
     if "dev" not in metrics:  # a DDP process other than rank 0
         return
-    if metrics.get("task") in ("masked_lm", "causal_lm"):
-        what = "masked-token" if metrics["task"] == "masked_lm" else "next-token"
-        print(
-            f"run written to {out}: dev {what} accuracy {metrics['dev']['accuracy']:.4f}, "
-            f"perplexity {metrics['dev']['perplexity']:.2f}"
-        )
-        return
-    if metrics.get("task") == "seq2seq":
-        test = metrics.get("test")
-        print(
-            f"run written to {out}: dev WER {metrics['dev']['wer']:.4f} PER {metrics['dev']['per']:.4f}"
-            + (f", test WER {test['wer']:.4f} PER {test['per']:.4f}" if test else "")
-        )
-        return
-    if metrics.get("task") == "tagging":
-        print(
-            f"run written to {out}: dev F1 {metrics['dev']['f1']:.4f}"
-            + (f", test F1 {metrics['test']['f1']:.4f}" if "test" in metrics else "")
-        )
-        return
-    print(
-        f"run written to {out}: dev accuracy {metrics['dev']['accuracy']:.4f}"
-        + (f", test accuracy {metrics['test']['accuracy']:.4f}" if "test" in metrics else "")
-    )
+    from scratchlm.tasks.registry import task_class
+
+    print(task_class(metrics["task"])(None).written_line(out, metrics))
 
 
 # ----------------------------------------------------------------------------------------------- eval
 def cmd_eval(args: argparse.Namespace) -> int:
-    from scratchlm.data import load_classification_data
-    from scratchlm.data.files import read_examples
+    """``eval`` of any run through its task: ``--data FILE`` or the dataset's ``--split``."""
     from scratchlm.errors import DataError
-    from scratchlm.predict.batching import evaluate_ids
-    from scratchlm.tasks.metrics import format_metrics
-    from scratchlm.training.loop import encode_split
+    from scratchlm.training.loop import subsample
     from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
-    cfg = run.config
-    if run.task == "tagging":
-        return _eval_tagger(run, args)
-    if run.task == "seq2seq":
-        return _eval_seq2seq(run, args)
-    if args.data:
-        examples = read_examples(args.data, text_field=cfg.data.text_field, label_field=cfg.data.label_field)
-        known = set(run.labels)
-        for ex in examples:
-            if ex.label not in known:
-                raise DataError(
-                    f"{ex.source}: label {ex.label!r} is not one the model knows ({', '.join(run.labels)})"
-                )
-        where = args.data
-    else:
-        from scratchlm.training.loop import _subsample
-
-        data = load_classification_data(cfg.data)
-        examples = _subsample(data.split(args.split), cfg.data.max_eval_examples, cfg.train.seed)
-        where = f"{data.name} {args.split}"
-        if not examples:
-            raise DataError(f"{where}: no examples to evaluate")
-    label_ids = {label: i for i, label in enumerate(run.labels)}
-    enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len, cfg.data.truncation)
-    metrics = evaluate_ids(
-        run.model, enc.seqs, enc.labels, run.labels, run.tokenizer.vocab.pad_id, cfg.train.eval_batch_size
-    )
-    metrics["truncated"] = enc.truncated
-    if args.json:
-        _print_json(metrics)
-    else:
-        print(format_metrics(metrics, f"{args.run} on {where}"))
-        if enc.truncated:
-            print(f"{enc.truncated} texts were truncated to {run.max_seq_len} tokens")
-    return 0
-
-
-def _eval_tagger(run, args: argparse.Namespace) -> int:
-    from scratchlm.tasks.classification import TaggingTask
-
-    task = TaggingTask(run.config)
-    return _eval_task(run, args, task, noun="sentences", note=task.encoding_note)
-
-
-def _eval_task(run, args: argparse.Namespace, task, *, noun: str, note, title: str = "", **extra) -> int:
-    """``eval`` of a tagger or seq2seq run through its task: ``--data FILE`` or the dataset's ``--split``;
-    ``note(enc)``: a line printed under the metrics (or ``None``); ``extra``: added to the metrics."""
-    from scratchlm.errors import DataError
-    from scratchlm.training.loop import _subsample
-
+    task = run.handler(beam_size=args.beam_size)
     cfg = run.config
     if args.data:
         examples = task.read_file(args.data, run.labels)
         where = args.data
     else:
         task.load()
-        examples = _subsample(task.data.split(args.split), cfg.data.max_eval_examples, cfg.train.seed)
+        examples = subsample(task.split(args.split), cfg.data.max_eval_examples, cfg.train.seed)
         where = f"{task.data.name} {args.split}"
     if not examples:
-        raise DataError(f"{where}: no {noun} to evaluate")
+        raise DataError(f"{where}: no {task.metric_noun} to evaluate")
     enc = task.encode(run.tokenizer, examples, run.labels)
     pad_id = run.tokenizer.vocab.pad_id
     metrics = task.evaluate(run.model, enc, run.labels, pad_id, cfg.train.eval_batch_size, "cpu")
-    metrics.update(task.extra_metrics(enc), **extra)
+    metrics.update(task.extra_metrics(enc), **task.extra_eval_metrics())
     if args.json:
         _print_json(metrics)
     else:
-        print(task.format(metrics, f"{args.run} on {where}{title}"))
-        line = note(enc)
+        print(task.format(metrics, f"{args.run} on {where}{task.eval_title()}"))
+        line = task.eval_note(enc)
         if line:
             print(line)
     return 0
 
 
-def _seq2seq_task(run, beam_size: int | None):
-    """The run's seq2seq task, decoding with ``beam_size`` (None: the run's ``model.beam_size``)."""
-    import dataclasses
-
-    from scratchlm.errors import ConfigError
-    from scratchlm.tasks.seq2seq import Seq2SeqTask
-
-    cfg = run.config
-    if beam_size is not None:
-        if beam_size < 1:
-            raise ConfigError(f"--beam-size {beam_size}: must be >= 1")
-        cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, beam_size=beam_size))
-    return Seq2SeqTask(cfg)
-
-
-def _eval_seq2seq(run, args: argparse.Namespace) -> int:
-    task = _seq2seq_task(run, args.beam_size)
-    beam = task.cfg.model.beam_size
-
-    def note(enc) -> str | None:
-        return (
-            f"{enc.truncated} sources were truncated to {run.max_seq_len} tokens" if enc.truncated else None
-        )
-
-    return _eval_task(run, args, task, noun="examples", note=note, title=f" (beam {beam})", beam_size=beam)
-
-
 # -------------------------------------------------------------------------------------------- predict
 def cmd_predict(args: argparse.Namespace) -> int:
-    from scratchlm.errors import ConfigError, DataError
+    from scratchlm.errors import ConfigError
     from scratchlm.training.run_dir import load_run
 
     if args.batch_size is not None and args.batch_size < 1:
@@ -191,7 +91,24 @@ def cmd_predict(args: argparse.Namespace) -> int:
         return _predict_file(args)
     if args.output:
         raise ConfigError("--output needs --input FILE.jsonl (TEXT arguments print to stdout)")
-    from scratchlm.serve.engine import classify_encoded, encode_texts
+    texts = _predict_texts(args)
+    run = load_run(args.run)
+    task = run.handler(beam_size=args.beam_size)
+    results = task.predict(run, texts, args.batch_size or run.config.train.eval_batch_size)
+    if args.json:
+        _print_json(results)
+    else:
+        for r in results:
+            print(task.prediction_line(r))
+    note = task.prediction_note(results, run)
+    if note:
+        print(note, file=sys.stderr)
+    return 0
+
+
+def _predict_texts(args: argparse.Namespace) -> list[str]:
+    """The TEXT arguments, or the non-empty lines of stdin; an empty text is an error naming it."""
+    from scratchlm.errors import DataError
 
     texts = list(args.texts)
     if not texts:
@@ -204,74 +121,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for i, text in enumerate(texts, 1):
         if not text.strip():
             raise DataError(f"predict: text {i} is empty; give non-empty texts")
-    run = load_run(args.run)
-    if run.task == "tagging":
-        return _predict_tags(run, texts, args)
-    if run.task == "seq2seq":
-        return _predict_seq2seq(run, texts, args)
-    encodings = encode_texts(run, texts)
-    predictions = classify_encoded(run, encodings, args.batch_size or run.config.train.eval_batch_size)
-    truncated = sum(p["truncated"] > 0 for p in predictions)
-    results = [
-        {
-            "text": text,
-            "label": p["label"],
-            "probabilities": p["probabilities"],
-            "logits": p["logits"],
-            "input_ids": enc.ids,
-            "truncated": p["truncated"],
-        }
-        for text, enc, p in zip(texts, encodings, predictions, strict=True)
-    ]
-    if args.json:
-        _print_json(results)
-    else:
-        for r in results:
-            print(f"{r['label']}\t{r['probabilities'][r['label']]:.3f}\t{r['text']}")
-    if truncated:
-        print(f"note: {truncated} text(s) truncated to {run.max_seq_len} tokens", file=sys.stderr)
-    return 0
-
-
-def _predict_tags(run, texts: list[str], args: argparse.Namespace) -> int:
-    """Word segmentation prints the words separated by spaces; NER the entities as ``text/TYPE``."""
-    from scratchlm.tasks.tagging_units import tag_texts
-
-    results = tag_texts(run, texts, args.batch_size or run.config.train.eval_batch_size)
-    if args.json:
-        _print_json(results)
-        return 0
-    for r in results:
-        if all(s["type"] == "word" for s in r["spans"]) and r["spans"]:
-            print(r["output"])
-        else:
-            print("  ".join(f"{s['text']}/{s['type']}" for s in r["spans"]) or "(no entities)")
-    return 0
-
-
-def _predict_seq2seq(run, texts: list[str], args: argparse.Namespace) -> int:
-    """One line per text: the text, a tab, the output tokens separated by spaces."""
-    from scratchlm.tasks.seq2seq import encode_sources
-
-    task = _seq2seq_task(run, args.beam_size)
-    d = run.config.data
-    sources, truncated = encode_sources(run.tokenizer, texts, d.max_seq_len, d.truncation)
-    pad_id = run.tokenizer.vocab.pad_id
-    batch_size = args.batch_size or run.config.train.eval_batch_size
-    outputs = task.decode(run.model, sources, run.labels, pad_id, batch_size, "cpu")
-    if args.json:
-        _print_json(
-            [
-                {"text": t, "output": o, "truncated": len(run.tokenizer.tokenize(t)) > d.max_seq_len}
-                for t, o in zip(texts, outputs, strict=True)
-            ]
-        )
-    else:
-        for text, output in zip(texts, outputs, strict=True):
-            print(f"{text}\t{' '.join(output)}")
-    if truncated:
-        print(f"note: {truncated} text(s) truncated to {d.max_seq_len} tokens", file=sys.stderr)
-    return 0
+    return texts
 
 
 def _predict_file(args: argparse.Namespace) -> int:
@@ -280,7 +130,7 @@ def _predict_file(args: argparse.Namespace) -> int:
     from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
-    if run.task != "classification":
+    if "classify" not in run.handler().endpoints:
         raise ConfigError(
             f"predict --input reads files for classifier runs; {args.run} is a {run.task} run: give TEXT "
             "arguments or lines on stdin"
@@ -315,7 +165,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     import torch
 
     from scratchlm.config import load_config
-    from scratchlm.training.run_dir import build_model, is_run_dir, load_run
+    from scratchlm.tasks.registry import make_task
+    from scratchlm.training.run_dir import is_run_dir, load_run
     from scratchlm.viz.summary import summarize
 
     target = Path(args.target)
@@ -328,43 +179,20 @@ def cmd_summary(args: argparse.Namespace) -> int:
         model, cfg, vocab_size = run.model, run.config, len(run.tokenizer.vocab)
         title = f"run {target}"
     else:
+        import dataclasses
+
         cfg = load_config(target, args.set)
         vocab_size = args.vocab_size
-        cfg, labels = _summary_task(cfg, args.num_classes)
-        model = build_model(cfg, vocab_size, len(labels), 0, labels)
-        what = (
-            f"{len(labels)} tags ({', '.join(labels)})"
-            if cfg.data.task == "tag"
-            else f"{len(labels)} output tokens"
-            if cfg.data.task == "seq2seq"
-            else f"{args.num_classes} classes assumed"
-        )
-        title = f"config {target} (vocabulary {vocab_size}, {what})"
+        task = make_task(cfg)
+        labels, changes = task.placeholder_labels(args.num_classes)
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, task=task.name, **changes))
+        task = type(task)(cfg)
+        model = task.build_model(vocab_size, len(labels), 0, labels)
+        title = f"config {target} (vocabulary {vocab_size}, {task.summary_note(labels, args.num_classes)})"
     ids = torch.randint(5, vocab_size, (args.batch, min(args.seq_len, cfg.data.max_seq_len)))
     print(title)
     print(summarize(model, ids))
     return 0
-
-
-def _summary_task(cfg, num_classes: int):
-    """The config with ``data.task`` resolved, and the label names: a built-in tagging dataset's own
-    tags (a seq2seq dataset's output tokens), else ``num_classes`` placeholders."""
-    import dataclasses
-
-    from scratchlm.data.builtin import TAGGING_LABELS
-    from scratchlm.data.seq2seq import SEQ2SEQ_LABELS
-    from scratchlm.data.tagging import resolve_task
-    from scratchlm.tokenizers.vocab import SPECIALS
-
-    task = resolve_task(cfg.data)
-    labels = [f"class_{i}" for i in range(num_classes)]
-    changes = {"task": task}
-    if task == "tag" and cfg.data.dataset in TAGGING_LABELS and cfg.data.train_file is None:
-        labels, changes["tag_scheme"] = TAGGING_LABELS[cfg.data.dataset]
-    if task == "seq2seq":  # the output vocabulary: the specials, then the tokens
-        builtin = cfg.data.dataset in SEQ2SEQ_LABELS and cfg.data.train_file is None
-        labels = [*SPECIALS, *(SEQ2SEQ_LABELS[cfg.data.dataset] if builtin else labels)]
-    return dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, **changes)), list(labels)
 
 
 # ------------------------------------------------------------------------------------------- baseline

@@ -9,8 +9,17 @@ from scratchlm.io import print_json as _print_json
 
 def cmd_data_list(args: argparse.Namespace) -> int:
     from scratchlm.data.load import list_datasets
+    from scratchlm.tasks.registry import dataset_task
 
-    rows = list_datasets()
+    rows = [
+        {
+            "name": r["name"],
+            "task": dataset_task(r["kind"]),
+            "package": r["package"],
+            "description": r["description"],
+        }
+        for r in list_datasets()
+    ]
     if args.json:
         _print_json(rows)
         return 0
@@ -23,25 +32,24 @@ def cmd_data_list(args: argparse.Namespace) -> int:
 
 
 def _load_named(name: str, args: argparse.Namespace):
-    from scratchlm.config import DataConfig
-    from scratchlm.data import load_classification_data
-    from scratchlm.data.tagging import load_tagging_data, resolve_task
+    from scratchlm.config import DataConfig, RunConfig
+    from scratchlm.tasks.registry import make_task
 
     cfg = DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field)
-    task = resolve_task(cfg)
-    if task == "seq2seq":
-        from scratchlm.data.seq2seq import load_seq2seq_data
-
-        return load_seq2seq_data(cfg)
-    if task == "tag":
-        return load_tagging_data(cfg)
-    return load_classification_data(cfg)
+    task = make_task(RunConfig(data=cfg))
+    task.load()
+    return task.name, task.data
 
 
-def _show_tagging(data, as_json: bool) -> int:
+def _with_task(stats: dict, task: str) -> dict:
+    """``stats`` with the task that reads the dataset after its name."""
+    return {"name": stats["name"], "task": task, **stats}
+
+
+def _show_tagging(data, as_json: bool, task: str) -> int:
     from scratchlm.data.tagging import tagging_stats
 
-    stats = tagging_stats(data)
+    stats = _with_task(tagging_stats(data), task)
     if as_json:
         _print_json(stats)
         return 0
@@ -59,10 +67,10 @@ def _show_tagging(data, as_json: bool) -> int:
     return 0
 
 
-def _show_seq2seq(data, as_json: bool) -> int:
+def _show_seq2seq(data, as_json: bool, task: str) -> int:
     from scratchlm.data.seq2seq import seq2seq_stats
 
-    stats = seq2seq_stats(data)
+    stats = _with_task(seq2seq_stats(data), task)
     if as_json:
         _print_json(stats)
         return 0
@@ -86,11 +94,11 @@ def cmd_data_show(args: argparse.Namespace) -> int:
     from scratchlm.data.seq2seq import Seq2SeqData
     from scratchlm.data.tagging import TaggingData
 
-    data = _load_named(args.name, args)
+    task, data = _load_named(args.name, args)
     if isinstance(data, TaggingData):
-        return _show_tagging(data, args.json)
+        return _show_tagging(data, args.json, task)
     if isinstance(data, Seq2SeqData):
-        return _show_seq2seq(data, args.json)
+        return _show_seq2seq(data, args.json, task)
     stats = dataset_stats(data)
     if args.json:
         _print_json(stats)
@@ -118,7 +126,7 @@ def cmd_data_export(args: argparse.Namespace) -> int:
     from scratchlm.data.seq2seq import Seq2SeqData, write_pairs_jsonl
     from scratchlm.data.tagging import TaggingData, write_tagged_jsonl
 
-    data = _load_named(args.name, args)
+    _, data = _load_named(args.name, args)
     examples = data.split(args.split)
     writer = write_jsonl
     if isinstance(data, TaggingData):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import logging
 import types
 import typing
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from scratchlm.config.model import POSITIONAL_KINDS, ModelConfig  # noqa: F401 (imported from here)
-from scratchlm.config.sections import DataConfig, TrainConfig, VectorsConfig
+from scratchlm.config.sections import OLD_TASK_NAMES, TASK_NAMES, DataConfig, TrainConfig, VectorsConfig  # noqa: F401
 from scratchlm.errors import ConfigError
 
 
@@ -44,62 +45,16 @@ class RunConfig:
                 f"model.freeze_embedding_rows={self.model.freeze_embedding_rows} keeps fixed; set one of them "
                 "to 0 / none"
             )
-        if self.data.task == "seq2seq":
-            self._check_seq2seq()
         if self.model.vectors_vocab and self.data.tokenizer not in ("char", "jieba"):
             raise ConfigError(
                 f"model.vectors_vocab applies to data.tokenizer char or jieba (a vocabulary of whole tokens); "
                 f"a {self.data.tokenizer} vocabulary is trained, its pieces are not the vectors' words"
             )
-        if self.data.task == "clm":
-            self._check_causal()
         if self.data.packing and self.data.document_mask and self.model.encoder != "transformer":
             raise ConfigError(
                 f"data.document_mask keeps attention inside each packed text, and model.encoder="
                 f"{self.model.encoder} has no attention; set data.document_mask: false or use a transformer"
             )
-        if self.data.task == "classify" and self.model.head != "softmax":
-            raise ConfigError(
-                f"model.head={self.model.head} is a tagger head; data.task=classify uses softmax"
-            )
-
-    def _check_seq2seq(self) -> None:
-        m, d = self.model, self.data
-        if m.head != "softmax":
-            raise ConfigError(
-                f"model.head={m.head} is a tagger head; data.task=seq2seq predicts tokens with softmax"
-            )
-        if m.encoder == "transformer" and m.num_layers < 1:
-            raise ConfigError("data.task=seq2seq with model.encoder=transformer needs model.num_layers >= 1")
-        if m.norm_position != "pre":
-            raise ConfigError(
-                f"model.norm_position={m.norm_position}: the seq2seq Transformer decoder is pre-LN; use pre"
-            )
-        if m.positional in ("alibi", "t5_bias"):
-            raise ConfigError(
-                f"model.positional={m.positional} is an encoder-only bias here; a seq2seq model uses an absolute "
-                "kind (sinusoidal, scaled_sinusoidal, learned), rope, or none"
-            )
-        if m.max_decode_len is not None and m.max_decode_len > d.max_seq_len - 1:
-            raise ConfigError(
-                f"model.max_decode_len={m.max_decode_len} must be <= data.max_seq_len - 1 = {d.max_seq_len - 1} "
-                "(the decoder reads the start token and at most that many outputs)"
-            )
-
-    def _check_causal(self) -> None:
-        m = self.model
-        if m.encoder != "transformer":
-            raise ConfigError(
-                f"data.task=clm needs model.encoder: transformer (a causal attention mask), not {m.encoder}"
-            )
-        if m.bigram_buckets:
-            raise ConfigError(
-                f"data.task=clm with model.bigram_buckets={m.bigram_buckets}: the pair vector at position i "
-                "is that of tokens (i, i+1) and would show the model the token it must predict; set "
-                "model.bigram_buckets: 0"
-            )
-        if self.data.whole_word_mask:
-            raise ConfigError("data.whole_word_mask is a masked-LM option; data.task=clm masks nothing")
 
     def to_dict(self) -> dict[str, Any]:
         out = dataclasses.asdict(self)
@@ -232,9 +187,23 @@ def config_from_dict(raw: dict[str, Any]) -> RunConfig:
             raise _unknown_key("", key, list(SECTIONS))
         if value is not None and not isinstance(value, dict):
             raise ConfigError(f"config section {key!r} must be a mapping, got {value!r}")
+    raw = _migrate_task_name(raw)
     return RunConfig(
         **{name: _build_section(cls, raw.get(name) or {}, name) for name, cls in SECTIONS.items()}
     )
+
+
+def _migrate_task_name(raw: dict[str, Any]) -> dict[str, Any]:
+    """``data.task`` as earlier versions spelled it (``classify``, ``tag``, ``mlm``, ``clm``) -> its name now."""
+    data = raw.get("data") or {}
+    old = data.get("task")
+    if isinstance(old, str) and old in OLD_TASK_NAMES:
+        new = OLD_TASK_NAMES[old]
+        logging.getLogger("scratchlm.config").warning(
+            "config: data.task=%s is now written data.task=%s (migrated)", old, new
+        )
+        raw = {**raw, "data": {**data, "task": new}}
+    return raw
 
 
 def parse_override(text: str) -> tuple[str, str, str]:

@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 from scratchlm.config.checks import check_choice, check_positive
 from scratchlm.errors import ConfigError
 
+TASK_NAMES = ("classification", "tagging", "masked_lm", "causal_lm", "seq2seq")
+"""The values of ``data.task`` besides ``auto``: the names of :data:`scratchlm.tasks.registry.TASKS`."""
+
+OLD_TASK_NAMES = {"classify": "classification", "tag": "tagging", "mlm": "masked_lm", "clm": "causal_lm"}
+"""``data.task`` values of earlier versions, migrated on read."""
+
 
 @dataclass
 class DataConfig:
@@ -101,23 +107,10 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         self._check_tokenizer()
-        check_choice("data.task", self.task, ("auto", "classify", "tag", "mlm", "clm", "seq2seq"))
-        if self.packing and self.task not in ("mlm", "clm"):
-            raise ConfigError(
-                f"data.packing joins raw texts for pretraining (data.task: mlm or clm), not data.task={self.task}"
-            )
+        check_choice("data.task", self.task, ("auto", *TASK_NAMES))
         if not 0.0 < self.mask_ratio < 1.0:
             raise ConfigError(f"data.mask_ratio={self.mask_ratio} must be in (0, 1)")
         check_choice("data.tag_scheme", self.tag_scheme, ("auto", "bio", "bmes"))
-        if self.task == "classify" and self.tag_scheme != "auto":
-            raise ConfigError(
-                f"data.tag_scheme={self.tag_scheme} applies to data.task=tag; a classifier has no tags"
-            )
-        if self.task == "tag" and self.tokenizer != "char":
-            raise ConfigError(
-                f"data.task=tag tags one unit per character (or per given token) and needs data.tokenizer=char, "
-                f"not {self.tokenizer}"
-            )
         check_choice("data.truncation", self.truncation, ("end", "start", "middle"))
         check_positive("data.min_freq", self.min_freq)
         check_positive("data.max_seq_len", self.max_seq_len, minimum=2)

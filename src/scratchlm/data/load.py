@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def list_datasets() -> list[dict[str, str]]:
     return [
-        {"name": b.name, "task": b.task, "package": b.package, "description": b.description}
+        {"name": b.name, "kind": b.kind, "package": b.package, "description": b.description}
         for b in BUILTINS.values()
     ]
 
@@ -54,7 +54,7 @@ def load_classification_data(cfg: DataConfig) -> ClassificationData:
         elif cfg.dataset in TAGGING_LOADERS:
             raise DataError(
                 f"dataset {cfg.dataset!r} is tagged (one tag per character), not labelled per text; "
-                "train a tagger with data.task: tag (or auto)"
+                "train a tagger with data.task: tagging (or auto)"
             )
         else:
             raise _unknown_dataset(cfg.dataset)

@@ -221,7 +221,7 @@ def load_seq2seq_data(cfg: DataConfig) -> Seq2SeqData:
     if train_file is None:
         if cfg.dataset in BUILTINS:
             raise DataError(
-                f"dataset {cfg.dataset!r} is not source/target pairs ({BUILTINS[cfg.dataset].task}); "
+                f"dataset {cfg.dataset!r} is not source/target pairs ({BUILTINS[cfg.dataset].kind}); "
                 f"data.task=seq2seq needs {', '.join(SEQ2SEQ_LOADERS)} or a .jsonl/.tsv file of pairs"
             )
         train_file = cfg.dataset
@@ -242,7 +242,6 @@ def seq2seq_stats(data: Seq2SeqData) -> dict:
 
     out: dict = {
         "name": data.name,
-        "task": "seq2seq",
         "labels": data.labels,
         "notes": data.notes,
         "splits": {},

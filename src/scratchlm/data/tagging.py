@@ -188,21 +188,6 @@ def is_tagging_file(path: str | Path, tags_field: str = "tags") -> bool:
     return False
 
 
-def resolve_task(cfg: DataConfig) -> str:
-    """``classify``, ``tag`` or ``seq2seq`` for ``data.task`` (``auto`` looks at the dataset)."""
-    from scratchlm.data.builtin import BUILTINS
-    from scratchlm.data.seq2seq import is_pair_file
-
-    if cfg.task != "auto":
-        return cfg.task
-    name = cfg.train_file or cfg.dataset
-    if name in BUILTINS:
-        return {"tagging": "tag", "seq2seq": "seq2seq"}.get(BUILTINS[name].task, "classify")
-    if is_pair_file(name, cfg.target_field):
-        return "seq2seq"
-    return "tag" if is_tagging_file(name, cfg.tags_field) else "classify"
-
-
 # ---------------------------------------------------------------------------------------------- load
 def load_tagging_data(cfg: DataConfig) -> TaggingData:
     """A built-in tagging dataset by name, or user files (``train_file``/``dev_file``/``test_file``, or
@@ -221,7 +206,7 @@ def load_tagging_data(cfg: DataConfig) -> TaggingData:
     if train_file is None:
         if cfg.dataset in BUILTINS:
             raise DataError(
-                f"dataset {cfg.dataset!r} has no tags ({BUILTINS[cfg.dataset].task}); data.task=tag needs "
+                f"dataset {cfg.dataset!r} has no tags ({BUILTINS[cfg.dataset].kind}); data.task=tagging needs "
                 f"a tagging dataset: {', '.join(TAGGING_LOADERS)} or a .jsonl/.txt file of tagged sentences"
             )
         train_file = cfg.dataset
@@ -268,7 +253,6 @@ def tagging_stats(data: TaggingData) -> dict:
     scheme = get_scheme(data.scheme)
     out: dict = {
         "name": data.name,
-        "task": "tagging",
         "scheme": data.scheme,
         "labels": data.labels,
         "splits": {},

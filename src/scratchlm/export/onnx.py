@@ -6,7 +6,7 @@ dynamic, ``sequence <= max_seq_len``; the mask is 1 at real tokens, 0 at padding
 
 - A classifier has one output, ``logits`` (float32, ``(batch, num_classes)``). Token ids come from the
   run's tokenizer (``tokenizer/``), with [CLS] first, exactly as
-  :func:`scratchlm.serve.engine.encode_texts` makes them.
+  :func:`scratchlm.predict.classify.encode_texts` makes them.
 - A tagger has two: ``emissions`` (float32, ``(batch, sequence, num_tags)``, the per-token tag scores)
   and ``tags`` (int64, ``(batch, sequence)``): the best tag per token (softmax head) or the Viterbi path
   of the CRF, decoded inside the graph by two ONNX ``Scan`` loops
@@ -23,7 +23,7 @@ later: the attention's ``scaled_dot_product_attention`` with a boolean padding m
 into plain ONNX ops, so the modules need no export-only code path. Opsets 14-17 (older runtimes)
 use torch's TorchScript exporter, which torch has deprecated but still ships. After writing, the file is run with onnxruntime on
 padded batches of several lengths and must match PyTorch within ``tolerance`` (1e-4 by default), a
-tagger's tags exactly.
+tagger's tags exactly (``onnx_check.py``: the same batches through the one prediction path).
 
 ``quantize="int8"``: onnxruntime's dynamic quantization (int8 weights of MatMul and Gather,
 activations quantized per batch at run time); its accuracy on the run's dev split is measured
@@ -39,15 +39,21 @@ import logging
 import tempfile
 import time
 import warnings
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 from torch import nn
 
-from scratchlm.errors import ScratchLMError, require
+from scratchlm.errors import require
+from scratchlm.export.onnx_check import (
+    ExportError,
+    accuracy_change,
+    max_difference,
+    probe_sequences,
+    session,
+    tagger_difference,
+)
 
 if TYPE_CHECKING:
     from scratchlm.training.run_dir import LoadedRun
@@ -62,10 +68,6 @@ TORCH_EXPORT_MIN_OPSET = 18
 # (b, 1, 1, s) padding mask the attention module broadcasts (it wants (b, 1, s, s)).
 OPSETS = range(14, 23)
 QUANTIZATIONS = ("int8",)
-
-
-class ExportError(ScratchLMError):
-    """The model could not be exported, or the export does not match PyTorch."""
 
 
 class OnnxClassifier(nn.Module):
@@ -259,120 +261,6 @@ def _name_sequence_axis(model) -> None:
         dim.dim_param = "sequence"
 
 
-def session(path: str | Path):
-    ort = require("onnxruntime", "onnx", "running an ONNX model")
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-
-
-def onnx_logits(sess, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128) -> np.ndarray:
-    """Logits ``(n, C)`` from an onnxruntime session, in input order (batches formed by length)."""
-    from scratchlm.data.collate import batch_order, pad_batch
-
-    out: list[np.ndarray | None] = [None] * len(seqs)
-    for index in batch_order([len(s) for s in seqs], batch_size, shuffle=False):
-        ids, mask = pad_batch([seqs[i] for i in index], pad_id)
-        logits = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.long().numpy()})[0]
-        for row, i in enumerate(index):
-            out[i] = logits[row]
-    return np.stack(out) if out else np.zeros((0, 0), dtype=np.float32)
-
-
-def probe_sequences(run: LoadedRun, seed: int = 0) -> list[list[int]]:
-    """Token id sequences of many lengths (1 .. max_seq_len), so batches hold padding: what the check runs."""
-    g = torch.Generator().manual_seed(seed)
-    vocab_size, cls_id = len(run.tokenizer.vocab), run.tokenizer.vocab.cls_id
-    lengths = sorted(
-        {1, 2, 3, 5, 8, 13, 21, run.max_seq_len // 2, run.max_seq_len - 1, run.max_seq_len} - {0}
-    )
-    head = [cls_id] if run.task == "classification" else []  # a tagger's ids are its units alone
-    seqs = []
-    for n in lengths:
-        for _ in range(2):
-            body = torch.randint(
-                len(run.tokenizer.vocab.special_ids), vocab_size, (n - len(head),), generator=g
-            ).tolist()
-            seqs.append([*head, *body])
-    return seqs
-
-
-def max_difference(run: LoadedRun, sess, seqs: Sequence[list[int]]) -> float:
-    from scratchlm.predict.batching import predict_logits
-
-    reference = predict_logits(run.model, seqs, run.tokenizer.vocab.pad_id, batch_size=8).numpy()
-    try:
-        got = onnx_logits(sess, seqs, run.tokenizer.vocab.pad_id, batch_size=8)
-    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors have no common public base class
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ExportError(f"onnxruntime cannot run the exported graph: {first[:400]}") from exc
-    return float(np.abs(got - reference).max())
-
-
-def onnx_tags(
-    sess, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128
-) -> tuple[list[np.ndarray], list[list[int]]]:
-    """A tagger graph's emissions ``(len, T)`` and tag ids for each sequence, in input order."""
-    from scratchlm.data.collate import batch_order, pad_batch
-
-    emissions: list = [None] * len(seqs)
-    tags: list = [None] * len(seqs)
-    for index in batch_order([len(s) for s in seqs], batch_size, shuffle=False):
-        ids, mask = pad_batch([seqs[i] for i in index], pad_id)
-        em, tg = sess.run(None, {"input_ids": ids.numpy(), "attention_mask": mask.long().numpy()})
-        for row, i in enumerate(index):
-            n = len(seqs[i])
-            emissions[i], tags[i] = em[row, :n], tg[row, :n].tolist()
-    return emissions, tags
-
-
-@torch.no_grad()
-def torch_tags(
-    model: nn.Module, seqs: Sequence[list[int]], pad_id: int, batch_size: int = 128
-) -> tuple[list[np.ndarray], list[list[int]]]:
-    """The same from PyTorch: ``model(ids, mask)`` and ``model.decode`` (the loop Viterbi)."""
-    from scratchlm.data.collate import batch_order, pad_batch
-
-    emissions: list = [None] * len(seqs)
-    tags: list = [None] * len(seqs)
-    for index in batch_order([len(s) for s in seqs], batch_size, shuffle=False):
-        ids, mask = pad_batch([seqs[i] for i in index], pad_id)
-        em, tg = model(ids, mask).float(), model.decode(ids, mask)
-        for row, i in enumerate(index):
-            n = len(seqs[i])
-            emissions[i], tags[i] = em[row, :n].numpy(), tg[row, :n].tolist()
-    return emissions, tags
-
-
-def tagger_difference(run: LoadedRun, sess, seqs: Sequence[list[int]]) -> tuple[float, int, int]:
-    """``(max |emission difference|, tags that differ, tags compared)`` of the graph against PyTorch."""
-    pad = run.tokenizer.vocab.pad_id
-    ref_em, ref_tags = torch_tags(run.model, seqs, pad, batch_size=8)
-    try:
-        got_em, got_tags = onnx_tags(sess, seqs, pad, batch_size=8)
-    except Exception as exc:  # noqa: BLE001 - onnxruntime's errors have no common public base class
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ExportError(f"onnxruntime cannot run the exported graph: {first[:400]}") from exc
-    diff = max(float(np.abs(a - b).max()) for a, b in zip(got_em, ref_em, strict=True))
-    differ = sum(
-        a != b for ga, ra in zip(got_tags, ref_tags, strict=True) for a, b in zip(ga, ra, strict=True)
-    )
-    return diff, differ, sum(map(len, seqs))
-
-
-def dev_sequences(run: LoadedRun) -> tuple[list[list[int]], list[int], str]:
-    """The run's dev split as ``eval`` reads it: (token ids, label ids, a name)."""
-    from scratchlm.data import load_classification_data
-    from scratchlm.training.loop import _subsample, encode_split
-
-    cfg = run.config
-    data = load_classification_data(cfg.data)
-    examples = _subsample(data.split("dev"), cfg.data.max_eval_examples, cfg.train.seed)
-    label_ids = {label: i for i, label in enumerate(run.labels)}
-    enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len, cfg.data.truncation)
-    return enc.seqs, enc.labels, f"{data.name} dev ({len(examples)} examples)"
-
-
 def _quantize_int8(source: Path, target: Path) -> None:
     quantization = require("onnxruntime.quantization", "onnx", "int8 quantization")
     with _quiet() as log:
@@ -384,17 +272,8 @@ def _quantize_int8(source: Path, target: Path) -> None:
             ) from exc
 
 
-def export_onnx(
-    run: LoadedRun,
-    out: str | Path,
-    *,
-    opset: int = DEFAULT_OPSET,
-    quantize: str | None = None,
-    tolerance: float = 1e-4,
-    measure_accuracy: bool = True,
-) -> dict[str, Any]:
-    """Write ``out`` (float32, or int8 with ``quantize="int8"``) and return a report: the largest
-    |onnxruntime - PyTorch| logit difference of the float graph, and for int8 the dev accuracy of both."""
+def check_options(run: LoadedRun, opset: int, quantize: str | None) -> None:
+    """What this version cannot export, each a one-line :class:`ExportError`, before any work is done."""
     require("onnx", "onnx", "ONNX export")
     require("onnxscript", "onnx", "ONNX export")
     require("onnxruntime", "onnx", "checking the ONNX export")
@@ -415,11 +294,10 @@ def export_onnx(
             f"--opset {opset}: a CRF tagger decodes with ONNX Scan loops that only torch.export writes; "
             f"use --opset {TORCH_EXPORT_MIN_OPSET} or later"
         )
-    out = Path(out)
-    if out.is_dir():
-        raise ExportError(f"--out {out} is a directory; give a file name such as {out / 'model.onnx'}")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    start = time.perf_counter()
+
+
+def _signature(run: LoadedRun, out: Path, opset: int, quantize: str | None) -> dict[str, Any]:
+    """The report's first entries: what was asked for and the graph's inputs and outputs."""
     report: dict[str, Any] = {
         "out": str(out),
         "opset": opset,
@@ -429,63 +307,76 @@ def export_onnx(
         "outputs": {"logits": ["batch", len(run.labels)]},
         "max_seq_len": run.max_seq_len,
     }
-    if tagging:
+    if run.task == "tagging":
         report["outputs"] = {
             "emissions": ["batch", "sequence", len(run.labels)],
             "tags": ["batch", "sequence"],
         }
         report["head"] = "crf" if _has_crf(run) else "softmax"
+    return report
+
+
+def _write_float(run: LoadedRun, path: Path, opset: int, tolerance: float, report: dict[str, Any]):
+    """Export the float32 graph to ``path`` and check it against PyTorch on the probe batches (logits
+    within ``tolerance``, a tagger's tags exactly); returns its onnxruntime session."""
+    _export_float(run, path, opset)
+    _add_metadata(path, run, {"quantization": "none"})
+    sess = session(path)
+    if run.task == "tagging":
+        diff, differ, compared = tagger_difference(run, sess, probe_sequences(run))
+        report["tags_compared"], report["tags_different"] = compared, differ
+    else:
+        diff, differ = max_difference(run, sess, probe_sequences(run)), 0
+    report["max_abs_diff_vs_torch"] = diff
+    if not diff <= tolerance:
+        raise ExportError(
+            f"the ONNX graph differs from PyTorch by {diff:.3g} (> {tolerance:g}) on the probe batches"
+        )
+    if differ:
+        raise ExportError(f"the ONNX graph's tags differ from PyTorch's at {differ} of {compared} positions")
+    return sess
+
+
+def _write_int8(
+    run: LoadedRun, float_path: Path, path: Path, float_sess, measure_accuracy: bool, report: dict[str, Any]
+) -> None:
+    """Quantize the float graph into ``path``; its difference from PyTorch and, with
+    ``measure_accuracy``, the dev accuracy of both graphs go into ``report``."""
+    _quantize_int8(float_path, path)
+    _add_metadata(path, run, {"quantization": "int8-dynamic"})
+    int8_sess = session(path)
+    report["int8_max_abs_diff_vs_torch"] = max_difference(run, int8_sess, probe_sequences(run))
+    if measure_accuracy:
+        report["accuracy"] = accuracy_change(run, float_sess, int8_sess)
+    report["float_bytes"] = float_path.stat().st_size
+
+
+def export_onnx(
+    run: LoadedRun,
+    out: str | Path,
+    *,
+    opset: int = DEFAULT_OPSET,
+    quantize: str | None = None,
+    tolerance: float = 1e-4,
+    measure_accuracy: bool = True,
+) -> dict[str, Any]:
+    """Write ``out`` (float32, or int8 with ``quantize="int8"``) and return a report: the largest
+    |onnxruntime - PyTorch| logit difference of the float graph, and for int8 the dev accuracy of both.
+    The graphs are written in a temporary folder beside ``out``: a failed check leaves no file."""
+    check_options(run, opset, quantize)
+    out = Path(out)
+    if out.is_dir():
+        raise ExportError(f"--out {out} is a directory; give a file name such as {out / 'model.onnx'}")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    report = _signature(run, out, opset, quantize)
     with tempfile.TemporaryDirectory(dir=out.parent, prefix=".onnx-export-") as tmp:
-        float_path = Path(tmp) / "float.onnx"
-        _export_float(run, float_path, opset)
-        _add_metadata(float_path, run, {"quantization": "none"})
-        float_sess = session(float_path)
-        if tagging:
-            diff, differ, compared = tagger_difference(run, float_sess, probe_sequences(run))
-            report["tags_compared"], report["tags_different"] = compared, differ
-        else:
-            diff, differ = max_difference(run, float_sess, probe_sequences(run)), 0
-        report["max_abs_diff_vs_torch"] = diff
-        if not diff <= tolerance:
-            raise ExportError(
-                f"the ONNX graph differs from PyTorch by {diff:.3g} (> {tolerance:g}) on the probe batches"
-            )
-        if differ:
-            raise ExportError(
-                f"the ONNX graph's tags differ from PyTorch's at {differ} of {compared} positions"
-            )
-        final = float_path
+        final = float_path = Path(tmp) / "float.onnx"
+        float_sess = _write_float(run, float_path, opset, tolerance, report)
         if quantize == "int8":
             final = Path(tmp) / "int8.onnx"
-            _quantize_int8(float_path, final)
-            _add_metadata(final, run, {"quantization": "int8-dynamic"})
-            int8_sess = session(final)
-            report["int8_max_abs_diff_vs_torch"] = max_difference(run, int8_sess, probe_sequences(run))
-            if measure_accuracy:
-                report["accuracy"] = _accuracy_change(run, float_sess, int8_sess)
-            report["float_bytes"] = float_path.stat().st_size
+            _write_int8(run, float_path, final, float_sess, measure_accuracy, report)
         final.replace(out)
     report["bytes"] = out.stat().st_size
     report["seconds"] = round(time.perf_counter() - start, 2)
     return report
-
-
-def _accuracy_change(run: LoadedRun, float_sess, int8_sess) -> dict[str, Any]:
-    try:
-        seqs, labels, name = dev_sequences(run)
-    except ScratchLMError as exc:
-        return {"error": f"the dev split could not be read, accuracy not measured ({exc})"}
-    if not seqs:
-        return {"error": "the dev split is empty, accuracy not measured"}
-    pad = run.tokenizer.vocab.pad_id
-    gold = np.asarray(labels)
-    pred_float = onnx_logits(float_sess, seqs, pad).argmax(-1)
-    pred_int8 = onnx_logits(int8_sess, seqs, pad).argmax(-1)
-    acc_float, acc_int8 = float((pred_float == gold).mean()), float((pred_int8 == gold).mean())
-    return {
-        "split": name,
-        "float32": round(acc_float, 4),
-        "int8": round(acc_int8, 4),
-        "change": round(acc_int8 - acc_float, 4),
-        "agreement": round(float((pred_float == pred_int8).mean()), 4),
-    }

@@ -1,10 +1,10 @@
-"""Prediction shared by ``scratchlm predict`` and the HTTP server, and the server's micro-batcher.
+"""The server's side of prediction: the micro-batcher that gathers concurrent requests, and the batch
+functions it runs (one per endpoint, built on :mod:`scratchlm.predict`).
 
-The functions take a :class:`~scratchlm.training.run_dir.LoadedRun` and a list of texts and return plain Python
-objects (JSON-ready); they do no I/O. :class:`MicroBatcher` gathers the texts of concurrent requests
-into batches: the first text waits at most ``max_wait_ms`` for others, a batch holds at most
-``max_batch`` texts, and batches run one at a time in a worker thread so the event loop keeps
-accepting requests meanwhile.
+:class:`MicroBatcher` gathers the texts of concurrent requests into batches: the first text waits at
+most ``max_wait_ms`` for others, a batch holds at most ``max_batch`` texts, and batches run one at a
+time in a worker thread so the event loop keeps accepting requests meanwhile. Each gathered batch is
+then run by :mod:`scratchlm.predict` as passes of similar-length texts (``max_padding``).
 """
 
 from __future__ import annotations
@@ -13,17 +13,20 @@ import asyncio
 import collections
 import concurrent.futures
 import contextlib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import torch
-
-from scratchlm.modules.heads import POOLING
+from scratchlm.predict.classify import classify_encoded, classify_texts, encode_texts  # noqa: F401
+from scratchlm.predict.embed import EmbedOptions, embed_texts
 
 if TYPE_CHECKING:
-    from scratchlm.tokenizers.char import Encoding
+    from scratchlm.serve.app import ServeSettings
     from scratchlm.training.run_dir import LoadedRun
+
+# ``classify_encoded`` and ``encode_texts`` are imported for ``scratchlm predict`` (cli/__init__.py), which
+# still imports them from here; their home is scratchlm.predict.classify.
 
 # What each kind of run can do, and the endpoint that does it; a seq2seq run adds its task here.
 TASK_ENDPOINTS: dict[str, tuple[str, ...]] = {"classification": ("classify", "embed"), "tagging": ("tag",)}
@@ -43,144 +46,52 @@ def supported_endpoints(run: LoadedRun) -> tuple[str, ...]:
     return TASK_ENDPOINTS.get(run_task(run), ())
 
 
-def encode_texts(run: LoadedRun, texts: Sequence[str]) -> list[Encoding]:
-    """Token ids as training made them: the run's normalisation, [CLS], its length and truncation."""
-    return run.tokenizer.encode_batch(texts, max_len=run.max_seq_len, truncation=run.config.data.truncation)
+# ------------------------------------------------------------------------------------ batch functions
+def classify_batch(run: LoadedRun, max_padding: float | None, texts: list[str]) -> list[dict]:
+    """``/v1/classify``: labels and probabilities (the logits stay inside)."""
+    results = classify_texts(run, texts, batch_size=len(texts), max_padding=max_padding)
+    for r in results:
+        del r["logits"]
+    return results
 
 
-def forward_groups(
-    lengths: Sequence[int], batch_size: int, max_padding: float | None = None
-) -> list[list[int]]:
-    """Indices of the texts that go through the model together, sorted by length.
-
-    Without ``max_padding``: consecutive runs of ``batch_size``. With it, a group also closes when
-    adding the next (longer) text would make the padded tokens exceed ``(1 + max_padding)`` times
-    the real ones. On a CPU a batch saves little per token, and padding costs in full: one padded
-    pass over 32 reviews of mixed length took 2.4x as long as passes over groups of similar length
-    (docs/serving.md, "Load test").
-    """
-    order = sorted(range(len(lengths)), key=lengths.__getitem__)
-    if max_padding is None:
-        return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    groups: list[list[int]] = []
-    group: list[int] = []
-    real = 0
-    for i in order:
-        n = lengths[i]
-        if group and (len(group) == batch_size or n * (len(group) + 1) > (1 + max_padding) * (real + n)):
-            groups.append(group)
-            group, real = [], 0
-        group.append(i)
-        real += n
-    if group:
-        groups.append(group)
-    return groups
-
-
-@torch.no_grad()
-def _run_groups(run: LoadedRun, encodings: Sequence[Encoding], groups: list[list[int]], step) -> list:
-    """``step(ids, mask)`` on each group's padded batch; the rows back in input order."""
-    from scratchlm.data.collate import pad_batch
-
-    was_training = run.model.training
-    run.model.eval()
-    out: list = [None] * len(encodings)
-    try:
-        for group in groups:
-            ids, mask = pad_batch([encodings[i].ids for i in group], run.tokenizer.vocab.pad_id)
-            for row, value in zip(group, step(ids, mask), strict=True):
-                out[row] = value
-    finally:
-        run.model.train(was_training)
+def embed_batch(
+    run: LoadedRun, max_padding: float | None, items: list[tuple[str, EmbedOptions]]
+) -> list[dict]:
+    """``/v1/embed``: the texts of a batch that share their options run together."""
+    groups: dict[EmbedOptions, list[int]] = {}
+    for i, (_, options) in enumerate(items):
+        groups.setdefault(options, []).append(i)
+    out: list[dict] = [{}] * len(items)
+    for options, index in groups.items():
+        texts = [items[i][0] for i in index]
+        for i, r in zip(index, embed_texts(run, texts, options, len(index), max_padding), strict=True):
+            out[i] = r
     return out
 
 
-def classify_encoded(
-    run: LoadedRun, encodings: Sequence[Encoding], batch_size: int = 128, max_padding: float | None = None
-) -> list[dict[str, Any]]:
-    """One result per encoding: ``label``, ``score`` (its probability), ``probabilities`` by label,
-    ``logits`` and ``truncated`` (tokens dropped to fit ``max_seq_len``). Batches as
-    :func:`forward_groups` forms them."""
-    if not encodings:
-        return []
-    groups = forward_groups([len(e.ids) for e in encodings], batch_size, max_padding)
-    logits = torch.stack(_run_groups(run, encodings, groups, lambda ids, mask: run.model(ids, mask).float()))
-    probs = logits.softmax(-1)
-    best = probs.argmax(-1).tolist()
-    out = []
-    for enc, lg, pr, b in zip(encodings, logits.tolist(), probs.tolist(), best, strict=True):
-        out.append(
-            {
-                "label": run.labels[b],
-                "score": round(pr[b], 6),
-                "probabilities": {label: round(p, 6) for label, p in zip(run.labels, pr, strict=True)},
-                "logits": [round(v, 6) for v in lg],
-                "truncated": enc.truncated,
-            }
-        )
-    return out
+def tag_batch(run: LoadedRun, texts: list[str]) -> list[dict]:
+    """``/v1/tag``: a tagger's tags and spans, as ``scratchlm predict`` gives them."""
+    from scratchlm.tasks.tagging_units import tag_texts
+
+    return tag_texts(run, texts, batch_size=len(texts))
 
 
-def classify_texts(
-    run: LoadedRun, texts: Sequence[str], batch_size: int = 128, max_padding: float | None = None
-) -> list[dict[str, Any]]:
-    return classify_encoded(run, encode_texts(run, texts), batch_size, max_padding)
-
-
-@dataclass(frozen=True)
-class EmbedOptions:
-    """``pooling``: the run's own (``None``) or one of ``cls``, ``mean``, ``max``, ``mean_max``;
-    ``tokens``: also return one vector per token; ``normalize``: scale vectors to unit L2 length."""
-
-    pooling: str | None = None
-    tokens: bool = False
-    normalize: bool = False
-
-
-def embed_encoded(
-    run: LoadedRun,
-    encodings: Sequence[Encoding],
-    options: EmbedOptions = EmbedOptions(),
-    batch_size: int = 128,
-    max_padding: float | None = None,
-) -> list[dict[str, Any]]:
-    """Encoder outputs: ``vector`` (the pooled sentence vector) and, with ``options.tokens``,
-    ``tokens``, ``offsets`` (spans in the text) and ``token_vectors`` (one per token, [CLS] first)."""
-    pool = POOLING[options.pooling or run.config.model.pooling]
-
-    def step(ids: torch.Tensor, mask: torch.Tensor):
-        h = run.model.encode(ids, mask).float()  # (b, s, d)
-        pooled = pool(h, mask)  # (b, d) or (b, 2d)
-        if options.normalize:
-            pooled = torch.nn.functional.normalize(pooled, dim=-1)
-            h = torch.nn.functional.normalize(h, dim=-1)
-        return list(zip(pooled, h, strict=True))
-
-    groups = forward_groups([len(e.ids) for e in encodings], batch_size, max_padding)
-    out = []
-    for enc, (pooled, h) in zip(encodings, _run_groups(run, encodings, groups, step), strict=True):
-        item: dict[str, Any] = {"vector": _rounded(pooled), "truncated": enc.truncated}
-        if options.tokens:
-            n = len(enc.ids)
-            item["tokens"] = list(enc.tokens)
-            item["offsets"] = [list(span) for span in enc.offsets]
-            item["token_vectors"] = [_rounded(v) for v in h[:n]]
-        out.append(item)
-    return out
-
-
-def embed_texts(
-    run: LoadedRun,
-    texts: Sequence[str],
-    options: EmbedOptions = EmbedOptions(),
-    batch_size: int = 128,
-    max_padding: float | None = None,
-) -> list[dict[str, Any]]:
-    return embed_encoded(run, encode_texts(run, texts), options, batch_size, max_padding)
-
-
-def _rounded(v: torch.Tensor) -> list[float]:
-    return [round(x, 6) for x in v.float().tolist()]
+def make_batchers(run: LoadedRun, settings: ServeSettings) -> dict[str, MicroBatcher]:
+    """One micro-batcher per endpoint, all sharing one model thread: forward passes never compete for
+    the cores."""
+    executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="scratchlm-model")
+    batching = {
+        "max_batch": settings.max_batch,
+        "max_wait_ms": settings.max_wait_ms,
+        "max_queue": settings.max_queue,
+        "executor": executor,
+    }
+    return {
+        "classify": MicroBatcher(functools.partial(classify_batch, run, settings.max_padding), **batching),
+        "embed": MicroBatcher(functools.partial(embed_batch, run, settings.max_padding), **batching),
+        "tag": MicroBatcher(functools.partial(tag_batch, run), **batching),
+    }
 
 
 # ------------------------------------------------------------------------------------ micro-batching

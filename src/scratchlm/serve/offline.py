@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from scratchlm.errors import DataError
-from scratchlm.serve.engine import classify_texts
+from scratchlm.predict.classify import classify_texts
 
 if TYPE_CHECKING:
     from scratchlm.training.run_dir import LoadedRun
 
 OUTPUT_KEY = "prediction"
-MAX_PADDING = 0.25  # passes of similar-length texts (see scratchlm.serve.engine.forward_groups)
+MAX_PADDING = 0.25  # passes of similar-length texts (see scratchlm.predict.batching.forward_groups)
 
 
 def _lines(path: Path) -> Iterator[tuple[int, str]]:

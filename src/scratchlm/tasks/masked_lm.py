@@ -1,4 +1,4 @@
-"""Masked-LM pretraining as a task of the training loop (``data.task: mlm``).
+"""Masked-LM pretraining (``data.task: masked_lm``).
 
 Raw texts from ``data.corpus`` (built-in ``pd1998-text`` and ``zh-reviews``, or ``.txt``/``.jsonl`` files)
 are split by the sha1 rule on each text, so the dev and test sentences of ``pd1998-cws``/``pd1998-ner``
@@ -30,7 +30,7 @@ from scratchlm.data.masking import mask_tokens, word_ids_from_offsets
 from scratchlm.data.packing import pack_sequences
 from scratchlm.errors import DataError
 from scratchlm.models.masked_lm import IGNORE
-from scratchlm.tasks.classification import ClassificationTask, _with_data
+from scratchlm.tasks.base import Task, with_data
 from scratchlm.tokenizers.vocab import SPECIALS
 
 
@@ -72,18 +72,19 @@ def load_text_corpus(cfg: RunConfig) -> TextData:
     return TextData(name="+".join(sources), splits=splits)
 
 
-class PretrainingTask(ClassificationTask):
+class PretrainingTask(Task):
     """Raw-text pretraining: what the masked and the causal LM share."""
 
-    confusion_plot = False
-    task = ""  # the data.task value
+    dataset_kind = "text"
     score_key = "accuracy"  # of the predicted tokens: what picks the saved weights
+    pretrains = True
+    metric_noun = "texts"
     vocab_size = 0
     add_sep = False  # unpacked texts end with [SEP] (the causal LM predicts the end of a text)
 
     def load(self) -> RunConfig:
         self.data = load_text_corpus(self.cfg)
-        self.cfg = _with_data(self.cfg, task=self.task)
+        self.cfg = with_data(self.cfg, task=self.name)
         return self.cfg
 
     def read_file(self, path: str, labels: list[str]) -> list[Example]:
@@ -196,11 +197,33 @@ class PretrainingTask(ClassificationTask):
         )
         return "\n".join(lines)
 
+    def written_line(self, out: str, metrics: dict) -> str:
+        dev = metrics["dev"]
+        return (
+            f"run written to {out}: dev {self.what} accuracy {dev['accuracy']:.4f}, "
+            f"perplexity {dev['perplexity']:.2f}"
+        )
+
+    def placeholder_labels(self, num_classes: int) -> tuple[list[str], dict]:
+        return [], {}
+
+    def summary_note(self, labels: list[str], num_classes: int) -> str:
+        return "no labels (pretraining)"
+
 
 class MaskedLMTask(PretrainingTask):
     name = "masked_lm"
-    task = "mlm"
     what = "masked-token"
+    plots_attention = True
+
+    def build_model(
+        self, vocab_size: int, num_labels: int, pad_id: int, labels: list[str] | None = None
+    ) -> torch.nn.Module:
+        from scratchlm.models.masked_lm import MaskedLanguageModel
+
+        return MaskedLanguageModel(
+            self.cfg.model, vocab_size=vocab_size, max_seq_len=self.cfg.data.max_seq_len, pad_id=pad_id
+        )
 
     def batch(self, enc: MaskedSplit, index: list[int], pad_id: int) -> Batch:
         ids, real = pad_batch([enc.seqs[i] for i in index], pad_id)

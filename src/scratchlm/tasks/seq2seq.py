@@ -1,4 +1,4 @@
-"""Sequence-to-sequence as a task of the training loop (``data.task: seq2seq``).
+"""Sequence-to-sequence (``data.task: seq2seq``).
 
 The source is tokenized by the run's tokenizer (``data.tokenizer``, characters by default, no [CLS]); the
 output vocabulary is the five specials then the training references' tokens, most frequent first (the
@@ -15,14 +15,16 @@ the start token too) is left out of training, counted and reported.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
-from scratchlm.config import RunConfig
+from scratchlm.config import DataConfig, RunConfig
 from scratchlm.data.collate import Batch, batch_order, pad_batch
-from scratchlm.tasks.classification import ClassificationTask, _with_data
+from scratchlm.errors import ConfigError
+from scratchlm.tasks.base import Task, with_data
 from scratchlm.tasks.seq2seq_metrics import format_seq2seq_metrics, seq2seq_metrics
 from scratchlm.tokenizers.vocab import SPECIALS, Vocab
 
@@ -90,17 +92,72 @@ def decode_sources(
     return out
 
 
-class Seq2SeqTask(ClassificationTask):
+class Seq2SeqTask(Task):
     name = "seq2seq"
-    confusion_plot = False
+    dataset_kind = "pairs"
     score_key = "word_accuracy"
+    reads_cls = False
+
+    @classmethod
+    def check_config(cls, cfg: RunConfig) -> None:
+        super().check_config(cfg)
+        m, d = cfg.model, cfg.data
+        if m.head != "softmax":
+            raise ConfigError(
+                f"model.head={m.head} is a tagger head; data.task=seq2seq predicts tokens with softmax"
+            )
+        if m.encoder == "transformer" and m.num_layers < 1:
+            raise ConfigError("data.task=seq2seq with model.encoder=transformer needs model.num_layers >= 1")
+        if m.norm_position != "pre":
+            raise ConfigError(
+                f"model.norm_position={m.norm_position}: the seq2seq Transformer decoder is pre-LN; use pre"
+            )
+        if m.positional in ("alibi", "t5_bias"):
+            raise ConfigError(
+                f"model.positional={m.positional} is an encoder-only bias here; a seq2seq model uses an absolute "
+                "kind (sinusoidal, scaled_sinusoidal, learned), rope, or none"
+            )
+        if m.max_decode_len is not None and m.max_decode_len > d.max_seq_len - 1:
+            raise ConfigError(
+                f"model.max_decode_len={m.max_decode_len} must be <= data.max_seq_len - 1 = {d.max_seq_len - 1} "
+                "(the decoder reads the start token and at most that many outputs)"
+            )
+
+    @classmethod
+    def detects(cls, data: DataConfig) -> bool:
+        from scratchlm.data.seq2seq import is_pair_file
+
+        return is_pair_file(data.train_file or data.dataset, data.target_field)
 
     def load(self) -> RunConfig:
         from scratchlm.data.seq2seq import load_seq2seq_data
 
         self.data = load_seq2seq_data(self.cfg.data)
-        self.cfg = _with_data(self.cfg, task="seq2seq")
+        self.cfg = with_data(self.cfg, task=self.name)
         return self.cfg
+
+    def with_options(self, *, beam_size: int | None = None, **options) -> Seq2SeqTask:
+        """Decoding with ``beam_size`` hypotheses (``None``: the run's ``model.beam_size``)."""
+        super().with_options(**options)
+        if beam_size is None:
+            return self
+        if beam_size < 1:
+            raise ConfigError(f"--beam-size {beam_size}: must be >= 1")
+        model = dataclasses.replace(self.cfg.model, beam_size=beam_size)
+        return type(self)(dataclasses.replace(self.cfg, model=model))
+
+    def build_model(
+        self, vocab_size: int, num_labels: int, pad_id: int, labels: list[str] | None = None
+    ) -> torch.nn.Module:
+        from scratchlm.models.seq2seq import Seq2SeqModel
+
+        return Seq2SeqModel(
+            self.cfg.model,
+            vocab_size=vocab_size,
+            target_vocab_size=num_labels,
+            max_seq_len=self.cfg.data.max_seq_len,
+            pad_id=pad_id,
+        )
 
     @property
     def labels(self) -> list[str]:
@@ -203,3 +260,45 @@ class Seq2SeqTask(ClassificationTask):
 
     def format(self, m: dict, title: str = "") -> str:
         return format_seq2seq_metrics(m, title)
+
+    def eval_note(self, enc: EncodedPairs) -> str | None:
+        if enc.truncated:
+            return f"{enc.truncated} sources were truncated to {self.cfg.data.max_seq_len} tokens"
+        return None
+
+    def eval_title(self) -> str:
+        return f" (beam {self.cfg.model.beam_size})"
+
+    def extra_eval_metrics(self) -> dict:
+        return {"beam_size": self.cfg.model.beam_size}
+
+    def written_line(self, out: str, metrics: dict) -> str:
+        dev, test = metrics["dev"], metrics.get("test")
+        return f"run written to {out}: dev WER {dev['wer']:.4f} PER {dev['per']:.4f}" + (
+            f", test WER {test['wer']:.4f} PER {test['per']:.4f}" if test else ""
+        )
+
+    def predict(self, run, texts: Sequence[str], batch_size: int) -> list[dict]:
+        """Each text's output tokens; ``truncated``: the text had more than ``data.max_seq_len`` tokens."""
+        d = run.config.data
+        sources, _ = encode_sources(run.tokenizer, texts, d.max_seq_len, d.truncation)
+        outputs = self.decode(run.model, sources, run.labels, run.tokenizer.vocab.pad_id, batch_size, "cpu")
+        return [
+            {"text": t, "output": o, "truncated": len(run.tokenizer.tokenize(t)) > d.max_seq_len}
+            for t, o in zip(texts, outputs, strict=True)
+        ]
+
+    def prediction_line(self, result: dict) -> str:
+        return f"{result['text']}\t{' '.join(result['output'])}"
+
+    def placeholder_labels(self, num_classes: int) -> tuple[list[str], dict]:
+        """The output vocabulary: the specials, then a built-in dataset's tokens (else placeholders)."""
+        from scratchlm.data.seq2seq import SEQ2SEQ_LABELS
+
+        d = self.cfg.data
+        builtin = d.dataset in SEQ2SEQ_LABELS and d.train_file is None
+        tokens = SEQ2SEQ_LABELS[d.dataset] if builtin else super().placeholder_labels(num_classes)[0]
+        return [*SPECIALS, *tokens], {}
+
+    def summary_note(self, labels: list[str], num_classes: int) -> str:
+        return f"{len(labels)} output tokens"

@@ -1,4 +1,4 @@
-"""Fine-tuning from a pretraining run: ``model.init: RUN_DIR`` where RUN_DIR is a ``data.task: mlm`` run
+"""Fine-tuning from a pretraining run: ``model.init: RUN_DIR`` where RUN_DIR is a masked-LM run
 or a ``scratchlm transplant`` output directory (a pretrained encoder with a new vocabulary).
 
 The new run takes the pretraining run's tokenizer (the token ids must mean the same) and copies its
@@ -23,8 +23,13 @@ from torch import nn
 
 from scratchlm.config import ModelConfig, RunConfig
 from scratchlm.errors import ConfigError
+from scratchlm.tasks.base import Task
+from scratchlm.tasks.registry import TASKS, make_task, task_class
 
 log = logging.getLogger("scratchlm.train")
+
+TRANSPLANT = "transplant"
+"""What run.json says in a ``scratchlm transplant`` output directory (a model, not a trained task)."""
 
 BODY = ("input.", "encoder.")
 """The parts a fine-tuned model takes from the pretrained one (the same names in every task model)."""
@@ -44,27 +49,30 @@ def pretraining_run(init: str) -> Path | None:
     if init in ("normal", "word2vec") or not marker.is_file():
         return None
     meta = json.loads(marker.read_text(encoding="utf-8"))
-    if meta.get("task") == "causal_lm":
+    if meta.get("task") == TRANSPLANT:
+        return path
+    if meta.get("task") not in TASKS:
+        return None
+    task = task_class(meta["task"])
+    if task.pretrains and not task.bidirectional:
         raise ConfigError(
-            f"model.init {init}: a causal-LM run; fine-tuning starts from a masked-LM run (data.task: mlm), "
-            "whose encoder attends in both directions as the classifier's and the tagger's do"
+            f"model.init {init}: a causal-LM run ({task.name}) attends in one direction; fine-tuning starts "
+            "from a pretraining run whose encoder attends in both directions, as the classifier's and the "
+            "tagger's do"
         )
-    return path if meta.get("task") in ("masked_lm", "transplant") else None
+    return path if task.pretrains else None
 
 
-def pretrained_tokenizer(cfg: RunConfig):
-    """The pretraining run's tokenizer when ``model.init`` names one, else ``None``."""
+def pretrained_tokenizer(cfg: RunConfig, task: Task | None = None):
+    """The pretraining run's tokenizer when ``model.init`` names one (checked by ``task``, by default the
+    one ``cfg`` names), else ``None``."""
     run = pretraining_run(cfg.model.init)
     if run is None:
         return None
-    from scratchlm.tokenizers import CharTokenizer, load_tokenizer
+    from scratchlm.tokenizers import load_tokenizer
 
     tokenizer = load_tokenizer(run / "tokenizer")
-    if cfg.data.task == "tag" and not isinstance(tokenizer, CharTokenizer):
-        raise ConfigError(
-            f"model.init {run}: a tagger needs a character tokenizer, and the pretraining run used "
-            f"{type(tokenizer).__name__}"
-        )
+    (task or make_task(cfg)).check_tokenizer(tokenizer, run)
     return tokenizer
 
 

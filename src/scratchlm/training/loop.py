@@ -1,5 +1,7 @@
-"""The training loop: data -> tokenizer -> model -> AdamW -> best-on-dev run, for every task (a text
-classifier, a tagger): what differs between tasks lives in :mod:`scratchlm.tasks.classification`.
+"""The training loop: data -> tokenizer -> model -> AdamW -> best-on-dev run, for every task; what differs
+between tasks lives in the task object (:mod:`scratchlm.tasks`). :func:`train` runs named stages: the task
+(:func:`_task_for`), the splits, the tokenizer, the encodings, the model, its placement, then the
+:class:`Trainer` (optimizer, resume, the epoch loop, evaluation, checkpoints) and :func:`finish`.
 
 What it writes is described in :mod:`scratchlm.training.run_dir`. Resuming (``resume=True``) continues from the
 newest complete checkpoint and replays the same batches, so the result equals an uninterrupted run.
@@ -24,7 +26,9 @@ from scratchlm.data import Example
 from scratchlm.data.collate import batch_order
 from scratchlm.errors import RunDirError
 from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
-from scratchlm.tasks.classification import ClassificationTask, EncodedSplit, encode_split, make_task
+from scratchlm.tasks.base import Task
+from scratchlm.tasks.classification import EncodedSplit, encode_split
+from scratchlm.tasks.registry import make_task
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training import distributed, engine
@@ -34,11 +38,17 @@ from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
 from scratchlm.training.init import add_vectors_vocab, init_embeddings
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
-from scratchlm.training.run_dir import RUN_MARKER, build_model, read_run_config, run_metadata
+from scratchlm.training.run_dir import RUN_MARKER, read_run_config, run_metadata
 from scratchlm.training.schedule import build_scheduler
 from scratchlm.training.step import StepRunner
 
-__all__ = ["EncodedSplit", "encode_split", "seed_everything", "train"]  # encode_split: used by cli, ablate
+__all__ = [
+    "EncodedSplit",
+    "encode_split",
+    "seed_everything",
+    "subsample",
+    "train",
+]  # encode_split: used by ablate
 
 log = logging.getLogger("scratchlm.train")
 
@@ -49,7 +59,8 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
-def _subsample(examples: list[Example], n: int | None, seed: int) -> list[Example]:
+def subsample(examples: list[Example], n: int | None, seed: int) -> list[Example]:
+    """``n`` of the examples (all when ``n`` is ``None``), chosen by ``seed``, in their order."""
     if n is None or n >= len(examples):
         return examples
     idx = list(range(len(examples)))
@@ -126,79 +137,114 @@ def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str 
         distributed.cleanup(ctx)
 
 
-def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistContext) -> dict:
+@dataclass
+class Splits:
+    """The examples of the three splits and their encodings (what the task's ``encode`` returns)."""
+
+    name: str
+    examples: dict[str, list]
+    encoded: dict[str, object] = field(default_factory=dict)
+
+
+def _task_for(cfg: RunConfig | None, out: Path, resume: bool, ctx: DistContext):
+    """Stage 1: the config (a resumed run's own) and its task, checked before anything is written."""
     if resume:
         if not (out / RUN_MARKER).exists():
             raise RunDirError(f"{out}: cannot resume, not a scratchlm run directory (no {RUN_MARKER})")
         cfg = read_run_config(out)
     distributed.check_batch(cfg.train.batch_size, cfg.train.grad_accum_steps, ctx.world_size)
+    task = make_task(cfg)
     if ctx.is_main:
         _prepare_out_dir(out, resume)
     ctx.barrier()
-    tc = cfg.train
-    if tc.num_threads:
-        torch.set_num_threads(tc.num_threads)
-    seed_everything(tc.seed)
+    if cfg.train.num_threads:
+        torch.set_num_threads(cfg.train.num_threads)
+    seed_everything(cfg.train.seed)
+    return task
 
-    task = make_task(cfg)
-    cfg = task.load()  # data.task (and a tagger's scheme) resolved: what the run saves
-    data, labels = task.data, task.labels
-    train_ex = _subsample(data.splits["train"], cfg.data.max_train_examples, tc.seed)
-    dev_ex = _subsample(data.splits["dev"], cfg.data.max_eval_examples, tc.seed)
-    test_ex = _subsample(data.splits["test"], cfg.data.max_eval_examples, tc.seed)
-    if not dev_ex:
-        raise RunDirError(f"dataset {data.name}: the dev split is empty; give data.dev_file")
 
-    vocab_report = vocab_vectors = None
+def _load_splits(task: Task) -> tuple[RunConfig, Splits]:
+    """Stage 2: the dataset (``data.task`` and a tagger's scheme resolved), subsampled as configured."""
+    cfg = task.load()
+    d, seed = cfg.data, cfg.train.seed
+    examples = {
+        "train": subsample(task.split("train"), d.max_train_examples, seed),
+        "dev": subsample(task.split("dev"), d.max_eval_examples, seed),
+        "test": subsample(task.split("test"), d.max_eval_examples, seed),
+    }
+    if not examples["dev"]:
+        raise RunDirError(f"dataset {task.data.name}: the dev split is empty; give data.dev_file")
+    if not examples["train"]:
+        raise RunDirError(f"dataset {task.data.name}: no training examples")
+    return cfg, Splits(task.data.name, examples)
+
+
+def _make_tokenizer(task: Task, cfg: RunConfig, splits: Splits, out: Path, resume: bool, ctx: DistContext):
+    """Stage 3: a new run builds (or takes from ``model.init``) and saves its tokenizer, config and
+    run.json; a resumed run and the other DDP processes read them. Returns the tokenizer and the
+    vectors read for ``model.vectors_vocab`` (with their report)."""
+    vocab = (None, None)
     if not ctx.is_main:
         ctx.barrier()  # rank 0 builds and saves the tokenizer, the others read it
-        tokenizer = load_tokenizer(out / "tokenizer")
-    elif resume:
+        return load_tokenizer(out / "tokenizer"), vocab
+    if resume:
         tokenizer = load_tokenizer(out / "tokenizer")
     else:
-        tokenizer = pretrained_tokenizer(cfg)  # model.init: a pretraining run -> its tokenizer
+        train_ex = splits.examples["train"]
+        tokenizer = pretrained_tokenizer(cfg, task)  # model.init: a pretraining run -> its tokenizer
         if tokenizer is None:
             tokenizer = task.build_tokenizer(train_ex)
             if cfg.model.vectors_vocab:
-                vocab_report, vocab_vectors = add_vectors_vocab(tokenizer, cfg)
+                vocab = add_vectors_vocab(tokenizer, cfg)
         tokenizer.save(out / "tokenizer")
         atomic_write_text(out / "config.yaml", dump_config(cfg))
-        atomic_write_json(out / RUN_MARKER, run_metadata(labels, tokenizer, cfg, **task.metadata(train_ex)))
-    if ctx.is_main:
-        ctx.barrier()
-    train_enc = task.encode(tokenizer, train_ex, labels)
-    dev_enc = task.encode(tokenizer, dev_ex, labels)
-    test_enc = task.encode(tokenizer, test_ex, labels)
+        meta = run_metadata(task.labels, tokenizer, cfg, **task.metadata(train_ex))
+        atomic_write_json(out / RUN_MARKER, meta)
+    ctx.barrier()
+    return tokenizer, vocab
+
+
+def _encode(task: Task, tokenizer, splits: Splits) -> None:
+    """Stage 4: token ids of every split, with what encoding changed in the log."""
+    for name, examples in splits.examples.items():
+        splits.encoded[name] = task.encode(tokenizer, examples, task.labels)
+    sizes = [len(splits.examples[k]) for k in ("train", "dev", "test")]
     log.info(
         "data %s (%s): train %d, dev %d, test %d examples; %d labels; vocabulary %d tokens",
-        data.name,
+        splits.name,
         task.name,
-        len(train_ex),
-        len(dev_ex),
-        len(test_ex),
-        len(labels),
+        *sizes,
+        len(task.labels),
         len(tokenizer.vocab),
     )
-    for name, enc in (("train", train_enc), ("dev", dev_enc), ("test", test_enc)):
+    for name, enc in splits.encoded.items():
         note = task.encoding_note(enc)
         if note:
             log.info("%s: %s", name, note)
 
-    pad_id = tokenizer.vocab.pad_id
-    model = build_model(cfg, len(tokenizer.vocab), len(labels), pad_id, labels)
-    # DDP copies rank 0's weights to every process: only rank 0 initialises (and writes vectors/)
-    fresh = not resume and ctx.is_main
-    init_report = (
-        init_embeddings(model, cfg, tokenizer, task.texts(train_ex), out, vocab_vectors) if fresh else None
-    )
-    vocab_vectors = None  # its rows are in the model now: do not hold the matrix through training
-    if init_report and vocab_report:
-        init_report["vectors_vocab"] = vocab_report
+
+def _build(task: Task, cfg: RunConfig, tokenizer, splits: Splits, out: Path, fresh: bool, vocab):
+    """Stage 5: the model, its embeddings initialised (``model.init``; only a fresh run's rank 0: DDP
+    copies its weights to the others) and the frozen parts switched off. Returns it and the init report."""
+    model = task.build_model(len(tokenizer.vocab), len(task.labels), tokenizer.vocab.pad_id, task.labels)
+    vocab_report, vocab_vectors = vocab
+    init_report = None
+    if fresh:
+        texts = task.texts(splits.examples["train"])
+        init_report = init_embeddings(model, cfg, tokenizer, texts, out, vocab_vectors)
+        if init_report and vocab_report:
+            init_report["vectors_vocab"] = vocab_report
     apply_freezing(model, cfg.model)  # freeze_embeddings, freeze_layers
+    return model, init_report
+
+
+def _place(model, cfg: RunConfig, out: Path, resume: bool, ctx: DistContext, device: str) -> bool:
+    """Stage 6: the model on its device, activation checkpointing, and FSDP sharding (the whole weights
+    in place on every process first). Returns whether the model is sharded."""
     model.to(device)
-    engine.apply_activation_checkpointing(model, tc.activation_checkpointing)
-    sharded = ctx.enabled and tc.distributed == "fsdp"
-    if sharded:  # the whole weights in place on every process first, then sharded
+    engine.apply_activation_checkpointing(model, cfg.train.activation_checkpointing)
+    sharded = ctx.enabled and cfg.train.distributed == "fsdp"
+    if sharded:
         if resume:
             found = ckpt.list_checkpoints(out)
             if found:
@@ -207,23 +253,64 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         else:
             distributed.broadcast_weights(model)
         distributed.shard_model(model)
+    return sharded
 
-    steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
-    total_steps = (
-        tc.epochs * steps_per_epoch
-        if tc.max_steps is None
-        else min(tc.max_steps, tc.epochs * steps_per_epoch)
-    )
-    optimizer = build_optimizer(model, tc)
-    scheduler = build_scheduler(
-        optimizer, total_steps=total_steps, warmup_ratio=tc.warmup_ratio, kind=tc.schedule
-    )
 
-    ema = EMA(model, tc.ema_decay) if tc.ema_decay else None
-    state = TrainerState()
-    step = 0
-    trainer: dict = {}
+def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistContext) -> dict:
+    task = _task_for(cfg, out, resume, ctx)
+    cfg, splits = _load_splits(task)
+    tokenizer, vocab = _make_tokenizer(task, cfg, splits, out, resume, ctx)
+    _encode(task, tokenizer, splits)
+    model, init_report = _build(task, cfg, tokenizer, splits, out, not resume and ctx.is_main, vocab)
+    vocab = None  # its rows are in the model now: do not hold the matrix through training
+    sharded = _place(model, cfg, out, resume, ctx, device)
+    trainer = Trainer(task, cfg, model, tokenizer, splits, out, ctx, device, sharded)
     if resume:
+        trainer.resume()
+    trainer.start(init_report)
+    trainer.fit()
+    if not ctx.is_main:
+        return {}
+    if sharded:  # the final evaluation runs on rank 0 alone, on an unsharded copy of the model
+        model = task.build_model(len(tokenizer.vocab), len(task.labels), tokenizer.vocab.pad_id, task.labels)
+        model.to(device)
+    tc = cfg.train
+    return finish(
+        out, task, model, task.labels, splits.encoded["dev"], splits.encoded["test"],
+        tokenizer.vocab.pad_id, tc.eval_batch_size, trainer.state, device,
+    )  # fmt: skip
+
+
+class Trainer:
+    """Stages 7-9: the optimizer and schedule, resuming, the epoch loop with its logging, dev
+    evaluation (best weights kept, early stopping) and checkpoints."""
+
+    def __init__(self, task: Task, cfg: RunConfig, model, tokenizer, splits: Splits, out: Path,
+                 ctx: DistContext, device: str, sharded: bool):  # fmt: skip
+        self.task, self.cfg, self.tc, self.model = task, cfg, cfg.train, model
+        self.splits, self.out, self.ctx, self.device, self.sharded = splits, out, ctx, device, sharded
+        self.pad_id = tokenizer.vocab.pad_id
+        tc = self.tc
+        train_enc = splits.encoded["train"]
+        self.lengths = [len(s) for s in train_enc.seqs]
+        if not self.lengths:
+            raise RunDirError(f"dataset {splits.name}: no training examples")
+        self.steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
+        epochs_steps = tc.epochs * self.steps_per_epoch
+        self.total_steps = epochs_steps if tc.max_steps is None else min(tc.max_steps, epochs_steps)
+        self.optimizer = build_optimizer(model, tc)
+        self.scheduler = build_scheduler(
+            self.optimizer, total_steps=self.total_steps, warmup_ratio=tc.warmup_ratio, kind=tc.schedule
+        )
+        self.ema = EMA(model, tc.ema_decay) if tc.ema_decay else None
+        self.state = TrainerState()
+        self.step = 0
+        self.saved: dict = {}
+
+    # ----------------------------------------------------------------------------------- resuming
+    def resume(self) -> None:
+        """Weights, optimizer, schedule, EMA and loop position from the newest complete checkpoint."""
+        out = self.out
         found = ckpt.list_checkpoints(out)
         if not found:
             bad = ckpt.incomplete_checkpoints(out)
@@ -231,191 +318,184 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
                 f"{out}: no complete checkpoint to resume from (checkpoints/step-NNNNNN with trainer.json)"
                 + (f"; incomplete: {', '.join(bad)}" if bad else "; checkpoints/ is empty or missing")
             )
-        ckpt.check_config(found[-1], cfg)
-        trainer = ckpt.load_checkpoint(
-            found[-1],
-            model,
-            optimizer,
-            scheduler,
-            weights_loaded=sharded,
-            load_optimizer=(lambda state: distributed.load_full_optimizer_state(model, optimizer, state))
-            if sharded
-            else None,
-        )
-        if ema is not None:
+        ckpt.check_config(found[-1], self.cfg)
+        model, optimizer = self.model, self.optimizer
+        load_optimizer = None
+        if self.sharded:
+            load_optimizer = lambda state: distributed.load_full_optimizer_state(model, optimizer, state)  # noqa: E731
+        self.saved = ckpt.load_checkpoint(
+            found[-1], model, optimizer, self.scheduler,
+            weights_loaded=self.sharded, load_optimizer=load_optimizer,
+        )  # fmt: skip
+        if self.ema is not None:
             ema_state = ckpt.load_extra(found[-1], "ema")
             if ema_state is None:
                 raise RunDirError(f"{found[-1]}: no ema.safetensors but train.ema_decay is set")
-            ema.load_state_dict(ema_state)
-        step = trainer.pop("step")
-        state = TrainerState(**{k: v for k, v in trainer.items() if k in TrainerState.__dataclass_fields__})
-        log.info(
-            "resumed from %s (step %d, epoch %d, batch %d)",
-            found[-1].name,
-            step,
-            state.epoch,
-            state.batch_in_epoch,
+            self.ema.load_state_dict(ema_state)
+        self.step = self.saved.pop("step")
+        fields = TrainerState.__dataclass_fields__
+        self.state = TrainerState(**{k: v for k, v in self.saved.items() if k in fields})
+        s = self.state
+        log.info("resumed from %s (step %d, epoch %d, batch %d)", found[-1].name, self.step, s.epoch,
+                 s.batch_in_epoch)  # fmt: skip
+
+    # ------------------------------------------------------------------------------------ starting
+    def start(self, init_report: dict | None) -> None:
+        """Per-process dropout seeds, compilation, the step runner and the log."""
+        tc, ctx, model = self.tc, self.ctx, self.model
+        if ctx.enabled:
+            torch.manual_seed(tc.seed + 7919 * ctx.rank + self.step)  # each process its own dropout
+        engine.compile_model(model, tc)
+        self.runner = StepRunner(model, self.task, self.splits.encoded["train"], self.pad_id,
+                                 self.optimizer, self.scheduler, tc, ctx, self.device)  # fmt: skip
+        if "scaler" in self.saved:
+            self.runner.scaler.load_state_dict(self.saved["scaler"])
+        resumed_at = self.step if self.saved else None
+        self.logger = (
+            Logger(self.out / "train_log.jsonl", keep_until_step=resumed_at) if ctx.is_main else NullLogger()
         )
-    if ctx.enabled:
-        torch.manual_seed(tc.seed + 7919 * ctx.rank + step)  # each process its own dropout
-    engine.compile_model(model, tc)
-    runner = StepRunner(model, task, train_enc, pad_id, optimizer, scheduler, tc, ctx, device)
-    if resume and "scaler" in trainer:
-        runner.scaler.load_state_dict(trainer["scaler"])
-    logger = (
-        Logger(out / "train_log.jsonl", keep_until_step=step if resume else None)
-        if ctx.is_main
-        else NullLogger()
-    )
-    if init_report:
-        logger.write(step=0, event="init", **init_report)
+        if init_report:
+            self.logger.write(step=0, event="init", **init_report)
+        n_params = sum(p.numel() for p in model.parameters())
+        self.peak = engine.peak_flops(tc, self.device)
+        self.flop_shape = (engine.matmul_parameters(model), *engine.transformer_shape(model))
+        log.info("model: %s parameters; %d steps (%d per epoch), batch %d", f"{n_params:,}",
+                 self.total_steps, self.steps_per_epoch, tc.batch_size)  # fmt: skip
 
-    n_params = sum(p.numel() for p in model.parameters())
-    peak = engine.peak_flops(tc, device)
-    flop_shape = (engine.matmul_parameters(model), *engine.transformer_shape(model))
-    log.info(
-        "model: %s parameters; %d steps (%d per epoch), batch %d",
-        f"{n_params:,}",
-        total_steps,
-        steps_per_epoch,
-        tc.batch_size,
-    )
+    # ---------------------------------------------------------------------------------- the loop
+    def fit(self) -> None:
+        """Epochs of length-bucketed batches until ``epochs``, ``max_steps`` or early stopping; the
+        saved position always names the next batch to run, so a resumed run replays the same batches."""
+        tc, state = self.tc, self.state
+        stop = state.stopped_early
+        bar = progress(total=self.total_steps, desc="train", enabled=tc.progress, unit="step")
+        bar.update(self.step)
+        bar = bar if self.ctx.is_main else progress(total=self.total_steps, enabled=False)
+        self.window = _Window()
+        self.model.train()
+        while not stop and state.epoch < tc.epochs and self.step < self.total_steps:
+            batches = batch_order(self.lengths, tc.batch_size, shuffle=True, seed=tc.seed,
+                                  epoch=state.epoch, bucketing=tc.length_bucketing)  # fmt: skip
+            for position in range(state.batch_in_epoch, len(batches)):
+                stop = self._step(batches, position, bar)
+                if stop or self.step == self.total_steps:
+                    break
+        bar.close()
+        self.save_state()
 
-    def evaluation_weights():
-        return ema.applied(model) if ema is not None else contextlib.nullcontext()
-
-    def evaluate_dev() -> dict:
-        return task.evaluate_for_selection(model, dev_enc, labels, pad_id, tc.eval_batch_size, device)
-
-    def save_state() -> None:
-        weights, opt_state = distributed.full_state(model, optimizer) if sharded else (None, None)
-        if not ctx.is_main:
-            return
-        extra = {"ema": ema.state_dict()} if ema is not None else None
-        trainer_state = {**state.to_dict(), "config": cfg.to_dict()}
-        if runner.scaler.is_enabled():
-            trainer_state["scaler"] = runner.scaler.state_dict()
-        ckpt.save_checkpoint(
-            out,
-            step,
-            model,
-            optimizer,
-            scheduler,
-            trainer_state,
-            tc.keep_checkpoints,
-            extra,
-            model_state=weights,
-            optimizer_state=opt_state,
+    def _step(self, batches: list, position: int, bar) -> bool:
+        """One batch, its logging, evaluation and checkpoint; returns whether to stop."""
+        tc, state = self.tc, self.state
+        result = self.runner.step(batches[position], self.step, self.out)
+        if self.ema is not None:
+            self.ema.update(self.model)
+        self.step += 1
+        end_of_epoch = position + 1 == len(batches)
+        state.epoch, state.batch_in_epoch = (
+            (state.epoch + 1, 0) if end_of_epoch else (state.epoch, position + 1)
         )
+        self.window.add(result, engine.flops_per_token(*self.flop_shape, result.seq_len))
+        if self.step % 20 == 0 or self.step == self.total_steps:
+            self._log_window(result, bar)
+        bar.update(1)
+        stop = False
+        due = (self.step % tc.eval_every == 0) if tc.eval_every else end_of_epoch
+        if due or self.step == self.total_steps:
+            stop = state.stopped_early = self.ctx.broadcast_flag(self.evaluate_and_keep_best())
+        if self.step % tc.save_every == 0 and self.step != self.total_steps and not stop:
+            self.save_state()
+        return stop
 
-    def evaluate_and_keep_best(step: int) -> bool:
+    def _log_window(self, result, bar) -> None:
+        """A train_log.jsonl line over the last (up to) 20 steps: a readable curve."""
+        w = self.window
+        seconds = max(1e-9, time.time() - w.start)
+        mean_loss = w.loss / w.steps
+        mfu = {"mfu": round(w.flops / seconds / (self.peak * self.ctx.world_size), 4)} if self.peak else {}
+        self.logger.write(
+            step=self.step,
+            event="train",
+            epoch=self.state.epoch,
+            loss=round(mean_loss, 5),
+            lr=self.scheduler.get_last_lr()[0],
+            grad_norm=round(result.grad_norm, 4),
+            examples_per_s=round(w.examples / seconds, 1),
+            tokens_per_s=round(w.tokens / seconds, 1),
+            **mfu,
+        )
+        bar.set_postfix(loss=f"{mean_loss:.4f}", tok_s=f"{w.tokens / seconds:.0f}")
+        self.window = _Window()
+
+    # ---------------------------------------------------------------------------------- evaluation
+    def evaluate_and_keep_best(self) -> bool:
         """Dev evaluation (rank 0); saves improved weights; returns True when early stopping triggers."""
-        if not ctx.is_main and not sharded:  # sharded: every process takes part in the forward passes
+        ctx, state, task, step = self.ctx, self.state, self.task, self.step
+        if not ctx.is_main and not self.sharded:  # sharded: every process takes part in the forward passes
             return False
-        with evaluation_weights():
-            m = evaluate_dev()
+        with self.ema.applied(self.model) if self.ema is not None else contextlib.nullcontext():
+            m = task.evaluate_for_selection(self.model, self.splits.encoded["dev"], task.labels, self.pad_id,
+                                            self.tc.eval_batch_size, self.device)  # fmt: skip
             score = m[task.score_key]
             if score > state.best_score:
-                weights = distributed.full_weights(model) if sharded else model.state_dict()
+                weights = distributed.full_weights(self.model) if self.sharded else self.model.state_dict()
                 if ctx.is_main:
-                    save_tensors(out / "model.safetensors", weights, metadata={"step": str(step)})
+                    save_tensors(self.out / "model.safetensors", weights, metadata={"step": str(step)})
         record = {"step": step, "epoch": state.epoch, **task.eval_record(m)}
         state.history.append(record)
-        logger.write(event="eval", **record)
+        self.logger.write(event="eval", **record)
         improved = score > state.best_score
         log.info(
             "step %d epoch %d: dev %s%s", step, state.epoch, task.headline(m), " (best)" if improved else ""
         )
-        model.train()
+        self.model.train()
         if improved:
             state.best_score, state.best_step = score, step
             state.evals_without_improvement = 0
             return False
         state.evals_without_improvement += 1
-        patience = tc.early_stopping_patience
+        patience = self.tc.early_stopping_patience
         if patience and state.evals_without_improvement >= patience:
             log.info("early stopping: no dev improvement in %d evaluations", state.evals_without_improvement)
             return True
         return False
 
-    stop = state.stopped_early
-    lengths = [len(s) for s in train_enc.seqs]
-    if not lengths:
-        raise RunDirError(f"dataset {data.name}: no training examples")
-    bar = progress(total=total_steps, desc="train", enabled=tc.progress, unit="step")
-    bar.update(step)
-    bar = bar if ctx.is_main else progress(total=total_steps, enabled=False)
-    window_examples, window_tokens, window_start, window_loss, window_steps = 0, 0, time.time(), 0.0, 0
-    window_flops = 0.0
-    model.train()
-    while not stop and state.epoch < tc.epochs and step < total_steps:
-        batches = batch_order(
-            lengths,
-            tc.batch_size,
-            shuffle=True,
-            seed=tc.seed,
-            epoch=state.epoch,
-            bucketing=tc.length_bucketing,
-        )
-        for position in range(state.batch_in_epoch, len(batches)):
-            result = runner.step(batches[position], step, out)
-            if ema is not None:
-                ema.update(model)
-            step += 1
-            end_of_epoch = position + 1 == len(batches)
-            # the saved position always names the next batch to run
-            state.epoch, state.batch_in_epoch = (
-                (state.epoch + 1, 0) if end_of_epoch else (state.epoch, position + 1)
-            )
-            window_examples += result.examples
-            window_tokens += result.tokens
-            window_loss += result.loss
-            window_steps += 1
-            window_flops += result.tokens * engine.flops_per_token(*flop_shape, result.seq_len)
-            if step % 20 == 0 or step == total_steps:
-                seconds = max(1e-9, time.time() - window_start)
-                rate = window_examples / seconds
-                mean_loss = window_loss / window_steps  # over the last (up to) 20 steps: a readable curve
-                logger.write(
-                    step=step,
-                    event="train",
-                    epoch=state.epoch,
-                    loss=round(mean_loss, 5),
-                    lr=scheduler.get_last_lr()[0],
-                    grad_norm=round(result.grad_norm, 4),
-                    examples_per_s=round(rate, 1),
-                    tokens_per_s=round(window_tokens / seconds, 1),
-                    **({"mfu": round(window_flops / seconds / (peak * ctx.world_size), 4)} if peak else {}),
-                )
-                bar.set_postfix(loss=f"{mean_loss:.4f}", tok_s=f"{window_tokens / seconds:.0f}")
-                window_examples, window_tokens, window_start, window_loss, window_steps = (
-                    0,
-                    0,
-                    time.time(),
-                    0.0,
-                    0,
-                )
-                window_flops = 0.0
-            bar.update(1)
-            due = (step % tc.eval_every == 0) if tc.eval_every else end_of_epoch
-            if due or step == total_steps:
-                stop = state.stopped_early = ctx.broadcast_flag(evaluate_and_keep_best(step))
-            if step % tc.save_every == 0 and step != total_steps and not stop:
-                save_state()
-            if stop or step == total_steps:
-                break
-    bar.close()
-    save_state()
-    if not ctx.is_main:
-        return {}
-    if sharded:  # the final evaluation runs on rank 0 alone, on an unsharded copy of the model
-        model = build_model(cfg, len(tokenizer.vocab), len(labels), pad_id, labels).to(device)
-    return finish(out, task, model, labels, dev_enc, test_enc, pad_id, tc.eval_batch_size, state, device)
+    def save_state(self) -> None:
+        """A checkpoint of everything a resume needs (FSDP: gathered to rank 0 first)."""
+        sharded = self.sharded
+        weights, opt_state = distributed.full_state(self.model, self.optimizer) if sharded else (None, None)
+        if not self.ctx.is_main:
+            return
+        extra = {"ema": self.ema.state_dict()} if self.ema is not None else None
+        trainer_state = {**self.state.to_dict(), "config": self.cfg.to_dict()}
+        if self.runner.scaler.is_enabled():
+            trainer_state["scaler"] = self.runner.scaler.state_dict()
+        ckpt.save_checkpoint(self.out, self.step, self.model, self.optimizer, self.scheduler, trainer_state,
+                             self.tc.keep_checkpoints, extra, model_state=weights,
+                             optimizer_state=opt_state)  # fmt: skip
+
+
+@dataclass
+class _Window:
+    """What the steps since the last train_log.jsonl line add up to."""
+
+    examples: int = 0
+    tokens: int = 0
+    loss: float = 0.0
+    steps: int = 0
+    flops: float = 0.0
+    start: float = field(default_factory=time.time)
+
+    def add(self, result, flops_per_token: float) -> None:
+        self.examples += result.examples
+        self.tokens += result.tokens
+        self.loss += result.loss
+        self.steps += 1
+        self.flops += result.tokens * flops_per_token
 
 
 def finish(
     out: Path,
-    task: ClassificationTask,
+    task: Task,
     model,
     labels: list[str],
     dev_enc,
@@ -445,3 +525,6 @@ def finish(
     except Exception as exc:  # plots must never lose a finished run
         log.warning("could not draw plots: %s", exc)
     return metrics
+
+
+_subsample = subsample  # the name other modules import

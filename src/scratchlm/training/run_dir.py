@@ -23,75 +23,19 @@ from pathlib import Path
 import torch
 
 from scratchlm.config import RunConfig, config_from_dict, read_yaml
-from scratchlm.errors import ConfigError, RunDirError, ScratchLMError
-from scratchlm.models import TextClassifier, TokenTagger
+from scratchlm.errors import RunDirError, ScratchLMError
+from scratchlm.tasks.base import Task
+from scratchlm.tasks.registry import DEFAULT, make_task, task_of_run
 from scratchlm.tokenizers import CharTokenizer, load_tokenizer
 
 RUN_MARKER = "run.json"
 
-TASK_NAMES = {
-    "classify": "classification",
-    "tag": "tagging",
-    "mlm": "masked_lm",
-    "clm": "causal_lm",
-    "seq2seq": "seq2seq",
-}
-"""``data.task`` -> the task a run records in run.json."""
-
 
 def build_model(
     cfg: RunConfig, vocab_size: int, num_classes: int, pad_id: int, labels: list[str] | None = None
-) -> TextClassifier | TokenTagger:
-    """The model ``cfg.data.task`` asks for (``auto`` must be resolved first). A tagger with a CRF head
-    gets its scheme's transition rules from the tag names (``labels``) when the scheme is known."""
-    task = cfg.data.task
-    if task == "mlm":
-        from scratchlm.models.masked_lm import MaskedLanguageModel
-
-        return MaskedLanguageModel(
-            cfg.model, vocab_size=vocab_size, max_seq_len=cfg.data.max_seq_len, pad_id=pad_id
-        )
-    if task == "seq2seq":
-        from scratchlm.models.seq2seq import Seq2SeqModel
-
-        return Seq2SeqModel(
-            cfg.model,
-            vocab_size=vocab_size,
-            target_vocab_size=num_classes,
-            max_seq_len=cfg.data.max_seq_len,
-            pad_id=pad_id,
-        )
-    if task == "clm":
-        from scratchlm.models.causal_lm import CausalLanguageModel
-
-        return CausalLanguageModel(
-            cfg.model, vocab_size=vocab_size, max_seq_len=cfg.data.max_seq_len, pad_id=pad_id
-        )
-    if task == "tag":
-        rules = None
-        if labels is not None and cfg.data.tag_scheme != "auto":
-            from scratchlm.data.schemes import get_scheme
-
-            rules = get_scheme(cfg.data.tag_scheme).transition_rules(labels)
-        return TokenTagger(
-            cfg.model,
-            vocab_size=vocab_size,
-            num_tags=num_classes,
-            max_seq_len=cfg.data.max_seq_len,
-            pad_id=pad_id,
-            transition_rules=rules,
-        )
-    if task != "classify":
-        raise ConfigError(f"data.task={task!r}: resolve it to classify or tag before building a model")
-    if cfg.model.head != "softmax":
-        raise ConfigError(f"model.head={cfg.model.head} is a tagger head; a classifier uses softmax")
-    return TextClassifier(
-        cfg.model,
-        vocab_size=vocab_size,
-        num_classes=num_classes,
-        max_seq_len=cfg.data.max_seq_len,
-        pad_id=pad_id,
-    )
+) -> torch.nn.Module:
+    """The model of the task ``cfg.data.task`` names (``auto`` resolved from the data's kind)."""
+    return make_task(cfg).build_model(vocab_size, num_classes, pad_id, labels)
 
 
 def is_run_dir(path: str | Path) -> bool:
@@ -122,7 +66,7 @@ class LoadedRun:
     config: RunConfig
     tokenizer: CharTokenizer
     labels: list[str]
-    model: TextClassifier | TokenTagger
+    model: torch.nn.Module
     meta: dict
 
     @property
@@ -131,8 +75,12 @@ class LoadedRun:
 
     @property
     def task(self) -> str:
-        """``classification`` or ``tagging``."""
-        return self.meta.get("task", "classification")
+        """The task's name, as run.json records it."""
+        return self.meta.get("task", DEFAULT)
+
+    def handler(self, **options) -> Task:
+        """The run's task (:mod:`scratchlm.tasks`), with prediction options (``beam_size``) applied."""
+        return task_of_run(self.meta, self.config, self.path).with_options(**options)
 
 
 def read_run_config(path: Path) -> RunConfig:
@@ -148,12 +96,13 @@ def load_run(path: str | Path, *, device: str = "cpu") -> LoadedRun:
     path = check_run_dir(path)
     meta = json.loads((path / RUN_MARKER).read_text(encoding="utf-8"))
     cfg = read_run_config(path)
-    if cfg.data.task == "auto":  # runs written before data.task existed are classifiers
-        task = "tag" if meta.get("task") == "tagging" else "classify"
-        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, task=task))
+    task = task_of_run(meta, cfg, path / RUN_MARKER)
+    if cfg.data.task != task.name:  # runs written before data.task existed say auto
+        cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, task=task.name))
+        task = type(task)(cfg)
     tokenizer = load_tokenizer(path / "tokenizer")
     labels = list(meta["labels"])
-    model = build_model(cfg, len(tokenizer.vocab), len(labels), tokenizer.vocab.pad_id, labels)
+    model = task.build_model(len(tokenizer.vocab), len(labels), tokenizer.vocab.pad_id, labels)
     state = load_file(str(path / "model.safetensors"), device=device)
     missing, unexpected = model.load_state_dict(state, strict=False)
     if missing or unexpected:
@@ -166,14 +115,14 @@ def load_run(path: str | Path, *, device: str = "cpu") -> LoadedRun:
 
 
 def run_metadata(labels: list[str], tokenizer: CharTokenizer, cfg: RunConfig, **extra) -> dict:
-    """``extra``: task-specific entries (a tagger's ``scheme`` and ``units``)."""
+    """``cfg.data.task`` resolved; ``extra``: task-specific entries (a tagger's ``scheme`` and ``units``)."""
     import platform
 
     import scratchlm
 
     return {
         "format": "scratchlm-run/1",
-        "task": TASK_NAMES.get(cfg.data.task, "classification"),
+        "task": cfg.data.task,
         **extra,
         "labels": labels,
         "vocab_size": len(tokenizer.vocab),

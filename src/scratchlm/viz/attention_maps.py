@@ -32,23 +32,13 @@ def text_positions(run: LoadedRun, text: str) -> tuple[list[int], list[str], int
     """``(ids, tokens, truncated)``: the positions the run's model reads for ``text``."""
     if not text.strip():
         raise DataError("the text is empty; give a sentence to read")
-    if run.task == "tagging":
-        from scratchlm.tasks.tagging_units import encode_units, text_units
-
-        units = [u for u, _ in text_units(text, run.meta.get("units", "chars"))]
-        kept = units[: run.max_seq_len]  # the first window, as the tagger would read it
-        return encode_units(run.tokenizer, kept), kept, len(units) - len(kept)
-    enc = run.tokenizer.encode(text, max_len=run.max_seq_len, truncation=run.config.data.truncation)
-    return enc.ids, enc.tokens, enc.truncated
-
-
-TASKS = ("classification", "tagging", "masked_lm")
+    return run.handler().model_inputs(run, text)
 
 
 def check_has_attention(run: LoadedRun) -> None:
     from scratchlm.modules.transformer import TransformerEncoder
 
-    if run.task not in TASKS:
+    if not run.handler().plots_attention:
         raise ConfigError(
             f"{run.path} is a {run.task} run; plot attention reads the self-attention of classifier, "
             "tagger and masked-LM runs"

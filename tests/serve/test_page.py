@@ -1,18 +1,43 @@
-"""The try-it page (``GET /``) in a real headless browser: Debian's chromium driven by playwright.
+"""The try-it page (``GET /``): its HTML and script as rendered, and in a real headless browser.
 
-Needs ``apt-get install chromium`` and ``pip install playwright`` (no browser download: the test runs
-the system's /usr/bin/chromium). Marked slow: ``make test-all`` runs it, ``make test`` does not.
+The browser tests drive Debian's chromium with playwright; they need ``apt-get install chromium`` and
+``pip install playwright`` (no browser download: they run the system's /usr/bin/chromium). Marked
+slow: ``make test-all`` runs them, ``make test`` does not.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
 import httpx
 import pytest
 
+from scratchlm.serve.page import render_page
+
+
+def test_names_and_labels_are_escaped():
+    page = render_page("<b>run</b>", ["<i>", "ok"], needs_key=True)
+    assert "<b>run</b>" not in page and "&lt;b&gt;run&lt;/b&gt;" in page and 'id="key"' in page
+    assert 'id="key"' not in render_page("run", ["a", "b"], needs_key=False)
+
+
+@pytest.mark.parametrize("task", ["classification", "tagging"])
+def test_page_script_parses(task, tmp_path):
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    page = render_page("run", ["B", "M", "E", "S"], needs_key=True, task=task)
+    script = re.search(r"<script>(.*)</script>", page, re.S).group(1)
+    (tmp_path / "page.js").write_text(script, encoding="utf-8")
+    proc = subprocess.run([node, "--check", str(tmp_path / "page.js")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+
+
+# --------------------------------------------------------------------------------------- in a browser
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = [
     "--headless",
@@ -22,8 +47,6 @@ FLAGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
@@ -53,6 +76,7 @@ def _screenshot(page, tmp_path: Path, name: str) -> None:
         shutil.copy(path, Path(keep) / path.name)
 
 
+@pytest.mark.slow
 def test_type_a_text_and_see_the_prediction(run_dir, run, start_server, browser_page, tmp_path):
     proc, url = start_server(run_dir, "--max-chars", "60")
     page = browser_page
@@ -93,6 +117,7 @@ def test_type_a_text_and_see_the_prediction(run_dir, run, start_server, browser_
     page.locator(".result").first.wait_for()
 
 
+@pytest.mark.slow
 def test_page_with_an_api_key(run_dir, start_server, browser_page):
     proc, url = start_server(run_dir, "--api-key", "letmein")
     page = browser_page

@@ -1,4 +1,4 @@
-"""``scratchlm predict``: TEXT arguments, stdin, and JSONL files (--input/--output/--batch-size)."""
+"""``scratchlm predict``: JSONL files (``offline.py``: --input/--output/--batch-size), TEXT arguments and stdin."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from scratchlm.cli import main
-from scratchlm.serve.engine import classify_texts
+from scratchlm.predict.classify import classify_texts
 
 LINES = [
     {"text": "这本书写得太好了，强烈推荐！", "label": "positive", "id": 1},

@@ -1,0 +1,101 @@
+"""The registry: one name per task, the same names in the config's choices, ``auto`` resolution, and no
+task named anywhere outside ``tasks/`` but the config's choices (the rest of the project asks the task)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from scratchlm.config import OLD_TASK_NAMES, TASK_NAMES, DataConfig, config_from_dict
+from scratchlm.errors import ConfigError, RunDirError
+from scratchlm.tasks.base import Task
+from scratchlm.tasks.registry import TASKS, make_task, resolve_task_name, task_class, task_of_run
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "scratchlm"
+
+
+def test_one_name_per_task_in_registry_and_config():
+    assert tuple(TASKS) == TASK_NAMES
+    for name in TASKS:
+        cls = task_class(name)
+        assert issubclass(cls, Task) and cls.name == name
+    assert set(OLD_TASK_NAMES.values()) <= set(TASKS)
+
+
+def test_unknown_names_are_clear_errors():
+    with pytest.raises(ConfigError, match="not a task"):
+        task_class("translate")
+    with pytest.raises(RunDirError, match="does not know"):
+        task_of_run({"task": "translate"}, config_from_dict({}), "RUN/run.json")
+
+
+@pytest.mark.parametrize(
+    ("dataset", "task"),
+    [
+        ("zh-reviews", "classification"),
+        ("pd1998-cws", "tagging"),
+        ("pd1998-ner", "tagging"),
+        ("cmudict-g2p", "seq2seq"),
+        ("en-word-polarity", "classification"),
+    ],
+)
+def test_auto_picks_the_task_that_reads_the_builtin(dataset, task):
+    assert resolve_task_name(DataConfig(dataset=dataset)) == task
+
+
+def test_auto_looks_at_a_users_file(tmp_path):
+    tags = tmp_path / "t.jsonl"
+    tags.write_text('{"text": "迈向", "tags": ["B", "E"]}\n', encoding="utf-8")
+    pairs = tmp_path / "p.jsonl"
+    pairs.write_text('{"source": "cat", "target": ["K", "AE", "T"]}\n', encoding="utf-8")
+    labels = tmp_path / "l.jsonl"
+    labels.write_text('{"text": "好", "label": "pos"}\n', encoding="utf-8")
+    assert resolve_task_name(DataConfig(dataset=str(tags))) == "tagging"
+    assert resolve_task_name(DataConfig(dataset=str(pairs))) == "seq2seq"
+    assert resolve_task_name(DataConfig(dataset=str(labels))) == "classification"
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(OLD_TASK_NAMES.items()))
+def test_old_task_names_are_migrated(old, new, caplog):
+    with caplog.at_level("WARNING", logger="scratchlm.config"):
+        cfg = config_from_dict({"data": {"task": old}})
+    assert cfg.data.task == new
+    assert [r.getMessage() for r in caplog.records] == [
+        f"config: data.task={old} is now written data.task={new} (migrated)"
+    ]
+
+
+def test_make_task_runs_the_tasks_checks():
+    with pytest.raises(ConfigError, match="model.head=crf is a tagger head"):
+        make_task(config_from_dict({"data": {"task": "classification"}, "model": {"head": "crf"}}))
+
+
+def _string_constants(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+    return {
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings
+    }
+
+
+def test_no_task_is_named_outside_tasks_but_in_the_config_choices():
+    """Outside ``tasks/`` no code compares or names a task (the names, and the earlier names that are not
+    also endpoint names); the config's list of choices and its migration of old names is the one place."""
+    names = set(TASKS) | {"mlm", "clm"}
+    naming = sorted(
+        str(path.relative_to(SRC))
+        for path in SRC.rglob("*.py")
+        if path.parts[len(SRC.parts)] != "tasks" and _string_constants(path) & names
+    )
+    assert len(naming) <= 2, naming

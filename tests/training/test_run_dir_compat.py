@@ -1,0 +1,75 @@
+"""Run directories written by the previous version keep working: eval and predict give what they gave."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scratchlm.cli import main
+
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs_v0_1"
+TEXTS = {
+    "classifier": ["这本书很好看", "质量太差了，不推荐", "一般般"],
+    "tagger": ["迈向充满希望的新世纪", "北京是中国的首都"],
+}
+
+
+def _close(a, b) -> bool:
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(_close, a, b))
+    if isinstance(a, float):
+        return b == pytest.approx(a, rel=1e-5, abs=1e-6)
+    return a == b
+
+
+@pytest.fixture(params=["classifier", "tagger"])
+def old_run(request, tmp_path) -> tuple[str, Path]:
+    run = tmp_path / request.param
+    shutil.copytree(FIXTURES / request.param, run)
+    return request.param, run
+
+
+def test_old_run_evaluates_the_same(old_run, capsys):
+    name, run = old_run
+    assert main(["eval", str(run), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = json.loads((FIXTURES / f"{name}.eval.json").read_text(encoding="utf-8"))
+    assert _close(expected, out), (expected, out)
+
+
+def test_old_run_predicts_the_same(old_run, capsys):
+    name, run = old_run
+    assert main(["predict", str(run), "--json", *TEXTS[name]]) == 0
+    out = json.loads(capsys.readouterr().out)
+    expected = json.loads((FIXTURES / f"{name}.predict.json").read_text(encoding="utf-8"))
+    assert _close(expected, out), (expected, out)
+
+
+def test_old_run_files_are_untouched(old_run, capsys):
+    """Migration happens on read: the old run directory is not rewritten."""
+    name, run = old_run
+    before = {p: p.read_bytes() for p in run.rglob("*") if p.is_file()}
+    main(["predict", str(run), "--json", *TEXTS[name]])
+    assert {p: p.read_bytes() for p in run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize("name", ["classifier", "tagger"])
+def test_old_recipe_still_trains(name, tmp_path, capsys, caplog):
+    """A recipe written for the previous version (old ``data.task`` names, flat model keys) trains; the
+    run saves the keys as they are written now, and the load says what it migrated."""
+    recipe = FIXTURES.parent / "recipes_v0_1" / f"{name}.yaml"
+    out = tmp_path / "run"
+    with caplog.at_level("WARNING", logger="scratchlm.config"):
+        assert main(["train", str(recipe), "--out", str(out)]) == 0
+    assert "run written to" in capsys.readouterr().out
+    meta = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert meta["task"] == {"classifier": "classification", "tagger": "tagging"}[name]
+    saved = (out / "config.yaml").read_text(encoding="utf-8")
+    assert f"task: {meta['task']}" in saved
+    if name == "tagger":
+        assert any("data.task=tag" in r.getMessage() for r in caplog.records)
