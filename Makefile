@@ -23,7 +23,9 @@ $(STAMP): pyproject.toml Makefile
 demo: setup
 	$(PY) -m scratchlm.cli.demo --out runs/demo-zh-sentiment
 
+# Imports flow one way (import-linter contracts in pyproject.toml), then the tests.
 test: setup
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 # The browser test of the serve page drives Debian's chromium with playwright (no browser download).
@@ -36,6 +38,7 @@ test-all: setup setup-browser
 	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
 
 lint: setup
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m ruff check src tests benchmarks scripts
 	$(PY) -m ruff format --check src tests benchmarks scripts
 

@@ -8,7 +8,9 @@ import numpy as np
 import pytest
 import torch
 
-from cli_helpers import TINY, run_cli
+pytest.register_assert_rewrite("harness")  # the shared module harness's asserts explain themselves
+
+from cli_helpers import TINY, run_cli  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

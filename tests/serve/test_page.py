@@ -25,12 +25,12 @@ def test_names_and_labels_are_escaped():
     assert 'id="key"' not in render_page("run", ["a", "b"], needs_key=False)
 
 
-@pytest.mark.parametrize("task", ["classification", "tagging"])
-def test_page_script_parses(task, tmp_path):
+@pytest.mark.parametrize("endpoint", ["classify", "tag"])
+def test_page_script_parses(endpoint, tmp_path):
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed")
-    page = render_page("run", ["B", "M", "E", "S"], needs_key=True, task=task)
+    page = render_page("run", ["B", "M", "E", "S"], needs_key=True, endpoint=endpoint)
     script = re.search(r"<script>(.*)</script>", page, re.S).group(1)
     (tmp_path / "page.js").write_text(script, encoding="utf-8")
     proc = subprocess.run([node, "--check", str(tmp_path / "page.js")], capture_output=True, text=True)

@@ -1,38 +1,15 @@
-"""Normalisation, vocabulary and the character tokenizer."""
+"""The character tokenizer: [CLS], [UNK], one token per character, whitespace runs as one ▁, offsets
+into the original text, training limits, decode, save/load."""
 
 from __future__ import annotations
-
-from collections import Counter
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scratchlm.errors import DataError
-from scratchlm.tokenizers import CharTokenizer, Vocab, full_to_half, normalize_text
-from scratchlm.tokenizers.char import SPACE, truncate
-from scratchlm.tokenizers.vocab import SPECIALS
-
-
-def test_full_width_to_half_width_and_nfkc():
-    assert full_to_half("ＡＢＣ１２３，！") == "ABC123,!"
-    assert full_to_half("中\u3000文") == "中 文"
-    assert normalize_text("ＡＢＣ１２３，  好\u3000 ㈱") == "ABC123, 好 (株)"
-    assert normalize_text("Hello", lowercase=True) == "hello"
-
-
-def test_vocab_order_specials_and_limits(tmp_path):
-    v = Vocab.build(Counter({"b": 3, "a": 3, "c": 1, "d": 5}), min_freq=2)
-    assert v.tokens == [*SPECIALS, "d", "a", "b"]
-    assert (v.pad_id, v.unk_id, v.cls_id, v.sep_id, v.mask_id) == (0, 1, 2, 3, 4)
-    assert len(Vocab.build(Counter("aabbccdd"), max_size=7)) == 7
-    v.save(tmp_path / "vocab.txt")
-    assert Vocab.load(tmp_path / "vocab.txt").tokens == v.tokens
-    (tmp_path / "bad.txt").write_text("\n".join(SPECIALS) + "\n\nx\n")
-    with pytest.raises(DataError, match=r"bad.txt:6: empty token line"):
-        Vocab.load(tmp_path / "bad.txt")
-    with pytest.raises(DataError, match="not found"):
-        Vocab.load(tmp_path / "none.txt")
+from scratchlm.tokenizers import CharTokenizer, normalize_text
+from scratchlm.tokenizers.char import SPACE
 
 
 def test_encode_cls_unk_spaces_offsets_and_truncation():
@@ -51,9 +28,6 @@ def test_encode_cls_unk_spaces_offsets_and_truncation():
         "好",
         "书",
     ]
-    assert truncate(list(range(10)), 4, "start") == [6, 7, 8, 9]
-    assert truncate(list(range(10)), 4, "middle") == [0, 7, 8, 9]
-    assert truncate(list(range(10)), 8, "middle") == [0, 1, 4, 5, 6, 7, 8, 9]
 
 
 def test_save_load_round_trip(tmp_path):
@@ -77,7 +51,7 @@ def test_decode_gives_back_the_normalised_text(text):
 
 
 # ----------------------------------------------------------------------------------------------
-# more detailed checks: specials, [UNK], whitespace, offsets, truncation modes, persistence
+# more detailed checks: specials, [UNK], whitespace, offsets, persistence
 
 import string  # noqa: E402
 
@@ -137,51 +111,6 @@ def test_offsets_map_tokens_to_original_spans():
             assert original.isspace()
         else:
             assert token in normalize_text(original)
-
-
-@pytest.mark.parametrize(
-    ("how", "kept"),
-    [
-        ("end", "0123"),
-        ("start", "6789"),
-        ("middle", "0789"),  # budget 4: first quarter (1 token) + last three quarters (3 tokens)
-    ],
-)
-def test_truncation_modes_keep_the_right_tokens(how, kept):
-    text = "0123456789"
-    tok = CharTokenizer.train([text])
-    enc = tok.encode(text, max_len=5, truncation=how)
-    assert enc.tokens == ["[CLS]", *kept]
-    assert enc.truncated == 6
-    # offsets still point at the kept characters
-    assert [text[a:b] for a, b in enc.offsets[1:]] == list(kept)
-
-
-def test_truncation_middle_with_larger_budget_and_no_cls():
-    text = "abcdefghijklmnopqrst"  # 20 chars
-    tok = CharTokenizer.train([text])
-    enc = tok.encode(text, max_len=9, truncation="middle", add_cls=False)
-    # budget 9: head 2, tail 7
-    assert "".join(enc.tokens) == "ab" + "nopqrst"
-    assert enc.truncated == 11
-
-
-def test_no_truncation_when_it_fits():
-    tok = CharTokenizer.train(["abc"])
-    assert tok.encode("abc", max_len=4).truncated == 0
-    assert tok.encode("abc", max_len=4).tokens == ["[CLS]", "a", "b", "c"]
-    assert tok.encode("abc", max_len=3).truncated == 1
-    with pytest.raises(ValueError, match="unknown truncation"):
-        tok.encode("abcdef", max_len=3, truncation="both")
-
-
-def test_encode_batch_equals_encode():
-    tok = CharTokenizer.train(["abc", "def"])
-    batch = tok.encode_batch(["abc", "fed c"], max_len=4, truncation="start")
-    assert batch == [
-        tok.encode("abc", max_len=4, truncation="start"),
-        tok.encode("fed c", max_len=4, truncation="start"),
-    ]
 
 
 def test_decode_round_trip_and_specials(zh_tok):

@@ -10,7 +10,7 @@ from scratchlm.tokenizers import full_to_half, normalize_text
 
 
 def test_full_width_ascii_block_maps_to_half_width():
-    assert full_to_half("ＡＢＣ１２３，") == "ABC123,"
+    assert full_to_half("ＡＢＣ１２３，！") == "ABC123,!"
     assert full_to_half("ａｂｃ！？（）［］～") == "abc!?()[]~"
     # every code point U+FF01..U+FF5E is shifted by 0xFEE0
     full = "".join(chr(cp) for cp in range(0xFF01, 0xFF5F))
@@ -40,6 +40,7 @@ def test_full_to_half_leaves_other_text_alone():
         ("e\u0301", "\u00e9"),  # composition
         ("  a \t\n b  ", "a b"),  # whitespace runs collapse, ends stripped
         ("\u3000\u3000好\u3000\u3000书\u3000", "好 书"),
+        ("ＡＢＣ１２３，  好\u3000 ㈱", "ABC123, 好 (株)"),  # all of it in one text
         ("", ""),
     ],
 )
@@ -60,3 +61,4 @@ def test_nfkc_off_keeps_full_width_but_still_collapses_whitespace():
 def test_lowercase_after_normalising():
     assert normalize_text("ＡＢＣ Def", lowercase=True) == "abc def"
     assert normalize_text("ＡＢＣ Def") == "ABC Def"
+    assert normalize_text("Hello", lowercase=True) == "hello"

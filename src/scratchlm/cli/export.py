@@ -11,7 +11,7 @@ from scratchlm.errors import ConfigError
 
 
 def cmd_export_onnx(args: argparse.Namespace) -> int:
-    from scratchlm.export.onnx import DEFAULT_OPSET, OPSETS, TASKS, export_onnx
+    from scratchlm.export.onnx import DEFAULT_OPSET, OPSETS, export_onnx
     from scratchlm.training.run_dir import load_run
 
     if args.opset not in OPSETS:
@@ -19,9 +19,10 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
             f"--opset {args.opset}: use an opset from {OPSETS.start} to {OPSETS[-1]} (default {DEFAULT_OPSET})"
         )
     run = load_run(args.run)
-    if run.task not in TASKS:
+    task = run.handler()
+    if not task.export_outputs:
         raise ConfigError(f"export onnx writes classifier and tagger runs; {args.run} is a {run.task} run")
-    if run.task == "tagging" and args.quantize:
+    if args.quantize and not task.export_quantizable:
         raise ConfigError("--quantize int8 is for classifiers in this version; export the tagger without it")
     report = export_onnx(
         run, args.out, opset=args.opset, quantize=args.quantize, measure_accuracy=not args.no_accuracy
@@ -36,7 +37,7 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
     inputs = (
         f"inputs: input_ids, attention_mask (int64, [batch, sequence], sequence <= {report['max_seq_len']})"
     )
-    if run.task == "tagging":
+    if task.export_per_token:
         tags = report["outputs"]["emissions"][2]
         decoding = "Viterbi of the CRF, in the graph" if report["head"] == "crf" else "best tag per token"
         print(

@@ -24,10 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from scratchlm.data.examples import ClassificationData, Example
+from scratchlm.data.examples import ClassificationData, Example, TaggedExample, TaggingData
 from scratchlm.data.schemes import tags_from_spans
 from scratchlm.data.splits import split_of
-from scratchlm.data.tagging import TaggedExample, TaggingData
 from scratchlm.errors import DataError, MissingExtraError
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import torch
 
-from scratchlm.models.masked_lm import IGNORE
+from scratchlm.modules.mlm_head import IGNORE
 
 
 def mask_tokens(

@@ -17,10 +17,11 @@ and line. One file is split by the fixed sha1 rule on the sentence's tokens join
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scratchlm.data.examples import TaggedExample, TaggingData
 from scratchlm.data.files import decode_file
 from scratchlm.data.schemes import OUTSIDE, detect_scheme, get_scheme
 from scratchlm.data.splits import split_of
@@ -30,37 +31,6 @@ if TYPE_CHECKING:
     from scratchlm.config import DataConfig
 
 TAG_FORMATS = (".jsonl", ".txt")
-
-
-@dataclass(frozen=True)
-class TaggedExample:
-    """A sentence: ``tokens`` (a string when every token is one character, which saves memory) and one
-    tag per token."""
-
-    tokens: str | tuple[str, ...]
-    tags: tuple[str, ...]
-    source: str = ""
-    """Where it came from (``file:line``), for error messages."""
-
-    @property
-    def text(self) -> str:
-        return self.tokens if isinstance(self.tokens, str) else "".join(self.tokens)
-
-
-@dataclass
-class TaggingData:
-    """Splits of tagged sentences, the ordered tag names (id = position) and their scheme."""
-
-    name: str
-    splits: dict[str, list[TaggedExample]]
-    labels: list[str]
-    scheme: str
-    notes: dict[str, int] = field(default_factory=dict)
-
-    def split(self, name: str) -> list[TaggedExample]:
-        if name not in self.splits:
-            raise DataError(f"dataset {self.name!r} has no split {name!r} (has: {', '.join(self.splits)})")
-        return self.splits[name]
 
 
 def make_example(tokens: list[str], tags: list[str], source: str) -> TaggedExample:

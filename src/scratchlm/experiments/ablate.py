@@ -112,7 +112,7 @@ def plan_cells(raw: dict, grid: dict[str, list[str]], sets: list[str]) -> list[C
 def _long_eval(run_dir: Path, factor: float) -> dict:
     """Test accuracy at ``factor x max_seq_len``, on all texts and on those longer than the training length."""
     from scratchlm.data import load_classification_data
-    from scratchlm.predict.batching import evaluate_ids
+    from scratchlm.tasks.classification import evaluate_ids
     from scratchlm.training.loop import _subsample, encode_split
     from scratchlm.training.run_dir import load_run
 

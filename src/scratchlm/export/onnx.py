@@ -61,7 +61,6 @@ if TYPE_CHECKING:
 INPUT_NAMES = ("input_ids", "attention_mask")
 OUTPUT_NAMES = ("logits",)
 TAGGER_OUTPUT_NAMES = ("emissions", "tags")
-TASKS = ("classification", "tagging")
 DEFAULT_OPSET = 18
 TORCH_EXPORT_MIN_OPSET = 18
 # Opset 23 turns SDPA into the ONNX Attention op, and onnxruntime's CPU kernel for it rejects the
@@ -100,7 +99,7 @@ class OnnxTagger(nn.Module):
 
 
 def output_names(run: LoadedRun) -> tuple[str, ...]:
-    return TAGGER_OUTPUT_NAMES if run.task == "tagging" else OUTPUT_NAMES
+    return run.handler().export_outputs
 
 
 def _has_crf(run: LoadedRun) -> bool:
@@ -130,7 +129,7 @@ def _quiet():
 
 def _example(run: LoadedRun) -> tuple[torch.Tensor, torch.Tensor]:
     # batch 2 and length 3 (not 0 or 1), so torch.export does not specialise either axis to the example
-    first = run.tokenizer.vocab.cls_id if run.task == "classification" else 8  # a tagger reads no [CLS]
+    first = run.tokenizer.vocab.cls_id if run.handler().reads_cls else 8  # a tagger reads no [CLS]
     ids = torch.tensor([[first, 5, 6], [first, 7, run.tokenizer.vocab.pad_id]])
     return ids, (ids != run.tokenizer.vocab.pad_id).long()
 
@@ -161,7 +160,7 @@ def _forget_cached_rnn_kernels() -> None:
 
 def _export_float(run: LoadedRun, path: Path, opset: int) -> None:
     _forget_cached_rnn_kernels()
-    tagging = run.task == "tagging"
+    tagging = run.handler().export_per_token
     model = (OnnxTagger if tagging else OnnxClassifier)(run.model).eval()
     outputs = list(output_names(run))
     with _quiet() as log, _frozen(model):
@@ -237,7 +236,7 @@ def _add_metadata(path: Path, run: LoadedRun, extra: dict[str, str]) -> None:
         "run": run.path.name,
         **extra,
     }
-    if run.task == "tagging":
+    if run.handler().export_per_token:
         meta["scheme"] = run.meta.get("scheme") or run.config.data.tag_scheme
         meta["units"] = run.meta.get("units", "chars")
         meta["head"] = "crf" if _has_crf(run) else "softmax"
@@ -246,7 +245,7 @@ def _add_metadata(path: Path, run: LoadedRun, extra: dict[str, str]) -> None:
     del model.metadata_props[:]
     for key, value in meta.items():
         model.metadata_props.add(key=key, value=value)
-    if run.task == "tagging":
+    if run.handler().export_per_token:
         _name_sequence_axis(model)
     onnx.save(model, str(path))
 
@@ -284,12 +283,12 @@ def check_options(run: LoadedRun, opset: int, quantize: str | None) -> None:
         )
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ExportError(f"--quantize {quantize!r}: this version offers {', '.join(QUANTIZATIONS)}")
-    if run.task not in TASKS:
+    task = run.handler()
+    if not task.export_outputs:
         raise ExportError(f"export onnx writes classifier and tagger runs; {run.path} is a {run.task} run")
-    tagging = run.task == "tagging"
-    if tagging and quantize is not None:
+    if quantize is not None and not task.export_quantizable:
         raise ExportError("--quantize int8 is for classifiers in this version; export the tagger in float32")
-    if tagging and _has_crf(run) and opset < TORCH_EXPORT_MIN_OPSET:
+    if task.export_per_token and _has_crf(run) and opset < TORCH_EXPORT_MIN_OPSET:
         raise ExportError(
             f"--opset {opset}: a CRF tagger decodes with ONNX Scan loops that only torch.export writes; "
             f"use --opset {TORCH_EXPORT_MIN_OPSET} or later"
@@ -307,7 +306,7 @@ def _signature(run: LoadedRun, out: Path, opset: int, quantize: str | None) -> d
         "outputs": {"logits": ["batch", len(run.labels)]},
         "max_seq_len": run.max_seq_len,
     }
-    if run.task == "tagging":
+    if run.handler().export_per_token:
         report["outputs"] = {
             "emissions": ["batch", "sequence", len(run.labels)],
             "tags": ["batch", "sequence"],
@@ -322,7 +321,7 @@ def _write_float(run: LoadedRun, path: Path, opset: int, tolerance: float, repor
     _export_float(run, path, opset)
     _add_metadata(path, run, {"quantization": "none"})
     sess = session(path)
-    if run.task == "tagging":
+    if run.handler().export_per_token:
         diff, differ, compared = tagger_difference(run, sess, probe_sequences(run))
         report["tags_compared"], report["tags_different"] = compared, differ
     else:

@@ -76,7 +76,7 @@ def probe_sequences(run: LoadedRun, seed: int = 0) -> list[list[int]]:
     lengths = sorted(
         {1, 2, 3, 5, 8, 13, 21, run.max_seq_len // 2, run.max_seq_len - 1, run.max_seq_len} - {0}
     )
-    head = [cls_id] if run.task == "classification" else []  # a tagger's ids are its units alone
+    head = [cls_id] if run.handler().reads_cls else []  # a tagger's ids are its units alone
     seqs = []
     for n in lengths:
         for _ in range(2):

@@ -18,8 +18,8 @@ from scratchlm.config import ModelConfig
 from scratchlm.models import components
 from scratchlm.models.classifier import init_linear_
 from scratchlm.modules import TokenEmbedding
+from scratchlm.modules.mlm_head import IGNORE  # noqa: F401 (models.masked_lm and causal_lm import it from here)
 
-IGNORE = -100
 """Target of positions that are not predicted (``F.cross_entropy``'s ``ignore_index``)."""
 
 

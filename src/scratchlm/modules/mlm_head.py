@@ -15,6 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+IGNORE = -100
+"""The target id of a position that is not scored (PyTorch's ``ignore_index`` default)."""
+
 
 class TiedMaskedLMHead(nn.Module):
     """``h (n, d), embedding (V, d) -> logits (n, V)``; the only new parameters are the transform and a

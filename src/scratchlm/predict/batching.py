@@ -9,7 +9,7 @@ each batch moved to ``device``. The export checks hand :func:`map_batches` an on
 step, so the graph sees exactly the batches PyTorch sees.
 
 Built on it here: class logits (:func:`predict_logits`) and the metrics of a classifier
-(:func:`evaluate_ids`), a tagger's decoded tag ids (:func:`decode_tags`); texts of a run are
+a tagger's decoded tag ids (:func:`decode_tags`); texts of a run are
 classified and embedded in :mod:`scratchlm.predict.classify` and :mod:`scratchlm.predict.embed`.
 Pure functions, no I/O.
 """
@@ -24,7 +24,6 @@ import torch
 
 from scratchlm.data.collate import pad_batch
 from scratchlm.errors import ConfigError
-from scratchlm.tasks.metrics import classification_metrics
 
 PRECISIONS: dict[str, torch.dtype | None] = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 """Autocast dtypes by the names ``train.precision`` uses; ``fp32``: no autocast."""
@@ -159,21 +158,6 @@ def predict_logits(
         precision=precision,
     )
     return torch.stack(rows) if rows else torch.zeros(0, 0)
-
-
-def evaluate_ids(
-    model: torch.nn.Module,
-    seqs: Sequence[list[int]],
-    labels: Sequence[int],
-    label_names: list[str],
-    pad_id: int,
-    batch_size: int = 128,
-    device: str = "cpu",
-) -> dict:
-    """Accuracy, macro F1 and the rest of :func:`~scratchlm.tasks.metrics.classification_metrics`."""
-    logits = predict_logits(model, seqs, pad_id, batch_size, device)
-    preds = logits.argmax(-1).tolist() if len(seqs) else []
-    return classification_metrics(list(labels), preds, label_names)
 
 
 def decode_tags(

@@ -97,7 +97,7 @@ def model_info(run: LoadedRun, settings: ServeSettings) -> dict[str, Any]:
 
     return {
         "name": run.path.name,
-        "task": engine.run_task(run),
+        "task": run.task,
         "endpoints": [f"/v1/{e}" for e in engine.supported_endpoints(run)],
         "labels": run.labels,
         "max_seq_len": run.max_seq_len,

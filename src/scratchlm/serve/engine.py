@@ -18,32 +18,25 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from scratchlm.predict.classify import classify_encoded, classify_texts, encode_texts  # noqa: F401
+from scratchlm.predict.classify import classify_texts
 from scratchlm.predict.embed import EmbedOptions, embed_texts
 
 if TYPE_CHECKING:
     from scratchlm.serve.app import ServeSettings
     from scratchlm.training.run_dir import LoadedRun
 
-# ``classify_encoded`` and ``encode_texts`` are imported for ``scratchlm predict`` (cli/__init__.py), which
-# still imports them from here; their home is scratchlm.predict.classify.
 
-# What each kind of run can do, and the endpoint that does it; a seq2seq run adds its task here.
-TASK_ENDPOINTS: dict[str, tuple[str, ...]] = {"classification": ("classify", "embed"), "tagging": ("tag",)}
-ENDPOINT_TASKS = {
-    "classify": "classification",
-    "embed": "an encoder (classification)",
-    "tag": "tagging",
-    "generate": "seq2seq or causal LM",
-}
+def endpoint_needs(endpoint: str) -> str:
+    """The tasks whose runs answer ``endpoint`` (for the 404 of a run that does not)."""
+    from scratchlm.tasks.registry import TASKS, task_class
 
-
-def run_task(run: LoadedRun) -> str:
-    return run.meta.get("task", "classification")
+    fit = [name for name in TASKS if endpoint in task_class(name).endpoints]
+    return " or ".join(fit) if fit else "a kind of run this version does not serve"
 
 
 def supported_endpoints(run: LoadedRun) -> tuple[str, ...]:
-    return TASK_ENDPOINTS.get(run_task(run), ())
+    """The endpoints the run's task answers."""
+    return run.handler().endpoints
 
 
 # ------------------------------------------------------------------------------------ batch functions

@@ -159,15 +159,23 @@ $("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlK
 _KEY_INPUT = '<label>API key <input id="key" type="password" autocomplete="off"></label>'
 
 
-def render_page(name: str, labels: list[str], *, needs_key: bool, task: str = "classification") -> str:
-    """The page for a run called ``name`` (every value HTML-escaped or JSON-encoded); ``task``:
-    ``classification`` or ``tagging``."""
-    tagging = task == "tagging"
+PAGE_ENDPOINTS = ("classify", "tag")
+"""The endpoints the page can show results of, in the order it prefers them."""
+
+
+def page_endpoint(endpoints: tuple[str, ...]) -> str:
+    """The endpoint the page of a run with these ``endpoints`` calls."""
+    return next((e for e in PAGE_ENDPOINTS if e in endpoints), PAGE_ENDPOINTS[0])
+
+
+def render_page(name: str, labels: list[str], *, needs_key: bool, endpoint: str = "classify") -> str:
+    """The page for a run called ``name`` (every value HTML-escaped or JSON-encoded) that calls
+    ``endpoint`` (``classify`` or ``tag``)."""
     return (
         _PAGE.replace("__NAME__", html.escape(name))
-        .replace("__ACTION__", "tag" if tagging else "classify")
-        .replace("__BUTTON__", "Tag" if tagging else "Classify")
-        .replace("__ENDPOINT__", json.dumps("tag" if tagging else "classify"))
+        .replace("__ACTION__", endpoint)
+        .replace("__BUTTON__", endpoint.capitalize())
+        .replace("__ENDPOINT__", json.dumps(endpoint))
         .replace("__LABELS__", html.escape(", ".join(labels)))
         .replace("__KEY_INPUT__", _KEY_INPUT if needs_key else "")
         .replace("__NEEDS_KEY__", json.dumps(bool(needs_key)))

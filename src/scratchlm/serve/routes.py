@@ -18,7 +18,7 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from pydantic import BaseModel
 
 from scratchlm.serve import engine
-from scratchlm.serve.page import render_page
+from scratchlm.serve.page import page_endpoint, render_page
 from scratchlm.serve.requests import APIError, read_request
 from scratchlm.serve.schemas import (
     ClassifyRequest,
@@ -83,7 +83,7 @@ def unsupported(request: Request, endpoint: str) -> APIError:
         404,
         "unsupported_endpoint",
         f"this model is a {state.info['task']} model and does not do /v1/{endpoint} (that needs a "
-        f"{engine.ENDPOINT_TASKS[endpoint]} model); the endpoints that fit it: {fits}",
+        f"{engine.endpoint_needs(endpoint)} model); the endpoints that fit it: {fits}",
         supported=[f"/v1/{e}" for e in state.endpoints],
     )
 
@@ -123,7 +123,7 @@ async def page(request: Request) -> HTMLResponse:
             model_name(request),
             state.run.labels,
             needs_key=state.settings.api_key is not None,
-            task=state.info["task"],
+            endpoint=page_endpoint(state.endpoints),
         )
     )
 

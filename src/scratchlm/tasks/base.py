@@ -51,6 +51,10 @@ class Task:
     """The server endpoints a run of this task answers (``scratchlm serve``)."""
     export_outputs: ClassVar[tuple[str, ...]] = ()
     """The output names of its ONNX graph (``()``: ``scratchlm export onnx`` does not export it)."""
+    export_per_token: ClassVar[bool] = False
+    """Whether its exported outputs have a value per position (a tagger's), not one per text."""
+    export_quantizable: ClassVar[bool] = False
+    """Whether ``export onnx --quantize int8`` is offered for it."""
     reads_cls: ClassVar[bool] = True
     """Whether its model reads a ``[CLS]`` id before the text's tokens."""
     pretrains: ClassVar[bool] = False

@@ -17,7 +17,7 @@ from scratchlm.data import Example, load_classification_data
 from scratchlm.data.collate import Batch, make_batch
 from scratchlm.errors import ConfigError, DataError
 from scratchlm.tasks.base import Task, with_data
-from scratchlm.tasks.metrics import format_metrics
+from scratchlm.tasks.metrics import classification_metrics, format_metrics
 
 if TYPE_CHECKING:
     from scratchlm.training.run_dir import LoadedRun
@@ -42,12 +42,31 @@ def encode_split(
     return out
 
 
+def evaluate_ids(
+    model: torch.nn.Module,
+    seqs: Sequence[list[int]],
+    labels: Sequence[int],
+    label_names: list[str],
+    pad_id: int,
+    batch_size: int = 128,
+    device: str = "cpu",
+) -> dict:
+    """Accuracy, macro F1 and the rest of :func:`~scratchlm.tasks.metrics.classification_metrics` of
+    the model's argmax over ``seqs`` against the gold ``labels`` (ids into ``label_names``)."""
+    from scratchlm.predict.batching import predict_logits
+
+    logits = predict_logits(model, seqs, pad_id, batch_size, device)
+    preds = logits.argmax(-1).tolist() if len(seqs) else []
+    return classification_metrics(list(labels), preds, label_names)
+
+
 class ClassificationTask(Task):
     name = "classification"
     dataset_kind = "labels"
     score_key = "accuracy"
     endpoints = ("classify", "embed")
     export_outputs = ("logits",)
+    export_quantizable = True
     plots_attention = True
 
     @classmethod
@@ -117,8 +136,6 @@ class ClassificationTask(Task):
     def evaluate(
         self, model, enc: EncodedSplit, labels: list[str], pad_id: int, batch_size: int, device: str
     ) -> dict:
-        from scratchlm.predict.batching import evaluate_ids
-
         return evaluate_ids(model, enc.seqs, enc.labels, labels, pad_id, batch_size, device)
 
     def eval_record(self, m: dict) -> dict:
@@ -147,7 +164,7 @@ class ClassificationTask(Task):
         )
 
     def predict(self, run: LoadedRun, texts: Sequence[str], batch_size: int) -> list[dict]:
-        from scratchlm.serve.engine import classify_encoded, encode_texts
+        from scratchlm.predict.classify import classify_encoded, encode_texts
 
         encodings = encode_texts(run, texts)
         predictions = classify_encoded(run, encodings, batch_size)

@@ -27,6 +27,7 @@ class TaggingTask(Task):
     score_key = "f1"
     endpoints = ("tag",)
     export_outputs = ("emissions", "tags")
+    export_per_token = True
     reads_cls = False
     plots_attention = True
     metric_noun = "sentences"

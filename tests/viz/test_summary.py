@@ -1,4 +1,5 @@
-"""Model summary: totals equal the model's own count; the main parts have rows."""
+"""Model summary: totals equal the model's own count; the main parts have rows; a factorized embedding's
+row names its factors and what they save."""
 
 from __future__ import annotations
 
@@ -69,3 +70,22 @@ def test_summary_leaves_training_mode_unchanged():
     model.eval()
     summarize(model, torch.tensor([[2, 3]]))
     assert not model.training
+
+
+def test_factorized_embedding_row_and_its_saving():
+    V, D = 3000, 64
+    cfg = ModelConfig(embed_dim=D, num_heads=2, num_layers=1, ffn_dim=32, embedding_rank=8)
+    model = TextClassifier(cfg, vocab_size=V, num_classes=2, max_seq_len=16)
+    dense = TextClassifier(
+        ModelConfig(embed_dim=D, num_heads=2, num_layers=1, ffn_dim=32),
+        vocab_size=V,
+        num_classes=2,
+        max_seq_len=16,
+    )
+    count = sum(p.numel() for p in model.parameters())
+    assert sum(p.numel() for p in dense.parameters()) - count == V * D - (V * 8 + 8 * D)
+    table = summarize(model, torch.randint(5, V, (2, 8)))
+    saved = V * D - (V * 8 + 8 * D)
+    assert f"input.token_embedding: factorized token embedding: A {V} x 8 + B 8 x {D}" in table
+    assert f"saves {saved:,}" in table
+    assert f"{V * 8 + 8 * D:>14,}" in table  # the row of input.token_embedding

@@ -1,72 +1,16 @@
-"""Tagged data: the built-in pd1998-cws / pd1998-ner as ../shared/DATA.md defines them, and users'
-files with errors naming file and line."""
+"""Tagged data from users' files (jsonl, token/TAG txt): schemes, labels, task detection, and errors
+naming file and line."""
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import pytest
 
 from scratchlm.config import DataConfig
-from scratchlm.data.builtin import load_pd1998_cws, load_pd1998_ner, pd1998_sentences
-from scratchlm.data.schemes import get_scheme
-from scratchlm.data.splits import split_of
-from scratchlm.data.tagging import load_tagging_data, read_tagged_file, tagging_stats
+from scratchlm.data.tagging import load_tagging_data, read_tagged_file
 from scratchlm.errors import DataError
 from scratchlm.tasks.registry import resolve_task_name as resolve_task
-
-SIZES = {"train": 15678, "dev": 1845, "test": 1961}
-
-
-@pytest.fixture(scope="module")
-def cws():
-    return load_pd1998_cws()
-
-
-@pytest.fixture(scope="module")
-def ner():
-    return load_pd1998_ner()
-
-
-def test_cws_has_the_documented_sizes_and_split(cws):
-    assert {k: len(v) for k, v in cws.splits.items()} == SIZES
-    assert sum(SIZES.values()) == 19484
-    stats = tagging_stats(cws)
-    assert [stats["splits"][s]["tokens"] for s in SIZES] == [1467078, 175773, 198806]
-    assert cws.labels == ["B", "M", "E", "S"] and cws.scheme == "bmes"
-    first = cws.splits["train"][0]
-    assert first.text.startswith("迈向充满希望的新世纪") and first.tags[:4] == ("B", "E", "B", "E")
-    for split, examples in cws.splits.items():
-        assert all(split_of(ex.text) == split for ex in examples[:500])
-
-
-def test_ner_has_the_same_sentences_and_entities(cws, ner):
-    assert {k: len(v) for k, v in ner.splits.items()} == SIZES
-    for split in SIZES:
-        assert [ex.text for ex in ner.splits[split]] == [ex.text for ex in cws.splits[split]]
-    assert sorted(ex.text for exs in ner.splits.values() for ex in exs) == sorted(pd1998_sentences())
-    counts = tagging_stats(ner)["splits"]
-    assert counts["train"]["spans"] == {"LOC": 22265, "ORG": 2843, "PER": 15714}
-    assert counts["test"]["spans"] == {"LOC": 3073, "ORG": 413, "PER": 2230}
-
-
-def test_ner_merges_surname_and_given_name(ner):
-    example = next(ex for ex in ner.splits["train"] if "江泽民" in ex.text)
-    i = example.text.index("江泽民")
-    assert example.tags[i : i + 3] == ("B-PER", "I-PER", "I-PER")
-    spans = get_scheme("bio").spans(example.tags)
-    assert any(example.text[a:b] == "中共中央" and kind == "ORG" for a, b, kind in spans)
-
-
-def test_every_builtin_sentence_is_well_formed(cws, ner):
-    for data in (cws, ner):
-        scheme = get_scheme(data.scheme)
-        for examples in data.splits.values():
-            for ex in examples:
-                assert len(ex.tags) == len(ex.text)
-                assert scheme.check(ex.tags) is None, ex.source
-    assert Counter(t for ex in cws.splits["train"] for t in ex.tags)["M"] > 0
 
 
 def _write(path, lines):
