@@ -171,6 +171,21 @@ def test_train_word2vec_and_fasttext(tmp_path, capsys):
     assert code == 2 and "vectors train on" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--window", "0"], "error: --window 0 must be >= 1"),
+        (["--epochs", "0"], "error: --epochs 0 must be >= 1"),
+        (["--workers", "0"], "error: --workers 0 must be >= 1"),
+    ],
+)
+def test_train_settings_are_checked_as_a_recipe_would_be(tmp_path, capsys, argv, message):
+    """``vectors train``'s --window/--min-count/--epochs/--workers are the ``vectors`` section's fields:
+    its checks run (before the corpus is read), the error naming the flag."""
+    code, _, err = run(capsys, "train", "--corpus", "no-such-corpus", "--out", str(tmp_path / "o"), *argv)
+    assert code == 2 and err.strip() == message
+
+
 def test_export_a_run_and_coverage(tmp_path, capsys):
     from safetensors.numpy import save_file
 

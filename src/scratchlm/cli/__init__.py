@@ -309,7 +309,7 @@ EXTENSIONS: tuple[str, ...] = (
     "scratchlm.cli.export",
     "scratchlm.cli.tokenizer",
     "scratchlm.cli.plot",
-    "scratchlm.experiments.ablate",
+    "scratchlm.cli.ablate",
     "scratchlm.cli.transplant",
 )
 """Modules with a ``register(subparsers)`` function adding a command group (e.g. ``vectors``)."""
