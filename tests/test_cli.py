@@ -79,22 +79,6 @@ def test_summary_totals_match_model(tiny_run):
     assert proc.returncode == 0 and "Total params:" in proc.stdout
 
 
-def test_data_commands(tmp_path):
-    proc = run_cli("data", "show", "zh-reviews", "--json")
-    assert proc.returncode == 0, proc.stderr
-    stats = json.loads(proc.stdout)
-    assert {k: v["examples"] for k, v in stats["splits"].items()} == {
-        "train": 13936,
-        "dev": 1697,
-        "test": 1730,
-    }
-    out = tmp_path / "dev.jsonl"
-    assert run_cli("data", "export", "zh-reviews", "--split", "dev", "--out", str(out)).returncode == 0
-    lines = out.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 1697 and set(json.loads(lines[0])) == {"text", "label"}
-    assert "zh-reviews" in run_cli("data", "list").stdout
-
-
 def test_train_on_a_user_file(tmp_path):
     rows = [
         {"text": t, "label": lab}

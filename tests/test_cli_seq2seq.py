@@ -1,5 +1,5 @@
 """The real CLI on seq2seq at small scale: a tiny G2P model trained on a slice of cmudict-g2p as a user
-would (a subprocess), then eval (WER/PER after reloading), predict (phones), summary, data commands; a tiny
+would (a subprocess), then eval (WER/PER after reloading), predict (phones), summary; a tiny
 Transformer encoder-decoder on a user's jsonl file; errors are one line."""
 
 from __future__ import annotations
@@ -132,22 +132,3 @@ def test_transformer_seq2seq_on_a_user_file(tmp_path, capsys):
     bad.write_text('{"word": "cat", "phones": "K AE T"}\n{"word": "dog"}\n', encoding="utf-8")
     status, _, err = cli(capsys, "eval", str(run), "--data", str(bad))
     assert status == 2 and f"{bad}:2: no field 'phones'" in err and len(err.strip().splitlines()) == 1
-
-
-@pytest.mark.slow
-def test_data_commands_know_cmudict(tmp_path, capsys):
-    status, out, err = cli(capsys, "data", "show", "cmudict-g2p", "--json")
-    assert status == 0, err
-    stats = json.loads(out)
-    assert {k: v["examples"] for k, v in stats["splits"].items()} == {
-        "train": 100792,
-        "dev": 12620,
-        "test": 12640,
-    }
-    out_file = tmp_path / "test.jsonl"
-    status, out, err = cli(capsys, "data", "export", "cmudict-g2p", "--split", "test", "--out", str(out_file))
-    assert status == 0, err
-    first = json.loads(out_file.read_text().splitlines()[0])
-    assert set(first) == {"source", "target"}
-    status, out, _ = cli(capsys, "data", "list")
-    assert "cmudict-g2p" in out

@@ -132,24 +132,6 @@ def test_tiny_ner_tagger_prints_entities(tmp_path, capsys):
     assert {"f1", "precision", "recall", "per_type"} <= set(json.loads(out))
 
 
-def test_data_commands_know_the_tagging_sets(tmp_path, capsys):
-    status, out, err = cli(capsys, "data", "show", "pd1998-ner", "--json")
-    assert status == 0, err
-    stats = json.loads(out)
-    assert {k: v["sentences"] for k, v in stats["splits"].items()} == {
-        "train": 15678,
-        "dev": 1845,
-        "test": 1961,
-    }
-    assert stats["splits"]["dev"]["spans"] == {"LOC": 2552, "ORG": 317, "PER": 1701}
-    _, listing, _ = cli(capsys, "data", "list")
-    assert "pd1998-cws" in listing and "pd1998-ner" in listing
-    dev = tmp_path / "dev.jsonl"
-    assert cli(capsys, "data", "export", "pd1998-cws", "--split", "dev", "--out", str(dev))[0] == 0
-    first = json.loads(dev.read_text(encoding="utf-8").splitlines()[0])
-    assert set(first) == {"tokens", "tags"} and len(first["tokens"]) == len(first["tags"])
-
-
 @pytest.mark.parametrize(
     ("lines", "needle"),
     [

@@ -122,6 +122,24 @@ def test_not_a_tokenizer_and_bad_arguments_say_so(tmp_path, corpus):
     assert proc.returncode == 2 and "only built-in labelled datasets have splits" in proc.stderr
 
 
+def test_train_options_are_the_data_sections_fields(capsys):
+    from scratchlm.cli import build_parser, main
+
+    parse = build_parser().parse_args
+    base = ["tokenizer", "train", "--kind", "char", "--corpus", "c.txt", "--out", "o"]
+    args = parse(base)
+    assert (args.normalize, args.lowercase, args.min_freq, args.vocab_size, args.unk_fallback) == (
+        True, False, 1, None, "none",
+    )  # fmt: skip
+    args = parse([*base, "--no-normalize", "--lowercase", "--min-freq", "3", "--vocab-size", "50"])
+    assert (args.normalize, args.lowercase, args.min_freq, args.vocab_size) == (False, True, 3, 50)
+    with pytest.raises(SystemExit):
+        main(["tokenizer", "train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--unk-fallback {none,char} jieba: what a word missing from the vocabulary becomes" in text
+    assert "--no-normalize Turns off (on by default): NFKC + full-width to" in text
+
+
 @pytest.mark.parametrize("kind", ["jieba", "bpe"])
 def test_training_run_with_another_tokenizer_then_eval_after_reload(tmp_path, kind):
     run = tmp_path / kind

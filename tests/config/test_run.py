@@ -442,3 +442,20 @@ def test_dump_config_writes_the_nested_layout_and_round_trips_non_default_values
     f.write_text(text, encoding="utf-8")
     assert load_config(f) == cfg
     assert dataclasses.asdict(load_config(f).model) == dataclasses.asdict(cfg.model)
+
+
+# -- model.vectors_vocab (tests/training/test_init.py has what it does) -----------------------------
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (["model.vectors_vocab=100"], "model.init=normal has none"),
+        (["model.vectors_vocab=-1"], "model.vectors_vocab=-1 must be >= 0"),
+        (
+            ["model.init=glove-6b-50d", "model.vectors_vocab=100", "data.tokenizer=bpe"],
+            "model.vectors_vocab applies to data.tokenizer char or jieba",
+        ),
+    ],
+)
+def test_vectors_vocab_bad_settings_are_named(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config("configs/tiny_test.yaml", overrides=changes)

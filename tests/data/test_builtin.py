@@ -144,3 +144,16 @@ def test_every_builtin_sentence_is_well_formed(cws, ner):
                 assert len(ex.tags) == len(ex.text)
                 assert scheme.check(ex.tags) is None, ex.source
     assert Counter(t for ex in cws.splits["train"] for t in ex.tags)["M"] > 0
+
+
+def test_en_word_polarity_builtin():
+    from scratchlm.data.builtin import load_en_word_polarity
+
+    data = load_en_word_polarity()
+    assert {k: len(v) for k, v in data.splits.items()} == {"train": 5989, "dev": 782, "test": 735}
+    assert data.notes == {"zero_rating": 0, "duplicates": 14}
+    train = {ex.text for ex in data.splits["train"]}
+    test = data.splits["test"]
+    assert not train & {ex.text for ex in test}  # the split is on the token: no word in two splits
+    by_text = {ex.text: ex.label for split in data.splits.values() for ex in split}
+    assert by_text["good"] == "positive" and by_text["horrible"] == "negative"

@@ -1,4 +1,5 @@
-"""Tiers composed in order, positions resized, the report's counts and held-out scores."""
+"""Tiers composed in order into a target vocabulary's matrix (transplant/build.py): strategies,
+``build_matrix`` from vectors (specials, OOV inits, rescaling, dimension changes), positions resized."""
 
 from __future__ import annotations
 
@@ -7,9 +8,12 @@ import pytest
 import torch
 
 from scratchlm.errors import DataError
-from scratchlm.transplant.build import build_embedding, parse_strategies, resize_positions
-from scratchlm.transplant.report import heldout_scores, make_report
+from scratchlm.transplant.build import build_embedding, build_matrix, parse_strategies, resize_positions
+from scratchlm.transplant.report import make_report
 from scratchlm.transplant.sources import read_bert_dir
+from scratchlm.vectors.base import Vectors
+
+SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 @pytest.fixture(scope="module")
@@ -50,12 +54,70 @@ def test_resize_positions():
         resize_positions(table, 6, "cubic")
 
 
-def test_heldout_scores(source):
-    target = [t for t in source.tokens if not t.startswith("##")] + ["cats", "中国"]
-    scores, info = heldout_scores(
-        target, source, ["exact", "normalized", "compose", "sampled", "random"], fraction=0.5
+@pytest.fixture
+def vectors() -> Vectors:
+    words = [
+        "the",
+        "Apple",
+        "apple",
+        "wifi",
+        "ing",
+        "中",
+        "国",
+        "un",
+        "happy",
+        "ness",
+        "##ness",
+        "hello",
+        "Berlin",
+    ]
+    rng = np.random.default_rng(1)
+    return Vectors(words, rng.standard_normal((len(words), 4)).astype(np.float32))
+
+
+def test_build_matrix_tiers_and_rows():
+    rng = np.random.default_rng(3)
+    words = ["the", "paris", "中", "国", "of"]
+    vectors = Vectors(words, rng.standard_normal((len(words), 6)).astype(np.float32), "memory", "test")
+    vocab = ["[PAD]", "[UNK]", "the", "Paris", "Ｔｈｅ", "中国", "zzzz"]
+    matrix, found = build_matrix(vocab, vectors, pad_id=0, unk_id=1, oov_init="zeros")
+    assert found.tier == ["special", "special", "exact", "normalized", "normalized", "chars", "oov"]
+    np.testing.assert_array_equal(matrix[3], vectors.vector("paris"))
+    np.testing.assert_allclose(matrix[5], (vectors.vector("中") + vectors.vector("国")) / 2)
+    assert not matrix[0].any() and not matrix[6].any()  # [PAD] and the zeros OOV init
+    np.testing.assert_allclose(matrix[1], matrix[2:6].mean(0), rtol=1e-6)  # [UNK]: mean of the found rows
+
+
+@pytest.mark.parametrize("oov_init", ["normal", "uniform", "zeros", "sampled"])
+def test_build_matrix_specials_and_oov(vectors, oov_init):
+    vocab = SPECIALS + ["the", "apple", "zzz", "yyy"]
+    matrix, found = build_matrix(
+        vocab, vectors, oov_init=oov_init, pad_id=0, unk_id=1, special_ids={2, 3, 4}, seed=0
     )
-    assert info["heldout"] == round(0.5 * info["shared"])
-    assert scores["normalized"] is None and info["rebuilt"]["normalized"] == 0  # nothing else spells them
-    assert info["rebuilt"]["sampled"] == info["heldout"] and -1 <= scores["sampled"] <= 1
-    assert "exact" not in scores
+    assert matrix.shape == (9, 4) and matrix.dtype == np.float32
+    assert not matrix[0].any()  # PAD
+    np.testing.assert_allclose(matrix[1], vectors.matrix[[0, 2]].mean(0), rtol=1e-6)  # UNK: mean of found
+    np.testing.assert_array_equal(matrix[5], vectors.matrix[0])
+    if oov_init == "zeros":
+        assert not matrix[7:].any()
+    else:
+        assert matrix[7:].std() > 0
+    again, _ = build_matrix(
+        vocab, vectors, oov_init=oov_init, pad_id=0, unk_id=1, special_ids={2, 3, 4}, seed=0
+    )
+    np.testing.assert_array_equal(matrix, again)
+
+
+def test_scale_std(vectors):
+    matrix, found = build_matrix(["the", "apple", "wifi", "hello"], vectors, pad_id=None, scale_std=0.02)
+    assert matrix.std() == pytest.approx(0.02, rel=1e-4)
+
+
+def test_dimension_mismatch_needs_a_choice(vectors):
+    with pytest.raises(DataError, match="choose how to map them"):
+        build_matrix(["the"], vectors, dim=3)
+    for method, dim in (("pca", 3), ("random", 3), ("random", 6), ("pad-truncate", 2), ("pad-truncate", 6)):
+        matrix, _ = build_matrix(["the", "apple"], vectors, dim=dim, project=method, pad_id=None)
+        assert matrix.shape == (2, dim)
+    with pytest.raises(DataError, match="pca cannot raise"):
+        build_matrix(["the"], vectors, dim=6, project="pca")

@@ -88,26 +88,3 @@ def test_sampled_and_random_are_seeded(source):
     np.testing.assert_allclose(drawn.mean(0), source.matrix.mean(0), atol=0.01)
     rows, _ = _run("random", source, [str(i) for i in range(4000)])
     assert abs(np.stack(list(rows.values())).std() - source.init_std) < 1e-3
-
-
-def test_without_removes_rows_from_lookups_and_tokenizer(source):
-    reduced = source.without({source.tokens.index("cat")})
-    rows, _ = _run("exact", reduced, ["cat", "dog"])
-    assert set(rows) == {1}
-    rows, _ = _run("compose", reduced, ["cats", "dogs"])
-    assert set(rows) == {1}  # "cats" needs the removed "cat"
-
-
-def test_removed_pieces_are_cut_again_like_wordpiece(source):
-    # the source tokenizer still produces a removed piece; the reduced source cuts it again, and here
-    # nothing else spells "play" or "##s"
-    reduced = source.without({source.tokens.index("play")})
-    assert reduced.tokenize("playing") is None
-    reduced = source.without({source.tokens.index("##s")})
-    assert reduced.tokenize("cats") is None
-    from scratchlm.transplant.sources import _wordpiece
-
-    vocab = {"ab": 0, "##c": 1, "a": 2, "##bc": 3}
-    assert _wordpiece("abc", vocab) == [0, 1]
-    assert _wordpiece("##bcc", {"##bc": 3, "##c": 1}) == [3, 1]
-    assert _wordpiece("xyz", vocab) is None

@@ -29,11 +29,24 @@ import argparse
 import json
 from pathlib import Path
 
+from scratchlm.cli.args import ConfigOption, add_options, config_value
 from scratchlm.config import POSITIONAL_KINDS
 from scratchlm.errors import ConfigError, DataError
 from scratchlm.io import print_json as _print_json
 
 BIAS_KINDS = ("alibi", "t5_bias")
+
+KIND = ConfigOption("model.positional.kind", "--kind", default=None, note="Or take the run's: --run.")
+PE_OPTIONS = (
+    ConfigOption(
+        "model.encoder.num_heads", "--heads", default=8, help="alibi, t5_bias: heads; head 0 is plotted"
+    ),
+    ConfigOption("model.positional.rope_base", "--base", help="sinusoidal, rope: frequency base"),
+    ConfigOption("model.positional.num_buckets", "--num-buckets"),
+    ConfigOption("model.positional.max_distance", "--max-distance"),
+)
+"""``plot pe``'s options that are config fields (their type, choices and help come from the config):
+the positional kind and its sizes; ``--length`` and ``--dim`` are the plot's own."""
 
 
 def _fresh_parts(args: argparse.Namespace):
@@ -68,9 +81,10 @@ def _run_parts(args: argparse.Namespace):
     from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
-    model, kind = run.model, run.config.model.positional.kind
+    path = KIND.path
+    model, kind = run.model, config_value(run.config, path)
     if args.kind is not None and args.kind != kind:
-        raise ConfigError(f"--kind {args.kind}: the run {args.run} uses model.positional.kind={kind}")
+        raise ConfigError(f"--kind {args.kind}: the run {args.run} uses {path}={kind}")
     if kind == "rope":
         module = model.encoder.layers[0].attention.pos_embeddings
     elif kind in BIAS_KINDS:
@@ -265,19 +279,12 @@ def register(subparsers) -> None:
         description=__doc__.split("\n\n")[1] if __doc__ else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    pe.add_argument("--kind", choices=POSITIONAL_KINDS, help="positional encoding (or take the run's: --run)")
+    add_options(pe, [KIND])
     pe.add_argument("--length", type=int, default=64, help="positions N (default 64)")
     pe.add_argument(
         "--dim", type=int, default=64, help="vector width D; for rope the head dimension (default 64)"
     )
-    pe.add_argument(
-        "--heads", type=int, default=8, help="alibi, t5_bias: heads (head 0 is plotted; default 8)"
-    )
-    pe.add_argument(
-        "--base", type=float, default=10000.0, help="sinusoidal, rope: frequency base (default 10000)"
-    )
-    pe.add_argument("--num-buckets", type=int, default=32, help="t5_bias: distance buckets (default 32)")
-    pe.add_argument("--max-distance", type=int, default=128, help="t5_bias: last bucket from (default 128)")
+    add_options(pe, PE_OPTIONS)
     pe.add_argument("--seed", type=int, default=0, help="learned, t5_bias: seed of the untrained init")
     pe.add_argument("--run", help="plot this trained run's positional part instead of a fresh one")
     pe.add_argument("--out", help="PNG to write")

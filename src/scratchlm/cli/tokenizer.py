@@ -10,8 +10,31 @@ import argparse
 import time
 from pathlib import Path
 
+from scratchlm.cli.args import ConfigOption, add_options
 from scratchlm.io import print_json as _print_json
 from scratchlm.tokenizers.base import KINDS
+
+KIND = ConfigOption("data.tokenizer", "--kind", required=True, choices=KINDS)
+TRAIN_OPTIONS = (
+    ConfigOption(
+        "data.vocab_size",
+        "--vocab-size",
+        metavar="N",
+        help="subword: size to train (default 8000); char/jieba: keep the N most frequent",
+    ),
+    ConfigOption("data.min_freq", "--min-freq"),
+    ConfigOption("data.lowercase", "--lowercase"),
+    ConfigOption("data.normalize", "--no-normalize"),
+    ConfigOption(
+        "data.user_dict",
+        "--user-dict",
+        metavar="FILE",
+        help="jieba: a user dictionary (word [frequency] [tag] per line, jieba's format), saved with it",
+    ),
+    ConfigOption("data.unk_fallback", "--unk-fallback"),
+)
+"""``tokenizer train``'s options (with ``KIND``) that set what a run's ``data`` section sets: their type,
+choices and help come from there."""
 
 
 def _corpus(source: str, split: str, max_texts: int | None) -> list[str]:
@@ -53,7 +76,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         args.kind,
         texts,
         vocab_size=args.vocab_size,
-        normalize=not args.no_normalize,
+        normalize=args.normalize,
         lowercase=args.lowercase,
         min_freq=args.min_freq,
         user_dict=args.user_dict,
@@ -185,35 +208,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     tsub = p.add_subparsers(dest="tokenizer_command", metavar="ACTION")
 
     t = tsub.add_parser("train", help="train a tokenizer on a corpus and save it to a directory")
-    t.add_argument("--kind", required=True, choices=KINDS)
+    add_options(t, [KIND])
     t.add_argument(
         "--corpus",
         required=True,
         metavar="FILE|DATASET",
         help="text file (a text a line), jsonl/csv/tsv, or a built-in dataset",
     )
-    t.add_argument(
-        "--vocab-size",
-        type=int,
-        default=None,
-        metavar="N",
-        help="subword: size to train (default 8000); char/jieba: keep the N most frequent",
-    )
-    t.add_argument(
-        "--min-freq",
-        type=int,
-        default=1,
-        help="char/jieba: rarer tokens are [UNK]; bpe/wordpiece: least count of a merge",
-    )
-    t.add_argument("--lowercase", action="store_true", help="lowercase after normalising")
-    t.add_argument("--no-normalize", action="store_true", help="skip NFKC and full-width to half-width")
-    t.add_argument("--user-dict", metavar="FILE", help="jieba: user dictionary (word [freq] [tag] a line)")
-    t.add_argument(
-        "--unk-fallback",
-        choices=("none", "char"),
-        default="none",
-        help="jieba: unknown words -> [UNK] or their characters",
-    )
+    add_options(t, TRAIN_OPTIONS)
     t.add_argument("--max-texts", type=int, default=None, metavar="N", help="train on the first N texts only")
     t.add_argument("--out", required=True, help="directory to create")
     t.set_defaults(func=cmd_train)

@@ -10,7 +10,17 @@ import argparse
 import sys
 import time
 
+from scratchlm.cli.args import ConfigOption, add_options, build_section
 from scratchlm.io import print_json as _print_json
+
+TRAIN_OPTIONS = (
+    ConfigOption("vectors.window", "--window"),
+    ConfigOption("vectors.min_count", "--min-count", default=5),
+    ConfigOption("vectors.epochs", "--epochs"),
+    ConfigOption("vectors.workers", "--workers"),
+)
+"""``vectors train``'s options that a recipe's ``vectors`` section also sets (type, help, checks from
+there); ``vectors train`` keeps gensim's ``min_count`` default (5) where a recipe's is 1."""
 
 FORMAT_CHOICES = ("auto", "word2vec", "fasttext", "glove", "word2vec-binary", "npy", "cache", "run")
 
@@ -213,6 +223,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             return [c for c in normalize_text(text) if not c.isspace()]
     else:
         tokenize = str.split
+    settings = build_section(args, TRAIN_OPTIONS, "vectors", method="cbow" if args.cbow else "skipgram")
     t0 = time.perf_counter()
     sentences = corpus_sentences(args.corpus, tokenize, None)
     try:
@@ -220,12 +231,12 @@ def cmd_train(args: argparse.Namespace) -> int:
             sentences,
             method=args.method,
             dim=args.dim,
-            window=args.window,
-            min_count=args.min_count,
-            epochs=args.epochs,
-            sg=not args.cbow,
+            window=settings.window,
+            min_count=settings.min_count,
+            epochs=settings.epochs,
+            sg=settings.method == "skipgram",
             seed=args.seed,
-            workers=args.workers,
+            workers=settings.workers,
         )
     except (ValueError, RuntimeError) as exc:  # gensim: empty corpus or no word reaching min_count
         raise DataError(f"vectors train on {', '.join(args.corpus)}: {exc}") from None
@@ -253,8 +264,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from scratchlm.tokenizers.vocab import SPECIALS
-    from scratchlm.vectors.align import find_rows
     from scratchlm.vectors.io import read_word_list
+    from scratchlm.vectors.match import find_rows
 
     vectors = _load(args)
     vocab_path, tokenize = Path(args.vocab), str.split
@@ -302,19 +313,14 @@ def _source_options(p: argparse.ArgumentParser, *, source: bool = True) -> None:
     )
 
 
-def register(subparsers) -> None:
-    """Add ``vectors`` and its actions to the ``scratchlm`` parser."""
-    v = subparsers.add_parser(
-        "vectors", help="pretrained word vectors: read, convert, evaluate, train, align"
-    )
-    sub = v.add_subparsers(dest="vectors_command", metavar="ACTION")
-    v.set_defaults(func=lambda a: (v.print_help(), 0)[1])
-
+def _add_info(sub) -> None:
     p = sub.add_parser("info", help="shape, format, dtype and skipped lines of a vectors source")
     _source_options(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_info)
 
+
+def _add_convert(sub) -> None:
     p = sub.add_parser("convert", help="write a memory-mappable cache (safetensors + tokens.txt)")
     _source_options(p)
     p.add_argument("--out", required=True, metavar="CACHE")
@@ -323,6 +329,8 @@ def register(subparsers) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_convert)
 
+
+def _add_neighbors(sub) -> None:
     p = sub.add_parser("neighbors", help="nearest words by cosine similarity")
     _source_options(p)
     p.add_argument("words", nargs="+", metavar="WORD")
@@ -331,6 +339,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_neighbors)
 
+
+def _add_similarity(sub) -> None:
     p = sub.add_parser("similarity", help="cosine similarity of two words")
     _source_options(p)
     p.add_argument("a")
@@ -338,6 +348,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_similarity)
 
+
+def _add_analogy(sub) -> None:
     p = sub.add_parser("analogy", help="A : B :: C : ? (3CosAdd and 3CosMul)")
     _source_options(p)
     for name in ("a", "b", "c"):
@@ -348,6 +360,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_analogy)
 
+
+def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="word analogy or similarity benchmark (same numbers as gensim)")
     _source_options(p)
     p.add_argument("--benchmark", required=True, help="questions-words, wordsim353, simlex999, or a file")
@@ -359,6 +373,8 @@ def register(subparsers) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_eval)
 
+
+def _add_plot(sub) -> None:
     p = sub.add_parser("plot", help="words' vectors in 2-d (PCA or t-SNE) as a labelled PNG")
     p.add_argument("words", nargs="+", metavar="WORD", help="words to plot (exact spelling)")
     p.add_argument(
@@ -376,6 +392,8 @@ def register(subparsers) -> None:
     )
     p.set_defaults(func=cmd_plot)
 
+
+def _add_train(sub) -> None:
     p = sub.add_parser("train", help="train word2vec or fastText vectors (gensim) and write a cache")
     p.add_argument(
         "--corpus",
@@ -393,20 +411,21 @@ def register(subparsers) -> None:
         help="char: one token per character after NFKC (for Chinese)",
     )
     p.add_argument("--dim", type=int, default=100)
-    p.add_argument("--window", type=int, default=5)
-    p.add_argument("--min-count", type=int, default=5)
-    p.add_argument("--epochs", type=int, default=5)
+    add_options(p, TRAIN_OPTIONS)
     p.add_argument("--cbow", action="store_true", help="CBOW instead of skip-gram")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--workers", type=int, default=2)
     p.set_defaults(func=cmd_train)
 
+
+def _add_export(sub) -> None:
     p = sub.add_parser("export", help="a run's token embedding as a vectors cache")
     p.add_argument("run", metavar="RUN_DIR")
     p.add_argument("--out", required=True, metavar="CACHE")
     p.add_argument("--keep-specials", action="store_true", help="keep [PAD], [UNK], ... rows")
     p.set_defaults(func=cmd_export)
 
+
+def _add_coverage(sub) -> None:
     p = sub.add_parser("coverage", help="how a vocabulary is found in the vectors, tier by tier")
     _source_options(p)
     p.add_argument(
@@ -418,6 +437,32 @@ def register(subparsers) -> None:
     p.add_argument("--misses", type=int, default=20, help="how many missed tokens to show")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_coverage)
+
+
+ACTIONS = (
+    _add_info,
+    _add_convert,
+    _add_neighbors,
+    _add_similarity,
+    _add_analogy,
+    _add_eval,
+    _add_plot,
+    _add_train,
+    _add_export,
+    _add_coverage,
+)
+"""One function per action, each adding its subparser (in the order ``vectors --help`` lists them)."""
+
+
+def register(subparsers) -> None:
+    """Add ``vectors`` and its actions to the ``scratchlm`` parser."""
+    v = subparsers.add_parser(
+        "vectors", help="pretrained word vectors: read, convert, evaluate, train, align"
+    )
+    sub = v.add_subparsers(dest="vectors_command", metavar="ACTION")
+    v.set_defaults(func=lambda a: (v.print_help(), 0)[1])
+    for add in ACTIONS:
+        add(sub)
 
 
 if __name__ == "__main__":  # pragma: no cover - `python -m scratchlm.cli.vectors` is a shortcut

@@ -209,8 +209,8 @@ class ModelConfig:
     """Pretrained source of the token vectors: ``normal`` (none: every row from ``embedding_init``),
     ``word2vec`` (vectors trained on the ``vectors`` section's corpus before training), or any vectors
     source ``scratchlm vectors info`` reads: a word2vec/GloVe/fastText file, a vectors cache, a run directory,
-    or a built-in name such as ``glove-6b-50d``. Tokens are matched in tiers (exact, lowercase, NFKC, ...);
-    the rest keep their ``embedding_init`` values. A pretraining run (``data.task: mlm``) instead gives its
+    or a built-in name such as ``glove-6b-50d``. Tokens are matched in tiers (exact, normalized, chars,
+    compose: docs/vectors.md); the rest keep their ``embedding_init`` values. A pretraining run (``data.task: mlm``) instead gives its
     tokenizer and its whole input layer and encoder (docs/pretraining.md)."""
     embedding_init: str = "normal"
     """Initialisation of the token embedding matrix: ``normal`` (std ``init_std``), ``truncated_normal``

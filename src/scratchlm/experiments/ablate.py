@@ -1,4 +1,7 @@
-"""``scratchlm ablate CONFIG --grid key=v1,v2,... [--grid ...] --seeds N --out DIR``: compare designs.
+"""Compare designs: a grid of config values, each trained over several seeds, in tables and a chart.
+
+The command is ``scratchlm ablate CONFIG --grid key=v1,v2,... [--grid ...] --seeds N --out DIR``
+(:mod:`scratchlm.cli.ablate`); :func:`ablate` is the same from Python.
 
 Every combination of the ``--grid`` values (the cells) is trained ``--seeds`` times (seeds
 ``train.seed``, ``train.seed + 1``, ...) from the same recipe, each run in ``DIR/runs/<cell>-seed<k>/``.
@@ -19,7 +22,6 @@ trained for them, and the check runs before any training starts.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import itertools
@@ -406,55 +408,6 @@ def ablate(
     except Exception as exc:  # the tables are the result; a failed chart must not lose them
         log.warning("could not draw the chart: %s", exc)
     return result | {"table": table}
-
-
-def cmd_ablate(args: argparse.Namespace) -> int:
-    result = ablate(
-        args.config,
-        args.grid,
-        seeds=args.seeds,
-        out=args.out,
-        sets=args.set,
-        length_factor=args.length_factor,
-    )
-    if args.json:
-        from scratchlm.io import print_json as _print_json
-
-        _print_json({k: v for k, v in result.items() if k != "table"})
-    else:
-        print(result["table"], end="")
-        print(f"wrote {args.out}/results.md, results.csv, runs.csv, results.json, ablation.png")
-    return 0
-
-
-def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "ablate",
-        help="train a grid of config values over several seeds; tables and a chart",
-        description=__doc__.split("\n\n", 1)[1] if __doc__ else None,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    p.add_argument("config", help="YAML recipe every run starts from")
-    p.add_argument(
-        "--grid",
-        action="append",
-        default=[],
-        metavar="SECTION.KEY=V1,V2,...",
-        help="values to compare (repeat for a product of several keys)",
-    )
-    p.add_argument("--seeds", type=int, default=3, help="runs per cell (default 3)")
-    p.add_argument(
-        "--set", action="append", default=[], metavar="SECTION.KEY=VALUE", help="override for every run"
-    )
-    p.add_argument(
-        "--length-factor",
-        type=float,
-        default=2.0,
-        help="also evaluate at this multiple of data.max_seq_len (default 2)",
-    )
-    p.add_argument("--out", required=True, help="directory for the runs and the tables")
-    p.add_argument("--json", action="store_true", help="print the results as JSON")
-    p.set_defaults(func=cmd_ablate)
 
 
 __all__ = ["ablate", "parse_grid", "plan_cells"]

@@ -4,9 +4,9 @@ Shapes: ``b`` batch, ``s`` sequence, ``d`` embedding dim, ``V`` vocabulary size,
 
 - :class:`TokenEmbedding` — one row per token. Initialisation (:func:`init_embedding_`), an optional
   output scale (``sqrt(d)``, Vaswani et al. 2017 §3.4), pretrained rows (:meth:`TokenEmbedding.load_rows`)
-  and frozen rows (:meth:`TokenEmbedding.freeze_rows`: pretrained rows keep their values, new rows train);
-  :meth:`TokenEmbedding.from_vectors` builds one from pretrained vectors (fine-tuned, frozen, or with only
-  the new rows training).
+  and frozen rows (:meth:`TokenEmbedding.freeze_rows`: pretrained rows keep their values, new rows train).
+  Which rows pretrained vectors give is decided outside the module (``model.init``:
+  :mod:`scratchlm.training.init`).
 - :class:`FactorizedTokenEmbedding` — ALBERT's factorization (Lan et al. 2020, §3.1,
   https://arxiv.org/abs/1909.11942): ``E = A . B`` with ``A (V, r)`` and ``B (r, d)``, ``V r + r d``
   parameters instead of ``V d``.
@@ -19,21 +19,8 @@ it stays zero in training; in the factorized one ``A``'s padding row is zero, he
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
-
 import torch
 from torch import nn
-
-if TYPE_CHECKING:
-    import numpy as np
-
-    from scratchlm.vectors.base import Vectors
-
-FREEZE_MODES = ("none", "pretrained", "all")
-"""What :meth:`TokenEmbedding.from_vectors` freezes: ``none``: nothing, every row trains (fine-tuning);
-``pretrained``: the rows taken from the vectors keep their values, the new rows (tokens the vectors do
-not have, specials) train; ``all``: nothing trains (``weight.requires_grad`` is ``False``)."""
 
 EMBEDDING_INITS = ("normal", "truncated_normal", "uniform", "xavier", "kaiming", "zeros")
 """Initialisations of an embedding matrix ``W (V, d)``:
@@ -103,82 +90,6 @@ class TokenEmbedding(nn.Module):
         else:
             self.frozen_rows = None
         self.reset_parameters()
-
-    @classmethod
-    def from_vectors(
-        cls,
-        vectors: torch.Tensor | np.ndarray | Vectors,
-        vocab: Sequence[str] | None = None,
-        *,
-        freeze: str = "none",
-        pretrained_ids: Sequence[int] | torch.Tensor | None = None,
-        padding_idx: int | None = 0,
-        unk_id: int | None = None,
-        special_ids: set[int] | None = None,
-        oov_init: str = "normal",
-        scale_std: float | None = None,
-        embed_dim: int | None = None,
-        project: str | None = None,
-        seed: int = 0,
-        scale: float = 1.0,
-    ) -> TokenEmbedding:
-        """A token embedding initialised from pretrained vectors; ``freeze`` is one of :data:`FREEZE_MODES`.
-
-        Two ways in:
-
-        - ``vectors`` is the ``(V, d)`` matrix already aligned to the vocabulary (row ``i`` is token
-          ``i``), as a tensor or array; with ``freeze="pretrained"``, ``pretrained_ids`` says which rows
-          came from the vectors (the others train).
-        - ``vectors`` is a :class:`scratchlm.vectors.base.Vectors` (``load_vectors(...)``) and ``vocab`` the
-          tokens in id order: the matrix is built by :func:`scratchlm.vectors.align.build_matrix` (tiers
-          exact, lower, NFKC, subword, Chinese characters, pieces; ``oov_init`` for the rest; the padding
-          row zero, ``unk_id`` the mean of the found rows; ``scale_std`` rescales the found rows;
-          ``embed_dim`` with ``project`` (``pca``, ``random``, ``pad-truncate``) changes the dimension),
-          and the found rows are the pretrained ones.
-
-        ``nn.Embedding.from_pretrained`` without the alignment: this keeps the module's padding row zero
-        (and without gradient) and can train the new rows alone.
-        """
-        if freeze not in FREEZE_MODES:
-            raise ValueError(f"freeze must be one of {', '.join(FREEZE_MODES)}, got {freeze!r}")
-        if vocab is not None:
-            from scratchlm.vectors.align import build_matrix  # the file-free alignment, imported on use
-
-            matrix, found = build_matrix(
-                list(vocab),
-                vectors,
-                dim=embed_dim,
-                project=project,
-                oov_init=oov_init,
-                scale_std=scale_std,
-                pad_id=padding_idx,
-                special_ids=special_ids,
-                unk_id=unk_id,
-                seed=seed,
-            )
-            weights, pretrained_ids = torch.from_numpy(matrix), torch.from_numpy(found.ids)
-        else:
-            weights = torch.as_tensor(vectors, dtype=torch.float32)
-            if weights.ndim != 2:
-                raise ValueError(
-                    f"vectors must be an aligned (V, d) matrix (or Vectors with vocab=), got shape "
-                    f"{tuple(weights.shape)}"
-                )
-            if freeze == "pretrained" and pretrained_ids is None:
-                raise ValueError("freeze='pretrained' with an aligned matrix needs pretrained_ids")
-        module = cls(
-            weights.shape[0],
-            weights.shape[1],
-            padding_idx=padding_idx,
-            scale=scale,
-            row_freezing=freeze == "pretrained",
-        )
-        module.load_rows(weights, torch.arange(weights.shape[0]))
-        if freeze == "pretrained":
-            module.freeze_rows(torch.as_tensor(pretrained_ids, dtype=torch.long))
-        elif freeze == "all":
-            module.embedding.weight.requires_grad_(False)
-        return module
 
     @property
     def weight(self) -> nn.Parameter:

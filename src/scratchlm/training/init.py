@@ -7,6 +7,7 @@ import logging
 import time
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from scratchlm.config import RunConfig
@@ -24,20 +25,17 @@ def init_embeddings(
     ``model.init`` is ``normal``, ``word2vec`` (vectors trained here on ``cfg.vectors``), or anything
     :func:`scratchlm.vectors.io.load_vectors` reads: a word2vec/GloVe/fastText file (text or binary,
     compressed or not), a vectors cache, an ``.npy`` matrix with its word list, a run directory, or a
-    built-in name such as ``glove-6b-50d``. Tokens are found in tiers (exact, lowercase, NFKC, subword
-    markers stripped, Chinese words as the mean of their characters, ...: :mod:`scratchlm.vectors.align`);
-    the rows found are rescaled to ``model.vectors_std`` when it is set (else they keep their own
-    scale), the others keep their ``model.embedding_init`` values; with ``model.freeze_embedding_rows:
-    pretrained`` the rows found get no gradient. With ``model.bigram_buckets`` and
-    ``vectors.bigrams``, word2vec also learns vectors of adjacent-token pairs for the bigram table.
+    built-in name such as ``glove-6b-50d``. Tokens are matched in tiers (exact, normalized, chars,
+    compose: :mod:`scratchlm.vectors.match`, the matching ``scratchlm transplant`` uses); the rows
+    found are rescaled to ``model.vectors_std`` when it is set (else they keep their own scale), the
+    others keep their ``model.embedding_init`` values; with ``model.freeze_embedding_rows: pretrained``
+    the rows found get no gradient. With ``model.bigram_buckets`` and ``vectors.bigrams``, word2vec also
+    learns vectors of adjacent-token pairs for the bigram table. A pretraining run or a transplant
+    directory gives its whole input layer and encoder instead (:mod:`scratchlm.training.finetune`).
     """
-    from scratchlm.errors import DataError
-    from scratchlm.vectors.align import find_rows, write_vectors_file
-    from scratchlm.vectors.base import Vectors
-
-    init = cfg.model.init
     from scratchlm.training.finetune import load_pretrained_body, pretraining_run
 
+    init = cfg.model.init
     pretrained = pretraining_run(init)
     if pretrained is not None:
         return load_pretrained_body(model, pretrained)
@@ -45,36 +43,60 @@ def init_embeddings(
         return {"init": "normal", "embedding_init": cfg.model.embedding_init, "std": cfg.model.init_std}
     sentences: list[list[str]] = []
     if init == "word2vec":
-        from scratchlm.vectors.word2vec import corpus_sentences, train_word2vec
-
-        t0 = time.time()
-        sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
-        tokens, matrix = train_word2vec(
-            sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed, workers=cfg.vectors.workers
-        )
-        write_vectors_file(out / "vectors", tokens, matrix)
-        source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
-        vectors = Vectors(tokens, matrix, "word2vec", source)
+        vectors, source, sentences = _train_word2vec(cfg, tokenizer, train_texts, out)
     else:
         from scratchlm.vectors.io import load_vectors
 
         vectors = load_vectors(init) if vectors is None else vectors
         source = f"{init} ({vectors.format}, {len(vectors)} x {vectors.dim})"
     if vectors.dim != cfg.model.embed_dim:
+        from scratchlm.errors import DataError
+
         raise DataError(
             f"model.init {init}: the vectors have dimension {vectors.dim} but model.embed_dim is "
             f"{cfg.model.embed_dim}; set model.embed_dim={vectors.dim}, or make vectors of the right size with "
             f"`scratchlm vectors convert {init} --out CACHE --dim {cfg.model.embed_dim} --project pca` "
             "(or random, pad-truncate) and set model.init to CACHE"
         )
+    report = _load_found_rows(model, cfg, tokenizer, vectors, source)
+    bigram = getattr(getattr(model, "input", None), "bigram_embedding", None)
+    if bigram is not None and sentences and cfg.vectors.bigrams:
+        report["bigrams"] = init_bigram_embeddings(bigram, cfg, tokenizer, sentences)
+    return report
+
+
+def _train_word2vec(cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[str], out: Path):
+    """``model.init: word2vec``: vectors trained on ``cfg.vectors``'s corpus, cached in ``out/vectors``;
+    returns them, their description for the log, and the tokenized sentences (for the bigram table)."""
+    from scratchlm.vectors.base import Vectors
+    from scratchlm.vectors.cache import write_cache
+    from scratchlm.vectors.word2vec import corpus_sentences, train_word2vec
+
+    t0 = time.time()
+    sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
+    tokens, matrix = train_word2vec(
+        sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed, workers=cfg.vectors.workers
+    )
+    write_cache(out / "vectors", Vectors(list(tokens), np.asarray(matrix, dtype=np.float32), "word2vec"))
+    source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
+    return Vectors(tokens, matrix, "word2vec", source), source, sentences
+
+
+def _load_found_rows(model, cfg: RunConfig, tokenizer: CharTokenizer, vectors, source: str) -> dict:
+    """Match the vocabulary to ``vectors`` (:func:`scratchlm.vectors.match.find_rows`, specials apart)
+    and copy the rows found into ``model.token_embedding``, rescaled to ``model.vectors_std``
+    when set, frozen with ``model.freeze_embedding_rows: pretrained``; the init report."""
+    from scratchlm.vectors.match import find_rows
+
     found = find_rows(tokenizer.vocab.tokens, vectors, skip=tokenizer.vocab.special_ids)
     coverage = found.coverage
+    freeze = cfg.model.freeze_embedding_rows == "pretrained"
     if len(found.ids):
         rows = torch.from_numpy(found.rows)
         if len(found.ids) > 1 and cfg.model.vectors_std is not None:
             rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std
         model.token_embedding.load_rows(rows, torch.from_numpy(found.ids))
-        if cfg.model.freeze_embedding_rows == "pretrained":
+        if freeze:
             model.token_embedding.freeze_rows(torch.from_numpy(found.ids))
     report = {
         "init": source,
@@ -83,7 +105,7 @@ def init_embeddings(
         "coverage": round(coverage.found / max(1, coverage.vocab_size), 4),
         "tiers": coverage.tiers,
     }
-    if cfg.model.freeze_embedding_rows == "pretrained":
+    if freeze:
         report["frozen_rows"] = int(len(found.ids))
     log.info(
         "token embedding from %s: %d of %d tokens found (%.1f%%; %s)%s, the rest from embedding_init %s",
@@ -92,12 +114,9 @@ def init_embeddings(
         coverage.vocab_size,
         100 * report["coverage"],
         ", ".join(f"{k} {v}" for k, v in coverage.tiers.items() if v),
-        " and frozen" if cfg.model.freeze_embedding_rows == "pretrained" else "",
+        " and frozen" if freeze else "",
         cfg.model.embedding_init,
     )
-    bigram = getattr(getattr(model, "input", None), "bigram_embedding", None)
-    if bigram is not None and sentences and cfg.vectors.bigrams:
-        report["bigrams"] = init_bigram_embeddings(bigram, cfg, tokenizer, sentences)
     return report
 
 

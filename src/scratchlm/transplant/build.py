@@ -1,5 +1,5 @@
 """Compose strategies, in order, into the ``(V, D)`` embedding matrix of a target vocabulary, and write
-a transplanted model directory.
+a transplanted model directory; :func:`build_matrix`: the same matrix from vectors, from Python.
 
 Each target token takes the first tier (strategy) that can make its row; the tiers are tried in the
 order given. Tokens no tier filled get ``random`` rows and are counted under ``random``, so the tier
@@ -30,8 +30,9 @@ import torch
 
 from scratchlm.errors import DataError
 from scratchlm.transplant.sources import TOKEN_EMBEDDING, Source
-from scratchlm.transplant.strategies import STRATEGIES, Context
+from scratchlm.transplant.strategies import STRATEGIES, Context, oov_rows
 from scratchlm.vectors.base import Vectors
+from scratchlm.vectors.match import TIERS, FoundRows, find_rows
 
 POSITIONS = ("extend", "interpolate")
 POSITION_KEY = "input.positional.weight"
@@ -79,6 +80,60 @@ def build_embedding(
     for i, (_, row) in ctx.filled.items():
         matrix[i] = row
     return Built(matrix, [ctx.filled[i][0] for i in range(len(target))])
+
+
+def build_matrix(
+    vocab_tokens: list[str],
+    vectors: Vectors,
+    *,
+    dim: int | None = None,
+    project: str | None = None,
+    oov_init: str = "normal",
+    std: float | None = None,
+    scale_std: float | None = None,
+    pad_id: int | None = 0,
+    special_ids: set[int] | None = None,
+    unk_id: int | None = None,
+    seed: int = 0,
+    tiers: tuple[str, ...] = TIERS,
+    token_counts: dict[str, int] | None = None,
+) -> tuple[np.ndarray, FoundRows]:
+    """The ``(V, dim)`` float32 embedding matrix of ``vocab_tokens`` from vectors, and how each row was made.
+
+    Each token takes the first matching tier that finds it (:func:`scratchlm.vectors.match.find_rows`,
+    as ``model.init``); the others get ``oov_init`` (``normal``, ``uniform``, ``zeros``, or ``sampled``
+    from the mean and covariance of the found rows). ``std``: of the OOV init (default: that of the found
+    rows, else 0.02); ``scale_std``: rescale the found rows to this standard deviation first.
+    ``special_ids`` are not matched: ``pad_id`` is zero, ``unk_id`` the mean of the found rows, the
+    others get the OOV init. Vectors of another dimension than ``dim`` need ``project`` (``pca``,
+    ``random``, ``pad-truncate``: :mod:`scratchlm.vectors.project`).
+    """
+    dim = dim or vectors.dim
+    if dim != vectors.dim:
+        if project is None:
+            raise DataError(
+                f"the vectors have dimension {vectors.dim} and the embedding {dim}; choose how to "
+                "map them: project='pca', 'random' or 'pad-truncate'"
+            )
+        from scratchlm.vectors.project import project_vectors
+
+        vectors = project_vectors(vectors, dim, project, seed=seed)
+    specials = set(special_ids or ()) | {i for i in (pad_id, unk_id) if i is not None}
+    found = find_rows(vocab_tokens, vectors, tiers=tiers, skip=specials, token_counts=token_counts)
+    rows = found.rows
+    if scale_std is not None and len(rows) > 1:
+        rows = rows / max(float(rows.std()), 1e-12) * scale_std
+    std = std if std is not None else (float(rows.std()) if len(rows) > 1 else 0.02)
+    rng = np.random.default_rng(seed)
+    matrix = np.empty((len(vocab_tokens), dim), np.float32)
+    rest = [i for i, t in enumerate(found.tier) if t in ("oov", "special")]
+    matrix[rest] = oov_rows(len(rest), dim, oov_init, std=std, found=rows, rng=rng)
+    matrix[found.ids] = rows
+    if unk_id is not None and len(rows):
+        matrix[unk_id] = rows.mean(axis=0)
+    if pad_id is not None:
+        matrix[pad_id] = 0.0
+    return matrix, found
 
 
 def resize_positions(table: torch.Tensor, length: int, how: str = "extend") -> torch.Tensor:

@@ -124,6 +124,10 @@ def _bert_tokenizer(directory: Path, tokens: list[str]) -> Callable[[str], list[
         if cfg.is_file():
             lower = bool(json.loads(cfg.read_text(encoding="utf-8")).get("do_lower_case", True))
         tok = BertWordPieceTokenizer(str(directory / "vocab.txt"), lowercase=lower)
+    # a tokenizer.json may pad or truncate every encoding (all-MiniLM-L6-v2's pads to 128 with [PAD]):
+    # a token's pieces are what it is cut into, nothing added
+    tok.no_padding()
+    tok.no_truncation()
     unk = tok.token_to_id("[UNK]")
 
     def tokenize(text: str) -> list[int] | None:

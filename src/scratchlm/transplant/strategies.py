@@ -7,16 +7,16 @@ ids no earlier tier filled) and leaves the rest to the next tier (:func:`scratch
 |---------------|----------------------------------------------------------------------------------------|
 | `exact`       | the source row of the same string                                                      |
 | `normalized`  | the source row of its lowercase, NFKC/width-folded or marker-stripped (``##``, ``▁``, ``Ġ``) form |
+| `chars`       | a Chinese word (2+ CJK characters): the mean of its characters' rows                   |
 | `compose`     | the mean of the pieces the source tokenizer cuts it into (no tokenizer: greedy longest match over the source tokens) |
 | `compose_len` | the same, each piece weighted by its length in characters                             |
-| `chars`       | a Chinese word (2+ CJK characters): the mean of its characters' rows                   |
 | `knn`         | FOCUS/WECHSEL-like: its k nearest overlapping tokens in an auxiliary static vector space (cosine), the source rows of those tokens averaged with ``softmax(cos / temperature)`` weights |
 | `sampled`     | a draw from the normal with the source matrix's mean and covariance (HF ``resize_token_embeddings``) |
 | `random`      | ``N(0, init_std^2)`` (the source model's ``initializer_range``)                         |
 
-Lookups by name share :mod:`scratchlm.vectors.align`'s tiers (one implementation for vectors and
-transplants). "Overlapping tokens" for ``knn`` are the target tokens an earlier content tier
-(exact, normalized, compose, chars) already filled, that the auxiliary space also has.
+The first four are the matching tiers of :mod:`scratchlm.vectors.match`, the same code and names
+``model.init`` uses. "Overlapping tokens" for ``knn`` are the target tokens an earlier content tier
+(exact, normalized, chars, compose) already filled, that the auxiliary space also has.
 """
 
 from __future__ import annotations
@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scratchlm.tokenizers.normalize import normalize_text
+from scratchlm.errors import DataError
 from scratchlm.transplant.sources import Source
-from scratchlm.vectors.align import TokenLookup, match_token, oov_rows, strip_marker
 from scratchlm.vectors.base import Vectors
+from scratchlm.vectors.match import Matcher, strip_marker
 
-CONTENT = ("exact", "normalized", "compose", "compose_len", "chars", "knn")
+CONTENT = ("exact", "normalized", "chars", "compose", "compose_len", "knn")
 """Strategies that read the source's rows (the others draw them)."""
+OOV_INITS = ("normal", "uniform", "zeros", "sampled")
+"""Ways of drawing rows for tokens no source row matches (:func:`oov_rows`)."""
 
 
 @dataclass
@@ -44,14 +46,14 @@ class Context:
     temperature: float = 0.1
     seed: int = 0
     filled: dict[int, tuple[str, np.ndarray]] = field(default_factory=dict)  # id -> (tier, row)
-    _lookup: TokenLookup | None = None
+    _matcher: Matcher | None = None
     _rng: np.random.Generator | None = None
 
     @property
-    def lookup(self) -> TokenLookup:
-        if self._lookup is None:
-            self._lookup = TokenLookup(self.source.vectors())
-        return self._lookup
+    def matcher(self) -> Matcher:
+        if self._matcher is None:
+            self._matcher = Matcher(self.source.vectors(), self.source.tokenize)
+        return self._matcher
 
     @property
     def rng(self) -> np.random.Generator:
@@ -66,64 +68,44 @@ class Context:
 Rows = dict[int, np.ndarray]
 
 
+def _matched(ctx: Context, todo: list[int], tier: str) -> Rows:
+    """The rows a matching tier finds: the source row, or the mean of the source rows."""
+    find = getattr(ctx.matcher, tier)
+    out = {}
+    for i in todo:
+        ids = find(ctx.target[i])
+        if ids:
+            rows = ctx.rows(ids)
+            out[i] = rows[0] if len(ids) == 1 else rows.mean(0)
+    return out
+
+
 def exact(ctx: Context, todo: list[int]) -> Rows:
-    index = ctx.lookup.index
-    return {i: ctx.rows([index[ctx.target[i]]])[0] for i in todo if ctx.target[i] in index}
+    return _matched(ctx, todo, "exact")
 
 
 def normalized(ctx: Context, todo: list[int]) -> Rows:
-    out = {}
-    for i in todo:
-        tok = ctx.target[i]
-        core = strip_marker(tok)
-        hit = ctx.lookup.direct(tok, ("lower", "nfkc"))
-        if hit is None and core is not None:
-            hit = ctx.lookup.direct(core, ("exact", "lower", "nfkc"))
-        if hit is not None:
-            out[i] = ctx.rows([hit[1]])[0]
-    return out
-
-
-def _pieces(ctx: Context, tok: str) -> list[int] | None:
-    core = normalize_text(strip_marker(tok) or tok)
-    if not core.strip():
-        return None
-    if ctx.source.tokenize is not None:
-        return ctx.source.tokenize(core)
-    return ctx.lookup.pieces(core)
-
-
-def _compose(ctx: Context, todo: list[int], weighted: bool) -> Rows:
-    out = {}
-    for i in todo:
-        ids = _pieces(ctx, ctx.target[i])
-        if not ids:
-            continue
-        rows = ctx.rows(ids)
-        if weighted:
-            w = np.array(
-                [max(1, len(strip_marker(ctx.source.tokens[j]) or ctx.source.tokens[j])) for j in ids]
-            )
-            out[i] = (w[:, None] * rows).sum(0) / w.sum()
-        else:
-            out[i] = rows.mean(0)
-    return out
-
-
-def compose(ctx: Context, todo: list[int]) -> Rows:
-    return _compose(ctx, todo, weighted=False)
-
-
-def compose_len(ctx: Context, todo: list[int]) -> Rows:
-    return _compose(ctx, todo, weighted=True)
+    return _matched(ctx, todo, "normalized")
 
 
 def chars(ctx: Context, todo: list[int]) -> Rows:
+    return _matched(ctx, todo, "chars")
+
+
+def compose(ctx: Context, todo: list[int]) -> Rows:
+    return _matched(ctx, todo, "compose")
+
+
+def compose_len(ctx: Context, todo: list[int]) -> Rows:
+    """``compose`` with each piece weighted by its length in characters (its marker apart)."""
     out = {}
     for i in todo:
-        hit = match_token(ctx.target[i], ctx.lookup, ("chars",))
-        if hit is not None:
-            out[i] = ctx.rows(hit[1]).mean(0)
+        ids = ctx.matcher.compose(ctx.target[i])
+        if not ids:
+            continue
+        tokens = ctx.source.tokens
+        w = np.array([max(1, len(strip_marker(tokens[j]) or tokens[j])) for j in ids])
+        out[i] = (w[:, None] * ctx.rows(ids)).sum(0) / w.sum()
     return out
 
 
@@ -134,8 +116,6 @@ def _unit(m: np.ndarray) -> np.ndarray:
 
 def knn(ctx: Context, todo: list[int]) -> Rows:
     if ctx.aux is None:
-        from scratchlm.errors import DataError
-
         raise DataError(
             "strategy knn needs an auxiliary vector space (--aux VECTORS) covering the target tokens"
         )
@@ -164,6 +144,24 @@ def knn(ctx: Context, todo: list[int]) -> Rows:
     return out
 
 
+def oov_rows(
+    n: int, dim: int, method: str, *, std: float, found: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """``(n, dim)`` float32 rows drawn by ``method`` (:data:`OOV_INITS`); ``sampled`` draws from the
+    normal with the mean and covariance of the rows ``found`` (``normal(0, std)`` when fewer than 2)."""
+    if method == "normal":
+        return rng.normal(0.0, std, (n, dim)).astype(np.float32)
+    if method == "uniform":  # same standard deviation as normal(0, std)
+        return rng.uniform(-std * 3**0.5, std * 3**0.5, (n, dim)).astype(np.float32)
+    if method == "zeros":
+        return np.zeros((n, dim), np.float32)
+    if method == "sampled":
+        if len(found) < 2:
+            return rng.normal(0.0, std, (n, dim)).astype(np.float32)
+        return rng.multivariate_normal(found.mean(0), np.cov(found.T), n, method="eigh").astype(np.float32)
+    raise DataError(f"unknown OOV init {method!r}; choose from {', '.join(OOV_INITS)}")
+
+
 def sampled(ctx: Context, todo: list[int]) -> Rows:
     rows = oov_rows(
         len(todo), ctx.source.dim, "sampled", std=ctx.source.init_std, found=ctx.source.matrix, rng=ctx.rng
@@ -181,9 +179,9 @@ def random(ctx: Context, todo: list[int]) -> Rows:
 STRATEGIES: dict[str, Callable[[Context, list[int]], Rows]] = {
     "exact": exact,
     "normalized": normalized,
+    "chars": chars,
     "compose": compose,
     "compose_len": compose_len,
-    "chars": chars,
     "knn": knn,
     "sampled": sampled,
     "random": random,

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 import sys
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -42,6 +43,7 @@ class _Scanner:
     ``MAX_WORD_BYTES`` bytes finds)."""
 
     def __init__(self, dim: int):
+        self.dim = dim
         self.record = 4 * dim
         one = rb"\n*[^ ]{0,%d} .{%d}" % (MAX_WORD_BYTES - 1, self.record)
         self.run = re.compile(rb"(?:%s)*%s" % (one, _POSSESSIVE.encode()), re.DOTALL)
@@ -97,6 +99,33 @@ def read_word2vec_binary(
     """``stream``: a binary file object (plain or decompressing); ``size``: the file size, when known."""
     problems = Problems(path, on_error)
     head = stream.read(256)
+    count, dim, cut = _header(head, problems)
+    wanted = count if max_words is None else min(count, max_words)
+    records = _read_records(stream, head, cut, _Scanner(dim), count, wanted, dtype, size)
+    if records.got == count and max_words is None and records.trailing.strip():
+        problems(1, "header", f"the header says {count} words but more data follows at byte {records.at}")
+    names, kept_rows = _names(records, dtype, problems)
+    if records.truncated:
+        problems(records.got + 2, "truncated", records.truncated)
+    index: dict[str, int] | None = None
+    named, matrix = len(names), records.matrix
+    if len(set(names)) < named:  # a set is cheaper than the index dict, built only when a word repeats
+        index, keep_pos = first_occurrences(names)
+        rows = kept_rows if kept_rows is not None else range(named)
+        kept_rows = [rows[p] for p in keep_pos]
+        names = list(index)
+    if kept_rows is not None and len(kept_rows) < records.got:
+        matrix = matrix[kept_rows]
+    if not names:
+        skipped = ", ".join(f"{k} {v}" for k, v in sorted(problems.counts.items()))
+        raise problems.fatal(None, f"no usable vectors ({skipped or 'nothing'} skipped)")
+    duplicates = named - len(names)
+    skipped = dict(problems.counts) | ({"duplicate": duplicates} if duplicates else {})
+    return Vectors(names, matrix, "word2vec-binary", path, skipped, _index=index)
+
+
+def _header(head: bytes, problems: Problems) -> tuple[int, int, int]:
+    """``(count, dim, end of the header line)`` from the file's first bytes."""
     if not head:
         raise problems.fatal(1, "the file is empty: no vectors")
     if head[:4] == FASTTEXT_BIN_MAGIC:
@@ -110,14 +139,33 @@ def read_word2vec_binary(
     count, dim = int(fields[0]), int(fields[1])
     if not 1 <= dim <= MAX_DIM:
         raise problems.fatal(1, f"the header says {dim} dimensions (expected 1 to {MAX_DIM})")
-    scanner = _Scanner(dim)
-    record = scanner.record
-    wanted = count if max_words is None else min(count, max_words)
+    return count, dim, cut
+
+
+@dataclass
+class _Records:
+    """What the walk over the records found: ``got`` vectors and their words, and how the file ended."""
+
+    matrix: np.ndarray  # (got, dim), in the output dtype
+    words: bytes  # the ``got`` words, joined by spaces
+    finite: list[np.ndarray]  # per window: which of its rows have no NaN or inf (as the output dtype)
+    got: int
+    at: int  # the file offset after the last record wanted ...
+    trailing: bytes  # ... and the bytes that follow it (there, or in the next window)
+    truncated: str  # why the walk stopped before the header's count ("" when it did not)
+
+
+def _read_records(
+    stream, head: bytes, cut: int, scanner: _Scanner, count: int, wanted: int, dtype, size: int | None
+) -> _Records:
+    """Walk the records after the header line (``head[:cut]``) through two windows, the next one read
+    by a thread while the current one is scanned, copying each window's vectors in one gather."""
+    record, dim = scanner.record, scanner.dim
     capacity = (
         wanted if size is None else min(wanted, (size - cut - 1) // (record + 1))
     )  # >= a space + vector
     out = np.empty((min(capacity, 1 << 16) if size is None else capacity, dim), dtype=dtype)
-    finite: list[np.ndarray] = []  # per window: its rows without NaN or inf (as ``dtype``)
+    finite: list[np.ndarray] = []
     # room before a window for the unfinished record of the last one (or the bytes read with the header)
     reserve = max(record + MAX_WORD_BYTES, len(head))
     window = max(min(WINDOW_BYTES, size or WINDOW_BYTES), 2 * reserve)
@@ -169,55 +217,40 @@ def read_word2vec_binary(
             k = 1 - k
     if got < len(out):
         out.resize((got, dim), refcheck=False)
-    if got == count and max_words is None and trailing.strip():
-        problems(1, "header", f"the header says {count} words but more data follows at byte {at}")
-    matrix = out
-    bad_rows = np.flatnonzero(~np.concatenate(finite)).tolist() if finite else []
-    joined = b" ".join(words)
+    return _Records(out, b" ".join(words), finite, got, at, trailing, truncated)
+
+
+def _names(records: _Records, dtype: np.dtype, problems: Problems) -> tuple[list[str], list[int] | None]:
+    """The words of the records read, and the records to keep (``None``: all of them): an empty word,
+    one that is not UTF-8, or a vector with NaN or inf is a problem (and its record is dropped)."""
+    joined, got = records.words, records.got
+    bad_rows = np.flatnonzero(~np.concatenate(records.finite)).tolist() if records.finite else []
     try:  # words cannot contain a space, and in UTF-8 byte 0x20 is only ever a space
         decoded = joined.decode("utf-8").split(" ") if got else []
     except UnicodeDecodeError:
         decoded = None
-    kept_rows: list[int] | None = None
     if decoded is not None and not bad_rows and "" not in decoded:  # the usual file: nothing to drop
-        names = decoded
-    else:
-        names, kept_rows, bad = [], [], set(bad_rows)
-        raw_words = joined.split(b" ") if got else []
-        for i, raw in enumerate(raw_words):
-            if not raw:
-                problems(i + 2, "empty_word", "empty word")
-                continue
-            word = decoded[i] if decoded is not None else _decode(raw, i + 2, problems)
-            if word is None:
-                continue
-            if i in bad:
-                problems(
-                    i + 2,
-                    "non_finite",
-                    f"the vector of {word!r} has a NaN or infinite value"
-                    + (" (as float16)" if dtype == np.float16 else ""),
-                )
-                continue
-            names.append(word)
-            kept_rows.append(i)
-    if truncated:
-        problems(got + 2, "truncated", truncated)
-    index: dict[str, int] | None = None
-    named = len(names)
-    if len(set(names)) < named:  # a set is cheaper than the index dict, built only when a word repeats
-        index, keep_pos = first_occurrences(names)
-        rows = kept_rows if kept_rows is not None else range(named)
-        kept_rows = [rows[p] for p in keep_pos]
-        names = list(index)
-    if kept_rows is not None and len(kept_rows) < got:
-        matrix = matrix[kept_rows]
-    if not names:
-        skipped = ", ".join(f"{k} {v}" for k, v in sorted(problems.counts.items()))
-        raise problems.fatal(None, f"no usable vectors ({skipped or 'nothing'} skipped)")
-    duplicates = named - len(names)
-    skipped = dict(problems.counts) | ({"duplicate": duplicates} if duplicates else {})
-    return Vectors(names, matrix, "word2vec-binary", path, skipped, _index=index)
+        return decoded, None
+    names, kept_rows, bad = [], [], set(bad_rows)
+    raw_words = joined.split(b" ") if got else []
+    for i, raw in enumerate(raw_words):
+        if not raw:
+            problems(i + 2, "empty_word", "empty word")
+            continue
+        word = decoded[i] if decoded is not None else _decode(raw, i + 2, problems)
+        if word is None:
+            continue
+        if i in bad:
+            problems(
+                i + 2,
+                "non_finite",
+                f"the vector of {word!r} has a NaN or infinite value"
+                + (" (as float16)" if dtype == np.float16 else ""),
+            )
+            continue
+        names.append(word)
+        kept_rows.append(i)
+    return names, kept_rows
 
 
 def _decode(raw: bytes, line: int, problems: Problems) -> str | None:

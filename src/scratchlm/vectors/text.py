@@ -11,7 +11,7 @@ one ``str.partition`` a line. Any chunk that is not in that shape is parsed agai
 (``_parse_lines``), which is the reference behaviour: it accepts words with spaces, tabs and blank
 lines and names the file and line of every problem. Every path parses numbers to float64, correctly
 rounded, before the cast to ``dtype``, so a file gives the same result whichever path its chunks take
-(``tests/vectors/test_vectors_fuzz.py`` checks it on generated files).
+(``tests/vectors/test_text.py`` checks it on generated files).
 """
 
 from __future__ import annotations
@@ -247,29 +247,7 @@ def read_text(
     ``header``: ``True`` requires a ``COUNT DIM`` first line, ``False`` forbids one, ``None`` detects it.
     """
     problems = Problems(path, on_error)
-    buf = stream.read(chunk_bytes)
-    while b"\n" not in buf:
-        more = stream.read(chunk_bytes)
-        if not more:
-            break
-        buf += more
-    if not buf.strip():
-        raise problems.fatal(1, "the file is empty: no vectors")
-    first, _, rest = buf.partition(b"\n")
-    count = None
-    if header is None:
-        header = _is_header(first)
-    if header:
-        if not _is_header(first):
-            raise problems.fatal(1, f"expected a header line 'COUNT DIM', found {first[:60]!r}")
-        count, dim = (int(f) for f in first.split())
-        if dim < 1:
-            raise problems.fatal(1, f"the header says {dim} dimensions")
-        buf, lineno = rest, 2
-    else:
-        dim, lineno = _guess_dim(buf.split(b"\n")[:-1] or [buf]), 1
-        if dim < 1:
-            raise problems.fatal(1, "expected a word followed by numbers on each line")
+    buf, header, count, dim, lineno = _read_head(stream, chunk_bytes, header, problems)
     dedupe = Deduplicator(max_words)
     all_words: list[str] = []
     guess = 65536 if size is None else int(1.05 * size * max(buf.count(b"\n"), 1) / max(len(buf), 1)) + 16
@@ -311,3 +289,33 @@ def read_text(
         raise problems.fatal(None, f"no usable vectors ({skipped or 'nothing'} skipped)")
     skipped = dict(problems.counts) | ({"duplicate": duplicates} if duplicates else {})
     return Vectors(words, matrix, fmt, path, skipped, _index=index)
+
+
+def _read_head(
+    stream, chunk_bytes: int, header: bool | None, problems: Problems
+) -> tuple[bytes, bool, int | None, int, int]:
+    """Read up to the first whole line and decide the shape: ``(the bytes read after the header line,
+    header, the header's count, dim, the number of the first line in those bytes)``; GloVe's ``dim``
+    (no header) is the most common field count of the first lines."""
+    buf = stream.read(chunk_bytes)
+    while b"\n" not in buf:
+        more = stream.read(chunk_bytes)
+        if not more:
+            break
+        buf += more
+    if not buf.strip():
+        raise problems.fatal(1, "the file is empty: no vectors")
+    first, _, rest = buf.partition(b"\n")
+    if header is None:
+        header = _is_header(first)
+    if not header:
+        dim = _guess_dim(buf.split(b"\n")[:-1] or [buf])
+        if dim < 1:
+            raise problems.fatal(1, "expected a word followed by numbers on each line")
+        return buf, False, None, dim, 1
+    if not _is_header(first):
+        raise problems.fatal(1, f"expected a header line 'COUNT DIM', found {first[:60]!r}")
+    count, dim = (int(f) for f in first.split())
+    if dim < 1:
+        raise problems.fatal(1, f"the header says {dim} dimensions")
+    return rest, True, count, dim, 2

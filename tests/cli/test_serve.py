@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import socket
 
-import httpx
 import pytest
 
 from scratchlm.cli import main
+
+pytest.importorskip("fastapi", reason="scratchlm serve needs pip install 'scratchlm[serve]'")
+httpx = pytest.importorskip("httpx")
 
 
 def test_real_server_answers_and_stops(run_dir, start_server):

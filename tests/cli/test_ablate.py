@@ -1,4 +1,5 @@
-"""``scratchlm ablate``: the grid, the skipped combinations, the tables, reuse of finished runs, errors."""
+"""``scratchlm ablate`` as a user runs it: the grid, the skipped combinations, the tables, reuse of
+finished runs, and requests refused before anything trains."""
 
 from __future__ import annotations
 
@@ -9,9 +10,6 @@ import statistics
 import pytest
 
 from cli_helpers import TINY, run_cli
-from scratchlm.config import read_yaml
-from scratchlm.errors import ConfigError
-from scratchlm.experiments.ablate import Cell, markdown_table, parse_grid, plan_cells, summarise
 
 SMALL = [
     "--set", "train.max_steps=4", "--set", "train.epochs=1", "--set", "data.max_train_examples=160",
@@ -83,35 +81,6 @@ def test_finished_runs_are_reused_and_a_new_seed_trains_only_itself(ablation):
     assert proc.stderr.count("finished before") == 10
 
 
-def test_parse_grid_and_plan():
-    assert parse_grid(["model.positional.kind=a,b", "train.lr=1e-3"]) == {
-        "model.positional.kind": ["a", "b"],
-        "train.lr": ["1e-3"],
-    }
-    raw = read_yaml(TINY)
-    cells = plan_cells(
-        raw, parse_grid(["model.positional.kind=rope,learned", "model.positional.combine=add,concat"]), []
-    )
-    assert [bool(c.skipped) for c in cells] == [False, True, False, False]
-    assert cells[0].slug == "positional-rope_combine-add"
-
-
-@pytest.mark.parametrize(
-    ("specs", "message"),
-    [
-        (["model.positionl=rope"], "did you mean"),
-        (["model.positional.kind="], "comma-separated values"),
-        (["model.positional.kind=rope,,alibi"], "comma-separated values"),
-        (["model.positional.kind=rope,rope"], "repeated"),
-        (["model.positional.kind=rope", "model.positional.kind=alibi"], "given twice"),
-        ([], "at least one --grid"),
-    ],
-)
-def test_bad_grids_are_named(specs, message):
-    with pytest.raises(ConfigError, match=message):
-        parse_grid(specs)
-
-
 def test_bad_requests_fail_before_training(tmp_path):
     out = tmp_path / "o"
     proc = run_cli(
@@ -149,16 +118,11 @@ def test_bad_requests_fail_before_training(tmp_path):
     assert proc.returncode == 2 and "config file not found" in proc.stderr
 
 
-def test_summary_and_table_from_records():
-    cell = Cell({"model.positional.kind": "sinusoidal"})
-    cell.runs = [
-        {"dev_accuracy": 0.8, "test_accuracy": 0.7, "test_macro_f1": 0.6, "long_test_accuracy": 0.5,
-         "long_test_accuracy_at_len": 0.55, "test_accuracy_at_len": 0.71, "train_seconds": 10, "parameters": 99},
-        {"dev_accuracy": 0.9, "test_accuracy": 0.8, "test_macro_f1": 0.7, "long_test_accuracy": 0.6,
-         "long_test_accuracy_at_len": 0.65, "test_accuracy_at_len": 0.81, "train_seconds": 20, "parameters": 99},
-    ]  # fmt: skip
-    row = summarise([cell])[0]
-    assert row["test_accuracy_mean"] == pytest.approx(0.75)
-    assert row["test_accuracy_std"] == pytest.approx(0.0707107, abs=1e-6)
-    table = markdown_table([row], ["model.positional.kind"], 2.0)
-    assert "| sinusoidal | 0.8500 ± 0.0707 | 0.7500 ± 0.0707 |" in table and "| 15.0 | 99 |" in table
+def test_help_describes_the_experiment(capsys):
+    from scratchlm.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["ablate", "--help"])
+    text = capsys.readouterr().out
+    assert "Every combination of the ``--grid`` values (the cells)" in text  # the experiment's docstring
+    assert "--set SECTION.KEY=VALUE" in text and "override for every run" in text

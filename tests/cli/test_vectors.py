@@ -171,6 +171,21 @@ def test_train_word2vec_and_fasttext(tmp_path, capsys):
     assert code == 2 and "vectors train on" in err
 
 
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--window", "0"], "error: --window 0 must be >= 1"),
+        (["--epochs", "0"], "error: --epochs 0 must be >= 1"),
+        (["--workers", "0"], "error: --workers 0 must be >= 1"),
+    ],
+)
+def test_train_settings_are_checked_as_a_recipe_would_be(tmp_path, capsys, argv, message):
+    """``vectors train``'s --window/--min-count/--epochs/--workers are the ``vectors`` section's fields:
+    its checks run (before the corpus is read), the error naming the flag."""
+    code, _, err = run(capsys, "train", "--corpus", "no-such-corpus", "--out", str(tmp_path / "o"), *argv)
+    assert code == 2 and err.strip() == message
+
+
 def test_export_a_run_and_coverage(tmp_path, capsys):
     from safetensors.numpy import save_file
 
@@ -188,7 +203,7 @@ def test_export_a_run_and_coverage(tmp_path, capsys):
     vocab.write_text("[PAD]\n[UNK]\n好\nA\n好的\n坏\n", encoding="utf-8")
     code, out, _ = run(capsys, "coverage", str(tmp_path / "emb"), "--vocab", str(vocab), "--json")
     cov = json.loads(out)
-    assert cov["tiers"]["exact"] == 1 and cov["tiers"]["nfkc"] == 1 and cov["tiers"]["chars"] == 1
+    assert cov["tiers"] == {"exact": 1, "normalized": 1, "chars": 1, "compose": 0}
     assert cov["misses"] == ["坏"] and cov["specials"] == 2
     code, out, _ = run(
         capsys, "coverage", str(tmp_path / "emb"), "--vocab", str(vocab), "--corpus", str(vocab)

@@ -1,0 +1,34 @@
+"""``scratchlm baseline CONFIG``: TF-IDF character n-grams + logistic regression on the config's data."""
+
+from __future__ import annotations
+
+import argparse
+
+from scratchlm.cli.args import add_set_option
+from scratchlm.io import print_json as _print_json
+
+
+def cmd_baseline(args: argparse.Namespace) -> int:
+    from scratchlm.config import load_config
+    from scratchlm.experiments.baseline import tfidf_logreg
+    from scratchlm.tasks.metrics import format_metrics
+
+    cfg = load_config(args.config, args.set)
+    result = tfidf_logreg(cfg, C=args.C)
+    if args.json:
+        _print_json(result)
+    else:
+        print(f"{result['model']} trained on {result['train_examples']} examples in {result['seconds']}s")
+        for split in ("dev", "test"):
+            if split in result:
+                print(format_metrics(result[split], split))
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    b = sub.add_parser("baseline", help="TF-IDF char n-grams + logistic regression on the config's data")
+    b.add_argument("config")
+    add_set_option(b)
+    b.add_argument("--C", type=float, default=4.0, help="inverse regularisation strength")
+    b.add_argument("--json", action="store_true")
+    b.set_defaults(func=cmd_baseline)
