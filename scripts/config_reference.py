@@ -2,7 +2,7 @@
 (src/scratchlm/config/data.py, model.py, train.py, vectors.py), one table per section and per nested
 section (``model.encoder``, ``model.positional``, ...).
 
-Run ``python scripts/config_reference.py`` after changing a config field; tests/test_config_reference.py
+Run ``python scripts/config_reference.py`` after changing a config field; tests/scripts/test_config_reference.py
 fails when the page and the code disagree.
 """
 

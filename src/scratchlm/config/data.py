@@ -28,13 +28,15 @@ class DataConfig:
     test_file: str | None = None
     """User data: test file."""
     task: str = "auto"
-    """``classify`` (one label per text), ``tag`` (one tag per character or token: word segmentation,
-    NER), ``mlm`` (masked-LM pretraining on raw text: ``corpus``, ``mask_ratio``), ``clm`` (causal-LM
-    pretraining, next-token prediction, on the same raw text), or ``auto``: the built-in dataset's task, or for a user file ``tag`` when it holds tags (a
+    """The task (one name each, the one run.json records; :mod:`scratchlm.tasks`): ``classification`` (one
+    label per text), ``tagging`` (one tag per character or token: word segmentation, NER), ``masked_lm``
+    (masked-LM pretraining on raw text: ``corpus``, ``mask_ratio``), ``causal_lm`` (causal-LM pretraining,
+    next-token prediction, on the same raw text), ``seq2seq`` (a source text to a sequence of output tokens:
+    grapheme to phoneme on ``cmudict-g2p``), or ``auto``: the task that reads the built-in dataset, or for a
+    user file ``seq2seq`` when its first record has the ``target_field``, ``tagging`` when it holds tags (a
     ``.jsonl`` whose first record has the ``tags_field``, or a ``.txt`` file of ``token/TAG`` items) and
-    ``classify`` otherwise; ``seq2seq`` (a source text to a sequence of output tokens: grapheme to phoneme on
-    ``cmudict-g2p``; ``auto`` picks it for a ``.jsonl``/``.tsv`` file with the ``target_field``). A run saves the
-    resolved value. See docs/tagging.md and docs/seq2seq.md."""
+    ``classification`` otherwise. A run saves the resolved value; the names of earlier versions
+    (``classify``, ``tag``, ``mlm``, ``clm``) are migrated on read. See docs/tagging.md and docs/seq2seq.md."""
     tag_scheme: str = "auto"
     """Tagging: ``bio`` (``O``, ``B-X``, ``I-X``), ``bmes`` (``B``, ``M``, ``E``, ``S`` for word segmentation,
     or ``O``, ``B-X``, ``M-X``, ``E-X``, ``S-X``), or ``auto``: the built-in dataset's, else ``bmes`` when a
@@ -84,17 +86,17 @@ class DataConfig:
     max_eval_examples: int | None = None
     """Use only the first N dev/test examples: for quick runs."""
     corpus: list[str] = field(default_factory=list)
-    """``data.task: mlm``: the raw text to pretrain on: ``pd1998-text`` (People's Daily, tags stripped),
+    """``data.task: masked_lm``: the raw text to pretrain on: ``pd1998-text`` (People's Daily, tags stripped),
     ``zh-reviews`` (its texts), or paths to ``.txt`` (one text a line) or ``.jsonl`` (``text_field``)
     files; every text goes to train/dev/test by the sha1 rule on the text (empty: ``[dataset]``). See
     docs/pretraining.md."""
     mask_ratio: float = 0.15
-    """``data.task: mlm``: the share of tokens to predict; of those 80% become [MASK], 10% a random token,
+    """``data.task: masked_lm``: the share of tokens to predict; of those 80% become [MASK], 10% a random token,
     10% stay (BERT)."""
     whole_word_mask: bool = False
-    """``data.task: mlm``: choose whole jieba words to mask (all their tokens together), not single tokens."""
+    """``data.task: masked_lm``: choose whole jieba words to mask (all their tokens together), not single tokens."""
     packing: bool = False
-    """``data.task: mlm``/``clm``: concatenate the texts (each as ``[CLS] text [SEP]``) into one stream and
+    """``data.task: masked_lm``/``causal_lm``: concatenate the texts (each as ``[CLS] text [SEP]``) into one stream and
     cut it into blocks of ``max_seq_len`` tokens: no padding, no truncation, every token used once."""
     document_mask: bool = True
     """With ``packing``: attention stays inside each text of a block (a block-diagonal mask); ``false`` lets

@@ -210,7 +210,7 @@ class ModelConfig:
     ``word2vec`` (vectors trained on the ``vectors`` section's corpus before training), or any vectors
     source ``scratchlm vectors info`` reads: a word2vec/GloVe/fastText file, a vectors cache, a run directory,
     or a built-in name such as ``glove-6b-50d``. Tokens are matched in tiers (exact, normalized, chars,
-    compose: docs/vectors.md); the rest keep their ``embedding_init`` values. A pretraining run (``data.task: mlm``) instead gives its
+    compose: docs/vectors.md); the rest keep their ``embedding_init`` values. A pretraining run (``data.task: masked_lm``) instead gives its
     tokenizer and its whole input layer and encoder (docs/pretraining.md)."""
     embedding_init: str = "normal"
     """Initialisation of the token embedding matrix: ``normal`` (std ``init_std``), ``truncated_normal``
@@ -258,7 +258,7 @@ class ModelConfig:
     norm_eps: float = 1e-5
     """LayerNorm epsilon (BERT: 1e-12)."""
     tie_embeddings: bool = True
-    """``data.task: clm``: the output projection is the token embedding matrix (GPT-2, Press & Wolf 2017);
+    """``data.task: causal_lm``: the output projection is the token embedding matrix (GPT-2, Press & Wolf 2017);
     ``false``: a matrix of its own. The masked LM's head is always tied."""
     decoder: DecoderConfig = field(default_factory=DecoderConfig)
     """Seq2seq: the decoder's attention to the source."""

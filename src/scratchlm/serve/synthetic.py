@@ -16,6 +16,8 @@ import torch
 
 from scratchlm.config import RunConfig, dump_config
 from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
+from scratchlm.tasks.classification import ClassificationTask
+from scratchlm.tasks.tagging import TaggingTask
 from scratchlm.tokenizers import CharTokenizer
 from scratchlm.training.run_dir import RUN_MARKER, build_model, run_metadata
 
@@ -94,7 +96,7 @@ def write_tiny_run(directory: str | Path, *, max_seq_len: int = 24, seed: int = 
     cfg = config_from_dict(
         {
             "data": {
-                "task": "classify",
+                "task": ClassificationTask.name,
                 "dataset": str(directory / "train.jsonl"),
                 "dev_file": str(directory / "dev.jsonl"),
                 "max_seq_len": max_seq_len,
@@ -128,7 +130,7 @@ def write_tiny_tagger_run(
     cfg = config_from_dict(
         {
             "data": {
-                "task": "tag",
+                "task": TaggingTask.name,
                 "dataset": "pd1998-cws",
                 "tag_scheme": "bmes",
                 "max_seq_len": max_seq_len,
