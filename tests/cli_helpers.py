@@ -1,4 +1,5 @@
-"""Helpers shared by tests: the CLI as a user runs it (importable as ``cli_helpers``)."""
+"""Helpers shared by tests: the CLI as a user runs it, in a subprocess or in this process (importable as
+``cli_helpers``)."""
 
 from __future__ import annotations
 
@@ -28,3 +29,13 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+def cli(capsys, *args: str) -> tuple[int, str, str]:
+    """``scratchlm ARGS`` in this process (saves a torch import per command): (exit status, stdout,
+    stderr), read from pytest's ``capsys``."""
+    from scratchlm.cli import main
+
+    status = main(list(args))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err

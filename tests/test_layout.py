@@ -15,7 +15,23 @@ SRC = ROOT / "src" / "scratchlm"
 TESTS = ROOT / "tests"
 
 # The packages whose tests are mirrored so far; add a package here once its tests are.
-MIRRORED = ("modules", "tokenizers", "data", "models", "viz", "vectors", "transplant", "config")
+MIRRORED = (
+    "modules",
+    "tokenizers",
+    "data",
+    "models",
+    "viz",
+    "vectors",
+    "transplant",
+    "config",
+    "training",
+    "tasks",
+    "cli",
+    "predict",
+    "serve",
+    "export",
+    "experiments",
+)
 
 # Test files that still have no source of their name, each with the reason and who removes it. An entry
 # whose file is gone fails too: delete the entry.

@@ -7,16 +7,7 @@ import json
 
 import pytest
 
-from cli_helpers import run_cli
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    """``scratchlm ARGS`` in this process: (exit status, stdout, stderr)."""
-    from scratchlm.cli import main
-
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
+from cli_helpers import cli, run_cli
 
 
 def test_data_commands(tmp_path):

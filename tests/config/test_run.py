@@ -358,6 +358,17 @@ def test_checks_across_sections(raw, message):
     assert message in str(exc.value)
 
 
+def test_embedding_weight_decay_only_with_no_frozen_rows():
+    with pytest.raises(ConfigError, match="would shrink the rows"):
+        config_from_dict(
+            {
+                "model": {"init": "glove-6b-50d", "freeze_embedding_rows": "pretrained"},
+                "train": {"embedding_weight_decay": 0.01},
+            }
+        )
+    assert isinstance(config_from_dict({"train": {"embedding_weight_decay": 0.01}}), RunConfig)
+
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [

@@ -34,6 +34,8 @@ def test_defaults_and_valid_values():
         ({"distributed": "fsdp", "ema_decay": 0.99}, "train.ema_decay with train.distributed=fsdp"),
         ({"peak_tflops": 0}, "train.peak_tflops=0.0 must be > 0"),
         ({"weight_decay": -1}, "train.weight_decay=-1.0 must be >= 0"),
+        ({"embedding_weight_decay": -1}, "train.embedding_weight_decay=-1"),
+        ({"grad_accum_steps": 5}, "train.batch_size=32 is not divisible by train.grad_accum_steps=5"),
         ({"betas": [0.9]}, "train.betas must have two values"),
         ({"lrr": 1}, "unknown config key 'train.lrr'; did you mean 'lr'"),
         ({"learning_rate": 1}, "did you mean 'lr'"),

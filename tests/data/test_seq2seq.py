@@ -16,7 +16,6 @@ from scratchlm.data.seq2seq import (
 )
 from scratchlm.data.splits import split_of
 from scratchlm.errors import DataError
-from scratchlm.tasks.registry import resolve_task_name as resolve_task
 
 SAMPLE = """\
 'bout B AW1 T
@@ -51,7 +50,6 @@ def test_builtin_cmudict_g2p_splits_by_word():
         for ex in examples[::500]:
             assert split_of(ex.source) == name
     assert sum(len(ex.targets) for ex in data.splits["train"]) == 107860  # training pairs
-    assert resolve_task(DataConfig(dataset="cmudict-g2p")) == "seq2seq"
 
 
 def test_user_jsonl_and_tsv(tmp_path):
@@ -67,7 +65,6 @@ def test_user_jsonl_and_tsv(tmp_path):
         ("read", (("R", "EH", "D"), ("R", "IY", "D"))),
         ("cat", (("K", "AE", "T"),)),
     ]
-    assert resolve_task(DataConfig(dataset=str(jsonl))) == "seq2seq"
     tsv, test = tmp_path / "pairs.tsv", tmp_path / "test.tsv"
     tsv.write_text("word\tphones\ncat\tK AE T\ndog\tD AO G\n", encoding="utf-8")
     test.write_text("phones\tword\nR EH D\tread\nR IY D\tread\nK AE T\tcat\n", encoding="utf-8")
@@ -76,7 +73,6 @@ def test_user_jsonl_and_tsv(tmp_path):
     )
     data = load_seq2seq_data(cfg)
     assert len(data.splits["test"]) == 2 and len(data.splits["train"]) + len(data.splits["dev"]) == 2
-    assert resolve_task(DataConfig(dataset=str(tsv), target_field="phones")) == "seq2seq"
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
-"""Tagged data from users' files (jsonl, token/TAG txt): schemes, labels, task detection, and errors
-naming file and line."""
+"""Tagged data from users' files (jsonl, token/TAG txt): schemes, labels, and errors naming file and line
+(which task a file is: tests/tasks/test_registry.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from scratchlm.config import DataConfig
 from scratchlm.data.tagging import load_tagging_data, read_tagged_file
 from scratchlm.errors import DataError
-from scratchlm.tasks.registry import resolve_task_name as resolve_task
 
 
 def _write(path, lines):
@@ -32,9 +31,7 @@ def _rows(n: int, scheme: str = "bio"):
 
 def test_user_jsonl_and_txt_files(tmp_path):
     f = _write(tmp_path / "ner.jsonl", [json.dumps(r, ensure_ascii=False) for r in _rows(40)])
-    cfg = DataConfig(dataset=str(f))
-    assert resolve_task(cfg) == "tagging"
-    data = load_tagging_data(cfg)
+    data = load_tagging_data(DataConfig(dataset=str(f)))
     assert data.scheme == "bio" and data.labels == ["O", "B-LOC", "I-LOC", "B-PER", "I-PER"]
     assert sum(len(v) for v in data.splits.values()) == 40
     t = _write(tmp_path / "cws.txt", ["迈/b 向/e 充/B 满/E", "", "的/s"])

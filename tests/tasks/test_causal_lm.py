@@ -1,18 +1,15 @@
-"""data.task: causal_lm (next-token pretraining) and sequence packing end to end, the next-token targets, the
-tied output matrix, and the settings a causal LM refuses."""
+"""data.task: causal_lm (next-token pretraining) and sequence packing end to end, the settings a causal LM
+refuses, and no fine-tuning from a causal run."""
 
 from __future__ import annotations
 
 import json
 
 import pytest
-import torch
 
 from cli_helpers import ROOT, run_cli
 from scratchlm.config import load_config
 from scratchlm.errors import ConfigError
-from scratchlm.models.causal_lm import CausalLanguageModel, next_token_targets
-from scratchlm.models.masked_lm import IGNORE
 from scratchlm.tasks.registry import make_task
 from scratchlm.training.loop import train
 
@@ -29,39 +26,6 @@ def _corpus(tmp_path, n=120):
     path = tmp_path / "corpus.txt"
     path.write_text("\n".join(f"这本书写得很好第{i}次" for i in range(n)) + "\n", encoding="utf-8")
     return path
-
-
-def test_next_token_targets_stay_inside_each_text():
-    ids = torch.tensor([[2, 10, 11, 3, 2, 12, 3, 0]])
-    real = ids != 0
-    segments = torch.tensor([[0, 0, 0, 0, 1, 1, 1, -1]])
-    t = next_token_targets(ids, real, segments)
-    assert t.tolist() == [[10, 11, 3, IGNORE, 12, 3, IGNORE, IGNORE]]
-    assert next_token_targets(ids[:, :4], real[:, :4]).tolist() == [[10, 11, 3, IGNORE]]
-
-
-def test_tied_and_untied_output_matrix():
-    cfg = load_config(
-        ROOT / "configs" / "pd1998_clm.yaml", ["model.embed_dim=16", "model.encoder.num_heads=2"]
-    ).model
-    tied = CausalLanguageModel(cfg, vocab_size=30, max_seq_len=16)
-    assert tied.lm_head is None and tied.output_matrix() is tied.token_embedding.weight
-    import dataclasses
-
-    untied = CausalLanguageModel(
-        dataclasses.replace(cfg, tie_embeddings=False), vocab_size=30, max_seq_len=16
-    )
-    assert untied.output_matrix().shape == (30, 16)
-    n_tied = sum(p.numel() for p in tied.parameters())
-    assert sum(p.numel() for p in untied.parameters()) == n_tied + 30 * 16
-    # the model's scores are the hidden states times the output matrix at the predicted positions
-    ids = torch.tensor([[2, 7, 8, 9, 3]])
-    real = torch.ones_like(ids, dtype=torch.bool)
-    targets = next_token_targets(ids, real)
-    tied.eval()
-    logits = tied(ids, real, targets)
-    h = tied.encode(ids, real)[0, :4]
-    torch.testing.assert_close(logits, h @ tied.token_embedding.weight.t())
 
 
 @pytest.fixture(scope="module")
@@ -119,11 +83,6 @@ def _dev_texts(cfg):
 def test_causal_lm_refuses(sets, message):
     with pytest.raises(ConfigError, match=message):
         make_task(load_config(ROOT / "configs" / "pd1998_clm.yaml", sets))
-
-
-def test_packing_needs_a_pretraining_task():
-    with pytest.raises(ConfigError, match="data.packing"):
-        make_task(load_config(ROOT / "configs" / "tiny_test.yaml", ["data.packing=true"]))
 
 
 def test_finetuning_from_a_causal_run_is_refused(clm_run, tmp_path):

@@ -4,6 +4,7 @@ task named anywhere outside ``tasks/`` but the config's choices (the rest of the
 from __future__ import annotations
 
 import ast
+import json
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,23 @@ def test_auto_looks_at_a_users_file(tmp_path):
     assert resolve_task_name(DataConfig(dataset=str(tags))) == "tagging"
     assert resolve_task_name(DataConfig(dataset=str(pairs))) == "seq2seq"
     assert resolve_task_name(DataConfig(dataset=str(labels))) == "classification"
+
+
+def test_auto_reads_the_fields_and_columns_a_file_uses(tmp_path):
+    """Tagged rows given as tokens, pair rows with a target string, and a TSV whose target column is
+    named by ``data.target_field``."""
+    tokens = tmp_path / "ner.jsonl"
+    tags = ["B-PER", "I-PER", "O", "B-LOC", "I-LOC", "O"]
+    rows = [{"tokens": list(f"张三在北京{chr(0x4E00 + i)}"), "tags": tags} for i in range(3)]
+    tokens.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    pairs = tmp_path / "pairs.jsonl"
+    rows = [{"source": "read", "target": "R EH D"}, {"source": "read", "target": ["R", "IY", "D"]}]
+    pairs.write_text("\n".join(json.dumps(r) for r in rows) + "\n\n", encoding="utf-8")
+    tsv = tmp_path / "pairs.tsv"
+    tsv.write_text("word\tphones\ncat\tK AE T\ndog\tD AO G\n", encoding="utf-8")
+    assert resolve_task_name(DataConfig(dataset=str(tokens))) == "tagging"
+    assert resolve_task_name(DataConfig(dataset=str(pairs))) == "seq2seq"
+    assert resolve_task_name(DataConfig(dataset=str(tsv), target_field="phones")) == "seq2seq"
 
 
 @pytest.mark.parametrize(("old", "new"), sorted(OLD_TASK_NAMES.items()))

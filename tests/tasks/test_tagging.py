@@ -1,6 +1,6 @@
-"""The real CLI on the built-in tagging data at small scale: train a tiny tagger on a slice of
-pd1998-cws (and pd1998-ner) as a user would (a subprocess), then evaluate it after reloading, predict,
-summarise (in-process, which saves a torch import per command); errors are one line."""
+"""data.task: tagging end to end through the real CLI on the built-in data at small scale: train a tiny
+tagger on a slice of pd1998-cws (and pd1998-ner) as a user would (a subprocess), then evaluate it after
+reloading, predict, summarise (in-process, which saves a torch import per command); errors are one line."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from cli_helpers import ROOT, run_cli
+from cli_helpers import ROOT, cli, run_cli
 
 CWS = ROOT / "configs" / "pd1998_cws.yaml"
 NER = ROOT / "configs" / "pd1998_ner.yaml"
@@ -24,15 +24,6 @@ TINY = [
     "train.lr=0.01",
     "train.save_every=20",
 ]
-
-
-def cli(capsys, *args: str) -> tuple[int, str, str]:
-    """``scratchlm ARGS`` in this process: (exit status, stdout, stderr)."""
-    from scratchlm.cli import main
-
-    status = main(list(args))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
 
 
 def _train(config, out, *extra: str):

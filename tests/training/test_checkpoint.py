@@ -10,6 +10,8 @@ import pytest
 import torch
 from torch import nn
 
+from scratchlm.config import ModelConfig, TrainConfig
+from scratchlm.models import TextClassifier
 from scratchlm.training.checkpoint import (
     list_checkpoints,
     load_checkpoint,
@@ -17,6 +19,9 @@ from scratchlm.training.checkpoint import (
     save_checkpoint,
     step_dir_name,
 )
+from scratchlm.training.ema import EMA
+from scratchlm.training.optim import build_optimizer
+from scratchlm.training.schedule import build_scheduler
 
 
 def _setup(seed=0):
@@ -160,3 +165,45 @@ def test_saving_the_same_step_again_replaces_it(tmp_path, trained):
     assert [p.name for p in (tmp_path / "checkpoints").iterdir()] == ["step-000004"]
     trainer = json.loads((tmp_path / "checkpoints" / "step-000004" / "trainer.json").read_text())
     assert trainer["tag"] == "second"
+
+
+def _tiny():
+    return TextClassifier(
+        ModelConfig(embed_dim=8, encoder={"num_layers": 1, "num_heads": 2, "ffn_dim": 16}, bigram_buckets=50),
+        vocab_size=30,
+        num_classes=2,
+        max_seq_len=8,
+    )
+
+
+def test_round_trip_with_the_training_optimizer_scheduler_and_ema(tmp_path):
+    """The same round trip with what training saves: a text classifier, its AdamW groups, the warmup
+    schedule and the EMA as an extra."""
+    model, cfg = _tiny(), TrainConfig()
+    opt = build_optimizer(model, cfg)
+    sched = build_scheduler(opt, total_steps=10, warmup_ratio=0.1, kind="linear")
+    for _ in range(2):
+        model(torch.randint(1, 30, (2, 5))).sum().backward()
+        opt.step()
+        sched.step()
+    ema = EMA(model, 0.5)
+    for step in (3, 7, 12):
+        path = save_checkpoint(
+            tmp_path, step, model, opt, sched, {"epoch": 1}, keep=2, extra={"ema": ema.state_dict()}
+        )
+    expected_next = torch.rand(3)
+    assert [p.name for p in list_checkpoints(tmp_path)] == ["step-000007", "step-000012"]
+    assert {f.suffix for f in path.iterdir()} == {".safetensors", ".json"}
+    model2 = _tiny()
+    opt2 = build_optimizer(model2, cfg)
+    sched2 = build_scheduler(opt2, total_steps=10, warmup_ratio=0.1, kind="linear")
+    trainer = load_checkpoint(path, model2, opt2, sched2)
+    assert trainer["step"] == 12 and trainer["epoch"] == 1
+    assert torch.equal(torch.rand(3), expected_next)  # RNG restored to the saved state
+    for (a, pa), (b, pb) in zip(model.state_dict().items(), model2.state_dict().items(), strict=True):
+        assert a == b and torch.equal(pa, pb)
+    s1, s2 = opt.state_dict()["state"], opt2.state_dict()["state"]
+    for k in s1:
+        assert torch.equal(s1[k]["exp_avg"], s2[k]["exp_avg"])
+    assert sched2.state_dict()["last_epoch"] == sched.state_dict()["last_epoch"]
+    assert load_extra(path, "ema").keys() == ema.state_dict().keys()

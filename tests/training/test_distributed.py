@@ -22,7 +22,6 @@ from safetensors.torch import load_file
 from cli_helpers import ROOT, TINY, cli_env, run_cli
 from scratchlm.errors import ConfigError
 from scratchlm.training.distributed import check_batch
-from scratchlm.training.step import micro_batches
 
 SETS = [
     "train.num_threads=1",
@@ -88,8 +87,3 @@ def test_world_size_must_divide_the_batch():
     check_batch(32, 2, 2)
     with pytest.raises(ConfigError, match="cannot be cut into 3 process"):
         check_batch(32, 1, 3)
-
-
-def test_micro_batches_cover_the_batch_once():
-    assert micro_batches(list(range(7)), 4) == [[0], [1, 2], [3, 4], [5, 6]]
-    assert micro_batches([5], 2) == [[], [5]]

@@ -1,5 +1,5 @@
 """model.init: a pretraining run -> its tokenizer and exactly its input layer + encoder tensors; strict
-checks; freezing; layer-wise learning-rate decay."""
+checks; freezing (the layer-wise learning rates themselves: tests/training/test_optim.py)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ import pytest
 import torch
 
 from cli_helpers import ROOT
-from scratchlm.config import TrainConfig, load_config
+from scratchlm.config import load_config
 from scratchlm.errors import ConfigError
 from scratchlm.io import load_tensors
-from scratchlm.models import TextClassifier
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training.finetune import pretrained_tokenizer
 from scratchlm.training.init import init_embeddings
 from scratchlm.training.loop import train
-from scratchlm.training.optim import parameter_groups
 from scratchlm.training.run_dir import build_model
 
 SMALL = [
@@ -99,25 +97,6 @@ def test_finetune_run_with_frozen_embeddings_and_bottom_layer(pretrained, tmp_pa
     assert (tmp_path / "ft" / "tokenizer" / "vocab.txt").read_text() == (
         pretrained / "tokenizer" / "vocab.txt"
     ).read_text()
-
-
-def test_layer_lr_decay_groups():
-    from scratchlm.config import ModelConfig
-
-    model = TextClassifier(
-        ModelConfig(embed_dim=16, encoder={"num_heads": 2, "ffn_dim": 32, "num_layers": 2}),
-        vocab_size=30,
-        num_classes=2,
-        max_seq_len=8,
-    )
-    groups = parameter_groups(model, TrainConfig(lr=1.0, layer_lr_decay=0.5))
-    lr_of = {id(p): g["lr"] for g in groups for p in g["params"]}
-    named = dict(model.named_parameters())
-    assert lr_of[id(named["head.proj.weight"])] == 1.0
-    assert lr_of[id(named["encoder.layers.1.attention.qkv.weight"])] == 0.5
-    assert lr_of[id(named["encoder.layers.0.attention.qkv.weight"])] == 0.25
-    assert lr_of[id(named["input.token_embedding.embedding.weight"])] == 0.125
-    assert len(lr_of) == len(named)
 
 
 def test_a_character_pair_table_is_added_at_zero_and_changes_nothing(pretrained, tmp_path):

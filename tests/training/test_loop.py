@@ -1,4 +1,5 @@
-"""A run killed with SIGKILL mid-epoch and resumed ends bitwise identical to an uninterrupted run."""
+"""The training loop's resume: a run killed with SIGKILL mid-epoch and resumed ends bitwise identical to an
+uninterrupted run; what cannot be resumed (no checkpoint, incomplete ones, an edited config) is named."""
 
 from __future__ import annotations
 

@@ -1,17 +1,17 @@
-"""train.grad_accum_steps gives the same steps as one batch; bf16 autocast trains; tokens/s is logged."""
+"""One optimizer step: train.grad_accum_steps micro-batches give the same step as one batch, bf16 autocast
+trains, tokens/s is logged; the micro-batches cover the batch once."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
 import torch
 
 from cli_helpers import TINY
 from scratchlm.config import load_config
-from scratchlm.errors import ConfigError
 from scratchlm.io import load_tensors
 from scratchlm.training.loop import train
+from scratchlm.training.step import micro_batches
 
 SETS = [
     "train.num_threads=1",
@@ -45,6 +45,6 @@ def test_accumulation_equals_one_batch_and_bf16_runs(tmp_path):
     assert (bf16 / "metrics.json").exists()
 
 
-def test_accumulation_must_divide_the_batch():
-    with pytest.raises(ConfigError, match="not divisible by train.grad_accum_steps"):
-        load_config(TINY, ["train.grad_accum_steps=5"])
+def test_micro_batches_cover_the_batch_once():
+    assert micro_batches(list(range(7)), 4) == [[0], [1, 2], [3, 4], [5, 6]]
+    assert micro_batches([5], 2) == [[], [5]]
