@@ -60,7 +60,7 @@ def _predict_file(args: argparse.Namespace) -> int:
     from scratchlm.training.run_dir import load_run
 
     run = load_run(args.run)
-    if "classify" not in run.handler().endpoints:
+    if not run.handler().predicts_files:
         raise ConfigError(
             f"predict --input reads files for classifier runs; {args.run} is a {run.task} run: give TEXT "
             "arguments or lines on stdin"

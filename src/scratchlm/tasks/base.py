@@ -51,6 +51,8 @@ class Task:
     """The server endpoints a run of this task answers (``scratchlm serve``)."""
     export_outputs: ClassVar[tuple[str, ...]] = ()
     """The output names of its ONNX graph (``()``: ``scratchlm export onnx`` does not export it)."""
+    predicts_files: ClassVar[bool] = False
+    """Whether ``predict --input FILE.jsonl`` labels a file's records for it (streamed, in batches)."""
     export_per_token: ClassVar[bool] = False
     """Whether its exported outputs have a value per position (a tagger's), not one per text."""
     export_quantizable: ClassVar[bool] = False

@@ -65,6 +65,7 @@ class ClassificationTask(Task):
     dataset_kind = "labels"
     score_key = "accuracy"
     endpoints = ("classify", "embed")
+    predicts_files = True
     export_outputs = ("logits",)
     export_quantizable = True
     plots_attention = True
