@@ -92,3 +92,25 @@ def mutate(data: bytes, ops) -> bytes:
         else:
             data = data[:pos] + blob + data[pos + len(blob) :]
     return data
+
+
+def tier_source() -> Vectors:
+    """Thirteen 4-d vectors with a word for each matching tier (cased and lowercase, a subword marker,
+    CJK characters, pieces to compose): the source the matching tests of vectors/ and transplant/ share."""
+    words = [
+        "the",
+        "Apple",
+        "apple",
+        "wifi",
+        "ing",
+        "中",
+        "国",
+        "un",
+        "happy",
+        "ness",
+        "##ness",
+        "hello",
+        "Berlin",
+    ]
+    rng = np.random.default_rng(1)
+    return Vectors(words, rng.standard_normal((len(words), 4)).astype(np.float32))

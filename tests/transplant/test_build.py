@@ -12,6 +12,7 @@ from scratchlm.transplant.build import build_embedding, build_matrix, parse_stra
 from scratchlm.transplant.report import make_report
 from scratchlm.transplant.sources import read_bert_dir
 from scratchlm.vectors.base import Vectors
+from vectors_helpers import tier_source
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
@@ -56,23 +57,7 @@ def test_resize_positions():
 
 @pytest.fixture
 def vectors() -> Vectors:
-    words = [
-        "the",
-        "Apple",
-        "apple",
-        "wifi",
-        "ing",
-        "中",
-        "国",
-        "un",
-        "happy",
-        "ness",
-        "##ness",
-        "hello",
-        "Berlin",
-    ]
-    rng = np.random.default_rng(1)
-    return Vectors(words, rng.standard_normal((len(words), 4)).astype(np.float32))
+    return tier_source()
 
 
 def test_build_matrix_tiers_and_rows():

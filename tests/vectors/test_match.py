@@ -11,29 +11,14 @@ from scratchlm.transplant.sources import Source
 from scratchlm.transplant.strategies import STRATEGIES, Context
 from scratchlm.vectors.base import Vectors
 from scratchlm.vectors.match import TIERS, Matcher, find_rows
+from vectors_helpers import tier_source
 
 SPECIALS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 
 
 @pytest.fixture
 def source() -> Vectors:
-    words = [
-        "the",
-        "Apple",
-        "apple",
-        "wifi",
-        "ing",
-        "中",
-        "国",
-        "un",
-        "happy",
-        "ness",
-        "##ness",
-        "hello",
-        "Berlin",
-    ]
-    rng = np.random.default_rng(1)
-    return Vectors(words, rng.standard_normal((len(words), 4)).astype(np.float32))
+    return tier_source()
 
 
 VOCAB = SPECIALS + [

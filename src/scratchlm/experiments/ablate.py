@@ -121,13 +121,13 @@ def _long_eval(run_dir: Path, factor: float) -> dict:
     """Test accuracy at ``factor x max_seq_len``, on all texts and on those longer than the training length."""
     from scratchlm.data import load_classification_data
     from scratchlm.tasks.classification import evaluate_ids
-    from scratchlm.training.loop import _subsample, encode_split
+    from scratchlm.training.loop import encode_split, subsample
     from scratchlm.training.run_dir import load_run
 
     run = load_run(run_dir)
     cfg = run.config
     data = load_classification_data(cfg.data)
-    examples = _subsample(data.split("test"), cfg.data.max_eval_examples, cfg.train.seed)
+    examples = subsample(data.split("test"), cfg.data.max_eval_examples, cfg.train.seed)
     label_ids = {label: i for i, label in enumerate(run.labels)}
     length = cfg.data.max_seq_len
     longer = max(length + 1, int(round(length * factor)))

@@ -23,18 +23,18 @@ def tfidf_logreg(cfg: RunConfig, *, ngram_max: int = 3, C: float = 4.0) -> dict:
     label_ids = {label: i for i, label in enumerate(data.labels)}
     train = data.splits["train"]
     if cfg.data.max_train_examples:
-        from scratchlm.training.loop import _subsample
+        from scratchlm.training.loop import subsample
 
-        train = _subsample(train, cfg.data.max_train_examples, cfg.train.seed)
+        train = subsample(train, cfg.data.max_train_examples, cfg.train.seed)
     vec = TfidfVectorizer(analyzer="char", ngram_range=(1, ngram_max), sublinear_tf=True, min_df=1)
     x_train = vec.fit_transform([norm(e.text) for e in train])
     clf = LogisticRegression(C=C, max_iter=2000)
     clf.fit(x_train, [label_ids[e.label] for e in train])
     out = {"model": f"tfidf-char-1-{ngram_max}gram+logreg(C={C})", "train_examples": len(train)}
     for split in ("dev", "test"):
-        from scratchlm.training.loop import _subsample
+        from scratchlm.training.loop import subsample
 
-        examples = _subsample(data.splits[split], cfg.data.max_eval_examples, cfg.train.seed)
+        examples = subsample(data.splits[split], cfg.data.max_eval_examples, cfg.train.seed)
         if not examples:
             continue
         pred = clf.predict(vec.transform([norm(e.text) for e in examples]))

@@ -119,11 +119,11 @@ def tagger_difference(run: LoadedRun, sess, seqs: Sequence[list[int]]) -> tuple[
 def dev_sequences(run: LoadedRun) -> tuple[list[list[int]], list[int], str]:
     """The run's dev split as ``eval`` reads it: (token ids, label ids, a name)."""
     from scratchlm.data import load_classification_data
-    from scratchlm.training.loop import _subsample, encode_split
+    from scratchlm.training.loop import encode_split, subsample
 
     cfg = run.config
     data = load_classification_data(cfg.data)
-    examples = _subsample(data.split("dev"), cfg.data.max_eval_examples, cfg.train.seed)
+    examples = subsample(data.split("dev"), cfg.data.max_eval_examples, cfg.train.seed)
     label_ids = {label: i for i, label in enumerate(run.labels)}
     enc = encode_split(run.tokenizer, examples, label_ids, run.max_seq_len, cfg.data.truncation)
     return enc.seqs, enc.labels, f"{data.name} dev ({len(examples)} examples)"

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 
 from scratchlm.errors import ConfigError, DataError
+from scratchlm.tasks.registry import TASKS
 
 if TYPE_CHECKING:
     from scratchlm.config import DataConfig, RunConfig
@@ -42,9 +43,6 @@ class Task:
 
     name: ClassVar[str] = ""
     """The one name of the task: the ``data.task`` value and the ``task`` a run records in run.json."""
-    dataset_kind: ClassVar[str] = ""
-    """The kind of built-in dataset it reads (:data:`scratchlm.data.builtin.BUILTINS`): ``auto`` picks
-    the first registered task that reads the dataset's kind."""
     score_key: ClassVar[str] = "accuracy"
     """The dev metric that picks the saved weights and drives early stopping (higher is better)."""
     endpoints: ClassVar[tuple[str, ...]] = ()
@@ -89,7 +87,7 @@ class Task:
                 f"data.packing joins raw texts for pretraining (data.task: masked_lm or causal_lm), "
                 f"not data.task={cls.name}"
             )
-        if cfg.data.tag_scheme != "auto" and cls.dataset_kind != "tags":
+        if cfg.data.tag_scheme != "auto" and TASKS[cls.name].reads != "tags":
             raise ConfigError(
                 f"data.tag_scheme={cfg.data.tag_scheme} applies to data.task=tagging; a {cls.name} run has no tags"
             )

@@ -62,7 +62,6 @@ def evaluate_ids(
 
 class ClassificationTask(Task):
     name = "classification"
-    dataset_kind = "labels"
     score_key = "accuracy"
     endpoints = ("classify", "embed")
     predicts_files = True

@@ -75,7 +75,6 @@ def load_text_corpus(cfg: RunConfig) -> TextData:
 class PretrainingTask(Task):
     """Raw-text pretraining: what the masked and the causal LM share."""
 
-    dataset_kind = "text"
     score_key = "accuracy"  # of the predicted tokens: what picks the saved weights
     pretrains = True
     metric_noun = "texts"

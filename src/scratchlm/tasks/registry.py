@@ -1,11 +1,11 @@
-"""The registry: one name per task, the class that implements it, and how ``data.task: auto`` and a
-run's ``run.json`` find it. A new task is one file in :mod:`scratchlm.tasks` plus its line in
+"""The registry: one name per task, the class that implements it and the data it reads, and how
+``data.task: auto`` and a run's ``run.json`` find it. A new task is one file in :mod:`scratchlm.tasks` plus its line in
 :data:`TASKS` (and the same name in :data:`scratchlm.config.TASK_NAMES`, which a test checks)."""
 
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from scratchlm.errors import ConfigError, RunDirError
 
@@ -13,14 +13,22 @@ if TYPE_CHECKING:
     from scratchlm.config import DataConfig, RunConfig
     from scratchlm.tasks.base import Task
 
-TASKS: dict[str, str] = {
-    "classification": "scratchlm.tasks.classification:ClassificationTask",
-    "tagging": "scratchlm.tasks.tagging:TaggingTask",
-    "masked_lm": "scratchlm.tasks.masked_lm:MaskedLMTask",
-    "causal_lm": "scratchlm.tasks.causal_lm:CausalLMTask",
-    "seq2seq": "scratchlm.tasks.seq2seq:Seq2SeqTask",
+
+class Entry(NamedTuple):
+    path: str
+    """``module:Class``, imported when the task is asked for (so ``data list`` and the CLI start fast)."""
+    reads: str
+    """The kind of built-in dataset it reads (:data:`scratchlm.data.builtin.BUILTINS`)."""
+
+
+TASKS: dict[str, Entry] = {
+    "classification": Entry("scratchlm.tasks.classification:ClassificationTask", "labels"),
+    "tagging": Entry("scratchlm.tasks.tagging:TaggingTask", "tags"),
+    "masked_lm": Entry("scratchlm.tasks.masked_lm:MaskedLMTask", "text"),
+    "causal_lm": Entry("scratchlm.tasks.causal_lm:CausalLMTask", "text"),
+    "seq2seq": Entry("scratchlm.tasks.seq2seq:Seq2SeqTask", "pairs"),
 }
-"""Task name -> ``module:Class`` (imported when asked for, so the CLI starts fast)."""
+"""Task name -> where its class is and what data it reads."""
 
 DEFAULT = "classification"
 """What ``data.task: auto`` picks for a user's file no other task recognises, and what a run written
@@ -33,7 +41,7 @@ DETECT_ORDER = ("seq2seq", "tagging")
 def task_class(name: str) -> type[Task]:
     if name not in TASKS:
         raise ConfigError(f"data.task={name!r}: not a task (tasks: {', '.join(TASKS)})")
-    module, cls = TASKS[name].split(":")
+    module, cls = TASKS[name].path.split(":")
     return getattr(importlib.import_module(module), cls)
 
 
@@ -47,10 +55,9 @@ def resolve_task_name(data: DataConfig) -> str:
         return data.task
     name = data.train_file or data.dataset
     if name in BUILTINS:
-        kind = BUILTINS[name].kind
-        for task in TASKS:
-            if task_class(task).dataset_kind == kind:
-                return task
+        task = dataset_task(BUILTINS[name].kind)
+        if task in TASKS:
+            return task
     for task in DETECT_ORDER:
         if task_class(task).detects(data):
             return task
@@ -73,9 +80,7 @@ def task_of_run(meta: dict, cfg: RunConfig, where: object = "") -> Task:
 
 
 def dataset_task(kind: str) -> str:
-    """The task that reads a built-in dataset of this kind (``text`` when none but pretraining does)."""
-    for task in TASKS:
-        cls = task_class(task)
-        if cls.dataset_kind == kind and not cls.pretrains:
-            return task
-    return kind
+    """The one task that reads datasets of this kind, or the kind itself when several do (raw ``text``:
+    masked and causal LM) or none does. Imports no task."""
+    readers = [name for name, entry in TASKS.items() if entry.reads == kind]
+    return readers[0] if len(readers) == 1 else kind

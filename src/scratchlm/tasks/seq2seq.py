@@ -94,7 +94,6 @@ def decode_sources(
 
 class Seq2SeqTask(Task):
     name = "seq2seq"
-    dataset_kind = "pairs"
     score_key = "word_accuracy"
     reads_cls = False
 

@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 
 class TaggingTask(Task):
     name = "tagging"
-    dataset_kind = "tags"
     score_key = "f1"
     endpoints = ("tag",)
     export_outputs = ("emissions", "tags")
