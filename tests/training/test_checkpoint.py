@@ -207,3 +207,21 @@ def test_round_trip_with_the_training_optimizer_scheduler_and_ema(tmp_path):
         assert torch.equal(s1[k]["exp_avg"], s2[k]["exp_avg"])
     assert sched2.state_dict()["last_epoch"] == sched.state_dict()["last_epoch"]
     assert load_extra(path, "ema").keys() == ema.state_dict().keys()
+
+
+def test_a_checkpoint_written_before_a_field_existed_resumes_when_the_field_has_its_default(tmp_path):
+    from scratchlm.config import RunConfig
+    from scratchlm.errors import RunDirError
+    from scratchlm.training.checkpoint import check_config
+
+    cfg = RunConfig()
+    old = cfg.to_dict()
+    del old["train"]["deterministic"]  # added after this checkpoint was written
+    (tmp_path / "trainer.json").write_text(json.dumps({"step": 5, "config": old}))
+    check_config(tmp_path, cfg)  # its old behaviour on CPU is the default's: no difference
+    cfg.train.deterministic = False
+    with pytest.raises(RunDirError, match=r"train.deterministic: '\(absent\)' in the checkpoint, False"):
+        check_config(tmp_path, cfg)
+    cfg.train.deterministic, cfg.train.epochs = True, 9
+    with pytest.raises(RunDirError, match="train.epochs: 4 in the checkpoint, 9 in config.yaml"):
+        check_config(tmp_path, cfg)

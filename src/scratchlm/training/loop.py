@@ -32,6 +32,7 @@ from scratchlm.tasks.registry import make_task
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training import distributed, engine
+from scratchlm.training.determinism import deterministic_kernels
 from scratchlm.training.distributed import DistContext
 from scratchlm.training.ema import EMA
 from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
@@ -256,6 +257,12 @@ def _place(model, cfg: RunConfig, out: Path, resume: bool, ctx: DistContext, dev
 
 def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistContext) -> dict:
     task = _task_for(cfg, out, resume, ctx)
+    with deterministic_kernels(task.cfg.train.deterministic, device):
+        return _run(task, out, resume=resume, device=device, ctx=ctx)
+
+
+def _run(task: Task, out: Path, *, resume: bool, device: str, ctx: DistContext) -> dict:
+    """Stages 2-9 and :func:`finish`, for the task :func:`_task_for` checked."""
     cfg, splits = _load_splits(task)
     tokenizer, vocab = _make_tokenizer(task, cfg, splits, out, resume, ctx)
     _encode(task, tokenizer, splits)
