@@ -9,7 +9,7 @@ each run's wall time and whether two runs with the same worker count give the sa
     .venv/bin/python benchmarks/word2vec_determinism.py              # the recipe's corpus, a few minutes
     .venv/bin/python benchmarks/word2vec_determinism.py --quick      # the training texts only, 1 epoch
 
-Writes ``benchmarks/results/word2vec_determinism.json``.
+Writes ``benchmarks/results/word2vec_determinism.json`` (``--quick``: ``word2vec_determinism_quick.json``).
 """
 
 from __future__ import annotations
@@ -84,8 +84,9 @@ def main() -> None:
         runs_s = ", ".join(f"{s:.1f}" for s in r["seconds"])
         print(f"{r['workers']:>8}{r['median_seconds']:>10.1f}  {runs_s:<24}{r['max_abs_diff_between_runs']:>12.3g}  "
               f"{r['bitwise_equal']}")  # fmt: skip
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(
+    results = RESULTS.with_name(RESULTS.stem + "_quick.json") if args.quick else RESULTS
+    results.parent.mkdir(parents=True, exist_ok=True)
+    results.write_text(
         json.dumps(
             {
                 "corpus_texts": len(sentences),
@@ -100,7 +101,7 @@ def main() -> None:
         + "\n",
         encoding="utf-8",
     )
-    print(f"wrote {RESULTS.relative_to(ROOT)}")
+    print(f"wrote {results.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
