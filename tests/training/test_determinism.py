@@ -101,10 +101,12 @@ def test_deterministic_kernels_are_on_within_the_block_and_restored_after():
         assert torch.are_deterministic_algorithms_enabled()
         assert torch.is_deterministic_algorithms_warn_only_enabled()
         assert torch.backends.cudnn.deterministic and not torch.backends.cudnn.benchmark
+        assert not torch.utils.deterministic.fill_uninitialized_memory  # its cost, not needed here
         with deterministic_kernels(False):
             assert not torch.are_deterministic_algorithms_enabled()
         assert torch.are_deterministic_algorithms_enabled()
     assert torch.are_deterministic_algorithms_enabled() == before
+    assert torch.utils.deterministic.fill_uninitialized_memory  # torch's default, back
 
 
 def test_restored_after_an_error_too():

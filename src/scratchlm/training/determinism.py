@@ -12,13 +12,11 @@ backward passes, cuBLAS split-K workspaces, cuDNN's algorithm search); torch's s
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 from collections.abc import Iterator
 
 import torch
-
-log = logging.getLogger("scratchlm.train")
+import torch.utils.deterministic
 
 CUBLAS_WORKSPACE = ":4096:8"
 """cuBLAS's fixed workspace configuration (one of the two NVIDIA documents as deterministic): without
@@ -32,11 +30,13 @@ def deterministic_kernels(enabled: bool, device: str = "cpu") -> Iterator[None]:
 
     An operation without a deterministic kernel warns (``warn_only``) instead of stopping a long run;
     the warning names it, and such a run is not guaranteed to repeat bit for bit."""
+    flags = torch.utils.deterministic
     before = (
         torch.are_deterministic_algorithms_enabled(),
         torch.is_deterministic_algorithms_warn_only_enabled(),
         torch.backends.cudnn.deterministic,
         torch.backends.cudnn.benchmark,
+        flags.fill_uninitialized_memory,
     )
     if enabled and str(device).startswith("cuda"):
         # read when cuBLAS makes its first handle; a value the user set is kept
@@ -44,8 +44,13 @@ def deterministic_kernels(enabled: bool, device: str = "cpu") -> Iterator[None]:
     torch.use_deterministic_algorithms(enabled, warn_only=True)
     torch.backends.cudnn.deterministic = enabled
     torch.backends.cudnn.benchmark = before[3] and not enabled
+    # torch would also fill every new tensor (NaN), a guard against code that reads memory it never
+    # wrote; scratchlm writes what it allocates, and the fill was the whole cost of the switch on CPU
+    # (5% of a training step of the demo model, none without it: docs/reproducibility.md)
+    flags.fill_uninitialized_memory = False
     try:
         yield
     finally:
         torch.use_deterministic_algorithms(before[0], warn_only=before[1])
         torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = before[2], before[3]
+        flags.fill_uninitialized_memory = before[4]
