@@ -214,7 +214,8 @@ function bigMap(w, tokens) {
   paint(canvas, w, (v) => sequential(Math.sqrt(v)));
   tipOn(canvas, (e) => { const at = cellAt(e, canvas, s, s); return at ? `${shown(tokens[at[0]])} → ${shown(tokens[at[1]])}: ${fmt(w[at[0]][at[1]], 3)}` : ""; });
   const font = `font-size:${Math.min(12, px - 1)}px;`;
-  const keys = el("div", { class: "keys" }, tokens.map((t) => el("span", { text: shown(t).slice(0, 2), style: `${font}width:${px}px` })));
+  const short = (t) => (/^\[[A-Z]+\]$/.test(t) ? t[1] : shown(t).slice(0, 2)); // [CLS] -> C
+  const keys = el("div", { class: "keys" }, tokens.map((t) => el("span", { text: short(t), title: t, style: `${font}width:${px}px` })));
   const qs = el("div", { class: "qs" }, tokens.map((t) => el("span", { text: shown(t), style: `${font}height:${px}px;line-height:${px}px` })));
   return el("div", { class: "big", data: { role: "attention-big" } }, keys, qs, canvas);
 }
@@ -293,8 +294,7 @@ function render() {
     for (const name of names) {
       const rep = state.reports[name];
       const run = LAB.runs.find((r) => r.name === name);
-      const spec = k === 0 ? el("span", { class: "spec", text: runSpec(run) }) : null;
-      const cell = el("div", { class: "cell", data: { run: name } }, el("div", { class: "run-name", title: runSpec(run) }, name, spec));
+      const cell = el("div", { class: "cell", data: { run: name } }, el("div", { class: "run-name", title: runSpec(run), text: name }));
       if (rep.error) cell.append(el("div", { class: "cell-error", text: rep.error }));
       else cell.append(...[draw(rep, name)].flat(3));
       cols.append(cell);
@@ -358,7 +358,7 @@ async function selectToken(name, position, token) {
 
 function setup() {
   const runs = document.getElementById("run-list");
-  runs.textContent = `${LAB.runs.length} run(s): ` + LAB.runs.map((r) => r.name).join(" | ");
+  LAB.runs.forEach((r) => runs.append(el("span", { class: "run-chip", title: r.path }, el("b", { text: r.name }), " " + runSpec(r))));
   const ex = document.getElementById("examples");
   EXAMPLES.forEach((t) => ex.append(el("button", { type: "button", text: t.length > 14 ? t.slice(0, 13) + "…" : t, title: t, onclick: () => { document.getElementById("text").value = t; show(); } })));
   if (LAB.needsKey) document.getElementById("key-box").append(el("label", {}, "API key ", el("input", { id: "key", type: "password", autocomplete: "off" })));
