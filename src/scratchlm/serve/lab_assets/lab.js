@@ -93,7 +93,7 @@ function cellAt(e, canvas, rows, cols) {
 }
 
 // A (rows x cols) heatmap with a label per row and, optionally, the L2 norm of each row as a bar.
-function heatmap(rows, labels, { norms = null, normMax = 1, name = "value", colLabel = "dim", sequentialScale = false, rowPx = ROW_PX } = {}) {
+function heatmap(rows, labels, { norms = null, normMax = 1, name = "value", colLabel = "dim", colNames = null, sequentialScale = false, rowPx = ROW_PX } = {}) {
   const vmax = sequentialScale ? 1 : Math.max(1e-9, ...rows.map((r) => Math.max(...r.map(Math.abs))));
   const canvas = el("canvas", { style: `height:${rows.length * rowPx}px` });
   paint(canvas, rows, sequentialScale ? sequential : (v) => diverging(v / vmax));
@@ -108,7 +108,8 @@ function heatmap(rows, labels, { norms = null, normMax = 1, name = "value", colL
   const normCol = el("div", { class: "norms" });
   if (norms) norms.forEach((n) => normCol.append(el("div", { style: `height:${rowPx}px`, title: `L2 norm ${fmt(n, 4)}` },
     el("span", { class: "bar", style: `width:${(100 * n / normMax).toFixed(1)}%;max-width:2.2rem` }), el("span", { text: fmt(n, 2) }))));
-  const box = el("div", { class: "hm", data: { name } }, lab, canvas, normCol);
+  const header = colNames ? [el("span"), el("div", { class: "cols-head" }, colNames.map((c) => el("span", { text: c }))), el("span")] : [];
+  const box = el("div", { class: "hm", data: { name } }, ...header, lab, canvas, normCol);
   box.dataset.vmax = vmax.toFixed(4);
   return box;
 }
@@ -245,7 +246,7 @@ function predictionCell(rep) {
       el("span", { class: "t", text: shown(tok) }), el("span", { class: "tag", style: `background:${colour(p.tags[i])}`, text: p.tags[i] }))));
     return [el("div", { class: "pred-label", data: { role: "tag-output" }, text: p.output }), tagged,
       el("div", { class: "meta", text: "per position: softmax of the tag scores (" + p.tag_names.join(", ") + ")" }),
-      heatmap(p.tag_probabilities, rep.positions.tokens, { name: "tags", sequentialScale: true, colLabel: (x) => p.tag_names[x] })];
+      heatmap(p.tag_probabilities, rep.positions.tokens, { name: "tags", sequentialScale: true, colLabel: (x) => p.tag_names[x], colNames: p.tag_names })];
   }
   if (p.kind === "next_token") {
     return [el("div", { class: "meta", text: `the next token after ${shown(p.after)}: the ${p.top.length} most probable` }),
