@@ -26,6 +26,18 @@ def tiny_causal_lm(directory: Path) -> Path:
     return write_random_run(directory / "causal-lm", cfg, texts, [])
 
 
+def tiny_seq2seq(directory: Path) -> Path:
+    """An encoder-decoder run (the lab refuses it)."""
+    cfg = config_from_dict(
+        {
+            "data": {"task": "seq2seq", "dataset": "cmudict-g2p", "max_seq_len": 24},
+            "model": {"embed_dim": 16, "encoder": {"num_layers": 1, "num_heads": 2, "ffn_dim": 32}},
+        }
+    )
+    outputs = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "HH", "AH"]
+    return write_random_run(directory / "seq2seq", cfg, ["hello", "world"], outputs)
+
+
 def write_lab_runs(root: Path) -> dict[str, Path]:
     """name -> run directory under ``root`` (the directory's name is the name)."""
     made = {

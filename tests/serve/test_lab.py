@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from lab_helpers import write_lab_runs
+from lab_helpers import tiny_seq2seq, write_lab_runs
 from scratchlm.serve.app import ServeSettings, create_app
 from scratchlm.serve.lab import LabState
 from scratchlm.serve.lab_app import create_lab_app
@@ -141,3 +141,15 @@ def test_two_runs_of_one_name_get_distinct_names(runs):
     state = LabState([runs["rope"], runs["rope"], runs["rope"]])
     assert list(state.runs) == ["rope", "rope (2)", "rope (3)"]
     assert state.tiers("rope (2)").note.startswith("model.init: normal")
+
+
+def test_a_seq2seq_run_is_served_without_a_lab_and_refused_by_it(tmp_path, error_of):
+    from fastapi.testclient import TestClient
+
+    from scratchlm.errors import ConfigError
+
+    run = load_run(tiny_seq2seq(tmp_path))
+    with TestClient(create_app(run)) as c:
+        error_of(c.get("/lab"), 404)
+    with pytest.raises(ConfigError, match="encoder-decoder"):
+        LabState([run])

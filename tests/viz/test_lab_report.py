@@ -5,7 +5,9 @@ import math
 
 import pytest
 
-from scratchlm.viz.lab_report import describe_run, lab_report
+from lab_helpers import tiny_seq2seq
+from scratchlm.training.run_dir import load_run
+from scratchlm.viz.lab_report import describe_run, lab_reads, lab_report
 from scratchlm.viz.token_tiers import token_tiers
 
 
@@ -63,3 +65,8 @@ def test_describe_run_names_the_input_layer(loaded):
         2,
     )
     assert describe_run(loaded["tagger"])["num_heads"] is None
+
+
+def test_the_lab_reads_encoder_models_only(loaded, tmp_path):
+    assert all(lab_reads(run) is None for run in loaded.values())
+    assert "encoder-decoder" in lab_reads(load_run(tiny_seq2seq(tmp_path)))

@@ -55,8 +55,13 @@ class LabState:
     """The runs a lab shows (by unique name) and each run's token tiers, read once on first use."""
 
     def __init__(self, runs: list[LoadedRun]):
+        from scratchlm.errors import ConfigError
+        from scratchlm.viz.lab_report import lab_reads
+
         self.runs: dict[str, LoadedRun] = {}
         for run in runs:
+            if (why := lab_reads(run)) is not None:
+                raise ConfigError(why)
             name, n = run.path.name, 2
             while name in self.runs:  # two runs called the same in different folders
                 name, n = f"{run.path.name} ({n})", n + 1
@@ -200,11 +205,14 @@ def include(app: FastAPI, dependencies: list) -> None:
 
 
 def mount(app: FastAPI) -> None:
-    """``/lab`` for the run of a :func:`scratchlm.serve.app.create_app` app, behind its API key."""
+    """``/lab`` for the run of a :func:`scratchlm.serve.app.create_app` app, behind its API key, when the
+    lab can read it."""
     from scratchlm.serve.routes import v1_dependencies
+    from scratchlm.viz.lab_report import lab_reads
 
-    app.state.lab = LabState([app.state.run])
-    include(app, v1_dependencies(app.state.settings.api_key))
+    if lab_reads(app.state.run) is None:  # a seq2seq model is served without a lab
+        app.state.lab = LabState([app.state.run])
+        include(app, v1_dependencies(app.state.settings.api_key))
 
 
 __all__ = ["LabState", "include", "mount"]

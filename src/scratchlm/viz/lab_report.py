@@ -29,6 +29,16 @@ if TYPE_CHECKING:
 TOP_NEXT_TOKENS = 10
 
 
+def lab_reads(run: LoadedRun) -> str | None:
+    """Why the lab cannot read ``run`` (a model without a token input layer, a seq2seq model), or ``None``."""
+    layer = getattr(run.model, "input", None)
+    if getattr(layer, "token_embedding", None) is None or getattr(run.model, "encoder", None) is None:
+        return f"{run.path}: a {run.task} model has no token input layer and encoder for the lab to show"
+    if getattr(run.model, "decoder", None) is not None:
+        return f"{run.path}: a {run.task} model (encoder-decoder); the lab shows encoder models"
+    return None
+
+
 def _r(values: list[float], digits: int = 4) -> list[float]:
     return [round(v, digits) for v in values]
 
@@ -110,7 +120,10 @@ def _prediction(run: LoadedRun, text: str, h: torch.Tensor, ids: list[int]) -> d
                 for p, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
             ],
         }
-    return {"kind": "none", "note": f"a {run.task} run predicts only at [MASK] positions (or not on text)"}
+    return {
+        "kind": "none",
+        "note": f"a {run.task} run predicts at [MASK] positions only: nothing to show for a text",
+    }
 
 
 def lab_report(run: LoadedRun, text: str, tiers: TokenTiers | None = None) -> dict[str, Any]:
