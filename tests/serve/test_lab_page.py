@@ -222,6 +222,7 @@ def test_type_a_text_and_see_every_panel(lab_server, browser, tmp_path):
         page.locator(f"#panel-{panel}[data-ready=true]").wait_for()
     reports = {n: _api(url, "inspect", {"run": n, "text": TEXT}) for n in names}
     _check_panels(page, reports)
+    _keep(page, tmp_path, "lab_text_tokens", ".top", "#panel-positions")
 
     # a second text, then a click on a token: its neighbours in every run that reads it there
     page.fill("#text", "信号很差，价格太贵。")
@@ -250,7 +251,6 @@ def test_type_a_text_and_see_every_panel(lab_server, browser, tmp_path):
     assert page.locator(".chip.selected").count() >= 1
     assert not errors, errors
 
-    _keep(page, tmp_path, "lab_text_tokens", ".top", "#panel-positions")
     _keep(page, tmp_path, "lab_input_layer", "#panel-input")
     _keep(page, tmp_path, "lab_attention_prediction", "#panel-attention", "#panel-prediction")
     _keep(page, tmp_path, "lab_neighbours", "#panel-neighbours")

@@ -22,7 +22,7 @@ def test_parts_and_names_follow_the_config(loaded):
     names = [p.name for p in input_parts(loaded["sinusoidal"], [2, 5, 6])]
     assert names == [
         "token rows",
-        "character-pair rows (hashed)",
+        "character-pair rows (hashed; row i: the pair of tokens i and i+1)",
         "token vector x (the rows above added)",
         "position rows P (sinusoidal)",
         "sum: x + P",

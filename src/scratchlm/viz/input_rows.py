@@ -73,7 +73,12 @@ def input_parts(run: LoadedRun, ids: list[int]) -> list[Part]:
     parts = [Part("token rows", layer.token_embedding(t)[0])]
     x = parts[0].rows
     if layer.bigram_embedding is not None:
-        parts.append(Part("character-pair rows (hashed)", layer.bigram_embedding(t)[0]))
+        parts.append(
+            Part(
+                "character-pair rows (hashed; row i: the pair of tokens i and i+1)",
+                layer.bigram_embedding(t)[0],
+            )
+        )
         x = x + parts[-1].rows
     if layer.token_type_embedding is not None:
         parts.append(Part("token-type rows (type 0)", layer.token_type_embedding(torch.zeros_like(t))[0]))

@@ -204,7 +204,13 @@ function attentionCell(rep) {
     figures.push(fig);
     grid.append(fig);
   }));
-  showBig(a.layers.length - 1, 0);
+  // enlarged first: the most focused head (highest mean of its rows' largest weight)
+  let best = [a.layers.length - 1, 0], bestScore = -1;
+  a.layers.forEach((layer, l) => layer.forEach((w, h) => {
+    const score = w.reduce((sum, row) => sum + Math.max(...row), 0) / w.length;
+    if (score > bestScore) { bestScore = score; best = [l, h]; }
+  }));
+  showBig(best[0], best[1]);
   return [grid, big];
 }
 
