@@ -93,7 +93,7 @@ function cellAt(e, canvas, rows, cols) {
 }
 
 // A (rows x cols) heatmap with a label per row and, optionally, the L2 norm of each row as a bar.
-function heatmap(rows, labels, { norms = null, normMax = 1, name = "value", colLabel = "dim", colNames = null, sequentialScale = false, rowPx = ROW_PX } = {}) {
+function heatmap(rows, labels, { norms = null, normMax = 1, name = "value", colLabel = "dim", colNames = null, sequentialScale = false, rowPx = ROW_PX, mark = -1 } = {}) {
   const vmax = sequentialScale ? 1 : Math.max(1e-9, ...rows.map((r) => Math.max(...r.map(Math.abs))));
   const canvas = el("canvas", { style: `height:${rows.length * rowPx}px` });
   paint(canvas, rows, sequentialScale ? sequential : (v) => diverging(v / vmax));
@@ -104,7 +104,7 @@ function heatmap(rows, labels, { norms = null, normMax = 1, name = "value", colL
     const col = typeof colLabel === "function" ? colLabel(x) : `${colLabel} ${x}`;
     return `${y} ${shown(labels[y])} · ${col}: ${fmt(rows[y][x], 4)}`;
   });
-  const lab = el("div", { class: "labels" }, labels.map((t) => el("span", { text: shown(t), style: `height:${rowPx}px;line-height:${rowPx}px` })));
+  const lab = el("div", { class: "labels" }, labels.map((t, i) => el("span", { class: i === mark ? "mark" : null, text: shown(t), style: `height:${rowPx}px;line-height:${rowPx}px` })));
   const normCol = el("div", { class: "norms" });
   if (norms) norms.forEach((n) => normCol.append(el("div", { style: `height:${rowPx}px`, title: `L2 norm ${fmt(n, 4)}` },
     el("span", { class: "bar", style: `width:${(100 * n / normMax).toFixed(1)}%;max-width:2.2rem` }), el("span", { text: fmt(n, 2) }))));
@@ -176,7 +176,8 @@ function inputCell(rep) {
   const labels = rep.positions.tokens;
   const normMax = Math.max(1e-9, ...parts.flatMap((q) => q.norms));
   const out = parts.map((q) => {
-    const hm = heatmap(q.rows, labels, { norms: q.norms, normMax, name: q.name });
+    const sel = state.selected && labels[state.selected.position] === state.selected.token ? state.selected.position : -1;
+    const hm = heatmap(q.rows, labels, { norms: q.norms, normMax, name: q.name, mark: sel });
     return el("div", { class: "part", data: { part: q.name } },
       el("div", { class: "lbl" }, q.name, el("span", { class: "range", text: `(${q.rows.length} × ${q.rows[0].length}, colour ±${hm.dataset.vmax}; right: L2 norm)` })), hm);
   });
