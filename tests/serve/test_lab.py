@@ -153,3 +153,15 @@ def test_a_seq2seq_run_is_served_without_a_lab_and_refused_by_it(tmp_path, error
         error_of(c.get("/lab"), 404)
     with pytest.raises(ConfigError, match="encoder-decoder"):
         LabState([run])
+
+
+def test_a_text_the_run_cannot_read_is_a_422(lab, error_of, monkeypatch):
+    import scratchlm.viz.lab_report as lab_report_module
+    from scratchlm.errors import DataError
+
+    def refuse(run, text, tiers=None):
+        raise DataError("no unit in this text")
+
+    monkeypatch.setattr(lab_report_module, "lab_report", refuse)
+    err = error_of(lab.post("/lab/api/inspect", json={"run": "rope", "text": "很好"}), 422)
+    assert err["message"] == "text: no unit in this text"

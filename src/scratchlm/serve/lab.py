@@ -151,9 +151,18 @@ def _neighbours(run: LoadedRun, body: NeighboursRequest) -> dict[str, Any]:
 
 # ------------------------------------------------------------------------------------------- routes
 pages = APIRouter(include_in_schema=False)
-api = APIRouter(
-    prefix="/lab/api", tags=["lab"], include_in_schema=False
-)  # the model API's docs stay as they are
+# not in /docs: the model API's page (and its pinned operation list) stays as it is
+api = APIRouter(prefix="/lab/api", tags=["lab"], include_in_schema=False)
+
+
+async def _compute(fn, *args) -> Any:
+    """``fn(*args)`` off the event loop; a user error in it (a text the run cannot read) is a 422."""
+    from scratchlm.errors import ScratchLMError
+
+    try:
+        return await run_in_threadpool(fn, *args)
+    except ScratchLMError as exc:
+        raise APIError(422, "invalid_request", f"text: {exc}") from None
 
 
 @pages.get("/lab", response_class=HTMLResponse)
@@ -185,7 +194,7 @@ async def lab_inspect(request: Request) -> dict:
     lab = request.app.state.lab
     run = lab.run(body.run)
     tiers = await run_in_threadpool(lab.tiers, body.run)
-    report = await run_in_threadpool(lab_report, run, body.text, tiers)
+    report = await _compute(lab_report, run, body.text, tiers)
     report["run"]["name"] = body.run
     return report
 
@@ -195,7 +204,7 @@ async def lab_neighbours(request: Request) -> dict:
     body = await _read(request, NeighboursRequest)
     _check_neighbours(body, request.app.state.settings)
     run = request.app.state.lab.run(body.run)
-    return await run_in_threadpool(_neighbours, run, body)
+    return await _compute(_neighbours, run, body)
 
 
 def include(app: FastAPI, dependencies: list) -> None:
