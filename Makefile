@@ -35,8 +35,9 @@ setup-browser: setup
 		|| echo "could not install chromium: the browser test will be skipped"
 	@$(PY) -c "import playwright" 2>/dev/null || $(PIP) install -q playwright
 
+# -rs: every skipped test says why (no chromium, no playwright, no GPU, ...)
 test-all: setup setup-browser
-	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -rs -m "" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/lint-imports --no-cache
