@@ -22,6 +22,7 @@ COMMANDS: tuple[str, ...] = (
     "scratchlm.cli.data",
     "scratchlm.cli.vectors",
     "scratchlm.cli.serve",
+    "scratchlm.cli.lab",
     "scratchlm.cli.export",
     "scratchlm.cli.tokenizer",
     "scratchlm.cli.plot",
