@@ -90,12 +90,7 @@ def write_tokenizer(out: Path, family: str) -> None:
 
     vocab = vocabulary(family)
     (out / "vocab.txt").write_text("".join(t + "\n" for t in vocab), encoding="utf-8")
-    s = dict(
-        zip(
-            ("unk_token", "cls_token", "sep_token", "pad_token", "mask_token"),
-            [vocab[i] for i in (1, 2, 3, 0, 4)],
-        )
-    )
+    s = dict(unk_token="[UNK]", cls_token="[CLS]", sep_token="[SEP]", pad_token="[PAD]", mask_token="[MASK]")
     if family in ("roberta", "xlm-roberta"):
         s = dict(unk_token="<unk>", cls_token="<s>", sep_token="</s>", pad_token="<pad>", mask_token="<mask>")
     tok = BertWordPieceTokenizer(str(out / "vocab.txt"), lowercase=True, **s)

@@ -8,8 +8,8 @@ import json
 
 import pytest
 import torch
-from hf_helpers import FAMILIES, LAYOUTS, batch, checkpoint_dir, hf_hidden_states, reference_model
 
+from hf_helpers import FAMILIES, LAYOUTS, batch, checkpoint_dir, hf_hidden_states, reference_model
 from scratchlm.config import ModelConfig
 from scratchlm.errors import DataError
 from scratchlm.models import TextClassifier
@@ -87,7 +87,9 @@ def test_a_config_that_does_not_match_the_tensors(tmp_path_factory):
         "ckpt does not match its config.json: shapes: encoder.layer.0.intermediate.dense.weight is (64, 32), config.json makes (48, 32)"
     )
     assert "\n" not in message
-    with pytest.raises(DataError, match=r"missing: encoder.layer.2.attention.output.LayerNorm.bias, .* \(\+10 more\)"):
+    with pytest.raises(
+        DataError, match=r"missing: encoder.layer.2.attention.output.LayerNorm.bias, .* \(\+10 more\)"
+    ):
         hf_to_scratchlm(state, {**config, "num_hidden_layers": 3}, where="ckpt")
     renamed = {
         k.replace("encoder.layer.1.output.dense", "encoder.layer.1.out.proj"): v for k, v in state.items()

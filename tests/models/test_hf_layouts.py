@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 import torch
-from hf_helpers import checkpoint_dir
 
+from hf_helpers import checkpoint_dir
 from scratchlm.errors import DataError
 from scratchlm.models.hf_layouts import legacy_renamed, load_bin, read_checkpoint
 

@@ -57,10 +57,11 @@ def expected_shapes(fields: dict, *, vocab_size: int, max_positions: int) -> dic
     return {k: tuple(v.shape) for k, v in model.state_dict().items() if k.startswith(("input.", "encoder."))}
 
 
-def hf_to_scratchlm(state: dict[str, torch.Tensor], hf: dict, *, where: str = "the checkpoint") -> Converted:
-    """A Hugging Face state dict and its ``config.json`` -> scratchlm tensors (strict; see above)."""
-    family = family_of(hf, where=f"{where}'s config.json")
-    fields = model_fields(family, hf, where=f"{where}'s config.json")
+def map_keys(
+    state: dict[str, torch.Tensor], family: Family, fields: dict, *, where: str = "the checkpoint"
+) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """Their state dict -> scratchlm names (prefix removed, buffers dropped, q/k/v stacked), and the
+    head keys left unused; a missing or unexpected key is a one-line :class:`DataError`."""
     state = {k.removeprefix(family.prefix): v for k, v in state.items()}
     state = {k: v for k, v in state.items() if not k.endswith(BUFFERS)}
     wmap = family.weight_map(fields)
@@ -76,12 +77,21 @@ def hf_to_scratchlm(state: dict[str, torch.Tensor], hf: dict, *, where: str = "t
     out = {}
     for ours, theirs in wmap.items():
         out[ours] = state[theirs] if isinstance(theirs, str) else torch.cat([state[n] for n in theirs], 0)
+    return out, unused
+
+
+def hf_to_scratchlm(state: dict[str, torch.Tensor], hf: dict, *, where: str = "the checkpoint") -> Converted:
+    """A Hugging Face state dict and its ``config.json`` -> scratchlm tensors (strict; see above)."""
+    family = family_of(hf, where=f"{where}'s config.json")
+    fields = model_fields(family, hf, where=f"{where}'s config.json")
+    out, unused = map_keys(state, family, fields, where=where)
     offset = family.position_offset(hf)
     if offset and POSITION_KEY in out:
         out[POSITION_KEY] = out[POSITION_KEY][offset:]
     vocab_size = int(hf.get("vocab_size", out["input.token_embedding.embedding.weight"].shape[0]))
     positions = max_positions(family, hf)
     want = expected_shapes(fields, vocab_size=vocab_size, max_positions=positions)
+    wmap = family.weight_map(fields)
     wrong = [
         f"{wmap[k] if isinstance(wmap[k], str) else '+'.join(wmap[k])} is {tuple(v.shape)}, config.json makes "
         f"{want[k]}"
@@ -193,7 +203,16 @@ def hf_config(family: Family, cfg, *, vocab_size: int, max_positions: int, pad_i
 def scratchlm_to_hf(state: dict[str, torch.Tensor], family: Family, hf: dict) -> dict[str, torch.Tensor]:
     """scratchlm ``input.*``/``encoder.*`` tensors (others ignored) -> ``family``'s base-model names;
     ``hf``: the ``config.json`` (:func:`hf_config`)."""
-    fields = model_fields(family, hf, where="the exported config.json")
+    state = dict(state)
+    offset = family.position_offset(hf)
+    if offset:  # the rows before position 0: never read for right-padded text; zero, as the padding row is
+        table = state[POSITION_KEY]
+        state[POSITION_KEY] = torch.cat([table.new_zeros(offset, table.shape[1]), table])
+    return unmap_keys(state, family, model_fields(family, hf, where="the exported config.json"))
+
+
+def unmap_keys(state: dict[str, torch.Tensor], family: Family, fields: dict) -> dict[str, torch.Tensor]:
+    """scratchlm names -> ``family``'s (q/k/v split); a missing or extra encoder tensor is an error."""
     wmap = family.weight_map(fields)
     missing = sorted(set(wmap) - set(state))
     extra = sorted(
@@ -206,11 +225,6 @@ def scratchlm_to_hf(state: dict[str, torch.Tensor], family: Family, hf: dict) ->
             if i
         ]
         raise DataError(f"the model is not {family.name}-shaped: {' | '.join(parts)}")
-    state = dict(state)
-    offset = family.position_offset(hf)
-    if offset:  # the rows before position 0: never read for right-padded text; zero, as the padding row is
-        table = state[POSITION_KEY]
-        state[POSITION_KEY] = torch.cat([table.new_zeros(offset, table.shape[1]), table])
     out = {}
     for ours, theirs in wmap.items():
         if isinstance(theirs, str):
@@ -219,3 +233,24 @@ def scratchlm_to_hf(state: dict[str, torch.Tensor], family: Family, hf: dict) ->
             for name, part in zip(theirs, state[ours].chunk(3, dim=0), strict=True):
                 out[name] = part.contiguous()
     return out
+
+
+def build_model(conv: Converted):
+    """A scratchlm classifier (its head untrained) holding the converted encoder, in eval mode: what
+    ``scratchlm encode`` runs, and the parity tests compare."""
+    from scratchlm.config import ModelConfig
+    from scratchlm.models.classifier import TextClassifier
+
+    model = TextClassifier(
+        ModelConfig(**conv.fields),
+        vocab_size=conv.vocab_size,
+        num_classes=2,
+        max_seq_len=conv.max_positions,
+        pad_id=conv.pad_id,
+    )
+    missing, unexpected = model.load_state_dict(conv.state, strict=False)
+    if unexpected or any(not k.startswith("head.") for k in missing):
+        raise DataError(
+            f"the converted encoder does not build the model: missing {missing}, extra {unexpected}"
+        )
+    return model.eval()

@@ -6,7 +6,7 @@ option rather than a special case:
 
 | family | ``model_type`` | what differs from BERT | scratchlm part |
 |---|---|---|---|
-| BERT | ``bert`` | (the reference: :mod:`scratchlm.models.hf_bert`) | |
+| BERT | ``bert`` | (the reference: :mod:`scratchlm.models.hf_bert` draws its map) | |
 | RoBERTa, XLM-R | ``roberta``, ``xlm-roberta`` | position ids start after the padding index, one token type | the table read from row ``pad_token_id + 1`` |
 | ALBERT | ``albert`` | embeddings of ``embedding_size`` projected to ``hidden_size``; one layer (group) shared across depth; ``gelu_new`` | ``model.input_dim``, ``model.encoder.unique_layers``, ``model.encoder.activation: gelu_tanh`` |
 | DistilBERT | ``distilbert`` | other names (``q_lin``, ``sa_layer_norm``), no token types | ``model.num_token_types: 0`` |
@@ -24,7 +24,29 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from scratchlm.errors import DataError
-from scratchlm.models.hf_bert import BERT_EMBEDDINGS_MAP, BERT_LAYER_MAP, QKV
+
+# scratchlm InputLayer parameter -> BertEmbeddings parameter (ALBERT, ELECTRA, RoBERTa: the same names)
+BERT_EMBEDDINGS_MAP: dict[str, str] = {
+    "token_embedding.embedding.weight": "word_embeddings.weight",
+    "positional.weight": "position_embeddings.weight",
+    "token_type_embedding.embedding.weight": "token_type_embeddings.weight",
+    "norm.weight": "LayerNorm.weight",
+    "norm.bias": "LayerNorm.bias",
+}
+# scratchlm layer parameter -> BertLayer parameter (one to one; q, k, v are stacked separately)
+BERT_LAYER_MAP: dict[str, str] = {
+    "attention.out.weight": "attention.output.dense.weight",
+    "attention.out.bias": "attention.output.dense.bias",
+    "attn_norm.weight": "attention.output.LayerNorm.weight",
+    "attn_norm.bias": "attention.output.LayerNorm.bias",
+    "feed_forward.up.weight": "intermediate.dense.weight",
+    "feed_forward.up.bias": "intermediate.dense.bias",
+    "feed_forward.down.weight": "output.dense.weight",
+    "feed_forward.down.bias": "output.dense.bias",
+    "ffn_norm.weight": "output.LayerNorm.weight",
+    "ffn_norm.bias": "output.LayerNorm.bias",
+}
+QKV = ("query", "key", "value")
 
 HF_ACTIVATIONS = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh"}
 """Hugging Face ``hidden_act`` -> ``model.encoder.activation``."""

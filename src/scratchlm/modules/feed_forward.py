@@ -9,7 +9,6 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-
 ACTIVATIONS = {"gelu": "none", "gelu_tanh": "tanh"}
 """activation name -> ``nn.GELU(approximate=...)``."""
 
