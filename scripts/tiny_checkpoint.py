@@ -74,6 +74,7 @@ def build(family: str, *, pretraining: bool, seed: int = 0):
     """A random model (LayerNorms and biases moved off their 1 / 0 init, so every map is exercised)."""
     import transformers
 
+    transformers.logging.disable_progress_bar()
     base, full, config_cls = CLASSES[family]
     config = getattr(transformers, config_cls)(**config_kwargs(family, len(vocabulary(family))))
     torch.manual_seed(seed)

@@ -164,3 +164,48 @@ def test_missing_weights_and_dimension_mismatch(bert_dir, char_tokenizer_dir, tm
     assert main([*common, "--dim", "2", "--project", "pad-truncate"]) == 0
     assert load_file(str(tmp_path / "o" / "embedding.safetensors"))["embedding"].shape[1] == 2
     assert not (tmp_path / "o" / "model.safetensors").exists()  # vectors have no encoder
+
+
+@pytest.mark.parametrize(
+    "family, layout",
+    [("bert", "legacy"), ("albert", "bin"), ("distilbert", "sharded"), ("electra", "sentence-transformers")],
+)
+def test_a_checkpoint_folder_through_tokenizer_import_transplant_and_model_init(
+    tmp_path_factory, tmp_path, family, layout
+):
+    """The seed's path: a downloaded folder -> its own tokenizer -> the embedding matrix by exact transplant
+    -> model.init; the fine-tuning model starts with transformers' hidden states (fp32, 1e-4)."""
+    from hf_helpers import checkpoint_dir, hf_hidden_states, reference_model
+
+    from scratchlm.models import TextClassifier
+    from scratchlm.tokenizers import load_tokenizer
+    from scratchlm.training.finetune import load_pretrained_body
+    from scratchlm.training.run_dir import read_run_config
+
+    folder = checkpoint_dir(tmp_path_factory, family, layout)
+    tok_dir, out = tmp_path / "tok", tmp_path / "tp"
+    assert main(["tokenizer", "import", str(folder), "--out", str(tok_dir)]) == 0
+    args = [
+        "--source",
+        str(folder),
+        "--target-tokenizer",
+        str(tok_dir),
+        "--strategy",
+        "exact",
+        "--no-heldout",
+    ]
+    assert main(["transplant", *args, "--out", str(out), "--json"]) == 0
+    cfg = read_run_config(out)
+    tokenizer = load_tokenizer(out / "tokenizer")
+    model = TextClassifier(
+        cfg.model, vocab_size=len(tokenizer.vocab), num_classes=2, max_seq_len=cfg.data.max_seq_len
+    )
+    load_pretrained_body(model, out)
+    ids = torch.tensor(
+        [tokenizer.encode(t).ids + [0] * (8 - len(tokenizer.encode(t).ids)) for t in ("你好，世界！", "银行")]
+    )
+    mask = ids != 0
+    with torch.no_grad():
+        got = model.eval().encode(ids, mask)
+    want = hf_hidden_states(reference_model(family, layout), ids, mask)
+    torch.testing.assert_close(got[mask], want[mask], atol=1e-4, rtol=1e-4)
