@@ -8,8 +8,8 @@ import shutil
 
 import pytest
 import torch
-from hf_helpers import checkpoint_dir
 
+from hf_helpers import checkpoint_dir
 from scratchlm.cli import main
 
 

@@ -176,7 +176,6 @@ def test_a_checkpoint_folder_through_tokenizer_import_transplant_and_model_init(
     """The seed's path: a downloaded folder -> its own tokenizer -> the embedding matrix by exact transplant
     -> model.init; the fine-tuning model starts with transformers' hidden states (fp32, 1e-4)."""
     from hf_helpers import checkpoint_dir, hf_hidden_states, reference_model
-
     from scratchlm.models import TextClassifier
     from scratchlm.tokenizers import load_tokenizer
     from scratchlm.training.finetune import load_pretrained_body
