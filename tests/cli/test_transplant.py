@@ -208,3 +208,38 @@ def test_a_checkpoint_folder_through_tokenizer_import_transplant_and_model_init(
         got = model.eval().encode(ids, mask)
     want = hf_hidden_states(reference_model(family, layout), ids, mask)
     torch.testing.assert_close(got[mask], want[mask], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_an_albert_transplant_fine_tunes_and_exports_as_albert(
+    tmp_path_factory, char_tokenizer_dir, tmp_path
+):
+    """Shared layers and the input projection survive transplant, model.init, training and export hf
+    (auto: ALBERT), which AutoModel loads with the run's vectors."""
+    from hf_helpers import checkpoint_dir
+
+    folder = checkpoint_dir(tmp_path_factory, "albert", "legacy")
+    out, run, hf_dir = tmp_path / "tp", tmp_path / "run", tmp_path / "hf"
+    args = ["--source", str(folder), "--target-tokenizer", str(char_tokenizer_dir), "--max-seq-len", "16"]
+    assert main(["transplant", *args, "--no-heldout", "--out", str(out)]) == 0
+    sizes = [
+        "model.embed_dim=32",
+        "model.input_dim=16",
+        "model.encoder.num_layers=3",
+        "model.encoder.num_heads=4",
+    ]
+    sizes += [
+        "model.encoder.ffn_dim=64",
+        "model.encoder.unique_layers=1",
+        "model.encoder.activation=gelu_tanh",
+    ]
+    overrides = [a for s in sizes for a in ("--set", s)]
+    pairs = zip(TINY_FINETUNE[::2], TINY_FINETUNE[1::2], strict=True)
+    tiny = [a for pair in pairs if not pair[1].startswith(("model.embed_dim", "model.encoder")) for a in pair]
+    proc = run_cli("train", "configs/zh_sentiment_minilm.yaml", "--set", f"model.init={out}", *tiny, *overrides,
+                   "--set", "model.num_token_types=2", "--out", str(run))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = run_cli("export", "hf", str(run), "--out", str(hf_dir), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["config"]["architectures"] == ["AlbertModel"] and report["max_abs_diff_vs_run"] < 1e-4
