@@ -155,7 +155,7 @@ def test_missing_weights_and_dimension_mismatch(bert_dir, char_tokenizer_dir, tm
     (broken / "config.json").write_text((bert_dir / "config.json").read_text())
     tok = ["--target-tokenizer", str(char_tokenizer_dir), "--out", str(tmp_path / "o")]
     assert main(["transplant", "--source", str(broken), *tok]) == 2
-    assert "missing model.safetensors" in capsys.readouterr().err
+    assert "not a checkpoint folder: none of model.safetensors" in capsys.readouterr().err
     vec = tmp_path / "v.txt"
     vec.write_text("2 3\n好 1 0 0\n人 0 1 0\n", encoding="utf-8")
     common = ["transplant", "--source", str(vec), *tok, "--strategy", "exact,random"]
