@@ -86,3 +86,20 @@ def test_errors_are_one_line(tmp_path_factory, tmp_path, capsys):
     for argv, message in cases:
         rc, _, err = _out(capsys, ["encode", *argv])
         assert rc == 2 and message in err and err.count("\n") == 1, (argv, err)
+
+
+def test_a_sentence_transformers_folder_gives_its_own_sentence_vector(capsys):
+    """minilm-l6 is a sentence-transformers folder (mean pooling, Normalize): encode's sentence vector is
+    SentenceTransformer.encode's."""
+    st = pytest.importorskip("sentence_transformers")
+    from scratchlm.data.builtin import bert_directory
+
+    text = "I went to the bank to deposit money"
+    want = st.SentenceTransformer(str(bert_directory("minilm-l6")), device="cpu").encode([text])[0]
+    rc, out, _ = _out(capsys, ["encode", "minilm-l6", text, "--json"])
+    data = json.loads(out)
+    assert rc == 0 and (data["pooling"], data["normalize"]) == ("mean", True)
+    got = torch.tensor(data["texts"][0]["sentence_vector"])
+    torch.testing.assert_close(got, torch.from_numpy(want), atol=1e-5, rtol=0)
+    rc, out, _ = _out(capsys, ["encode", "minilm-l6", text])
+    assert "sentence vector (mean pooling, normalized): " in out

@@ -25,7 +25,13 @@ def _rows(states, layers: list[int]) -> dict[int, list[list[float]]]:
 
 
 def cmd_encode(args: argparse.Namespace) -> int:
-    from scratchlm.transplant.contextual import compare_word, hidden_states, layer_index, load_encoder
+    from scratchlm.transplant.contextual import (
+        compare_word,
+        hidden_states,
+        layer_index,
+        load_encoder,
+        sentence_vector,
+    )
 
     encoder = load_encoder(args.source)
     if args.compare:
@@ -35,9 +41,14 @@ def cmd_encode(args: argparse.Namespace) -> int:
         tokens, ids = encoder.encode(text)
         states = hidden_states(encoder, ids)
         layers = layer_index(args.layer, len(states))
-        out.append({"text": text, "tokens": tokens, "ids": ids, "layers": _rows(states, layers)})
+        item = {"text": text, "tokens": tokens, "ids": ids, "layers": _rows(states, layers)}
+        pooled = sentence_vector(encoder, states[-1])
+        if pooled is not None:
+            item["sentence_vector"] = pooled
+        out.append(item)
     if args.json:
         payload = {"source": args.source, "kind": encoder.kind, "num_layers": len(states) - 1, "texts": out}
+        payload.update(pooling=encoder.pooling, normalize=encoder.normalize)
         print(json.dumps(payload, ensure_ascii=False))
         return 0
     print(f"{args.source}: {encoder.kind}, {len(states) - 1} layers")
@@ -48,6 +59,9 @@ def cmd_encode(args: argparse.Namespace) -> int:
             width = max(map(_width, item["tokens"]))
             for token, row in zip(item["tokens"], rows, strict=True):
                 print(f"  {token}{' ' * (width - _width(token))}  {_short(row)}")
+        if "sentence_vector" in item:
+            how = f"{encoder.pooling} pooling" + (", normalized" if encoder.normalize else "")
+            print(f"  sentence vector ({how}): {_short(item['sentence_vector'])}")
     return 0
 
 
@@ -97,7 +111,9 @@ def register(subparsers) -> None:
     p.add_argument("source", help="a checkpoint folder, minilm-l6, or a run directory")
     p.add_argument("texts", nargs="+", metavar="TEXT")
     p.add_argument("--layer", default="last", help="N (0: the input layer), last or all (default: last)")
-    p.add_argument("--json", action="store_true", help="print tokens, ids and full vectors as JSON")
+    p.add_argument(
+        "--json", action="store_true", help="print tokens, ids, full vectors and the sentence vector as JSON"
+    )
     p.add_argument(
         "--compare",
         metavar="WORD",

@@ -36,6 +36,9 @@ class Encoder:
     """a word -> its ids, no special tokens."""
     kind: str
     pooling: str | None = None
+    """The sentence vector's pooling: a sentence-transformers folder's, a run's ``model.pooling``."""
+    normalize: bool = False
+    """A sentence-transformers folder with a Normalize module: sentence vectors of unit length."""
 
     @property
     def num_layers(self) -> int:
@@ -82,7 +85,7 @@ def load_encoder(spec: str) -> Encoder:
         return list(tok.encode(word, add_special_tokens=False).ids)
 
     kind = f"{conv.family.name} checkpoint ({ck.layout})"
-    return Encoder(spec, build_model(conv), encode, pieces, kind, ck.pooling)
+    return Encoder(spec, build_model(conv), encode, pieces, kind, ck.pooling, ck.normalize)
 
 
 def _run_encoder(path: Path) -> Encoder:
@@ -121,6 +124,21 @@ def hidden_states(encoder: Encoder, ids: list[int]) -> list[torch.Tensor]:
             h.remove()
     states = [s[0].float() for s in seen]  # input layer, then each layer as it ran (a shared one again)
     return [*states[:-1], last[0].float()] if len(states) > 1 else [states[0], last[0].float()]
+
+
+@torch.no_grad()
+def sentence_vector(encoder: Encoder, last: torch.Tensor) -> list[float] | None:
+    """The source's own sentence vector from the last layer ``(s, d)`` (its pooling, normalized when
+    it says so): ``SentenceTransformer.encode``'s for a sentence-transformers folder; ``None`` when the
+    source names no pooling."""
+    from scratchlm.modules.heads import POOLING
+
+    if encoder.pooling is None:
+        return None
+    v = POOLING[encoder.pooling](last[None], torch.ones(1, last.shape[0], dtype=torch.bool))[0]
+    if encoder.normalize:
+        v = torch.nn.functional.normalize(v, dim=-1)
+    return [round(x, 6) for x in v.tolist()]
 
 
 def layer_index(layer: str, num_states: int) -> list[int]:

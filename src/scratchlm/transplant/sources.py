@@ -167,6 +167,8 @@ def read_checkpoint_dir(directory: str | Path, *, name: str | None = None) -> So
 
     ck = read_checkpoint(directory)
     conv = hf_to_scratchlm(ck.state, ck.config, where=ck.weights)
+    if ck.pooling is not None:  # a sentence-transformers model: the pooling it was trained with
+        conv.fields["pooling"] = ck.pooling
     state = dict(conv.state)
     matrix = state.pop(TOKEN_EMBEDDING).float().numpy()
     tokens = _bert_tokens(ck.directory)
