@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from hf_helpers import checkpoint_dir, reference_model
+from hf_helpers import FAMILIES, checkpoint_dir, reference_model
 from scratchlm.errors import DataError
 from scratchlm.transplant.contextual import compare_word, find_word, hidden_states, layer_index, load_encoder
 
@@ -31,6 +31,15 @@ def test_every_layer_equals_transformers_hidden_states(tmp_path_factory, family)
     assert len(states) == len(want) == encoder.num_layers + 1
     for got, ref in zip(states, want, strict=True):
         torch.testing.assert_close(got, ref[0], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_compares_a_word_in_two_contexts(tmp_path_factory, family):
+    encoder = load_encoder(str(checkpoint_dir(tmp_path_factory, family, "bin")))
+    report = compare_word(encoder, ["我在银行存钱", "我们在河边的银行散步"], "银行")
+    cos = report["contextual_cosine"]
+    assert report["positions"] == [[3, 4], [7, 8]] and cos[0][1] == cos[1][0] and cos[0][1] < 0.9999
+    assert (report["contextual_vs_static"] is None) == (family in ("albert", "electra"))  # 16-d rows
 
 
 def test_a_word_in_two_contexts(tmp_path_factory):
