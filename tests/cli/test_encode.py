@@ -88,6 +88,7 @@ def test_errors_are_one_line(tmp_path_factory, tmp_path, capsys):
         assert rc == 2 and message in err and err.count("\n") == 1, (argv, err)
 
 
+@pytest.mark.slow  # loads MiniLM twice (about 15 s)
 def test_a_sentence_transformers_folder_gives_its_own_sentence_vector(capsys):
     """minilm-l6 is a sentence-transformers folder (mean pooling, Normalize): encode's sentence vector is
     SentenceTransformer.encode's."""

@@ -106,3 +106,24 @@ def test_sentence_transformers_pooling_it_cannot_reproduce(tmp_path_factory, tmp
     _one_line(exc)
     cfg.write_text(json.dumps({**pooling, "pooling_mode_cls_token": True, "pooling_mode_mean_tokens": False}))
     assert read_checkpoint(folder).pooling == "cls"
+
+
+def test_a_pre_zip_bin_is_read_without_mmap(tmp_path):
+    path = tmp_path / "pytorch_model.bin"
+    torch.save({"w": torch.arange(3.0)}, path, _use_new_zipfile_serialization=False)  # torch < 1.6's format
+    assert torch.equal(load_bin(path)["w"], torch.arange(3.0))
+
+
+def test_an_older_sentence_transformers_folder_with_0_transformer(tmp_path_factory, tmp_path):
+    src = checkpoint_dir(tmp_path_factory, "bert", "sentence-transformers")
+    folder = tmp_path / "st"
+    shutil.copytree(src, folder)
+    inner = folder / "0_Transformer"
+    inner.mkdir()
+    for name in ("config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json"):
+        (folder / name).rename(inner / name)
+    modules = json.loads((folder / "modules.json").read_text())
+    modules[0]["path"] = "0_Transformer"
+    (folder / "modules.json").write_text(json.dumps(modules))
+    ck = read_checkpoint(folder)
+    assert ck.directory == inner and ck.pooling == "mean" and ck.normalize
