@@ -4,6 +4,7 @@ scratchlm model written back as each family loads in ``AutoModel.from_pretrained
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -115,3 +116,7 @@ def test_a_model_no_family_reproduces_is_refused():
         hf_config(FAMILY_MAPS["distilbert"], post, vocab_size=10, max_positions=8)
     with pytest.raises(DataError, match="ALBERT always projects"):
         hf_config(FAMILY_MAPS["albert"], post, vocab_size=10, max_positions=8)
+    same = dataclasses.replace(post, input_dim=32)  # a projection between equal widths: ALBERT's only
+    with pytest.raises(DataError, match="ELECTRA projects only between different widths"):
+        hf_config(FAMILY_MAPS["electra"], same, vocab_size=10, max_positions=8)
+    assert export_family(same).name == "albert" and export_family(post).name == "bert"

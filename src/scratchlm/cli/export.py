@@ -127,7 +127,8 @@ def register(subparsers) -> None:
         dest="family",
         default="auto",
         choices=["auto", "bert", "roberta", "albert", "distilbert", "electra"],
-        help="the family to write (default auto: albert for shared layers, electra for model.input_dim, else bert)",
+        help="the family to write (default auto: albert for shared layers, electra for model.input_dim, "
+        "else bert)",
     )
     h.add_argument("--no-check", action="store_true", help="do not load it back with transformers to compare")
     h.add_argument("--json", action="store_true", help="print the report as JSON")

@@ -127,10 +127,17 @@ def _get(cfg, dotted: str):
 
 
 def export_family(cfg, name: str = "auto") -> Family:
-    """The family to write a model as: ``name``, or ``auto``: ALBERT with shared layers, ELECTRA with an
-    input projection, else BERT."""
+    """The family to write a model as: ``name``, or ``auto``: ALBERT with shared layers (or a projection
+    between equal widths, which only ALBERT has), ELECTRA with an input projection, else BERT."""
     if name == "auto":
-        name = "albert" if cfg.encoder.unique_layers else "electra" if cfg.input_dim is not None else "bert"
+        projected = cfg.input_dim is not None
+        name = (
+            "albert"
+            if cfg.encoder.unique_layers or cfg.input_dim == cfg.embed_dim
+            else "electra"
+            if projected
+            else "bert"
+        )
     if name not in FAMILIES:
         raise DataError(f"unknown family {name!r}; choose auto, {', '.join(FAMILIES)}")
     return FAMILIES[name]
@@ -142,6 +149,10 @@ def _family_problems(family: Family, cfg) -> list[str]:
         wrong.append(f"model.encoder.unique_layers={cfg.encoder.unique_layers} (shared layers: albert only)")
     if cfg.input_dim is None and family.name == "albert":
         wrong.append("model.input_dim=None (ALBERT always projects its embeddings: set input_dim)")
+    if family.name == "electra" and cfg.input_dim == cfg.embed_dim:
+        wrong.append(
+            f"model.input_dim={cfg.input_dim} = embed_dim (ELECTRA projects only between different widths)"
+        )
     if cfg.input_dim is not None and family.projection is None:
         wrong.append(f"model.input_dim={cfg.input_dim} (an input projection: albert or electra)")
     if family.name == "distilbert":
