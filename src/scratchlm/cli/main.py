@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "scratchlm.cli.plot",
     "scratchlm.cli.ablate",
     "scratchlm.cli.transplant",
+    "scratchlm.cli.encode",
 )
 """Modules with a ``register(subparsers)`` function adding a command (group), in ``--help`` order."""
 
