@@ -189,17 +189,6 @@ HARMLESS = {("train", "progress"), ("train", "num_threads"), ("train", "eval_bat
 """Settings that may change between a checkpoint and its resumption without changing the result."""
 
 
-def _drop_new_defaults(saved: dict, current: dict, defaults: dict) -> None:
-    """Remove from ``current`` the keys a checkpoint of an earlier version does not have (fields added
-    since, such as ``train.deterministic``) where they hold their default: such a run resumes."""
-    for key in [k for k in current if k not in saved and isinstance(defaults, dict)]:
-        if key in defaults and current[key] == defaults[key]:
-            del current[key]
-    for key, value in current.items():
-        if isinstance(value, dict) and isinstance(saved.get(key), dict) and isinstance(defaults, dict):
-            _drop_new_defaults(saved[key], value, defaults.get(key, {}))
-
-
 def check_config(path: Path, cfg) -> None:
     """The run's config.yaml agrees with the config the checkpoint was written under (stored in its
     trainer.json): else an error listing every difference, before any work."""
@@ -217,7 +206,6 @@ def check_config(path: Path, cfg) -> None:
     except ScratchLMError:
         pass  # compared as stored: the differences name what changed
     current = json.loads(json.dumps(cfg.to_dict()))
-    _drop_new_defaults(saved, current, json.loads(json.dumps(type(cfg)().to_dict())))
     for section, key in HARMLESS:
         saved.get(section, {}).pop(key, None)
         current.get(section, {}).pop(key, None)
