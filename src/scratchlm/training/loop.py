@@ -22,6 +22,7 @@ import numpy as np
 import torch
 
 from scratchlm.config import RunConfig, dump_config
+from scratchlm.config.checks import check_device
 from scratchlm.data import Example
 from scratchlm.data.collate import batch_order
 from scratchlm.errors import RunDirError
@@ -124,6 +125,7 @@ def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str 
     """Train, keep the best-on-dev weights, evaluate dev and test; returns the final metrics (on DDP
     processes other than rank 0: ``{}``)."""
     out = Path(out)
+    check_device(device)  # before anything is written: a bad device would leave a run that cannot resume
     created = not out.exists()
     ctx, device = distributed.setup(device)
     try:
