@@ -44,3 +44,17 @@ def test_atomic_directory_fsyncs_its_entries_and_the_rename(tmp_path, fsynced):
 
 def test_fsync_directory_of_a_missing_path_is_a_no_op(tmp_path):
     io.fsync_directory(tmp_path / "nothing")
+
+
+def test_split_lines_on_newline_only():
+    assert io.split_lines("a\u2028b\r\nc\u0085d\n\ne\n") == ["a\u2028b", "c\u0085d", "", "e"]
+    assert io.split_lines("") == [] and io.split_lines("x") == ["x"]
+
+
+def test_read_json_lines_drops_a_partial_last_line_only(tmp_path):
+    log = tmp_path / "train_log.jsonl"
+    log.write_text('{"step": 1}\n{"step": 2, "text": "a\u2028b"}\n{"step": 3, "lo', encoding="utf-8")
+    assert io.read_json_lines(log) == [{"step": 1}, {"step": 2, "text": "a\u2028b"}]
+    log.write_text('{"step": 1}\n{"ste\n{"step": 3}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match=r"train_log.jsonl:2: invalid JSON"):
+        io.read_json_lines(log)

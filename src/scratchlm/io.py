@@ -104,6 +104,36 @@ def atomic_directory(path: str | Path) -> Iterator[Path]:
         raise
 
 
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text``, split on ``"\\n"`` only (a ``"\\r"`` before it dropped; no empty last line).
+
+    ``str.splitlines`` also splits on U+2028, U+2029, U+0085, form feeds and other separators, which a
+    JSON string holds unescaped (``json.dumps(..., ensure_ascii=False)`` writes them as they are): a
+    JSONL record, or a vocabulary token, would be cut in two."""
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    return [line[:-1] if line.endswith("\r") else line for line in lines]
+
+
+def read_json_lines(path: str | Path) -> list[Any]:
+    """The records of a JSONL log (``train_log.jsonl``), blank lines skipped. A last line that is not
+    valid JSON is dropped: it is what a process killed mid-write leaves. A bad line before the last raises
+    ``ValueError`` naming ``path:line``."""
+    lines = split_lines(Path(path).read_text(encoding="utf-8"))
+    records = []
+    for lineno, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as exc:
+            if lineno == len(lines):
+                break  # cut short by a kill mid-write: the record was never complete
+            raise ValueError(f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})") from None
+    return records
+
+
 def print_json(obj) -> None:
     """What a ``--json`` command prints: indented, non-ASCII text as it is."""
     print(json.dumps(obj, ensure_ascii=False, indent=2))

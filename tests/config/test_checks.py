@@ -134,7 +134,7 @@ def test_check_range_bounds_and_nan():
     ("device", "message"),
     [
         ("bogus", "--device 'bogus': not a device"),
-        ("cuda:99" , "--device cuda:99"),
+        ("cuda:99", "--device cuda:99"),
         ("meta", "scratchlm trains on cpu, cuda or mps"),
     ],
 )

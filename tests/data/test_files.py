@@ -166,3 +166,16 @@ def test_missing_file_directory_and_unknown_suffix(tmp_path):
         read_examples(txt)
     with pytest.raises(DataError, match="'\\(none\\)'"):
         read_examples(tmp_path / "noext")
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085", "\x0c", "\x1c"])
+def test_jsonl_records_holding_line_separators_round_trip(tmp_path, separator):
+    """json.dumps(ensure_ascii=False), the project's own writer, leaves these unescaped: a reader that
+    split lines on them (str.splitlines) cut the record in two."""
+    from scratchlm.data.examples import Example
+
+    examples = [Example(f"前{separator}后", "pos", ""), Example("第二条", "neg", "")]
+    write_jsonl(tmp_path / "d.jsonl", examples)
+    back = read_examples(tmp_path / "d.jsonl")
+    assert [(e.text, e.label) for e in back] == [(f"前{separator}后", "pos"), ("第二条", "neg")]
+    assert back[1].source.endswith(":2")

@@ -89,3 +89,11 @@ def test_dev_type_unknown_to_training_is_an_error(tmp_path):
         DataError, match=r"dev.jsonl:1: tag 'B-ORG' in the dev data has a type the training data never uses"
     ):
         load_tagging_data(DataConfig(dataset=str(train), dev_file=str(dev), test_file=str(dev)))
+
+
+def test_jsonl_tokens_holding_line_separators_round_trip(tmp_path):
+    from scratchlm.data.tagging import make_example, write_tagged_jsonl
+
+    write_tagged_jsonl(tmp_path / "t.jsonl", [make_example(["a\u2028b", "c"], ["B", "E"], "x")] * 2)
+    back = read_tagged_file(tmp_path / "t.jsonl")
+    assert len(back) == 2 and back[0].tokens == ("a\u2028b", "c")

@@ -113,3 +113,12 @@ def test_resume_names_incomplete_checkpoints_and_config_differences(tmp_path):
         train(None, out, resume=True)
     assert f"{step.name} (no trainer.json)" in str(e.value)
     assert ".step-000004.abc.tmp (a checkpoint interrupted while being written)" in str(e.value)
+
+
+def test_logger_tolerates_a_last_line_cut_short_by_a_kill(tmp_path):
+    from scratchlm.training.loop import Logger
+
+    log = tmp_path / "train_log.jsonl"
+    log.write_text('{"step": 20, "event": "train"}\n{"step": 40, "event": "train"}\n{"step": 60, "ev')
+    Logger(log, keep_until_step=40).write(step=41, event="train")
+    assert [json.loads(line)["step"] for line in log.read_text().split("\n") if line] == [20, 40, 41]

@@ -53,7 +53,11 @@ def check_range(
         where = (
             f"in {lo}, {hi}"
             if low is not None and high is not None
-            else (f"{'>' if low_open else '>='} {low:g}" if low is not None else f"{'<' if high_open else '<='} {high:g}")
+            else (
+                f"{'>' if low_open else '>='} {low:g}"
+                if low is not None
+                else f"{'<' if high_open else '<='} {high:g}"
+            )
         )
         raise ConfigError(f"{name}={value} must be a finite number {where}{hint}")
 
@@ -70,9 +74,13 @@ def check_device(device: str) -> str:
     if parsed.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
         if count == 0:
-            raise ConfigError(f"--device {device}: this machine has no CUDA device (torch {torch.__version__}); use cpu")
+            raise ConfigError(
+                f"--device {device}: this machine has no CUDA device (torch {torch.__version__}); use cpu"
+            )
         if parsed.index is not None and parsed.index >= count:
-            raise ConfigError(f"--device {device}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}")
+            raise ConfigError(
+                f"--device {device}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}"
+            )
     elif parsed.type == "mps" and not (torch.backends.mps.is_available()):
         raise ConfigError(f"--device {device}: MPS is not available on this machine; use cpu")
     elif parsed.type not in ("cpu", "cuda", "mps"):

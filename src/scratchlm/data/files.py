@@ -16,6 +16,7 @@ from pathlib import Path
 
 from scratchlm.data.examples import Example
 from scratchlm.errors import DataError
+from scratchlm.io import split_lines
 
 FORMATS = (".jsonl", ".csv", ".tsv")
 
@@ -72,7 +73,7 @@ def iter_records(
     suffix = path.suffix.lower()
     names = [*required, *optional]
     if suffix == ".jsonl":
-        for lineno, line in enumerate(text.splitlines(), 1):
+        for lineno, line in enumerate(split_lines(text), 1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"

@@ -26,7 +26,7 @@ from scratchlm.config.checks import check_device
 from scratchlm.data import Example
 from scratchlm.data.collate import batch_order
 from scratchlm.errors import RunDirError
-from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
+from scratchlm.io import atomic_write_json, atomic_write_text, read_json_lines, save_tensors
 from scratchlm.tasks.base import Task
 from scratchlm.tasks.classification import EncodedSplit, encode_split
 from scratchlm.tasks.registry import make_task
@@ -96,12 +96,12 @@ class Logger:
     def __init__(self, path: Path, *, keep_until_step: int | None = None):
         self.path = path
         if keep_until_step is not None and path.exists():
-            kept = [
-                line
-                for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= keep_until_step
-            ]
-            atomic_write_text(path, "".join(line + "\n" for line in kept))
+            try:  # a last line cut short when the run was killed mid-write is dropped
+                records = read_json_lines(path)
+            except ValueError as exc:
+                raise RunDirError(f"{exc}; remove that line to resume") from None
+            kept = [r for r in records if isinstance(r, dict) and r.get("step", 0) <= keep_until_step]
+            atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
 
     def write(self, **record) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
