@@ -106,6 +106,8 @@ def test_bad_tsv_rows(tmp_path):
 def test_pair_jsonl_holding_line_separators_round_trips(tmp_path):
     from scratchlm.data.seq2seq import PairExample, read_pair_file, write_pairs_jsonl
 
-    write_pairs_jsonl(tmp_path / "p.jsonl", [PairExample("x\u0085y", (("A", "B"),)), PairExample("z", (("C",),))])
+    write_pairs_jsonl(
+        tmp_path / "p.jsonl", [PairExample("x\u0085y", (("A", "B"),)), PairExample("z", (("C",),))]
+    )
     back = read_pair_file(tmp_path / "p.jsonl")
     assert [(e.source, e.targets) for e in back] == [("x\u0085y", (("A", "B"),)), ("z", (("C",),))]

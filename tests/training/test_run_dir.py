@@ -77,3 +77,33 @@ def test_old_recipe_still_trains(name, tmp_path, capsys, caplog):
         assert "data.task: tag -> tagging" in notice and "model.encoder -> model.encoder.kind" in notice
     else:
         assert "model.rope_base -> model.positional.rope_base" in notice
+
+
+DAMAGED = ["run.json", "model.safetensors", "tokenizer/tokenizer.json", "tokenizer/vocab.txt", "config.yaml"]
+
+
+@pytest.fixture(scope="module")
+def sound_run(tmp_path_factory):
+    from scratchlm.serve.synthetic import write_tiny_run
+
+    return write_tiny_run(tmp_path_factory.mktemp("sound"))
+
+
+@pytest.mark.parametrize("name", DAMAGED)
+def test_a_damaged_run_file_is_one_line_naming_it(sound_run, tmp_path, capsys, name):
+    """A file cut in half (a full disk, a copy interrupted): every command that loads the run says which
+    file, in one line, with no traceback."""
+    run = tmp_path / "run"
+    shutil.copytree(sound_run, run)
+    data = (run / name).read_bytes()
+    (run / name).write_bytes(data[: len(data) // 2])
+    for command in (
+        ["eval", str(run)],
+        ["predict", str(run), "好"],
+        ["export", "hf", str(run), "--out", str(tmp_path / "hf")],
+        ["serve", str(run), "--port", "1"],
+    ):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and "\n" not in err, err
+        assert str(run / name) in err, (command, err)
