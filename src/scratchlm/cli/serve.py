@@ -47,9 +47,8 @@ def _allowed_hosts(args: argparse.Namespace) -> list[str] | None:
     return None if "*" in hosts else hosts
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    require("fastapi", "serve", "scratchlm serve")
-    require("uvicorn", "serve", "scratchlm serve")
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Every numeric option in range, before the run is loaded."""
     for name, minimum in (
         ("port", 1),
         ("max_batch", 1),
@@ -75,6 +74,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     if not 0 < args.timeout <= 3600:
         raise ConfigError(f"--timeout {args.timeout}: must be more than 0 and at most 3600 seconds")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    require("fastapi", "serve", "scratchlm serve")
+    require("uvicorn", "serve", "scratchlm serve")
+    _check_numbers(args)
     allowed_hosts = _allowed_hosts(args)
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
     if api_key is not None and not api_key.strip():
