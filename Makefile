@@ -34,8 +34,9 @@ setup-browser: setup
 		|| echo "could not install chromium: the browser test will be skipped"
 	@$(PY) -c "import playwright" 2>/dev/null || $(PIP) install -q playwright
 
+# The fuzzers (tests/fuzz_helpers.py) run 1,000 cases each here, 100 in `make test`.
 test-all: setup setup-browser
-	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
+	SCRATCHLM_FUZZ_EXAMPLES=1000 $(PY) -m pytest -q -m "" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/lint-imports --no-cache
