@@ -146,15 +146,19 @@ def test_a_text_that_breaks_the_model_fails_only_its_own_request(run, monkeypatc
         return real(run_, texts, **kwargs)
 
     monkeypatch.setattr(engine, "classify_texts", breaks_on_bomb)
-    app = create_app(run, ServeSettings(max_batch=16, max_wait_ms=50))
+    app = create_app(run, ServeSettings(max_batch=16, max_wait_ms=300))
 
     async def main():
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
-            return await asyncio.gather(
-                *(c.post("/v1/classify", json={"texts": [t]}) for t in ("好", "炸", "坏", "不错"))
+            batched = await asyncio.gather(
+                *(c.post("/v1/classify", json={"texts": t}) for t in (["好"], ["坏", "炸"], ["不错"]))
             )
+            return batched, await c.post("/v1/classify", json={"texts": ["炸"]})
 
-    responses = asyncio.run(main())
-    assert [r.status_code for r in responses] == [200, 500, 200, 200]
-    assert "cannot encode" not in error_of(responses[1], 500)["message"]
+    batched, alone = asyncio.run(main())
+    assert [r.status_code for r in batched] == [200, 422, 200]
+    err = error_of(batched[1], 422)
+    assert err["field"] == "texts.1" and "cannot encode" not in err["message"]
+    # alone in its batch, nothing shows the text rather than the model is at fault: a 500
+    assert "cannot encode" not in error_of(alone, 500)["message"]

@@ -10,6 +10,7 @@ import pytest
 from scratchlm.predict.classify import classify_texts
 from scratchlm.predict.embed import EmbedOptions, embed_texts
 from scratchlm.serve.engine import (
+    ItemError,
     MicroBatcher,
     QueueFullError,
     classify_batch,
@@ -144,7 +145,7 @@ def test_one_bad_item_fails_only_its_own_caller():
         return await asyncio.gather(*(b.submit(x) for x in ["a", "bad", "c"]), return_exceptions=True)
 
     a, bad, c = asyncio.run(main())
-    assert (a, c) == ("A", "C") and isinstance(bad, ValueError)
+    assert (a, c) == ("A", "C") and isinstance(bad, ItemError) and isinstance(bad.cause, ValueError)
     assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
 
 

@@ -95,6 +95,15 @@ class QueueFullError(RuntimeError):
     """More texts are waiting than the batcher accepts; the client should retry later."""
 
 
+class ItemError(RuntimeError):
+    """An item failed on its own while the other items of its batch succeeded: the item, not the model,
+    is the problem (``cause``: what ``fn`` raised)."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
 @dataclass
 class _Item:
     payload: Any
@@ -260,15 +269,21 @@ class MicroBatcher:
                 item.future.set_result(result)
 
     async def _one_by_one(self, loop: asyncio.AbstractEventLoop, batch: list[_Item]) -> None:
-        """Each item of a failed batch alone: one bad text fails only its own request."""
+        """Each item of a failed batch alone: one bad text fails only its own request. An item that
+        fails while others succeed gets :class:`ItemError`; when all fail, the model is at fault and
+        each gets what ``fn`` raised."""
+        failed: list[tuple[_Item, Exception]] = []
         for item in batch:
             if item.future.done():
                 continue
             try:
                 self._answer([item], await self._run(loop, [item]))
             except Exception as exc:  # noqa: BLE001 - this item's own error, for its caller
-                if not item.future.done():
-                    item.future.set_exception(exc)
+                failed.append((item, exc))
+        alone = len(failed) < len(batch)
+        for item, exc in failed:
+            if not item.future.done():
+                item.future.set_exception(ItemError(exc) if alone else exc)
 
     async def close(self) -> None:
         """Stop the worker (items still waiting are cancelled); the next submit starts a new one."""

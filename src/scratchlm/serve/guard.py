@@ -16,6 +16,7 @@ Every refusal is the API's JSON error, ``{"error": {"code", "message"}}``.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
     from scratchlm.serve.engine import MicroBatcher
 
+log = logging.getLogger("scratchlm.serve")
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 WILDCARD_BINDS = ("0.0.0.0", "::", "")
 
@@ -133,6 +135,24 @@ async def _client_gone(request: Request) -> None:
         pass
 
 
+def _item_error(items: list) -> APIError | None:
+    """422 naming the first text that failed on its own (its batch-mates succeeded), else ``None``."""
+    from scratchlm.serve.engine import ItemError
+
+    for i, item in enumerate(items):
+        exc = None if item.future.cancelled() or not item.future.done() else item.future.exception()
+        if isinstance(exc, ItemError):
+            log.warning("texts.%d failed on its own: %s", i, exc, exc_info=exc.cause)
+            return APIError(
+                422,
+                "invalid_text",
+                f"texts.{i}: the model cannot process this text (the other texts of its batch were fine; "
+                "the server's log has the details)",
+                field=f"texts.{i}",
+            )
+    return None
+
+
 async def wait_for_results(
     request: Request, batcher: MicroBatcher, items: list, timeout: float | None
 ) -> list[Any]:
@@ -147,6 +167,8 @@ async def wait_for_results(
     finally:
         gone.cancel()
     if work in done:
+        if work.exception() is not None:
+            raise _item_error(items) or work.exception()
         return work.result()
     work.cancel()
     batcher.cancel(items)
