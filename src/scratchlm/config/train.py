@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scratchlm.config.checks import check_choice, check_positive
+from scratchlm.config.checks import check_choice, check_positive, check_range
 from scratchlm.errors import ConfigError
 
 
@@ -112,8 +112,11 @@ class TrainConfig:
         check_positive("train.keep_checkpoints", self.keep_checkpoints)
         check_positive("train.eval_every", self.eval_every)
         check_positive("train.early_stopping_patience", self.early_stopping_patience)
-        if self.lr <= 0:
-            raise ConfigError(f"train.lr={self.lr} must be > 0")
+        check_range("train.lr", self.lr, 0, low_open=True)
+        check_range("train.embedding_lr", self.embedding_lr, 0, low_open=True, hint=", or null for train.lr")
+        check_range(
+            "train.grad_clip", self.grad_clip, 0, low_open=True, hint=" (the largest gradient norm kept)"
+        )
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"train.warmup_ratio={self.warmup_ratio} must be in [0, 1)")
         check_choice("train.schedule", self.schedule, ("linear", "cosine", "constant"))
@@ -127,6 +130,7 @@ class TrainConfig:
             raise ConfigError(f"train.label_smoothing={self.label_smoothing} must be in [0, 1)")
         if len(self.betas) != 2:
             raise ConfigError(f"train.betas must have two values, got {self.betas}")
+        for i, beta in enumerate(self.betas):
+            check_range(f"train.betas[{i}]", beta, 0, 1, high_open=True)
         for name in ("weight_decay", "embedding_weight_decay"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"train.{name}={getattr(self, name)} must be >= 0")
+            check_range(f"train.{name}", getattr(self, name), 0)

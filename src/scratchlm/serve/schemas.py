@@ -92,6 +92,7 @@ class ModelInfo(BaseModel):
     versions: dict[str, Any] = Field(description="`trained_with` (from run.json) and `serving` versions.")
     limits: dict[str, int]
     batching: dict[str, float]
+    timeout_s: float | None = Field(None, description="The per-request deadline in seconds (null: none).")
 
 
 class ErrorBody(BaseModel):
@@ -103,6 +104,7 @@ class ErrorBody(BaseModel):
         None, description="For limit_exceeded: the limit's name (max_texts, max_chars, max_body_bytes)."
     )
     max: int | None = Field(None, description="For limit_exceeded: the limit's value.")
+    field: str | None = Field(None, description="For invalid_text: the text's field and index (texts.N).")
 
 
 class ErrorResponse(BaseModel):
