@@ -152,7 +152,7 @@ def _forget_cached_rnn_kernels() -> None:
     loop over a dynamic length), but an RNN op that already ran in this process (an earlier export's
     check) keeps its cached kernel, which unrolls the loop for the example's length: the second LSTM
     export in a process came out with a fixed sequence length. Dropping the cache lets the swap work."""
-    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input):
+    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input, torch.ops.aten.rnn_tanh.input):
         cache = getattr(op, "_dispatch_cache", None)
         if cache is not None:
             cache.clear()

@@ -37,7 +37,9 @@ def embed_encoded(
 ) -> list[dict[str, Any]]:
     """Encoder outputs: ``vector`` (the pooled sentence vector) and, with ``options.tokens``,
     ``tokens``, ``offsets`` (spans in the text) and ``token_vectors`` (one per token, [CLS] first)."""
-    pool = POOLING[options.pooling or run.config.model.pooling]
+    # the run's own pooling is the model's (``last`` over a bidirectional RNN reads both directions' ends)
+    pool = POOLING[options.pooling] if options.pooling else getattr(run.model, "pool", None)
+    pool = pool or POOLING[run.config.model.pooling]
 
     def step(ids: torch.Tensor, mask: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         h = run.model.encode(ids, mask).float()  # (b, s, d)
