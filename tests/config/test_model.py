@@ -156,8 +156,8 @@ def test_unknown_nested_keys_name_their_dotted_path(keys, message):
             "model.positional.combine_activation=gelu applies to",
         ),
         (
-            {"positional": {"combine": "concat", "combine_activation": "relu"}},
-            "model.positional.combine_activation='relu' is not one of",
+            {"positional": {"combine": "concat", "combine_activation": "swish"}},
+            "model.positional.combine_activation='swish' is not one of none, gelu, tanh, relu",
         ),
         ({"embed_dim": 15, "encoder": {"num_heads": 3}}, "sinusoidal needs an even model.embed_dim (got 15)"),
         (

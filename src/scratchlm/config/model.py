@@ -105,7 +105,8 @@ class PositionalConfig:
     then a Linear(2d -> d)). Only for ``sinusoidal``, ``scaled_sinusoidal`` and ``learned``: the other kinds
     have no position vectors."""
     combine_activation: str = "none"
-    """``combine: concat``: activation after the projection: ``none``, ``gelu`` or ``tanh``."""
+    """``combine: concat``: activation after the projection: ``none``, ``gelu``, ``tanh`` or ``relu`` (the
+    ReLU of article 000's "concatenate, project, activate", docs/articles.md)."""
     rope_base: float = 10000.0
     """``kind: rope``: the base of the rotation frequencies ``theta_i = base^(-2i/r)``."""
     rotary_fraction: float = 1.0
@@ -120,7 +121,9 @@ class PositionalConfig:
         kind = self.kind
         check_choice("model.positional.kind", kind, POSITIONAL_KINDS)
         check_choice("model.positional.combine", self.combine, ("add", "concat"))
-        check_choice("model.positional.combine_activation", self.combine_activation, ("none", "gelu", "tanh"))
+        check_choice(
+            "model.positional.combine_activation", self.combine_activation, ("none", "gelu", "tanh", "relu")
+        )
         if kind == "rope" and self.rope_base <= 1:
             raise ConfigError(f"model.positional.rope_base={self.rope_base} must be > 1")
         if kind == "t5_bias":
