@@ -36,7 +36,7 @@ def _model(pooling: str, bigram_buckets: int = 0, positional: str = "sinusoidal"
 
 
 @pytest.mark.parametrize("positional", ["sinusoidal", "learned", "none"])
-@pytest.mark.parametrize("pooling", ["cls", "mean", "max", "mean_max"])
+@pytest.mark.parametrize("pooling", ["cls", "mean", "max", "mean_max", "last"])
 @pytest.mark.parametrize("bigram_buckets", [0, 64])
 def test_logits_do_not_depend_on_padding(pooling, bigram_buckets, positional):
     model = _model(pooling, bigram_buckets, positional)

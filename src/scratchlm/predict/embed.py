@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EmbedOptions:
-    """``pooling``: the run's own (``None``) or one of ``cls``, ``mean``, ``max``, ``mean_max``;
+    """``pooling``: the run's own (``None``) or one of ``cls``, ``mean``, ``max``, ``mean_max``, ``last``;
     ``tokens``: also return one vector per token; ``normalize``: scale vectors to unit L2 length."""
 
     pooling: str | None = None
