@@ -59,13 +59,23 @@ def _nested(pairs: dict) -> dict:
     return out
 
 
+KEYS_ADDED_SINCE = ("train.optimizer", "train.momentum")
+"""Keys that version did not have (it ran with their defaults); ``old_layout`` leaves them out, so the
+checkpoint checks below also cover a checkpoint written before they existed."""
+
+
 def old_layout(raw: dict) -> dict:
     """A config mapping in today's layout written back as the version before the nested sections
-    wrote it (every rule undone); checked against a real file of that version below."""
+    wrote it (every rule undone, the keys added since left out); checked against a real file of that
+    version below."""
     back = {r.new: r.old for r in KEY_RULES}
     values = {(r.new, new): old for r, old, new in VALUE_RENAMES}
     return _nested(
-        {back.get(k, k): values.get((k, v), v) if isinstance(v, str) else v for k, v in flatten(raw)}
+        {
+            back.get(k, k): values.get((k, v), v) if isinstance(v, str) else v
+            for k, v in flatten(raw)
+            if k not in KEYS_ADDED_SINCE
+        }
     )
 
 
