@@ -152,7 +152,7 @@ def _forget_cached_rnn_kernels() -> None:
     loop over a dynamic length), but an RNN op that already ran in this process (an earlier export's
     check) keeps its cached kernel, which unrolls the loop for the example's length: the second LSTM
     export in a process came out with a fixed sequence length. Dropping the cache lets the swap work."""
-    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input, torch.ops.aten.rnn_tanh.input):
+    for op in (torch.ops.aten.lstm.input, torch.ops.aten.gru.input):
         cache = getattr(op, "_dispatch_cache", None)
         if cache is not None:
             cache.clear()
@@ -283,6 +283,11 @@ def check_options(run: LoadedRun, opset: int, quantize: str | None) -> None:
         )
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ExportError(f"--quantize {quantize!r}: this version offers {', '.join(QUANTIZATIONS)}")
+    if run.config.model.encoder.kind == "rnn":
+        raise ExportError(
+            "export onnx of model.encoder.kind=rnn is not supported: torch's exporter has a loop for LSTM and "
+            "GRU but unrolls the plain RNN over the example's length, fixing the sequence axis; use lstm or gru"
+        )
     task = run.handler()
     if not task.export_outputs:
         raise ExportError(f"export onnx writes classifier and tagger runs; {run.path} is a {run.task} run")
