@@ -12,6 +12,8 @@ def test_defaults_and_valid_values():
     t = TrainConfig()
     assert (t.epochs, t.batch_size, t.lr, t.betas, t.schedule) == (4, 32, 1e-3, (0.9, 0.98), "linear")
     TrainConfig(batch_size=32, grad_accum_steps=4, precision="bf16", distributed="fsdp")
+    assert (t.optimizer, t.momentum) == ("adamw", 0.0)
+    assert TrainConfig(optimizer="sgd", momentum=0.9).momentum == 0.9
 
 
 @pytest.mark.parametrize(
@@ -37,6 +39,9 @@ def test_defaults_and_valid_values():
         ({"embedding_weight_decay": -1}, "train.embedding_weight_decay=-1"),
         ({"grad_accum_steps": 5}, "train.batch_size=32 is not divisible by train.grad_accum_steps=5"),
         ({"betas": [0.9]}, "train.betas must have two values"),
+        ({"optimizer": "adam"}, "train.optimizer='adam' is not one of adamw, sgd"),
+        ({"optimizer": "sgd", "momentum": 1.0}, "train.momentum=1.0 must be in [0, 1)"),
+        ({"momentum": 0.9}, "train.momentum=0.9 applies to train.optimizer=sgd"),
         ({"lrr": 1}, "unknown config key 'train.lrr'; did you mean 'lr'"),
         ({"learning_rate": 1}, "did you mean 'lr'"),
     ],

@@ -27,7 +27,7 @@ class ClassifyRequest(_Request):
 
 class EmbedRequest(_Request):
     texts: Texts = Field(min_length=1, description="Texts to encode.", examples=[["物流很快，包装也不错。"]])
-    pooling: Literal["cls", "mean", "max", "mean_max"] | None = Field(
+    pooling: Literal["cls", "mean", "max", "mean_max", "last"] | None = Field(
         None, description="How token vectors become one sentence vector (default: the run's own pooling)."
     )
     tokens: StrictBool = Field(

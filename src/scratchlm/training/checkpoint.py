@@ -195,6 +195,18 @@ def config_differences(saved: dict, current: dict, prefix: str = "") -> list[str
     return out
 
 
+def with_defaults(saved: dict, defaults: dict) -> dict:
+    """``saved`` with every key it lacks taken from ``defaults`` (recursively): a checkpoint written
+    before a config key existed ran with that key's default, which is what it stands for."""
+    out = dict(saved)
+    for key, value in defaults.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = with_defaults(out[key], value)
+    return out
+
+
 HARMLESS = {("train", "progress"), ("train", "num_threads"), ("train", "eval_batch_size")}
 """Settings that may change between a checkpoint and its resumption without changing the result."""
 
@@ -216,6 +228,7 @@ def check_config(path: Path, cfg) -> None:
     except ScratchLMError:
         pass  # compared as stored: the differences name what changed
     current = json.loads(json.dumps(cfg.to_dict()))
+    saved = with_defaults(saved, json.loads(json.dumps(type(cfg)().to_dict())))  # keys added since
     for section, key in HARMLESS:
         saved.get(section, {}).pop(key, None)
         current.get(section, {}).pop(key, None)
