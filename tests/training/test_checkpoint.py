@@ -209,21 +209,18 @@ def test_round_trip_with_the_training_optimizer_scheduler_and_ema(tmp_path):
     assert load_extra(path, "ema").keys() == ema.state_dict().keys()
 
 
-def test_a_checkpoint_written_before_a_field_existed_resumes_when_the_field_has_its_default(tmp_path):
-    from scratchlm.config import RunConfig
+def test_a_checkpoint_from_before_a_config_key_existed_stands_for_its_default(tmp_path):
+    """A checkpoint written before ``train.optimizer`` existed ran AdamW: it resumes under a config.yaml
+    that says ``adamw`` (the default), and not under one that says ``sgd``."""
+    from scratchlm.config import RunConfig, config_from_dict
     from scratchlm.errors import RunDirError
-    from scratchlm.training.checkpoint import check_config
+    from scratchlm.training.checkpoint import check_config, with_defaults
 
     cfg = RunConfig()
-    old = cfg.to_dict()
-    del old["train"]["deterministic"]  # added after this checkpoint was written
-    (tmp_path / "trainer.json").write_text(json.dumps({"step": 5, "config": old}))
-    check_config(tmp_path, cfg)  # read with today's default: no difference
-    cfg.train.deterministic = False
-    with pytest.raises(
-        RunDirError, match=r"train.deterministic: True in the checkpoint, False in config.yaml"
-    ):
-        check_config(tmp_path, cfg)
-    cfg.train.deterministic, cfg.train.epochs = True, 9
-    with pytest.raises(RunDirError, match="train.epochs: 4 in the checkpoint, 9 in config.yaml"):
-        check_config(tmp_path, cfg)
+    saved = json.loads(json.dumps(cfg.to_dict()))
+    del saved["train"]["optimizer"], saved["train"]["momentum"]
+    (tmp_path / "trainer.json").write_text(json.dumps({"step": 3, "config": saved}))
+    check_config(tmp_path, cfg)
+    with pytest.raises(RunDirError, match="train.optimizer: 'adamw' in the checkpoint, 'sgd' in config.yaml"):
+        check_config(tmp_path, config_from_dict({"train": {"optimizer": "sgd"}}))
+    assert with_defaults({"a": {"b": 1}}, {"a": {"b": 2, "c": 3}, "d": 4}) == {"a": {"b": 1, "c": 3}, "d": 4}
