@@ -75,6 +75,7 @@ ADDED_SINCE = (
     "model.encoder.unique_layers",
     "train.optimizer",
     "train.momentum",
+    "train.deterministic",
 )
 """Keys that version did not have (left out of its files; the tests keep them at their defaults)."""
 
@@ -183,6 +184,7 @@ def test_a_config_yaml_of_the_earlier_version_loads_with_one_notice_naming_every
             "model.positional.num_buckets=16",
             "model.positional.max_distance=64",
             "model.generation.max_new_tokens=20",
+            "vectors.workers=2",  # that version's default, written into its file; today's is 1
         ],
     )
     assert cfg == expected

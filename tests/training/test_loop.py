@@ -1,5 +1,6 @@
 """The training loop's resume: a run killed with SIGKILL mid-epoch and resumed ends bitwise identical to an
-uninterrupted run; what cannot be resumed (no checkpoint, incomplete ones, an edited config) is named."""
+uninterrupted run (both with the word2vec stage first); what cannot be resumed (no checkpoint, incomplete
+ones, an edited config) is named."""
 
 from __future__ import annotations
 
@@ -28,6 +29,13 @@ ARGS = [
     "train.ema_decay=0.95",
     "--set",
     "model.dropout=0.2",
+    # the demo recipe's first stage: word2vec vectors for the token embedding (one pass, training texts)
+    "--set",
+    "model.init=word2vec",
+    "--set",
+    "vectors.corpus=train",
+    "--set",
+    "vectors.epochs=1",
 ]
 
 
@@ -71,6 +79,7 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
         full / "checkpoints" / "step-000120" / "ema.safetensors",
         killed / "checkpoints" / "step-000120" / "ema.safetensors",
     )
+    _tensors_equal(full / "vectors" / "vectors.safetensors", killed / "vectors" / "vectors.safetensors")
     _tensors_equal(full / "model.safetensors", killed / "model.safetensors")
     assert (full / "metrics.json").read_text() == (killed / "metrics.json").read_text()
 

@@ -76,6 +76,11 @@ class TrainConfig:
     """Batch examples of similar length together (much less padding, same examples per epoch)."""
     num_threads: int | None = None
     """torch intra-op threads (default: torch's choice)."""
+    deterministic: bool = True
+    """``torch.use_deterministic_algorithms``: kernels that would give a different result each run are
+    replaced by deterministic ones (on CUDA also cuDNN's deterministic algorithms and a fixed cuBLAS
+    workspace); an operation that has none warns once and runs anyway. With a seed and the same machine
+    and thread count, a run repeats bit for bit (docs/reproducibility.md)."""
     progress: bool = True
     """Show a progress bar (off automatically when stderr is not a terminal and CI is set)."""
     compile: bool = False

@@ -33,6 +33,7 @@ from scratchlm.tasks.registry import make_task
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training import distributed, engine
+from scratchlm.training.determinism import deterministic_kernels
 from scratchlm.training.distributed import DistContext
 from scratchlm.training.ema import EMA
 from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
@@ -283,6 +284,14 @@ def _train(
     cfg: RunConfig | None, out: Path, *, resume: bool, device: str, ctx: DistContext, resume_from: str | None
 ) -> dict:
     task = _task_for(cfg, out, resume, ctx)
+    with deterministic_kernels(task.cfg.train.deterministic, device):
+        return _run(task, out, resume=resume, device=device, ctx=ctx, resume_from=resume_from)
+
+
+def _run(
+    task: Task, out: Path, *, resume: bool, device: str, ctx: DistContext, resume_from: str | None
+) -> dict:
+    """Stages 1b-9 and :func:`finish`, for the task :func:`_task_for` checked."""
     start = _start_checkpoint(out, resume_from, ctx) if resume else None
     cfg, splits = _load_splits(task)
     tokenizer, vocab = _make_tokenizer(task, cfg, splits, out, resume, ctx)
