@@ -20,9 +20,13 @@ TEXTS = {
 }
 
 
+NEW_KEYS = {"loss"}
+"""Keys eval reports since the fixtures were written (the mean loss, #22): new, so not compared."""
+
+
 def _close(a, b) -> bool:
     if isinstance(a, dict):
-        return isinstance(b, dict) and a.keys() == b.keys() and all(_close(a[k], b[k]) for k in a)
+        return isinstance(b, dict) and a.keys() == b.keys() - NEW_KEYS and all(_close(a[k], b[k]) for k in a)
     if isinstance(a, list):
         return isinstance(b, list) and len(a) == len(b) and all(map(_close, a, b))
     if isinstance(a, float):
