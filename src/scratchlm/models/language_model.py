@@ -52,10 +52,18 @@ class LanguageModel(nn.Module):
         ids: torch.Tensor,
         padding_mask: torch.Tensor | None = None,
         segments: torch.Tensor | None = None,
+        *,
+        positions: torch.Tensor | None = None,
+        cache=None,
     ) -> torch.Tensor:
-        """Contextual vectors ``(b, s, d)``."""
+        """Contextual vectors ``(b, s, d)``. ``positions (s,)`` or ``(b, s)``: each token's position
+        (left-padded prompts, decoding steps); ``cache``: a causal encoder's
+        :class:`~scratchlm.modules.kv_cache.KVCache` (``ids`` are the positions after the kept ones)."""
         if padding_mask is None:
             padding_mask = ids != self.pad_id
+        if positions is not None or cache is not None:
+            x = self.input(ids, positions=positions)
+            return self.encoder(x, padding_mask, positions=positions, cache=cache)
         x = self.input(ids)
         return self.encoder(x, padding_mask) if segments is None else self.encoder(x, padding_mask, segments)
 
