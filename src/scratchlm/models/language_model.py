@@ -61,7 +61,9 @@ class LanguageModel(nn.Module):
         :class:`~scratchlm.modules.kv_cache.KVCache` (``ids`` are the positions after the kept ones)."""
         if padding_mask is None:
             padding_mask = ids != self.pad_id
-        if positions is not None or cache is not None:
+        if cache is not None and positions is None:  # the positions after the kept ones
+            positions = torch.arange(cache.length, cache.length + ids.shape[1], device=ids.device)
+        if positions is not None:
             x = self.input(ids, positions=positions)
             return self.encoder(x, padding_mask, positions=positions, cache=cache)
         x = self.input(ids)

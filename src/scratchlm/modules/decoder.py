@@ -141,7 +141,13 @@ class TransformerDecoder(nn.Module):
         mask = cached_attention_mask(cache, t)
         for i, layer in enumerate(self.layers):
             x = layer(
-                x, memory, memory_mask, mask, positions=positions, cache=cache.layer(i), memory_kv=cache.cross[i]
+                x,
+                memory,
+                memory_mask,
+                mask,
+                positions=positions,
+                cache=cache.layer(i),
+                memory_kv=cache.cross[i],
             )
         cache.advance(t)
         return self.norm(x)  # (b, t, d)
