@@ -181,3 +181,74 @@ def causal_lm_streams(
         )
     finally:
         model.train(was_training)
+
+
+def seq2seq_streams(
+    model,
+    sources: Sequence[Sequence[int]],
+    options: GenerationOptions,
+    *,
+    pad_id: int,
+    decode: Callable[[list[int]], str] | None = None,
+    suppress: Sequence[int] = (),
+    length_penalty: float = 1.0,
+    on_event: Event | None = None,
+) -> list[TextStream]:
+    """Outputs of an encoder-decoder (``encode``, ``step``, ``generate``) for non-empty sources: beam
+    search for ``options.beam_size > 1`` (the whole output at once), else greedy or sampled token by
+    token through :func:`run_loop` (the Transformer decoder with its KV cache)."""
+    from scratchlm.data.collate import pad_batch
+
+    device = next(model.parameters()).device
+    ids, mask = pad_batch([list(s) for s in sources], pad_id)
+    ids, mask = ids.to(device), mask.to(device)
+    streams = [TextStream(decode, options.stop) for _ in sources]
+    was_training = model.training
+    model.eval()
+    try:
+        if options.beam_size > 1:
+            return _beam_streams(model, ids, mask, streams, options, length_penalty, on_event)
+        state = {"state": model.encode(ids, mask, cache_len=options.max_new_tokens + 1)}
+        prefix = {"ids": torch.full((len(sources), 1), model.bos_id, dtype=torch.long, device=device)}
+
+        def step() -> torch.Tensor:
+            log_probs, state["state"] = model.step(state["state"], prefix["ids"])
+            return log_probs
+
+        def advance(tokens: torch.Tensor) -> torch.Tensor:
+            prefix["ids"] = torch.cat((prefix["ids"], tokens[:, None]), 1)
+            return step()
+
+        vocab = model.proj.out_features
+        seen = torch.zeros(len(sources), vocab, dtype=torch.bool, device=device)
+        return run_loop(
+            step,
+            advance,
+            streams,
+            options,
+            eos_id=model.eos_id,
+            seen=seen,
+            suppress=suppress,
+            on_event=on_event,
+        )
+    finally:
+        model.train(was_training)
+
+
+def _beam_streams(model, ids, mask, streams, options, length_penalty, on_event) -> list[TextStream]:
+    outputs = model.generate(
+        ids, mask, beam_size=options.beam_size, max_len=options.max_new_tokens, length_penalty=length_penalty
+    )
+    for i, (s, out) in enumerate(zip(streams, outputs, strict=True)):
+        piece = ""
+        for t in out:
+            if t in options.stop_ids:
+                s.finish_reason = "stop"
+                break
+            piece += s.push(t)
+            if s.finish_reason is not None:
+                break
+        piece += s.finish("eos" if len(out) < options.max_new_tokens else "length")
+        if on_event is not None:
+            on_event(i, piece, s.finish_reason)
+    return streams

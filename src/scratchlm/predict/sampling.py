@@ -30,8 +30,9 @@ from scratchlm.errors import ConfigError
 
 @dataclass(frozen=True)
 class GenerationOptions:
-    max_new_tokens: int = 64
-    """Most tokens generated per prompt (the end token not counted)."""
+    max_new_tokens: int | None = None
+    """Most tokens generated per prompt (the end token not counted); ``None``: the task's default (a
+    causal LM: 64, or what fits its positions; a seq2seq run: its ``model.generation.max_new_tokens``)."""
     temperature: float = 0.0
     """0: greedy search; > 0: sample from ``softmax(logits / temperature)``."""
     top_k: int | None = None
@@ -55,7 +56,7 @@ class GenerationOptions:
 
     def check(self) -> GenerationOptions:
         """The options, or a :class:`ConfigError` naming the first bad one."""
-        if self.max_new_tokens < 1:
+        if self.max_new_tokens is not None and self.max_new_tokens < 1:
             raise ConfigError(f"max_new_tokens={self.max_new_tokens} must be >= 1")
         if self.temperature < 0:
             raise ConfigError(f"temperature={self.temperature} must be >= 0 (0: greedy)")

@@ -10,13 +10,23 @@ packed block, and evaluation reports next-token accuracy and perplexity ``exp(me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import torch
 
 from scratchlm.config import RunConfig
 from scratchlm.data.collate import Batch, pad_batch
-from scratchlm.errors import ConfigError
+from scratchlm.errors import ConfigError, LimitError
 from scratchlm.models.causal_lm import next_token_targets
 from scratchlm.tasks.masked_lm import MaskedSplit, PretrainingTask
+
+if TYPE_CHECKING:
+    from scratchlm.predict.sampling import GenerationOptions
+
+
+DEFAULT_NEW_TOKENS = 64
+"""Tokens generated per prompt when the request does not say (fewer if the model's positions end first)."""
 
 
 class CausalLMTask(PretrainingTask):
@@ -24,6 +34,7 @@ class CausalLMTask(PretrainingTask):
     what = "next-token"
     add_sep = True
     bidirectional = False
+    endpoints = ("generate",)
 
     @classmethod
     def check_config(cls, cfg: RunConfig) -> None:
@@ -62,3 +73,56 @@ class CausalLMTask(PretrainingTask):
             index=index,
             segments=segments,
         )
+
+    # ------------------------------------------------------------------------------------ generation
+    def prompts(self, run, texts: Sequence[str], options: GenerationOptions) -> list[list[int]]:
+        """Each prompt as the model reads it, ``[CLS] tokens`` (no ``[SEP]``: the text goes on); a
+        :class:`LimitError` when a prompt and ``options.max_new_tokens`` more do not fit the model's
+        ``data.max_seq_len`` positions (the positions it was trained on)."""
+        limit = run.max_seq_len
+        prompts = [run.tokenizer.encode(t).ids for t in texts]
+        wanted = options.max_new_tokens or DEFAULT_NEW_TOKENS
+        for i, p in enumerate(prompts, 1):
+            if len(p) + wanted > limit and (options.max_new_tokens is not None or len(p) >= limit):
+                raise LimitError(
+                    f"prompt {i} has {len(p)} tokens ([CLS] included) and max_new_tokens is {wanted}: more "
+                    f"than the model's {limit} positions (data.max_seq_len); shorten the prompt or ask for "
+                    "fewer tokens",
+                    limit="max_seq_len",
+                    max=limit,
+                )
+        return prompts
+
+    def generate(self, run, texts: Sequence[str], options: GenerationOptions, *, on_event=None) -> list[dict]:
+        """Greedy or sampled continuations of each prompt (batched, left-padded, with a KV cache); a text
+        ends at ``[SEP]`` (the end of a training text), a stop id or string, or ``max_new_tokens``."""
+        from scratchlm.predict.generate import causal_lm_streams
+
+        options = options.check()
+        if options.beam_size != 1:
+            raise ConfigError("beam_size applies to seq2seq runs; a causal LM samples or decodes greedily")
+        prompts = self.prompts(run, texts, options)
+        if options.max_new_tokens is None:  # as many as fit, at most DEFAULT_NEW_TOKENS
+            longest = max(len(p) for p in prompts)
+            options = options.replace(max_new_tokens=min(DEFAULT_NEW_TOKENS, run.max_seq_len - longest))
+        vocab = run.tokenizer.vocab
+        streams = causal_lm_streams(
+            run.model,
+            prompts,
+            options,
+            eos_id=vocab.sep_id,
+            pad_id=vocab.pad_id,
+            decode=run.tokenizer.decode,
+            suppress=(vocab.pad_id, vocab.cls_id, vocab.mask_id),
+            on_event=on_event,
+        )
+        return [
+            {
+                "prompt": t,
+                "text": s.text,
+                "tokens": len(s.ids),
+                "prompt_tokens": len(p),
+                "finish_reason": s.finish_reason,
+            }
+            for t, p, s in zip(texts, prompts, streams, strict=True)
+        ]
