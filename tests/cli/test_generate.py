@@ -76,7 +76,7 @@ def test_generate_a_file(clm_run, tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["这本书", "--max-new-tokens", "40"], "more than the model's 32 positions"),
+        (["这本书", "--max-new-tokens", "40"], "of the model's 32 positions"),
         (["这", "--top-p", "0"], "top_p=0.0"),
         (["这", "--beam-size", "3"], "beam_size applies to seq2seq"),
         (["这", "--input", "x.jsonl"], "not both"),

@@ -34,8 +34,14 @@ class TextStream:
     """One row's output: its ids, its text (``decode(ids)``), and the pieces not yet handed out. Text that
     could be the start of a stop string, or ends inside a character, is held back until it is certain."""
 
-    def __init__(self, decode: Callable[[list[int]], str] | None = None, stop: Sequence[str] = ()):
-        self.decode, self.stop = decode, tuple(stop)
+    def __init__(
+        self,
+        decode: Callable[[list[int]], str] | None = None,
+        stop: Sequence[str] = (),
+        max_tokens: int | None = None,
+    ):
+        """``max_tokens``: the row's own limit (at most ``max_new_tokens``), e.g. what fits its positions."""
+        self.decode, self.stop, self.max_tokens = decode, tuple(stop), max_tokens
         self.ids: list[int] = []
         self.text = ""
         self.emitted = 0  # characters of text handed out
@@ -104,6 +110,8 @@ def run_loop(
                 piece = s.finish("eos" if t == eos_id else "stop")
             else:
                 piece = s.push(t)
+                if s.finish_reason is None and s.max_tokens is not None and len(s.ids) >= s.max_tokens:
+                    piece += s.finish("length")
             if on_event is not None and (piece or s.finish_reason):
                 on_event(i, piece, s.finish_reason)
         if all(s.finish_reason is not None for s in streams):
@@ -147,9 +155,11 @@ def causal_lm_streams(
     suppress: Sequence[int] = (),
     use_cache: bool = True,
     on_event: Event | None = None,
+    max_tokens: Sequence[int] | None = None,
 ) -> list[TextStream]:
     """Generate after each prompt (token ids, the start token included) with a causal LM that has
-    ``next_token_logits`` and ``new_cache``."""
+    ``next_token_logits`` and ``new_cache``; ``max_tokens``: each row's own limit (at most
+    ``options.max_new_tokens``)."""
     device = next(model.parameters()).device
     ids, mask = left_pad(prompts, pad_id, device)
     positions = positions_from_mask(mask)
@@ -173,7 +183,8 @@ def causal_lm_streams(
     was_training = model.training
     model.eval()
     try:
-        streams = [TextStream(decode, options.stop) for _ in prompts]
+        limits = max_tokens or [None] * len(prompts)
+        streams = [TextStream(decode, options.stop, n) for n in limits]
         vocab = model.output_matrix().shape[0]
         seen = seen_tokens(prompts, vocab, device)
         return run_loop(

@@ -220,6 +220,14 @@ class Task:
         """One result as ``predict`` prints it without ``--json``."""
         raise NotImplementedError
 
+    def generation_options(
+        self, run: LoadedRun, texts: Sequence[str], options: GenerationOptions
+    ) -> GenerationOptions:
+        """``options`` checked against the run and the texts (defaults filled in): a
+        :class:`~scratchlm.errors.ConfigError` for a bad option, a :class:`~scratchlm.errors.LimitError`
+        for a length the model cannot take (the server answers them before queueing the texts)."""
+        raise DataError(f"{run.path}: a {self.name} run does not generate text")
+
     def generate(
         self,
         run: LoadedRun,

@@ -75,46 +75,55 @@ class CausalLMTask(PretrainingTask):
         )
 
     # ------------------------------------------------------------------------------------ generation
-    def prompts(self, run, texts: Sequence[str], options: GenerationOptions) -> list[list[int]]:
-        """Each prompt as the model reads it, ``[CLS] tokens`` (no ``[SEP]``: the text goes on); a
-        :class:`LimitError` when a prompt and ``options.max_new_tokens`` more do not fit the model's
-        ``data.max_seq_len`` positions (the positions it was trained on)."""
-        limit = run.max_seq_len
-        prompts = [run.tokenizer.encode(t).ids for t in texts]
-        wanted = options.max_new_tokens or DEFAULT_NEW_TOKENS
-        for i, p in enumerate(prompts, 1):
-            if len(p) + wanted > limit and (options.max_new_tokens is not None or len(p) >= limit):
-                raise LimitError(
-                    f"prompt {i} has {len(p)} tokens ([CLS] included) and max_new_tokens is {wanted}: more "
-                    f"than the model's {limit} positions (data.max_seq_len); shorten the prompt or ask for "
-                    "fewer tokens",
-                    limit="max_seq_len",
-                    max=limit,
-                )
-        return prompts
-
-    def generate(self, run, texts: Sequence[str], options: GenerationOptions, *, on_event=None) -> list[dict]:
-        """Greedy or sampled continuations of each prompt (batched, left-padded, with a KV cache); a text
-        ends at ``[SEP]`` (the end of a training text), a stop id or string, or ``max_new_tokens``."""
-        from scratchlm.predict.generate import causal_lm_streams
-
+    def generation_options(self, run, texts: Sequence[str], options: GenerationOptions) -> GenerationOptions:
+        """The options checked against the run: a :class:`LimitError` when a prompt and
+        ``max_new_tokens`` more do not fit the model's ``data.max_seq_len`` positions (the positions it
+        was trained on). Unset ``max_new_tokens``: each prompt gets what fits, at most 64."""
         options = options.check()
         if options.beam_size != 1:
             raise ConfigError("beam_size applies to seq2seq runs; a causal LM samples or decodes greedily")
-        prompts = self.prompts(run, texts, options)
-        if options.max_new_tokens is None:  # as many as fit, at most DEFAULT_NEW_TOKENS
-            longest = max(len(p) for p in prompts)
-            options = options.replace(max_new_tokens=min(DEFAULT_NEW_TOKENS, run.max_seq_len - longest))
+        limit = run.max_seq_len
+        for i, text in enumerate(texts, 1):
+            n = len(run.tokenizer.encode(text).ids)
+            room = limit - n
+            if room < (options.max_new_tokens or 1):
+                raise LimitError(
+                    f"prompt {i} has {n} tokens ([CLS] included), leaving {max(room, 0)} of the model's {limit} "
+                    f"positions (data.max_seq_len) for new tokens"
+                    + (
+                        f", fewer than max_new_tokens={options.max_new_tokens}"
+                        if options.max_new_tokens
+                        else ""
+                    )
+                    + "; shorten the prompt"
+                    + (" or ask for fewer tokens" if options.max_new_tokens else ""),
+                    limit="max_seq_len",
+                    max=limit,
+                )
+        return options
+
+    def generate(self, run, texts: Sequence[str], options: GenerationOptions, *, on_event=None) -> list[dict]:
+        """Greedy or sampled continuations of each prompt, ``[CLS] tokens`` (batched, left-padded, with a
+        KV cache); a text ends at ``[SEP]`` (the end of a training text), a stop id or string, or its
+        token limit."""
+        from scratchlm.predict.generate import causal_lm_streams
+
+        options = self.generation_options(run, texts, options)
+        prompts = [run.tokenizer.encode(t).ids for t in texts]
+        limits = [
+            min(options.max_new_tokens or DEFAULT_NEW_TOKENS, run.max_seq_len - len(p)) for p in prompts
+        ]
         vocab = run.tokenizer.vocab
         streams = causal_lm_streams(
             run.model,
             prompts,
-            options,
+            options.replace(max_new_tokens=max(limits)),
             eos_id=vocab.sep_id,
             pad_id=vocab.pad_id,
             decode=run.tokenizer.decode,
             suppress=(vocab.pad_id, vocab.cls_id, vocab.mask_id),
             on_event=on_event,
+            max_tokens=limits,
         )
         return [
             {

@@ -307,12 +307,9 @@ class Seq2SeqTask(Task):
     def prediction_line(self, result: dict) -> str:
         return f"{result['text']}\t{' '.join(result['output'])}"
 
-    def generate(self, run, texts: Sequence[str], options: GenerationOptions, *, on_event=None) -> list[dict]:
-        """Each source's output tokens joined by spaces: beam search (``options.beam_size``, the run's
-        length penalty) or greedy/sampled decoding with the decoder's KV cache; a source longer than
-        ``data.max_seq_len`` tokens is truncated, as ``predict`` does."""
-        from scratchlm.predict.generate import seq2seq_streams
-
+    def generation_options(self, run, texts: Sequence[str], options: GenerationOptions) -> GenerationOptions:
+        """The options checked against the run (a :class:`LimitError` past ``data.max_seq_len - 1`` output
+        tokens); unset ``max_new_tokens``: the run's ``model.generation.max_new_tokens``."""
         options = options.check()
         d = run.config.data
         if options.max_new_tokens is None:
@@ -326,7 +323,18 @@ class Seq2SeqTask(Task):
                 limit="max_new_tokens",
                 max=d.max_seq_len - 1,
             )
+        return options
+
+    def generate(self, run, texts: Sequence[str], options: GenerationOptions, *, on_event=None) -> list[dict]:
+        """Each source's output tokens joined by spaces: beam search (``options.beam_size``, the run's
+        length penalty) or greedy/sampled decoding with the decoder's KV cache; a source longer than
+        ``data.max_seq_len`` tokens is truncated, as ``predict`` does."""
+        from scratchlm.predict.generate import seq2seq_streams
+
+        options = self.generation_options(run, texts, options)
+        d = run.config.data
         sources, _ = encode_sources(run.tokenizer, texts, d.max_seq_len, d.truncation)
+
         labels, special = run.labels, len(SPECIALS)
         rows = [i for i, src in enumerate(sources) if src]  # an empty source gets no output
         results = [_generated(t, len(src)) for t, src in zip(texts, sources, strict=True)]
