@@ -15,7 +15,8 @@ produces it, in the shape of OpenAI's streamed completions, which TGI and most c
 
 ``index`` is the text's position in ``texts``; each text ends with one event whose ``finish_reason``
 is ``eos`` (the model's end token), ``stop`` (a stop string or id) or ``length``. The pieces run in
-the model's thread and reach the event loop through ``call_soon_threadsafe``.
+the model's thread and reach the event loop through ``call_soon_threadsafe``. FastAPI is imported
+inside the HTTP functions: the micro-batcher's :func:`generate_batch` works without the serve extra.
 """
 
 from __future__ import annotations
@@ -25,14 +26,13 @@ import json
 from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING
 
-from fastapi import Request
-from fastapi.responses import JSONResponse, StreamingResponse
-
 from scratchlm.errors import LimitError, ScratchLMError
 from scratchlm.predict.sampling import GenerationOptions
-from scratchlm.serve.requests import APIError
 
 if TYPE_CHECKING:
+    from fastapi import Request
+    from fastapi.responses import JSONResponse, StreamingResponse
+
     from scratchlm.serve.schemas import GenerateRequest
     from scratchlm.training.run_dir import LoadedRun
 
@@ -64,6 +64,8 @@ def generate_batch(run: LoadedRun, items: list[tuple[str, GenerationOptions, Sin
 def request_options(run: LoadedRun, body: GenerateRequest) -> GenerationOptions:
     """The body's options checked against the run: 422 for a bad option, 413 for a length past its
     limits."""
+    from scratchlm.serve.requests import APIError
+
     options = GenerationOptions(
         max_new_tokens=body.max_new_tokens,
         temperature=body.temperature,
@@ -85,6 +87,10 @@ def request_options(run: LoadedRun, body: GenerateRequest) -> GenerationOptions:
 
 async def respond(request: Request, body: GenerateRequest, submit) -> JSONResponse | StreamingResponse:
     """The answer to a checked body; ``submit(payloads)`` awaits the micro-batcher (503 when full)."""
+    from fastapi.responses import JSONResponse, StreamingResponse
+
+    from scratchlm.serve.requests import APIError
+
     state = request.app.state
     options = request_options(state.run, body)
     name = state.run.path.name
