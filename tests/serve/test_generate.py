@@ -96,3 +96,9 @@ def test_bad_generation_requests_are_4xx(client, error_of, body, status, needle)
     assert needle in err["message"]
     if status == 413:
         assert err["code"] == "limit_exceeded" and err["limit"] == "max_seq_len" and err["max"] == 24
+
+
+def test_the_page_of_a_generation_run_has_a_generation_box(client):
+    page = client.get("/").text
+    assert 'id="max-new"' in page and 'id="temperature"' in page and ">Generate</button>" in page
+    assert 'const ENDPOINT = "generate"' in page
