@@ -22,8 +22,11 @@ def generate(model, prompts, options, **kwargs):
     return [(s.ids, s.finish_reason) for s in streams]
 
 
-@pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("options", [GREEDY, SAMPLED], ids=["greedy", "sampled"])
+@pytest.mark.parametrize(
+    ("kind", "options"),
+    [*((k, GREEDY) for k in KINDS), *((k, SAMPLED) for k in ("learned", "rope", "alibi"))],
+    ids=[*(f"{k}-greedy" for k in KINDS), *(f"{k}-sampled" for k in ("learned", "rope", "alibi"))],
+)
 def test_batched_prompts_equal_one_at_a_time(kind, options):
     m = small_model(kind)
     batched = generate(m, PROMPTS, options)

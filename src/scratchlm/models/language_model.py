@@ -59,7 +59,7 @@ class LanguageModel(nn.Module):
         """Contextual vectors ``(b, s, d)``. ``positions (s,)`` or ``(b, s)``: each token's position
         (left-padded prompts, decoding steps); ``cache``: a causal encoder's
         :class:`~scratchlm.modules.kv_cache.KVCache` (``ids`` are the positions after the kept ones)."""
-        if padding_mask is None:
+        if padding_mask is None and cache is None:  # a cached step's new tokens are all real
             padding_mask = ids != self.pad_id
         if cache is not None and positions is None:  # the positions after the kept ones
             positions = torch.arange(cache.length, cache.length + ids.shape[1], device=ids.device)
