@@ -147,10 +147,14 @@ def main() -> None:
     p.add_argument("--no-cache-tokens", type=int, default=None, help="fewer new tokens for the no-cache path")
     p.add_argument("--repeats", type=int, default=2)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--hidden", type=int, default=HIDDEN, help="model width (768: GPT-2 small)")
+    p.add_argument("--vocab", type=int, default=VOCAB, help="vocabulary (50257: GPT-2)")
     p.add_argument("--out", type=Path, default=None)
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
+    global HIDDEN, VOCAB
+    HIDDEN, VOCAB = args.hidden, args.vocab
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
     hf, ours = build(args.device, dtype)
     rows = []
