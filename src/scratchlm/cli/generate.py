@@ -29,7 +29,7 @@ def _options(args: argparse.Namespace):
         stop=tuple(args.stop or ()),
         stop_ids=tuple(args.stop_id or ()),
         seed=args.seed,
-        beam_size=args.beam_size or 1,
+        beam_size=args.beam_size,
     ).check()
 
 

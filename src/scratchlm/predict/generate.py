@@ -217,7 +217,7 @@ def seq2seq_streams(
     was_training = model.training
     model.eval()
     try:
-        if options.beam_size > 1:
+        if (options.beam_size or 1) > 1:
             return _beam_streams(model, ids, mask, streams, options, length_penalty, on_event)
         state = {"state": model.encode(ids, mask, cache_len=options.max_new_tokens + 1)}
         prefix = {"ids": torch.full((len(sources), 1), model.bos_id, dtype=torch.long, device=device)}

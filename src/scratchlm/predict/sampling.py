@@ -47,8 +47,9 @@ class GenerationOptions:
     """Token ids that end a prompt's generation (besides the model's end token), not included."""
     seed: int | None = None
     """Seed of each prompt's sampling generator (the same seed, the same sample)."""
-    beam_size: int = 1
-    """An encoder-decoder's beam search (1: greedy or sampling as set above)."""
+    beam_size: int | None = None
+    """An encoder-decoder's beam search (1: greedy or sampling as set above; ``None``: the run's
+    ``model.generation.beam_size`` unless sampling)."""
 
     @property
     def sampling(self) -> bool:
@@ -68,9 +69,9 @@ class GenerationOptions:
             raise ConfigError(f"repetition_penalty={self.repetition_penalty} must be > 0 (1: off)")
         if any(not s for s in self.stop):
             raise ConfigError("stop strings must be non-empty")
-        if self.beam_size < 1:
+        if self.beam_size is not None and self.beam_size < 1:
             raise ConfigError(f"beam_size={self.beam_size} must be >= 1")
-        if self.beam_size > 1 and (self.sampling or self.repetition_penalty != 1.0):
+        if (self.beam_size or 1) > 1 and (self.sampling or self.repetition_penalty != 1.0):
             raise ConfigError("beam_size > 1 is beam search: it takes no temperature or repetition_penalty")
         return self
 

@@ -63,7 +63,12 @@ class GenerateRequest(_Request):
     stop: list[StrictStr] = Field([], max_length=8, description="A text ends before the first of these.")
     stop_ids: list[StrictInt] = Field([], max_length=8, description="Token ids that end a text.")
     seed: StrictInt | None = Field(None, description="Seed of each text's sampling (reproducible).")
-    beam_size: StrictInt = Field(1, ge=1, le=16, description="Seq2seq runs: beam search width.")
+    beam_size: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=16,
+        description="Seq2seq runs: beam search width (default: the run's, 1 when sampling).",
+    )
     stream: StrictBool = Field(
         False, description="Answer with server-sent events, one per piece of text (OpenAI-style)."
     )

@@ -80,7 +80,7 @@ class CausalLMTask(PretrainingTask):
         ``max_new_tokens`` more do not fit the model's ``data.max_seq_len`` positions (the positions it
         was trained on). Unset ``max_new_tokens``: each prompt gets what fits, at most 64."""
         options = options.check()
-        if options.beam_size != 1:
+        if options.beam_size not in (None, 1):
             raise ConfigError("beam_size applies to seq2seq runs; a causal LM samples or decodes greedily")
         limit = run.max_seq_len
         for i, text in enumerate(texts, 1):

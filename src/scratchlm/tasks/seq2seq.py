@@ -309,9 +309,13 @@ class Seq2SeqTask(Task):
 
     def generation_options(self, run, texts: Sequence[str], options: GenerationOptions) -> GenerationOptions:
         """The options checked against the run (a :class:`LimitError` past ``data.max_seq_len - 1`` output
-        tokens); unset ``max_new_tokens``: the run's ``model.generation.max_new_tokens``."""
+        tokens); unset ``max_new_tokens`` and ``beam_size``: the run's ``model.generation`` values (beam
+        size 1 when sampling)."""
         options = options.check()
         d = run.config.data
+        if options.beam_size is None:
+            plain = not options.sampling and options.repetition_penalty == 1.0
+            options = options.replace(beam_size=run.config.model.generation.beam_size if plain else 1)
         if options.max_new_tokens is None:
             options = options.replace(
                 max_new_tokens=run.config.model.generation.max_new_tokens or d.max_seq_len - 1
