@@ -79,3 +79,15 @@ def test_a_bidirectional_encoder_refuses_a_cache():
     enc = transformer_encoder(D, 1, H, 32)
     with pytest.raises(ValueError, match="causal"):
         enc(torch.randn(1, 2, D), cache=KVCache(1, 1, H, D // H, 4))
+
+
+def test_layers_shared_across_depth_keep_one_cache_slot_per_depth():
+    torch.manual_seed(0)
+    enc = transformer_encoder(D, 4, H, 32, causal=True, unique_layers=2).eval()  # ALBERT-style sharing
+    x = torch.randn(1, 6, D, generator=torch.Generator().manual_seed(3))
+    cache = enc.new_cache(1, 6)
+    assert cache.keys.shape[0] == 4
+    steps = torch.cat(
+        [enc(x[:, :3], cache=cache), *(enc(x[:, t : t + 1], cache=cache) for t in range(3, 6))], 1
+    )
+    torch.testing.assert_close(steps, enc(x), atol=1e-5, rtol=1e-5)
