@@ -11,6 +11,15 @@ class ConfigError(ScratchLMError):
     """A config file, key or value is invalid."""
 
 
+class LimitError(ConfigError):
+    """A request goes past a limit of the model (a prompt longer than its positions): ``limit`` names
+    the limit, ``max`` its value (the server answers 413 with both)."""
+
+    def __init__(self, message: str, *, limit: str, max: int):
+        super().__init__(message)
+        self.limit, self.max = limit, max
+
+
 class DataError(ScratchLMError):
     """A data file or dataset is missing, unreadable or malformed (the message names file and line)."""
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
 import torch
 
 from cli_helpers import ROOT
+from generation_helpers import KINDS, small_model
 from scratchlm.config import load_config
 from scratchlm.models.causal_lm import CausalLanguageModel, next_token_targets
 from scratchlm.models.masked_lm import IGNORE
@@ -42,3 +44,15 @@ def test_tied_and_untied_output_matrix():
     logits = tied(ids, real, targets)
     h = tied.encode(ids, real)[0, :4]
     torch.testing.assert_close(logits, h @ tied.token_embedding.weight.t())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_next_token_logits_with_the_cache_equal_the_full_recompute(kind):
+    m = small_model(kind)
+    ids = torch.randint(5, 30, (2, 12), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        full = m.scores(m.encode(ids))  # (b, s, V): every position at once
+        cache = m.new_cache(2, 12)
+        steps = [m.next_token_logits(ids[:, :5], cache=cache)]  # a 5-token prompt
+        steps += [m.next_token_logits(ids[:, t : t + 1], cache=cache) for t in range(5, 12)]
+    torch.testing.assert_close(torch.stack(steps, 1), full[:, 4:], atol=1e-5, rtol=1e-5)

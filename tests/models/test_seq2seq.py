@@ -21,6 +21,7 @@ KINDS = {  # (model.encoder, model.positional.kind, model.decoder.attention)
     "no_attention_rnn": ({"kind": "rnn", "rnn_hidden_dim": 8, "bidirectional": False}, "none", "none"),
     "transformer": ({"kind": "transformer", "num_heads": 2, "ffn_dim": 32}, "sinusoidal", "bahdanau"),
     "transformer_rope": ({"kind": "transformer", "num_heads": 2, "ffn_dim": 32}, "rope", "bahdanau"),
+    "transformer_learned": ({"kind": "transformer", "num_heads": 2, "ffn_dim": 32}, "learned", "bahdanau"),
 }
 
 
@@ -40,14 +41,16 @@ def model(kind: str, num_layers: int = 2) -> Seq2SeqModel:
     return m.eval()
 
 
+@pytest.mark.parametrize("cache_len", [0, 8], ids=["recompute", "kv_cache"])
 @pytest.mark.parametrize("kind", list(KINDS))
-def test_step_by_step_decoding_equals_the_teacher_forced_pass(kind):
+def test_step_by_step_decoding_equals_the_teacher_forced_pass(kind, cache_len):
     m = model(kind)
     ids = torch.randint(5, VOCAB, (3, 7))
     mask = torch.ones_like(ids, dtype=torch.bool)
     targets = torch.randint(5, TARGETS, (3, 6))
     full = m(ids, mask, targets).log_softmax(-1)  # (b, t, V)
-    state = m.encode(ids, mask)
+    state = m.encode(ids, mask, cache_len=cache_len)
+    assert ("cache" in state) == (cache_len > 0 and not m.recurrent)
     prefix = m.decoder_inputs(targets)[:, :1]
     for i in range(targets.shape[1]):
         step, state = m.step(state, prefix)
@@ -90,6 +93,8 @@ def test_beam_size_one_is_greedy_and_beams_are_at_least_as_likely(kind):
         return float(lp.gather(1, tgt[0][:, None]).sum())
 
     beams = m.generate(ids, beam_size=4, max_len=8, length_penalty=0.0)
+    if not m.recurrent:  # beam search reorders the KV cache's rows with the hypotheses
+        assert m.generate(ids, beam_size=4, max_len=8, length_penalty=0.0, use_cache=False) == beams
     for src, g, b in zip(ids, greedy, beams, strict=True):
         assert log_prob(src, b) >= log_prob(src, g) - 1e-4  # length_penalty 0: the plain sum is compared
 

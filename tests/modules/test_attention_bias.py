@@ -8,7 +8,7 @@ import torch
 
 from harness import run_module_test
 from scratchlm.modules import ALiBiBias, T5RelativePositionBias, alibi_slopes
-from scratchlm.modules.attention_bias import relative_positions, t5_relative_position_bucket
+from scratchlm.modules.attention_bias import RelativeBias, relative_positions, t5_relative_position_bucket
 
 
 def test_alibi_module_harness():
@@ -80,3 +80,15 @@ def test_t5_bias_looks_up_one_scalar_per_head_and_bucket():
     # distances past max_distance share the last bucket of their direction: long inputs reuse it
     far = t5_relative_position_bucket(torch.tensor([16, 100, 10_000, -16, -10_000]), 8, 16)
     assert far.tolist() == [7, 7, 7, 3, 3]
+
+
+@pytest.mark.parametrize("cls", [ALiBiBias, T5RelativePositionBias])
+def test_between_is_a_block_of_the_square_bias(cls):
+    # RelativeBias.between: new queries (slots 4..5) against every key so far (slots 0..5), as a KV cache
+    # step needs; a shift of both by the same offset changes nothing (the bias is relative)
+    bias = cls(3) if cls is ALiBiBias else cls(3, num_buckets=8, max_distance=6)
+    assert isinstance(bias, RelativeBias)
+    square = bias(6)  # (h, s, s)
+    block = bias.between(torch.arange(4, 6), torch.arange(6))  # (h, 2, 6)
+    torch.testing.assert_close(block, square[:, 4:6])
+    torch.testing.assert_close(bias.between(torch.arange(14, 16), torch.arange(10, 16)), block)

@@ -21,7 +21,7 @@ def test_state_on_the_app(run):
     app = create_app(run, settings)
     assert app.state.run is run and app.state.settings is settings
     assert app.state.endpoints == ("classify", "embed")
-    assert set(app.state.batchers) == {"classify", "embed", "tag"}
+    assert set(app.state.batchers) == {"classify", "embed", "tag", "generate"}
     assert app.state.batchers["classify"].max_batch == 3
     assert app.state.info["name"] == run.path.name
 

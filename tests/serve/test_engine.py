@@ -49,7 +49,7 @@ def test_make_batchers_one_per_endpoint_sharing_one_model_thread(run):
     from scratchlm.serve.app import ServeSettings
 
     batchers = make_batchers(run, ServeSettings(max_batch=4, max_wait_ms=1, max_queue=9))
-    assert set(batchers) == {"classify", "embed", "tag"}
+    assert set(batchers) == {"classify", "embed", "tag", "generate"}
     assert len({id(b.executor) for b in batchers.values()}) == 1
     assert all(b.max_batch == 4 and b.max_queue == 9 for b in batchers.values())
 

@@ -25,7 +25,7 @@ def test_names_and_labels_are_escaped():
     assert 'id="key"' not in render_page("run", ["a", "b"], needs_key=False)
 
 
-@pytest.mark.parametrize("endpoint", ["classify", "tag"])
+@pytest.mark.parametrize("endpoint", ["classify", "tag", "generate"])
 def test_page_script_parses(endpoint, tmp_path):
     node = shutil.which("node")
     if node is None:

@@ -178,3 +178,22 @@ def test_transformer_seq2seq_on_a_user_file(tmp_path, capsys):
     bad.write_text('{"word": "cat", "phones": "K AE T"}\n{"word": "dog"}\n', encoding="utf-8")
     status, _, err = cli(capsys, "eval", str(run), "--data", str(bad))
     assert status == 2 and f"{bad}:2: no field 'phones'" in err and len(err.strip().splitlines()) == 1
+
+
+def test_generate_matches_predict_and_streams_phones(g2p_run, capsys):
+    for beam in ("1", "2"):
+        _, out, _ = cli(capsys, "predict", str(g2p_run), "--json", "--beam-size", beam, "hello", "cat")
+        predicted = [" ".join(r["output"]) for r in json.loads(out)]
+        status, out, err = cli(
+            capsys, "generate", str(g2p_run), "--json", "--beam-size", beam, "hello", "cat"
+        )
+        assert status == 0, err
+        assert [r["text"] for r in json.loads(out)] == predicted  # greedy through the KV cache too
+    status, out, _ = cli(capsys, "generate", str(g2p_run), "hello", "--temperature", "0.8", "--seed", "1")
+    source, phones = out.rstrip("\n").split("\t")
+    assert status == 0 and source == "hello"
+    from scratchlm.data.seq2seq import CMU_PHONES
+
+    assert set(phones.split()) <= set(CMU_PHONES)
+    status, _, err = cli(capsys, "generate", str(g2p_run), "cat", "--max-new-tokens", "99")
+    assert status == 2 and "at most 31 tokens" in err

@@ -17,6 +17,7 @@ COMMANDS: tuple[str, ...] = (
     "scratchlm.cli.train",
     "scratchlm.cli.evaluate",
     "scratchlm.cli.predict",
+    "scratchlm.cli.generate",
     "scratchlm.cli.summary",
     "scratchlm.cli.baseline",
     "scratchlm.cli.data",
@@ -55,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     args, extra = parser.parse_known_args(argv)
     if extra:
         # `predict RUN --json TEXT...`: argparse stops collecting TEXT at the option; take the rest back
-        if getattr(args, "command", None) == "predict" and not any(e.startswith("-") for e in extra):
+        if getattr(args, "command", None) in ("predict", "generate") and not any(
+            e.startswith("-") for e in extra
+        ):
             args.texts = [*args.texts, *extra]
         else:
             parser.error(f"unrecognized arguments: {' '.join(extra)}")

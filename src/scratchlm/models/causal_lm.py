@@ -15,6 +15,7 @@ from torch import nn
 
 from scratchlm.config import ModelConfig
 from scratchlm.models.language_model import IGNORE, LanguageModel
+from scratchlm.modules.kv_cache import KVCache
 
 
 class CausalLanguageModel(LanguageModel):
@@ -34,6 +35,26 @@ class CausalLanguageModel(LanguageModel):
 
     def scores(self, picked: torch.Tensor) -> torch.Tensor:
         return picked @ self.output_matrix().t()  # (n, V)
+
+    def next_token_logits(
+        self,
+        ids: torch.Tensor,
+        padding_mask: torch.Tensor | None = None,
+        *,
+        positions: torch.Tensor | None = None,
+        cache: KVCache | None = None,
+    ) -> torch.Tensor:
+        """The next token's scores after each row of ``ids (b, s)``, ``(b, V)``: the hidden state of the
+        last position only goes through the output matrix. With ``cache``, ``ids`` are the positions after
+        the kept ones (a prompt, then one token per step); without, the whole sequence so far."""
+        h = self.encode(ids, padding_mask, positions=positions, cache=cache)  # (b, s, d)
+        return self.scores(h[:, -1])  # (b, V)
+
+    def new_cache(self, batch_size: int, max_len: int, *, device=None) -> KVCache:
+        """An empty KV cache for ``batch_size`` rows of at most ``max_len`` positions (the parameters'
+        dtype)."""
+        dtype = self.output_matrix().dtype
+        return self.encoder.new_cache(batch_size, max_len, dtype=dtype, device=device)
 
 
 def next_token_targets(

@@ -59,10 +59,20 @@ class LanguageModel(nn.Module):
         ids: torch.Tensor,
         padding_mask: torch.Tensor | None = None,
         segments: torch.Tensor | None = None,
+        *,
+        positions: torch.Tensor | None = None,
+        cache=None,
     ) -> torch.Tensor:
-        """Contextual vectors ``(b, s, d)``."""
-        if padding_mask is None:
+        """Contextual vectors ``(b, s, d)``. ``positions (s,)`` or ``(b, s)``: each token's position
+        (left-padded prompts, decoding steps); ``cache``: a causal encoder's
+        :class:`~scratchlm.modules.kv_cache.KVCache` (``ids`` are the positions after the kept ones)."""
+        if padding_mask is None and cache is None:  # a cached step's new tokens are all real
             padding_mask = ids != self.pad_id
+        if cache is not None and positions is None:  # the positions after the kept ones
+            positions = torch.arange(cache.length, cache.length + ids.shape[1], device=ids.device)
+        if positions is not None:
+            x = self.input(ids, positions=positions)
+            return self.encoder(x, padding_mask, positions=positions, cache=cache)
         x = self.input(ids)
         return self.encoder(x, padding_mask) if segments is None else self.encoder(x, padding_mask, segments)
 

@@ -26,6 +26,7 @@ from scratchlm.models.classifier import init_linear_
 from scratchlm.modules import TokenEmbedding
 from scratchlm.modules.decoder import RecurrentAttentionDecoder, RecurrentDecoder, transformer_decoder
 from scratchlm.modules.decoding import beam_search, greedy_search
+from scratchlm.modules.kv_cache import KVCache
 from scratchlm.modules.rnn import final_states
 from scratchlm.tokenizers.vocab import SPECIALS
 
@@ -91,8 +92,9 @@ class Seq2SeqModel(nn.Module):
         return self.input.token_embedding
 
     # -- the pieces --------------------------------------------------------------------------------
-    def encode(self, ids: torch.Tensor, padding_mask: torch.Tensor) -> dict:
-        """The decoder's starting state (batch first in every tensor)."""
+    def encode(self, ids: torch.Tensor, padding_mask: torch.Tensor, *, cache_len: int = 0) -> dict:
+        """The decoder's starting state (batch first in every tensor). ``cache_len``: a Transformer
+        decoder gets a KV cache for that many target positions (incremental decoding, :meth:`step`)."""
         memory = self.encoder(self.input(ids), padding_mask)  # (b, s, dm)
         if self.bridge_only:  # the final state is all the decoder gets
             return self.decoder.start(
@@ -100,7 +102,12 @@ class Seq2SeqModel(nn.Module):
             )
         if self.recurrent:
             return self.decoder.start(memory, padding_mask)
-        return {"memory": memory, "mask": padding_mask}
+        state = {"memory": memory, "mask": padding_mask}
+        if cache_len:
+            state["cache"] = self.decoder.new_cache(
+                ids.shape[0], cache_len, dtype=memory.dtype, device=memory.device
+            )
+        return state
 
     def _decode(self, state: dict, inputs: torch.Tensor) -> tuple[torch.Tensor, dict]:
         """``inputs (b, t)`` target ids (starting with BOS) -> logits ``(b, t, V)`` and the state after them."""
@@ -143,17 +150,36 @@ class Seq2SeqModel(nn.Module):
     # -- decoding --------------------------------------------------------------------------------
     def step(self, state: dict, prefix: torch.Tensor) -> tuple[torch.Tensor, dict]:
         """Next-token log-probabilities ``(n, V)`` after ``prefix (n, t)``. The recurrent decoder reads the
-        last token and carries its state; the Transformer decoder recomputes from the whole prefix (targets
-        here are a few dozen tokens at most)."""
+        last token and carries its state; the Transformer decoder reads the last token against its KV
+        cache (``state["cache"]``, holding the ``t - 1`` positions before), or recomputes the whole prefix
+        without one."""
+        cache = state.get("cache")
         if self.recurrent:
             logits, state = self._decode(state, prefix[:, -1:])
+        elif cache is not None:
+            t = prefix.shape[1]
+            if cache.length != t - 1:
+                raise ValueError(f"the cache holds {cache.length} positions, the prefix has {t}")
+            positions = torch.arange(t - 1, t, device=prefix.device)
+            h = self.decoder(
+                self.target_input(prefix[:, -1:], positions=positions),
+                state["memory"],
+                state["mask"],
+                positions=positions,
+                cache=cache,
+            )
+            logits = self.proj(self.dropout(h))  # (n, 1, V)
         else:
             logits, state = self._decode(state, prefix)
         return logits[:, -1].float().log_softmax(-1), state
 
     @staticmethod
     def reorder(state: dict, index: torch.Tensor) -> dict:
-        return {key: value.index_select(0, index) for key, value in state.items()}
+        """Rows ``index`` of every tensor of the state (and of the KV cache)."""
+        return {
+            key: value.reorder(index) if isinstance(value, KVCache) else value.index_select(0, index)
+            for key, value in state.items()
+        }
 
     @torch.no_grad()
     def generate(
@@ -164,13 +190,15 @@ class Seq2SeqModel(nn.Module):
         beam_size: int = 1,
         max_len: int | None = None,
         length_penalty: float = 1.0,
+        use_cache: bool = True,
     ) -> list[list[int]]:
         """Output token ids per source (no start or end token): greedy for ``beam_size=1``, else beam search.
-        ``max_len``: most output tokens, the end token included (default ``max_seq_len - 1``)."""
+        ``max_len``: most output tokens, the end token included (default ``max_seq_len - 1``);
+        ``use_cache``: a Transformer decoder keeps its keys and values (else recomputes each prefix)."""
         if padding_mask is None:
             padding_mask = ids != self.pad_id
         max_len = min(max_len or self.max_seq_len - 1, self.max_seq_len - 1)
-        state = self.encode(ids, padding_mask)
+        state = self.encode(ids, padding_mask, cache_len=max_len + 1 if use_cache else 0)
         common = dict(bos_id=self.bos_id, eos_id=self.eos_id, max_len=max_len, device=ids.device)
         if beam_size == 1:
             return greedy_search(self.step, state, ids.shape[0], **common)

@@ -59,22 +59,35 @@ class MultiHeadSelfAttention(nn.Module):
         self.dropout = dropout
         self.pos_embeddings = pos_embeddings
 
-    def _qkv(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _qkv(
+        self, x: torch.Tensor, positions: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         b, s, _ = x.shape
         q, k, v = self.qkv(x).view(b, s, 3, self.num_heads, self.head_dim).unbind(2)  # 3 x (b, s, h, hd)
         q, k, v = (t.transpose(1, 2) for t in (q, k, v))  # (b, h, s, hd)
         if self.pos_embeddings is not None:
-            q, k = self.pos_embeddings(q), self.pos_embeddings(k)  # rotated, (b, h, s, hd)
+            q, k = self.pos_embeddings(q, positions), self.pos_embeddings(k, positions)  # rotated
         return q, k, v
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None, *, need_weights: bool = False
+        self,
+        x: torch.Tensor,
+        mask: torch.Tensor | None = None,
+        *,
+        need_weights: bool = False,
+        positions: torch.Tensor | None = None,
+        cache=None,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``x (b, s, d) -> (b, s, d)``. ``need_weights=True`` takes the explicit path: the softmax
         weights are computed as a tensor (which SDPA never materialises) and ``(output, weights (b, h,
-        s, s))`` is returned; the output equals SDPA's (the tests check it for every mask kind)."""
+        s, s))`` is returned; the output equals SDPA's (the tests check it for every mask kind).
+        ``positions (s,)`` or ``(b, s)``: where the rotary embedding puts each vector (default ``0 ..
+        s-1``); ``cache`` (a :class:`~scratchlm.modules.kv_cache.LayerCache`): the new keys and values are
+        kept, and the queries attend to every key kept so far (``mask (b, 1|h, s, T)``)."""
         b, s, d = x.shape
-        q, k, v = self._qkv(x)
+        q, k, v = self._qkv(x, positions)
+        if cache is not None:
+            k, v = cache.update(k, v)  # (b, h, T, hd): the kept positions and these
         if need_weights:
             weights = self._softmax_weights(q, k, mask)  # (b, h, s, s)
             p = F.dropout(weights, self.dropout, self.training)
@@ -87,8 +100,8 @@ class MultiHeadSelfAttention(nn.Module):
         return (y, weights) if need_weights else y
 
     def _softmax_weights(self, q: torch.Tensor, k: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """``softmax(q k^T / sqrt(hd) + mask)``: what SDPA computes inside, ``(b, h, s, s)``."""
-        scores = q @ k.transpose(-1, -2) / self.head_dim**0.5  # (b, h, s, s)
+        """``softmax(q k^T / sqrt(hd) + mask)``: what SDPA computes inside, ``(b, h, s, T)``."""
+        scores = q @ k.transpose(-1, -2) / self.head_dim**0.5  # (b, h, s, T)
         m = _sdpa_mask(mask, scores.dtype)
         if m is not None:
             scores = scores.masked_fill(~m, float("-inf")) if m.dtype == torch.bool else scores + m

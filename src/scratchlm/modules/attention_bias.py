@@ -51,7 +51,28 @@ def relative_positions(seq_len: int, device: torch.device | None = None) -> torc
     return pos[None, :] - pos[:, None]
 
 
-class ALiBiBias(nn.Module):
+class RelativeBias(nn.Module):
+    """A bias that depends on the offset ``j - i`` only: ``forward(seq_len)`` is the square ``(h, s, s)``
+    of one whole sequence, :meth:`between` the rectangle of some query and key positions (incremental
+    decoding: the new queries against every cached key)."""
+
+    def forward(self, seq_len: int) -> torch.Tensor:
+        pos = torch.arange(seq_len, device=self._device())
+        return self.between(pos, pos)  # (h, s, s)
+
+    def between(self, query_pos: torch.Tensor, key_pos: torch.Tensor) -> torch.Tensor:
+        """``query_pos (sq,), key_pos (sk,)`` -> ``(h, sq, sk)``."""
+        return self.bias(key_pos[None, :] - query_pos[:, None])
+
+    def bias(self, rel: torch.Tensor) -> torch.Tensor:
+        """``rel (sq, sk)`` offsets ``j - i`` -> ``(h, sq, sk)``."""
+        raise NotImplementedError
+
+    def _device(self) -> torch.device:
+        raise NotImplementedError
+
+
+class ALiBiBias(RelativeBias):
     """``seq_len -> bias (h, s, s)`` with ``bias[h, i, j] = -m_h |i - j|``."""
 
     def __init__(self, num_heads: int):
@@ -59,9 +80,11 @@ class ALiBiBias(nn.Module):
         self.num_heads = num_heads
         self.register_buffer("slopes", torch.tensor(alibi_slopes(num_heads)), persistent=False)  # (h,)
 
-    def forward(self, seq_len: int) -> torch.Tensor:
-        distance = relative_positions(seq_len, self.slopes.device).abs().float()  # (s, s)
-        return -self.slopes[:, None, None] * distance  # (h, s, s)
+    def bias(self, rel: torch.Tensor) -> torch.Tensor:
+        return -self.slopes[:, None, None] * rel.abs().float()  # (h, sq, sk)
+
+    def _device(self) -> torch.device:
+        return self.slopes.device
 
     def extra_repr(self) -> str:
         return f"num_heads={self.num_heads}"
@@ -83,7 +106,7 @@ def t5_relative_position_bucket(
     return buckets + torch.where(is_small, distance, large)
 
 
-class T5RelativePositionBias(nn.Module):
+class T5RelativePositionBias(RelativeBias):
     """``seq_len -> bias (h, s, s)``: a learned ``(num_buckets, h)`` table looked up by offset bucket."""
 
     def __init__(
@@ -101,10 +124,12 @@ class T5RelativePositionBias(nn.Module):
         self.weight = nn.Parameter(torch.empty(num_buckets, num_heads))
         nn.init.normal_(self.weight, std=init_std)
 
-    def forward(self, seq_len: int) -> torch.Tensor:
-        rel = relative_positions(seq_len, self.weight.device)  # (s, s)
-        buckets = t5_relative_position_bucket(rel, self.num_buckets, self.max_distance)  # (s, s)
-        return self.weight[buckets].permute(2, 0, 1)  # (s, s, h) -> (h, s, s)
+    def bias(self, rel: torch.Tensor) -> torch.Tensor:
+        buckets = t5_relative_position_bucket(rel, self.num_buckets, self.max_distance)  # (sq, sk)
+        return self.weight[buckets].permute(2, 0, 1)  # (sq, sk, h) -> (h, sq, sk)
+
+    def _device(self) -> torch.device:
+        return self.weight.device
 
     def extra_repr(self) -> str:
         return f"num_heads={self.num_heads}, num_buckets={self.num_buckets}, max_distance={self.max_distance}"

@@ -24,6 +24,7 @@ from torch import nn
 
 from scratchlm.modules.attention import MultiHeadSelfAttention
 from scratchlm.modules.feed_forward import FeedForward
+from scratchlm.modules.kv_cache import KVCache, LayerCache, cached_attention_mask
 from scratchlm.modules.seq2seq_attention import source_attention
 
 
@@ -47,14 +48,23 @@ class MultiHeadCrossAttention(nn.Module):
         self.out = nn.Linear(embed_dim, embed_dim)
         self.dropout = dropout
 
-    def forward(
-        self, x: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None
-    ) -> torch.Tensor:
-        b, t, d = x.shape
-        s = memory.shape[1]
-        q = self.q(x).view(b, t, self.num_heads, self.head_dim).transpose(1, 2)  # (b, h, t, hd)
+    def memory_kv(self, memory: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The keys and values of the memory, ``(b, h, s, hd)`` each (the same at every decoding step)."""
+        b, s, _ = memory.shape
         k, v = self.kv(memory).view(b, s, 2, self.num_heads, self.head_dim).unbind(2)  # 2 x (b, s, h, hd)
-        k, v = k.transpose(1, 2), v.transpose(1, 2)  # (b, h, s, hd)
+        return k.transpose(1, 2), v.transpose(1, 2)  # (b, h, s, hd)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor | None,
+        kv: tuple[torch.Tensor, torch.Tensor] | None = None,
+    ) -> torch.Tensor:
+        """``kv``: :meth:`memory_kv` computed once before (incremental decoding)."""
+        b, t, d = x.shape
+        q = self.q(x).view(b, t, self.num_heads, self.head_dim).transpose(1, 2)  # (b, h, t, hd)
+        k, v = kv if kv is not None else self.memory_kv(memory)  # (b, h, s, hd)
         mask = None if memory_mask is None else memory_mask[:, None, None, :]  # (b, 1, 1, s)
         y = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=self.dropout if self.training else 0.0
@@ -83,10 +93,22 @@ class TransformerDecoderLayer(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(
-        self, x: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None, mask: torch.Tensor
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor | None,
+        mask: torch.Tensor | None,
+        *,
+        positions: torch.Tensor | None = None,
+        cache: LayerCache | None = None,
+        memory_kv: tuple[torch.Tensor, torch.Tensor] | None = None,
     ) -> torch.Tensor:
-        x = x + self.dropout(self.attention(self.attn_norm(x), mask))
-        x = x + self.dropout(self.cross_attention(self.cross_norm(x), memory, memory_mask))
+        """``cache``: this layer's view of a :class:`~scratchlm.modules.kv_cache.KVCache` (incremental
+        decoding: self-attention keys and values kept); ``memory_kv``: the cross-attention's keys and
+        values of the memory, computed once."""
+        step = {} if cache is None else {"positions": positions, "cache": cache}
+        x = x + self.dropout(self.attention(self.attn_norm(x), mask, **step))
+        x = x + self.dropout(self.cross_attention(self.cross_norm(x), memory, memory_mask, memory_kv))
         return x + self.dropout(self.feed_forward(self.ffn_norm(x)))
 
 
@@ -97,12 +119,55 @@ class TransformerDecoder(nn.Module):
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps)
 
     def forward(
-        self, x: torch.Tensor, memory: torch.Tensor, memory_mask: torch.Tensor | None
+        self,
+        x: torch.Tensor,
+        memory: torch.Tensor,
+        memory_mask: torch.Tensor | None,
+        *,
+        positions: torch.Tensor | None = None,
+        cache: KVCache | None = None,
     ) -> torch.Tensor:
-        mask = causal_mask(x.shape[1], x.device)
-        for layer in self.layers:
-            x = layer(x, memory, memory_mask, mask)
+        """``cache``: incremental decoding, ``x (b, t, d)`` the ``t`` positions after the ``cache.length``
+        kept ones (``positions``, default ``length .. length+t-1``)."""
+        if cache is None:
+            mask = causal_mask(x.shape[1], x.device)
+            for layer in self.layers:
+                x = layer(x, memory, memory_mask, mask)
+            return self.norm(x)  # (b, t, d)
+        t = x.shape[1]
+        if positions is None:
+            positions = torch.arange(cache.length, cache.length + t, device=x.device)
+        if cache.cross is None:  # the memory's keys and values, once per source
+            cache.cross = [layer.cross_attention.memory_kv(memory) for layer in self.layers]
+        cache.start(None, t)
+        mask = cached_attention_mask(cache, t)
+        for i, layer in enumerate(self.layers):
+            x = layer(
+                x,
+                memory,
+                memory_mask,
+                mask,
+                positions=positions,
+                cache=cache.layer(i),
+                memory_kv=cache.cross[i],
+            )
+        cache.advance(t)
         return self.norm(x)  # (b, t, d)
+
+    def new_cache(
+        self, batch_size: int, max_len: int, *, dtype: torch.dtype = torch.float32, device=None
+    ) -> KVCache:
+        """An empty cache for ``batch_size`` targets of at most ``max_len`` positions."""
+        attention = self.layers[0].attention
+        return KVCache(
+            len(self.layers),
+            batch_size,
+            attention.num_heads,
+            attention.head_dim,
+            max_len,
+            dtype=dtype,
+            device=device,
+        )
 
 
 def transformer_decoder(

@@ -132,14 +132,29 @@ class InputLayer(nn.Module):
             training=self.training,
         )
 
-    def forward(self, ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
-        if self._use_fused(ids):
+    def _encodings(self, seq_len: int, positions: torch.Tensor | None) -> torch.Tensor:
+        """The position vectors ``(s, d)``, or ``(b, s, d)`` for per-row positions."""
+        if positions is None:
+            return self.positional.encodings(seq_len)
+        return self.positional.encodings(int(positions.max()) + 1)[positions]
+
+    def forward(
+        self,
+        ids: torch.Tensor,
+        token_type_ids: torch.Tensor | None = None,
+        positions: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``positions (s,)`` or ``(b, s)``: the position of each token (default ``0 .. s-1``): a decoding
+        step's new token, or left-padded prompts whose first real token is position 0."""
+        if positions is None and self._use_fused(ids):
             x = self._fused_forward(ids, token_type_ids)  # (b, s, e)
         else:
-            x = self._plain_forward(ids, token_type_ids)  # (b, s, e)
+            x = self._plain_forward(ids, token_type_ids, positions)  # (b, s, e)
         return x if self.projection is None else self.projection(x)  # (b, s, d)
 
-    def _plain_forward(self, ids: torch.Tensor, token_type_ids: torch.Tensor | None) -> torch.Tensor:
+    def _plain_forward(
+        self, ids: torch.Tensor, token_type_ids: torch.Tensor | None, positions: torch.Tensor | None = None
+    ) -> torch.Tensor:
         x = self.token_embedding(ids)  # (b, s, d)
         if self.bigram_embedding is not None:
             x = x + self.bigram_embedding(ids)  # (b, s, d)
@@ -148,7 +163,7 @@ class InputLayer(nn.Module):
                 token_type_ids = torch.zeros_like(ids)  # one segment: type 0 everywhere
             x = x + self.token_type_embedding(token_type_ids)  # (b, s, d)
         if self.positional is not None:
-            x = self.combine(x, self.positional.encodings(ids.shape[1]))  # (b, s, d)
+            x = self.combine(x, self._encodings(ids.shape[1], positions))  # (b, s, d)
         if self.norm is not None:
             x = self.norm(x)
         return self.dropout(x)

@@ -56,11 +56,19 @@ class RotaryEmbedding(nn.Module):
         self.register_buffer("cos", angles.cos().float(), persistent=False)
         self.register_buffer("sin", angles.sin().float(), persistent=False)
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """``positions``: the position of each of the ``s`` vectors, ``(s,)`` or per row ``(b, s)`` (a
+        decoding step, left-padded prompts); default ``0 .. s-1``."""
         s = x.shape[-2]
-        if s > self.cos.shape[0]:
-            self._build_cache(s)
-        cos, sin = self.cos[:s], self.sin[:s]  # (s, r/2), broadcast over (b, h)
+        needed = s if positions is None else int(positions.max()) + 1
+        if needed > self.cos.shape[0]:
+            self._build_cache(needed)
+        if positions is None:
+            cos, sin = self.cos[:s], self.sin[:s]  # (s, r/2), broadcast over (b, h)
+        else:
+            cos, sin = self.cos[positions], self.sin[positions]  # (s, r/2) or (b, s, r/2)
+            if positions.dim() == 2:
+                cos, sin = cos[:, None], sin[:, None]  # (b, 1, s, r/2): the same for every head
         rot, rest = x[..., : self.rotary_dim].float(), x[..., self.rotary_dim :]
         x1, x2 = rot[..., 0::2], rot[..., 1::2]  # (b, h, s, r/2) each
         rotated = torch.stack((x1 * cos - x2 * sin, x1 * sin + x2 * cos), dim=-1)  # (b, h, s, r/2, 2)

@@ -24,6 +24,7 @@ from torch.utils.checkpoint import checkpoint
 
 from scratchlm.modules.attention import MultiHeadSelfAttention, additive_attention_mask
 from scratchlm.modules.feed_forward import FeedForward
+from scratchlm.modules.kv_cache import KVCache, cached_attention_mask
 
 
 def attention_allowed(
@@ -67,11 +68,12 @@ class TransformerEncoderLayer(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None, *, need_weights: bool = False
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, *, need_weights: bool = False, **step
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """``mask``: a boolean padding mask ``(b, s)`` or a float additive one ``(b, h, s, s)``.
-        ``need_weights``: also return the attention's softmax weights ``(b, h, s, s)``."""
-        a = self.attention(self.attn_norm(x), mask, need_weights=need_weights)
+        ``need_weights``: also return the attention's softmax weights ``(b, h, s, s)``. ``step``:
+        ``positions`` and ``cache`` for incremental decoding, handed to the attention."""
+        a = self.attention(self.attn_norm(x), mask, need_weights=need_weights, **step)
         a, weights = a if need_weights else (a, None)
         x = x + self.dropout(a)
         x = x + self.dropout(self.feed_forward(self.ffn_norm(x)))
@@ -83,9 +85,9 @@ class PostNormEncoderLayer(TransformerEncoderLayer):
     ``ffn_norm`` the feed-forward block."""
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None = None, *, need_weights: bool = False
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, *, need_weights: bool = False, **step
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
-        a = self.attention(x, mask, need_weights=need_weights)
+        a = self.attention(x, mask, need_weights=need_weights, **step)
         a, weights = a if need_weights else (a, None)
         x = self.attn_norm(x + self.dropout(a))
         x = self.ffn_norm(x + self.dropout(self.feed_forward(x)))
@@ -127,11 +129,17 @@ class TransformerEncoder(nn.Module):
         segments: torch.Tensor | None = None,
         *,
         need_weights: bool = False,
+        positions: torch.Tensor | None = None,
+        cache: KVCache | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         """``(b, s, d) -> (b, s, d)``; ``segments (b, s)``: document numbers of packed sequences (attention
         stays inside each); ``need_weights=True`` returns ``(output, weights)`` with one ``(b, h, s, s)``
         tensor of softmax weights per layer, through the attention's explicit path (slower; for plots and
-        inspection)."""
+        inspection). ``positions (s,)`` or ``(b, s)``: each vector's position for a rotary embedding
+        (default ``0 .. s-1``); ``cache``: incremental decoding of a causal encoder
+        (:meth:`forward_cached`)."""
+        if cache is not None:
+            return self.forward_cached(x, padding_mask, positions, cache)
         s = x.shape[1]
         mask = padding_mask
         if self.causal or segments is not None:
@@ -151,10 +159,49 @@ class TransformerEncoder(nn.Module):
                 weights.append(w)
             elif self.activation_checkpointing and self.training and torch.is_grad_enabled():
                 x = checkpoint(layer, x, mask, use_reentrant=False)
+            elif positions is not None:
+                x = layer(x, mask, positions=positions)
             else:
                 x = layer(x, mask)
         x = self.norm(x)
         return (x, weights) if need_weights else x
+
+    def forward_cached(
+        self,
+        x: torch.Tensor,
+        padding_mask: torch.Tensor | None,
+        positions: torch.Tensor | None,
+        cache: KVCache,
+    ) -> torch.Tensor:
+        """``s`` new positions ``x (b, s, d)`` after the ``cache.length`` kept ones: their outputs ``(b, s,
+        d)``; their keys and values join the cache. ``padding_mask (b, s)``: which new positions are real
+        (left-padded prompts); ``positions``: default ``length .. length+s-1``."""
+        if not self.causal:
+            raise ValueError("a KV cache needs a causal encoder: a bidirectional one rereads every position")
+        s = x.shape[1]
+        if positions is None:
+            positions = torch.arange(cache.length, cache.length + s, device=x.device)
+        cache.start(padding_mask, s)
+        mask = cached_attention_mask(cache, s, self.attention_bias, x.dtype)
+        for depth, i in enumerate(self.order):  # one cache slot per depth (a shared layer has several)
+            x = self.layers[i](x, mask, positions=positions, cache=cache.layer(depth))
+        cache.advance(s)
+        return self.norm(x)
+
+    def new_cache(
+        self, batch_size: int, max_len: int, *, dtype: torch.dtype = torch.float32, device=None
+    ) -> KVCache:
+        """An empty cache for ``batch_size`` rows of at most ``max_len`` positions."""
+        attention = self.layers[0].attention
+        return KVCache(
+            len(self.order),
+            batch_size,
+            attention.num_heads,
+            attention.head_dim,
+            max_len,
+            dtype=dtype,
+            device=device,
+        )
 
 
 def transformer_encoder(

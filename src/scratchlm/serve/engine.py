@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from scratchlm.predict.classify import classify_texts
 from scratchlm.predict.embed import EmbedOptions, embed_texts
+from scratchlm.serve.generate import generate_batch
 
 if TYPE_CHECKING:
     from scratchlm.serve.app import ServeSettings
@@ -87,6 +88,7 @@ def make_batchers(run: LoadedRun, settings: ServeSettings) -> dict[str, MicroBat
         "classify": MicroBatcher(functools.partial(classify_batch, run, settings.max_padding), **batching),
         "embed": MicroBatcher(functools.partial(embed_batch, run, settings.max_padding), **batching),
         "tag": MicroBatcher(functools.partial(tag_batch, run), **batching),
+        "generate": MicroBatcher(functools.partial(generate_batch, run), **batching),
     }
 
 

@@ -3,7 +3,9 @@
 Type a text (or several, one per line), press *Classify* (or Ctrl+Enter): the page calls
 ``POST /v1/classify`` and shows each label with a bar per probability. For a tagger the button says
 *Tag*, the page calls ``POST /v1/tag`` and shows the segmented text or the marked entities, and the
-spans found. Errors from the API are shown
+spans found. For a causal-LM or seq2seq run the button says *Generate*: the page asks for
+``"stream": true`` and appends each piece of text to its result as the server-sent events arrive
+(tokens and temperature beside the button). Errors from the API are shown
 as they come (their ``message``). With ``--api-key`` the page asks for the key and sends it as
 ``X-API-Key``; it is kept only in the page's memory.
 """
@@ -44,6 +46,7 @@ _PAGE = """<!doctype html>
 <div class="row">
   <button id="classify" type="button">__BUTTON__</button>
   <label><input id="per-line" type="checkbox"> one text per line</label>
+  __GEN_INPUTS__
   __KEY_INPUT__
   <span id="status" class="meta" role="status"></span>
 </div>
@@ -126,6 +129,52 @@ function fail(message) {
   $("results").replaceChildren(p);
 }
 
+async function generate(texts, headers) {
+  const body = { texts, stream: true, temperature: parseFloat($("temperature").value) || 0 };
+  const n = parseInt($("max-new").value, 10);
+  if (n > 0) body.max_new_tokens = n;
+  const resp = await fetch("v1/generate", { method: "POST", headers, body: JSON.stringify(body) });
+  if (!resp.ok) {
+    const data = await resp.json();
+    fail(data.error ? data.error.message : resp.status + " " + resp.statusText);
+    return;
+  }
+  const box = $("results");
+  box.replaceChildren();
+  const outs = texts.map((t) => {
+    const div = document.createElement("div");
+    div.className = "result";
+    const text = document.createElement("span");
+    text.className = "text";
+    text.textContent = t;
+    const out = document.createElement("span");
+    out.className = "label generated";
+    div.append(text, out);
+    box.append(div);
+    return out;
+  });
+  const reader = resp.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let at;
+    while ((at = buffer.indexOf("\\n\\n")) >= 0) {
+      const event = buffer.slice(0, at);
+      buffer = buffer.slice(at + 2);
+      if (!event.startsWith("data: ") || event === "data: [DONE]") continue;
+      const data = JSON.parse(event.slice(6));
+      if (data.error) { fail(data.error.message); return; }
+      for (const c of data.choices) {
+        outs[c.index].textContent += c.text;
+        if (c.finish_reason) outs[c.index].dataset.finish = c.finish_reason;
+      }
+    }
+  }
+}
+
 async function classify() {
   const raw = $("text").value;
   const texts = $("per-line").checked ? raw.split("\\n").filter((t) => t.trim()) : [raw];
@@ -136,6 +185,11 @@ async function classify() {
   $("classify").disabled = true;
   try {
     const t0 = performance.now();
+    if (ENDPOINT === "generate") {
+      await generate(texts, headers);
+      $("status").textContent = (performance.now() - t0).toFixed(0) + " ms";
+      return;
+    }
     const resp = await fetch("v1/" + ENDPOINT, { method: "POST", headers, body: JSON.stringify({ texts }) });
     const data = await resp.json();
     if (!resp.ok) { fail(data.error ? data.error.message : resp.status + " " + resp.statusText); return; }
@@ -156,10 +210,17 @@ $("text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlK
 </html>
 """
 
+_GEN_INPUTS = (
+    '<label>tokens <input id="max-new" type="number" min="1" value="64" style="width:4rem"></label> '
+    '<label>temperature <input id="temperature" type="number" min="0" step="0.1" value="0.8" '
+    'style="width:4rem"></label>'
+)
+"""The generation box's options (``/v1/generate`` runs only): new tokens and sampling temperature."""
+
 _KEY_INPUT = '<label>API key <input id="key" type="password" autocomplete="off"></label>'
 
 
-PAGE_ENDPOINTS = ("classify", "tag")
+PAGE_ENDPOINTS = ("classify", "tag", "generate")
 """The endpoints the page can show results of, in the order it prefers them."""
 
 
@@ -170,7 +231,7 @@ def page_endpoint(endpoints: tuple[str, ...]) -> str:
 
 def render_page(name: str, labels: list[str], *, needs_key: bool, endpoint: str = "classify") -> str:
     """The page for a run called ``name`` (every value HTML-escaped or JSON-encoded) that calls
-    ``endpoint`` (``classify`` or ``tag``)."""
+    ``endpoint`` (``classify``, ``tag`` or ``generate``: a box whose text is continued, streamed)."""
     return (
         _PAGE.replace("__NAME__", html.escape(name))
         .replace("__ACTION__", endpoint)
@@ -178,5 +239,6 @@ def render_page(name: str, labels: list[str], *, needs_key: bool, endpoint: str 
         .replace("__ENDPOINT__", json.dumps(endpoint))
         .replace("__LABELS__", html.escape(", ".join(labels)))
         .replace("__KEY_INPUT__", _KEY_INPUT if needs_key else "")
+        .replace("__GEN_INPUTS__", _GEN_INPUTS if endpoint == "generate" else "")
         .replace("__NEEDS_KEY__", json.dumps(bool(needs_key)))
     )

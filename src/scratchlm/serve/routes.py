@@ -13,11 +13,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.params import Depends as DependsParam
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from scratchlm.serve import engine, guard
+from scratchlm.serve.generate import respond
 from scratchlm.serve.page import page_endpoint, render_page
 from scratchlm.serve.requests import APIError, parse_request
 from scratchlm.serve.schemas import (
@@ -217,6 +218,6 @@ async def tag(request: Request) -> JSONResponse:
     summary="Generate text (seq2seq and causal LM models)",
     openapi_extra=body_doc(GenerateRequest),
 )
-async def generate(request: Request) -> JSONResponse:
-    check_supported(request, "generate")
-    raise APIError(501, "not_implemented", "generation is not implemented yet")  # pragma: no cover
+async def generate(request: Request) -> Response:
+    body = await read_for(request, "generate", GenerateRequest)
+    return await respond(request, body, lambda payloads: run_batched(request, "generate", payloads))

@@ -45,8 +45,33 @@ class TagRequest(_Request):
 
 
 class GenerateRequest(_Request):
-    texts: Texts = Field(min_length=1, description="Prompts or source texts (seq2seq / causal LM models).")
-    max_new_tokens: StrictInt = Field(64, ge=1, description="Most tokens to generate per text.")
+    texts: Texts = Field(
+        min_length=1,
+        description="Prompts (causal LM) or source texts (seq2seq); a causal LM takes an empty prompt.",
+        examples=[["今天"]],
+    )
+    max_new_tokens: StrictInt | None = Field(
+        None,
+        ge=1,
+        description="Most tokens to generate per text (default: 64 or what fits a causal LM's positions; "
+        "a seq2seq run's own).",
+    )
+    temperature: float = Field(0.0, ge=0, description="0: greedy; > 0: sample from softmax(logits / t).")
+    top_k: StrictInt | None = Field(None, ge=1, description="Sample among the k most probable tokens.")
+    top_p: float | None = Field(None, gt=0, le=1, description="Nucleus sampling: the top tokens of mass p.")
+    repetition_penalty: float = Field(1.0, gt=0, description="> 1 discourages tokens already seen.")
+    stop: list[StrictStr] = Field([], max_length=8, description="A text ends before the first of these.")
+    stop_ids: list[StrictInt] = Field([], max_length=8, description="Token ids that end a text.")
+    seed: StrictInt | None = Field(None, description="Seed of each text's sampling (reproducible).")
+    beam_size: StrictInt | None = Field(
+        None,
+        ge=1,
+        le=16,
+        description="Seq2seq runs: beam search width (default: the run's, 1 when sampling).",
+    )
+    stream: StrictBool = Field(
+        False, description="Answer with server-sent events, one per piece of text (OpenAI-style)."
+    )
 
 
 class ClassifyResult(BaseModel):

@@ -28,8 +28,11 @@ from scratchlm.errors import ConfigError, DataError
 from scratchlm.tasks.registry import TASKS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from scratchlm.config import DataConfig, RunConfig
     from scratchlm.data.collate import Batch
+    from scratchlm.predict.sampling import GenerationOptions
     from scratchlm.training.run_dir import LoadedRun
 
 
@@ -216,6 +219,28 @@ class Task:
     def prediction_line(self, result: dict) -> str:
         """One result as ``predict`` prints it without ``--json``."""
         raise NotImplementedError
+
+    def generation_options(
+        self, run: LoadedRun, texts: Sequence[str], options: GenerationOptions
+    ) -> GenerationOptions:
+        """``options`` checked against the run and the texts (defaults filled in): a
+        :class:`~scratchlm.errors.ConfigError` for a bad option, a :class:`~scratchlm.errors.LimitError`
+        for a length the model cannot take (the server answers them before queueing the texts)."""
+        raise DataError(f"{run.path}: a {self.name} run does not generate text")
+
+    def generate(
+        self,
+        run: LoadedRun,
+        texts: Sequence[str],
+        options: GenerationOptions,
+        *,
+        on_event: Callable[[int, str, str | None], None] | None = None,
+    ) -> list[dict]:
+        """Text generated after each prompt (or from each source): ``{"prompt", "text", "tokens",
+        "prompt_tokens", "finish_reason"}`` per text; ``on_event(row, piece, finish_reason)`` as the text
+        comes (``scratchlm generate``, ``/v1/generate``). A :class:`~scratchlm.errors.LimitError` for a
+        prompt the model cannot take with ``options.max_new_tokens`` more."""
+        raise DataError(f"{run.path}: a {self.name} run does not generate text")
 
     def prediction_note(self, results: list[dict], run: LoadedRun) -> str | None:
         """A line for stderr under the predictions (texts truncated), or ``None``."""

@@ -10,13 +10,23 @@ packed block, and evaluation reports next-token accuracy and perplexity ``exp(me
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import torch
 
 from scratchlm.config import RunConfig
 from scratchlm.data.collate import Batch, pad_batch
-from scratchlm.errors import ConfigError
+from scratchlm.errors import ConfigError, LimitError
 from scratchlm.models.causal_lm import next_token_targets
 from scratchlm.tasks.masked_lm import MaskedSplit, PretrainingTask
+
+if TYPE_CHECKING:
+    from scratchlm.predict.sampling import GenerationOptions
+
+
+DEFAULT_NEW_TOKENS = 64
+"""Tokens generated per prompt when the request does not say (fewer if the model's positions end first)."""
 
 
 class CausalLMTask(PretrainingTask):
@@ -24,6 +34,7 @@ class CausalLMTask(PretrainingTask):
     what = "next-token"
     add_sep = True
     bidirectional = False
+    endpoints = ("generate",)
 
     @classmethod
     def check_config(cls, cfg: RunConfig) -> None:
@@ -62,3 +73,65 @@ class CausalLMTask(PretrainingTask):
             index=index,
             segments=segments,
         )
+
+    # ------------------------------------------------------------------------------------ generation
+    def generation_options(self, run, texts: Sequence[str], options: GenerationOptions) -> GenerationOptions:
+        """The options checked against the run: a :class:`LimitError` when a prompt and
+        ``max_new_tokens`` more do not fit the model's ``data.max_seq_len`` positions (the positions it
+        was trained on). Unset ``max_new_tokens``: each prompt gets what fits, at most 64."""
+        options = options.check()
+        if options.beam_size not in (None, 1):
+            raise ConfigError("beam_size applies to seq2seq runs; a causal LM samples or decodes greedily")
+        limit = run.max_seq_len
+        for i, text in enumerate(texts, 1):
+            n = len(run.tokenizer.encode(text).ids)
+            room = limit - n
+            if room < (options.max_new_tokens or 1):
+                raise LimitError(
+                    f"prompt {i} has {n} tokens ([CLS] included), leaving {max(room, 0)} of the model's {limit} "
+                    f"positions (data.max_seq_len) for new tokens"
+                    + (
+                        f", fewer than max_new_tokens={options.max_new_tokens}"
+                        if options.max_new_tokens
+                        else ""
+                    )
+                    + "; shorten the prompt"
+                    + (" or ask for fewer tokens" if options.max_new_tokens else ""),
+                    limit="max_seq_len",
+                    max=limit,
+                )
+        return options
+
+    def generate(self, run, texts: Sequence[str], options: GenerationOptions, *, on_event=None) -> list[dict]:
+        """Greedy or sampled continuations of each prompt, ``[CLS] tokens`` (batched, left-padded, with a
+        KV cache); a text ends at ``[SEP]`` (the end of a training text), a stop id or string, or its
+        token limit."""
+        from scratchlm.predict.generate import causal_lm_streams
+
+        options = self.generation_options(run, texts, options)
+        prompts = [run.tokenizer.encode(t).ids for t in texts]
+        limits = [
+            min(options.max_new_tokens or DEFAULT_NEW_TOKENS, run.max_seq_len - len(p)) for p in prompts
+        ]
+        vocab = run.tokenizer.vocab
+        streams = causal_lm_streams(
+            run.model,
+            prompts,
+            options.replace(max_new_tokens=max(limits)),
+            eos_id=vocab.sep_id,
+            pad_id=vocab.pad_id,
+            decode=run.tokenizer.decode,
+            suppress=(vocab.pad_id, vocab.cls_id, vocab.mask_id),
+            on_event=on_event,
+            max_tokens=limits,
+        )
+        return [
+            {
+                "prompt": t,
+                "text": s.text,
+                "tokens": len(s.ids),
+                "prompt_tokens": len(p),
+                "finish_reason": s.finish_reason,
+            }
+            for t, p, s in zip(texts, prompts, streams, strict=True)
+        ]

@@ -18,15 +18,19 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
 
 from scratchlm.config import DataConfig, RunConfig
 from scratchlm.data.collate import Batch, batch_order, pad_batch
-from scratchlm.errors import ConfigError
+from scratchlm.errors import ConfigError, LimitError
 from scratchlm.tasks.base import Task, with_data
 from scratchlm.tasks.seq2seq_metrics import format_seq2seq_metrics, seq2seq_metrics
 from scratchlm.tokenizers.vocab import SPECIALS, Vocab
+
+if TYPE_CHECKING:
+    from scratchlm.predict.sampling import GenerationOptions
 
 
 @dataclass
@@ -92,10 +96,18 @@ def decode_sources(
     return out
 
 
+EOS = SPECIALS.index("[SEP]")  # a target's end token (the model's eos_id)
+
+
+def _generated(prompt: str, prompt_tokens: int) -> dict:
+    return {"prompt": prompt, "text": "", "tokens": 0, "prompt_tokens": prompt_tokens, "finish_reason": "eos"}
+
+
 class Seq2SeqTask(Task):
     name = "seq2seq"
     score_key = "word_accuracy"
     reads_cls = False
+    endpoints = ("generate",)
 
     @classmethod
     def check_config(cls, cfg: RunConfig) -> None:
@@ -294,6 +306,62 @@ class Seq2SeqTask(Task):
 
     def prediction_line(self, result: dict) -> str:
         return f"{result['text']}\t{' '.join(result['output'])}"
+
+    def generation_options(self, run, texts: Sequence[str], options: GenerationOptions) -> GenerationOptions:
+        """The options checked against the run (a :class:`LimitError` past ``data.max_seq_len - 1`` output
+        tokens); unset ``max_new_tokens`` and ``beam_size``: the run's ``model.generation`` values (beam
+        size 1 when sampling)."""
+        options = options.check()
+        d = run.config.data
+        if options.beam_size is None:
+            plain = not options.sampling and options.repetition_penalty == 1.0
+            options = options.replace(beam_size=run.config.model.generation.beam_size if plain else 1)
+        if options.max_new_tokens is None:
+            options = options.replace(
+                max_new_tokens=run.config.model.generation.max_new_tokens or d.max_seq_len - 1
+            )
+        if options.max_new_tokens > d.max_seq_len - 1:
+            raise LimitError(
+                f"max_new_tokens={options.max_new_tokens}: this model writes at most {d.max_seq_len - 1} "
+                "tokens (data.max_seq_len - 1)",
+                limit="max_new_tokens",
+                max=d.max_seq_len - 1,
+            )
+        return options
+
+    def generate(self, run, texts: Sequence[str], options: GenerationOptions, *, on_event=None) -> list[dict]:
+        """Each source's output tokens joined by spaces: beam search (``options.beam_size``, the run's
+        length penalty) or greedy/sampled decoding with the decoder's KV cache; a source longer than
+        ``data.max_seq_len`` tokens is truncated, as ``predict`` does."""
+        from scratchlm.predict.generate import seq2seq_streams
+
+        options = self.generation_options(run, texts, options)
+        d = run.config.data
+        sources, _ = encode_sources(run.tokenizer, texts, d.max_seq_len, d.truncation)
+
+        labels, special = run.labels, len(SPECIALS)
+        rows = [i for i, src in enumerate(sources) if src]  # an empty source gets no output
+        results = [_generated(t, len(src)) for t, src in zip(texts, sources, strict=True)]
+        if not rows:
+            return results
+
+        def event(j: int, piece: str, reason: str | None) -> None:
+            if on_event is not None:
+                on_event(rows[j], piece, reason)
+
+        streams = seq2seq_streams(
+            run.model,
+            [sources[i] for i in rows],
+            options,
+            pad_id=run.tokenizer.vocab.pad_id,
+            decode=lambda ids: " ".join(labels[t] for t in ids if t >= special),
+            suppress=tuple(i for i in range(special) if i != EOS),
+            length_penalty=run.config.model.generation.length_penalty,
+            on_event=event,
+        )
+        for i, st in zip(rows, streams, strict=True):
+            results[i].update(text=st.text, tokens=len(st.ids), finish_reason=st.finish_reason)
+        return results
 
     def placeholder_labels(self, num_classes: int) -> tuple[list[str], dict]:
         """The output vocabulary: the specials, then a built-in dataset's tokens (else placeholders)."""
