@@ -71,6 +71,12 @@ BUILTINS: dict[str, BuiltinInfo] = {
         "vaderSentiment==3.3.2",
         "English words and emoticons (VADER lexicon), binary polarity of the mean human rating",
     ),
+    "digits": BuiltinInfo(
+        "digits",
+        "images",
+        "scikit-learn",
+        "Handwritten digits (UCI, bundled with scikit-learn): 1,797 grayscale 8x8 images, 10 classes",
+    ),
     "pd1998-text": BuiltinInfo(
         "pd1998-text",
         "text",

@@ -87,6 +87,11 @@ class Task:
                 f"data.packing joins raw texts for pretraining (data.task: masked_lm or causal_lm), "
                 f"not data.task={cls.name}"
             )
+        if cfg.model.positional.kind.endswith("_2d") and TASKS[cls.name].reads != "images":
+            raise ConfigError(
+                f"model.positional.kind={cfg.model.positional.kind} is a 2-D encoding for image patches; "
+                f"data.task={cls.name} reads sequences (use sinusoidal, learned, rope, ...)"
+            )
         if cfg.data.tag_scheme != "auto" and TASKS[cls.name].reads != "tags":
             raise ConfigError(
                 f"data.tag_scheme={cfg.data.tag_scheme} applies to data.task=tagging; a {cls.name} run has no tags"
@@ -112,6 +117,12 @@ class Task:
         from scratchlm.tokenizers import build_tokenizer
 
         return build_tokenizer(self.cfg.data, self.texts(examples))
+
+    def load_tokenizer(self, directory: str | Path):
+        """The tokenizer a run saved in ``directory`` (an image run's: its image processor)."""
+        from scratchlm.tokenizers import load_tokenizer
+
+        return load_tokenizer(directory)
 
     def check_tokenizer(self, tokenizer, source: Path) -> None:
         """Refuse a pretrained run's tokenizer (``model.init: RUN``) this task cannot read."""
@@ -223,6 +234,12 @@ class Task:
         if truncated:
             return f"note: {truncated} text(s) truncated to {run.max_seq_len} tokens"
         return None
+
+    def example_input(self, batch: int, seq_len: int, vocab_size: int) -> torch.Tensor:
+        """``scratchlm summary``: an input its model reads (random token ids ``(batch, seq_len)``)."""
+        return torch.randint(
+            min(5, vocab_size - 1), vocab_size, (batch, min(seq_len, self.cfg.data.max_seq_len))
+        )
 
     def placeholder_labels(self, num_classes: int) -> tuple[list[str], dict]:
         """``scratchlm summary CONFIG``: label names to build the model with, without reading the data,

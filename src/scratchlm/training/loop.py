@@ -29,7 +29,6 @@ from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
 from scratchlm.tasks.base import Task
 from scratchlm.tasks.classification import EncodedSplit, encode_split
 from scratchlm.tasks.registry import make_task
-from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training import distributed, engine
 from scratchlm.training.distributed import DistContext
@@ -184,9 +183,9 @@ def _make_tokenizer(task: Task, cfg: RunConfig, splits: Splits, out: Path, resum
     vocab = (None, None)
     if not ctx.is_main:
         ctx.barrier()  # rank 0 builds and saves the tokenizer, the others read it
-        return load_tokenizer(out / "tokenizer"), vocab
+        return task.load_tokenizer(out / "tokenizer"), vocab
     if resume:
-        tokenizer = load_tokenizer(out / "tokenizer")
+        tokenizer = task.load_tokenizer(out / "tokenizer")
     else:
         train_ex = splits.examples["train"]
         tokenizer = pretrained_tokenizer(cfg, task)  # model.init: a pretraining run -> its tokenizer

@@ -26,7 +26,7 @@ from scratchlm.config import RunConfig, config_from_dict, read_yaml
 from scratchlm.errors import RunDirError, ScratchLMError
 from scratchlm.tasks.base import Task
 from scratchlm.tasks.registry import DEFAULT, make_task, task_of_run
-from scratchlm.tokenizers import CharTokenizer, load_tokenizer
+from scratchlm.tokenizers import CharTokenizer
 
 RUN_MARKER = "run.json"
 
@@ -100,7 +100,7 @@ def load_run(path: str | Path, *, device: str = "cpu") -> LoadedRun:
     if cfg.data.task != task.name:  # runs written before data.task existed say auto
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, task=task.name))
         task = type(task)(cfg)
-    tokenizer = load_tokenizer(path / "tokenizer")
+    tokenizer = task.load_tokenizer(path / "tokenizer")
     labels = list(meta["labels"])
     model = task.build_model(len(tokenizer.vocab), len(labels), tokenizer.vocab.pad_id, labels)
     state = load_file(str(path / "model.safetensors"), device=device)
