@@ -64,6 +64,8 @@ class Task:
     plots_attention: ClassVar[bool] = False
     """Whether ``scratchlm plot attention`` can show its encoder's self-attention on one text (a
     bidirectional encoder read without a decoder)."""
+    reads_images: ClassVar[bool] = False
+    """Whether its inputs are images (``predict`` and ``/v1/classify`` take image files, not texts)."""
     metric_noun: ClassVar[str] = "examples"
     """What ``eval`` counts (``no sentences to evaluate``)."""
 

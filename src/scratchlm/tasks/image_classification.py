@@ -72,6 +72,7 @@ class ImageClassificationTask(ClassificationTask):
     export_quantizable = False
     plots_attention = False
     metric_noun = "images"
+    reads_images = True
 
     @classmethod
     def detects(cls, data) -> bool:
