@@ -32,6 +32,15 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gamma(value: str) -> float | str:
+    if value == "scale":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number or 'scale'") from None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     b = sub.add_parser(
         "baseline",
@@ -45,6 +54,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=None,
         help="inverse regularisation strength (default: 4.0 text, 1.0 images)",
     )
-    b.add_argument("--gamma", type=float, default=0.001, help="images: the SVC's RBF kernel width")
+    b.add_argument(
+        "--gamma",
+        type=_gamma,
+        default=0.001,
+        help="images: the SVC's RBF kernel width, a number or 'scale' (1 / (pixels x their variance))",
+    )
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_baseline)

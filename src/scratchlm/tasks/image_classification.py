@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from scratchlm.data.images import ImageExample
     from scratchlm.training.run_dir import LoadedRun
 
-BUILTIN_IMAGES = {"digits": ("L", 8, [str(d) for d in range(10)])}
+BUILTIN_IMAGES = {"digits": ("L", 8, [str(d) for d in range(10)]), "mnist-5k": ("L", 28, [str(d) for d in range(10)])}
 """Built-in image datasets: mode, size and labels, known without reading them."""
 
 
@@ -120,7 +120,7 @@ class ImageClassificationTask(ClassificationTask):
         return self.cfg
 
     def _load_builtin(self, name: str):
-        from scratchlm.data.images import load_digits_data
+        from scratchlm.data.images import load_digits_data, load_mnist_5k
 
         mode, size, _ = BUILTIN_IMAGES[name]
         d = self.cfg.data
@@ -128,7 +128,7 @@ class ImageClassificationTask(ClassificationTask):
             raise ConfigError(
                 f"dataset {name} holds {size}x{size} {mode} images; leave data.image_size null and data.image_mode auto"
             )
-        return load_digits_data()
+        return load_digits_data() if name == "digits" else load_mnist_5k()
 
     def texts(self, examples: list) -> list[str]:
         return []  # images have no text (nothing for word2vec or a tokenizer)
