@@ -99,7 +99,9 @@ def load_mnist_5k() -> ImageData:
     for i, row in enumerate(table):
         raw = row[:-1].astype(np.uint8)
         pixels = (raw.reshape(1, 28, 28) / 255.0).astype(np.float32)
-        splits[split_of(raw.tobytes())].append(ImageExample(pixels, str(int(row[-1])), f"{path.name}:{i + 1}"))
+        splits[split_of(raw.tobytes())].append(
+            ImageExample(pixels, str(int(row[-1])), f"{path.name}:{i + 1}")
+        )
     return ImageData("mnist-5k", splits, [str(d) for d in range(10)], "L", 28)
 
 

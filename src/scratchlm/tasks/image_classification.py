@@ -27,7 +27,10 @@ if TYPE_CHECKING:
     from scratchlm.data.images import ImageExample
     from scratchlm.training.run_dir import LoadedRun
 
-BUILTIN_IMAGES = {"digits": ("L", 8, [str(d) for d in range(10)]), "mnist-5k": ("L", 28, [str(d) for d in range(10)])}
+BUILTIN_IMAGES = {
+    "digits": ("L", 8, [str(d) for d in range(10)]),
+    "mnist-5k": ("L", 28, [str(d) for d in range(10)]),
+}
 """Built-in image datasets: mode, size and labels, known without reading them."""
 
 
