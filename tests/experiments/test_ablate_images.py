@@ -11,9 +11,10 @@ from scratchlm.experiments.ablate_images import measure, shuffle_patches
 def test_shuffle_moves_whole_patches():
     x = torch.arange(2 * 4 * 6.0).reshape(2, 4, 6)
     y = shuffle_patches(x, 2, torch.Generator().manual_seed(1))
-    blocks = lambda t: sorted(
-        t[:, r : r + 2, c : c + 2].flatten().tolist() for r in (0, 2) for c in (0, 2, 4)
-    )  # noqa: E731
+
+    def blocks(t):
+        return sorted(t[:, r : r + 2, c : c + 2].flatten().tolist() for r in (0, 2) for c in (0, 2, 4))
+
     assert blocks(x) == blocks(y) and not torch.equal(x, y)
 
 
