@@ -18,9 +18,9 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from scratchlm.tasks.metrics import format_metrics
 
     cfg = load_config(args.config, args.set)
-    from scratchlm.tasks.registry import resolve_task_name
+    from scratchlm.tasks.registry import resolve_task_name, task_class
 
-    if resolve_task_name(cfg.data) == "image_classification":
+    if task_class(resolve_task_name(cfg.data)).reads_images:
         return _image_baseline(cfg, args)
     result = linear_baseline(
         cfg,

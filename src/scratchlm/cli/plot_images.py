@@ -48,7 +48,7 @@ def _run_module(run_path: str, kind_arg: str | None):
     from scratchlm.training.run_dir import load_run
 
     run = load_run(run_path)
-    if run.task != "image_classification":
+    if not run.handler().reads_images:
         return None
     kind = run.config.model.positional.kind
     if kind_arg is not None and kind_arg != kind:
@@ -87,7 +87,7 @@ def wants_2d(args: argparse.Namespace) -> bool:
     if args.run:
         from scratchlm.training.run_dir import load_run
 
-        return load_run(args.run).task == "image_classification"
+        return load_run(args.run).handler().reads_images
     return False
 
 
@@ -135,7 +135,7 @@ def cmd_plot_patches(args: argparse.Namespace) -> int:
     if not args.out and not args.json:
         raise ConfigError("plot patches needs --out FILE.png, --json, or both")
     run = load_run(args.run)
-    if run.task != "image_classification":
+    if not run.handler().reads_images:
         raise ConfigError(f"plot patches draws an image run's patch filters; {args.run} is a {run.task} run")
     weight = run.model.input.patch_embedding.weight.detach().float().numpy()  # (d, c, p, p)
     title = f"{Path(args.run).name}: principal components of the {weight.shape[0]} patch filters"

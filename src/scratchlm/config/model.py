@@ -20,18 +20,11 @@ from scratchlm.config.image import PatchConfig
 from scratchlm.errors import ConfigError
 
 ENCODER_KINDS = ("transformer", "lstm", "gru")
-POSITIONAL_KINDS = (
-    "sinusoidal",
-    "scaled_sinusoidal",
-    "learned",
-    "rope",
-    "alibi",
-    "t5_bias",
-    "none",
-    "sinusoidal_2d",
-    "learned_2d",
-    "rope_2d",
-)
+POSITIONAL_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned", "rope", "alibi", "t5_bias", "none")
+"""The kinds for sequences (text)."""
+POSITIONAL_KINDS_2D = ("sinusoidal_2d", "learned_2d", "rope_2d")
+"""The kinds for image patches only."""
+ALL_POSITIONAL_KINDS = (*POSITIONAL_KINDS, *POSITIONAL_KINDS_2D)
 IMAGE_POSITIONAL_KINDS = ("none", "learned", "sinusoidal_2d", "learned_2d", "rope_2d")
 """The kinds an image model reads (``learned``: one vector per patch); the ``*_2d`` kinds are for images only."""
 ABSOLUTE_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned")
@@ -133,7 +126,7 @@ class PositionalConfig:
 
     def __post_init__(self) -> None:
         kind = self.kind
-        check_choice("model.positional.kind", kind, POSITIONAL_KINDS)
+        check_choice("model.positional.kind", kind, ALL_POSITIONAL_KINDS)
         check_choice("model.positional.combine", self.combine, ("add", "concat"))
         check_choice("model.positional.combine_activation", self.combine_activation, ("none", "gelu", "tanh"))
         if kind in ("rope", "rope_2d") and self.rope_base <= 1:

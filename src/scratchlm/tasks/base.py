@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from scratchlm.config.model import POSITIONAL_KINDS_2D
 from scratchlm.errors import ConfigError, DataError
 from scratchlm.tasks.registry import TASKS
 
@@ -89,7 +90,7 @@ class Task:
                 f"data.packing joins raw texts for pretraining (data.task: masked_lm or causal_lm), "
                 f"not data.task={cls.name}"
             )
-        if cfg.model.positional.kind.endswith("_2d") and TASKS[cls.name].reads != "images":
+        if cfg.model.positional.kind in POSITIONAL_KINDS_2D and not cls.reads_images:
             raise ConfigError(
                 f"model.positional.kind={cfg.model.positional.kind} is a 2-D encoding for image patches; "
                 f"data.task={cls.name} reads sequences (use sinusoidal, learned, rope, ...)"
