@@ -38,8 +38,8 @@ def test_run_pe_and_patches(tiny_image_run, tmp_path, capsys):
     assert status == 0 and (tmp_path / "p.png").stat().st_size > 1000
 
 
-def test_errors(tiny_run, capsys):
+def test_errors(run_dir, capsys):
     status, _, err = cli(capsys, "plot", "pe", "--kind", "rope_2d", "--grid", "3", "--dim", "6", "--json")
     assert status != 0 and "multiple of 4" in err
-    status, _, err = cli(capsys, "plot", "patches", str(tiny_run), "--json")
+    status, _, err = cli(capsys, "plot", "patches", str(run_dir), "--json")
     assert status != 0 and "is a classification run" in err
