@@ -189,31 +189,23 @@ HARMLESS = {("train", "progress"), ("train", "num_threads"), ("train", "eval_bat
 """Settings that may change between a checkpoint and its resumption without changing the result."""
 
 
-def _fill_added_keys(saved: dict, current: dict) -> None:
-    """Keys added after the checkpoint's version read as their defaults there (they did not exist, and a
-    config file without them gets the defaults too)."""
-    from scratchlm.config import RunConfig
-
-    defaults = json.loads(json.dumps(RunConfig().to_dict()))
-    for section, values in current.items():
-        if isinstance(values, dict) and isinstance(saved.get(section), dict):
-            for key in values.keys() - saved[section].keys():
-                if key in defaults.get(section, {}):
-                    saved[section][key] = defaults[section][key]
-
-
 def check_config(path: Path, cfg) -> None:
     """The run's config.yaml agrees with the config the checkpoint was written under (stored in its
     trainer.json): else an error listing every difference, before any work."""
     from scratchlm.config.migrate import migrate
-    from scratchlm.errors import RunDirError
+    from scratchlm.errors import RunDirError, ScratchLMError
 
     saved = json.loads((path / "trainer.json").read_text(encoding="utf-8")).get("config")
     if saved is None:  # a checkpoint from before configs were stored
         return
     saved, _notes = migrate(saved)  # an earlier version's key names (config.yaml's load told the user)
+    try:  # keys added since the checkpoint was written take their defaults (what that version ran)
+        from scratchlm.config import config_from_dict
+
+        saved = json.loads(json.dumps(config_from_dict(saved).to_dict()))
+    except ScratchLMError:
+        pass  # compared as stored: the differences name what changed
     current = json.loads(json.dumps(cfg.to_dict()))
-    _fill_added_keys(saved, current)
     for section, key in HARMLESS:
         saved.get(section, {}).pop(key, None)
         current.get(section, {}).pop(key, None)
