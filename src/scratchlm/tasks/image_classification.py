@@ -59,6 +59,7 @@ def _refuse_text_options(cfg: RunConfig) -> None:
         "model.num_token_types": (m.num_token_types, 0),
         "model.freeze_embeddings": (m.freeze_embeddings, False),
         "model.positional.combine": (m.positional.combine, "add"),
+        "model.input_dim": (m.input_dim, None),
         "model.encoder.kind": (m.encoder.kind, "transformer"),
     }
     for key, (value, default) in text_only.items():
