@@ -61,7 +61,7 @@ def _nested(pairs: dict) -> dict:
 
 def old_layout(raw: dict) -> dict:
     """A config mapping in today's layout written back as the version before the nested sections
-    wrote it (every rule undone, keys added since left out); checked against a real file of that
+    wrote it (every rule undone, the keys added since left out); checked against a real file of that
     version below."""
     back = {r.new: r.old for r in KEY_RULES}
     values = {(r.new, new): old for r, old, new in VALUE_RENAMES}
@@ -73,6 +73,8 @@ ADDED_SINCE = (
     "model.input_dim",
     "model.encoder.activation",
     "model.encoder.unique_layers",
+    "train.optimizer",
+    "train.momentum",
     "data.image_size",
     "data.image_mode",
     "model.patches.size",
