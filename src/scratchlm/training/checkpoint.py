@@ -235,7 +235,8 @@ def check_config(path: Path, cfg) -> None:
     diff = config_differences(saved, current)
     if diff:
         raise RunDirError(
-            f"{path}: the run's config.yaml disagrees with the config this checkpoint was written under "
+            f"{path}: the run's config.yaml ({path.parent.parent / 'config.yaml'}) disagrees with the config this "
+            "checkpoint was written under "
             f"({len(diff)} difference{'s' if len(diff) > 1 else ''}): {'; '.join(diff)}. Restore config.yaml, "
             "or start a new run"
         )
