@@ -76,6 +76,11 @@ ADDED_SINCE = (
     "train.optimizer",
     "train.momentum",
     "train.deterministic",
+    "data.image_size",
+    "data.image_mode",
+    "model.patches.size",
+    "model.patches.embedding",
+    "model.patches.cls_token",
 )
 """Keys that version did not have (left out of its files; the tests keep them at their defaults)."""
 

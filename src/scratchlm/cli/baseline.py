@@ -1,7 +1,8 @@
 """``scratchlm baseline CONFIG``: the strongest ordinary linear baseline on the config's data.
 
 TF-IDF character (and character + word) n-grams + logistic regression; every feature set x C is
-scored on dev and the best on dev is reported on test (``experiments/baseline.py``)."""
+scored on dev and the best on dev is reported on test (``experiments/baseline.py``). For images
+(``data.task: image_classification``): an RBF SVC on the raw pixels (``experiments/image_baseline.py``)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     from scratchlm.tasks.metrics import format_metrics
 
     cfg = load_config(args.config, args.set)
+    from scratchlm.tasks.registry import resolve_task_name, task_class
+
+    if task_class(resolve_task_name(cfg.data)).reads_images:
+        return _image_baseline(cfg, args)
     result = linear_baseline(
         cfg,
         features=args.features or tuple(FEATURES),
@@ -40,12 +45,36 @@ def cmd_baseline(args: argparse.Namespace) -> int:
     return 0
 
 
+def _image_baseline(cfg, args: argparse.Namespace) -> int:
+    from scratchlm.experiments.image_baseline import svc_pixels
+    from scratchlm.tasks.metrics import format_metrics
+
+    result = svc_pixels(cfg, gamma=args.gamma, C=1.0 if args.C is None else args.C)
+    if args.json:
+        _print_json(result)
+        return 0
+    print(f"{result['model']} trained on {result['train_examples']} examples in {result['seconds']}s")
+    for split in ("dev", "test"):
+        if split in result:
+            print(format_metrics(result[split], split))
+    return 0
+
+
+def _gamma(value: str) -> float | str:
+    if value == "scale":
+        return value
+    try:
+        return float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: give a number or 'scale'") from None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     from scratchlm.experiments.baseline import FEATURES
 
     b = sub.add_parser(
         "baseline",
-        help="TF-IDF char/word n-grams + logistic regression, the best on dev, on the config's data",
+        help="TF-IDF char/word n-grams + logistic regression, the best on dev (images: SVC on pixels)",
     )
     b.add_argument("config")
     add_set_option(b)
@@ -60,6 +89,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="append",
         choices=tuple(FEATURES),
         help="feature set(s) to try (repeatable; default: all, the best on dev is kept)",
+    )
+    b.add_argument(
+        "--gamma",
+        type=_gamma,
+        default=0.001,
+        help="images: the SVC's RBF kernel width, a number or 'scale' (1 / (pixels x their variance))",
     )
     b.add_argument("--json", action="store_true")
     b.set_defaults(func=cmd_baseline)

@@ -33,10 +33,10 @@ def cmd_data_list(args: argparse.Namespace) -> int:
 
 def _load_named(name: str, args: argparse.Namespace):
     from scratchlm.config import DataConfig, RunConfig
-    from scratchlm.tasks.registry import make_task
+    from scratchlm.tasks.registry import resolve_task_name, task_class
 
     cfg = DataConfig(dataset=name, text_field=args.text_field, label_field=args.label_field)
-    task = make_task(RunConfig(data=cfg))
+    task = task_class(resolve_task_name(cfg))(RunConfig(data=cfg))  # the data only: no model checks
     task.load()
     return task.name, task.data
 
@@ -89,12 +89,31 @@ def _show_seq2seq(data, as_json: bool, task: str) -> int:
     return 0
 
 
+def _show_images(data, as_json: bool, task: str) -> int:
+    from scratchlm.data.images import image_stats
+
+    stats = _with_task(image_stats(data), task)
+    if as_json:
+        _print_json(stats)
+        return 0
+    print(
+        f"dataset {stats['name']}  {stats['size']}x{stats['size']} {stats['mode']} images  labels: {', '.join(stats['labels'])}"
+    )
+    print(f"{'split':<7}{'images':>8}  labels")
+    for split, s in stats["splits"].items():
+        print(f"{split:<7}{s['examples']:>8}  " + " ".join(f"{k} {v}" for k, v in s["labels"].items()))
+    return 0
+
+
 def cmd_data_show(args: argparse.Namespace) -> int:
     from scratchlm.data import dataset_stats
+    from scratchlm.data.images import ImageData
     from scratchlm.data.seq2seq import Seq2SeqData
     from scratchlm.data.tagging import TaggingData
 
     task, data = _load_named(args.name, args)
+    if isinstance(data, ImageData):
+        return _show_images(data, args.json, task)
     if isinstance(data, TaggingData):
         return _show_tagging(data, args.json, task)
     if isinstance(data, Seq2SeqData):
@@ -123,13 +142,20 @@ def cmd_data_show(args: argparse.Namespace) -> int:
 
 def cmd_data_export(args: argparse.Namespace) -> int:
     from scratchlm.data.files import write_jsonl
+    from scratchlm.data.images import ImageData, write_npz
     from scratchlm.data.seq2seq import Seq2SeqData, write_pairs_jsonl
     from scratchlm.data.tagging import TaggingData, write_tagged_jsonl
 
     _, data = _load_named(args.name, args)
     examples = data.split(args.split)
     writer = write_jsonl
-    if isinstance(data, TaggingData):
+    if isinstance(data, ImageData):
+        if not str(args.out).endswith(".npz"):
+            from scratchlm.errors import ConfigError
+
+            raise ConfigError(f"--out {args.out}: images are exported as .npz (images and labels arrays)")
+        writer = write_npz
+    elif isinstance(data, TaggingData):
         writer = write_tagged_jsonl
     elif isinstance(data, Seq2SeqData):
         writer = write_pairs_jsonl
@@ -146,7 +172,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     dl.set_defaults(func=cmd_data_list)
     for name, helptext, func in (
         ("show", "sizes, label balance, length percentiles", cmd_data_show),
-        ("export", "write a split as jsonl", cmd_data_export),
+        ("export", "write a split as jsonl (images: .npz)", cmd_data_export),
     ):
         dp = dsub.add_parser(name, help=helptext)
         dp.add_argument("name", help="built-in name or a jsonl/csv/tsv file")

@@ -20,6 +20,8 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
         )
     run = load_run(args.run)
     task = run.handler()
+    if task.reads_images:
+        return _export_image_onnx(run, args)
     if not task.export_outputs:
         raise ConfigError(f"export onnx writes classifier and tagger runs; {args.run} is a {run.task} run")
     if args.quantize and not task.export_quantizable:
@@ -65,6 +67,32 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
             )
         elif acc:
             print(f"note: {acc['error']}")
+    return 0
+
+
+def _export_image_onnx(run, args: argparse.Namespace) -> int:
+    """An image run: ``pixels -> logits`` (scratchlm.export.onnx_image)."""
+    from scratchlm.export.onnx_image import export_image_onnx
+
+    if args.quantize:
+        raise ConfigError(
+            "--quantize int8 is for text classifiers in this version; export the image run without it"
+        )
+    report = export_image_onnx(run, args.out, opset=args.opset)
+    if args.json:
+        print(json.dumps(report, ensure_ascii=False, indent=2))
+        return 0
+    shape = report["inputs"]["pixels"]
+    print(
+        f"wrote {report['out']} ({report['bytes'] / 1e6:.2f} MB, opset {report['opset']}) in {report['seconds']:.1f}s"
+    )
+    print(
+        f"input: pixels (float32, [batch, {shape[1]}, {shape[2]}, {shape[3]}], standardised with the mean and std "
+        f"in the metadata); output: logits (float32, [batch, {report['outputs']['logits'][1]}])"
+    )
+    print(
+        f"float32 graph vs PyTorch on dev images: max |logit difference| {report['max_abs_diff_vs_torch']:.2e}"
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
-"""``scratchlm plot pe``, ``plot embeddings`` and ``plot attention``: see the input layer and the encoder.
+"""``scratchlm plot pe``, ``plot embeddings`` and ``plot attention``: see the input layer and the encoder
+(images: ``plot pe --grid`` and ``plot patches``, :mod:`scratchlm.cli.plot_images`).
 
 - ``plot pe --kind K --length N --dim D --out FILE.png [--json]``: a positional encoding as a matrix
   (heatmap) and how position ``p`` relates to ``p + k``. What the matrix is depends on the kind:
@@ -117,6 +118,10 @@ def positional_matrix(kind: str, module, length: int, dim: int):
 
 
 def cmd_plot_pe(args: argparse.Namespace) -> int:
+    from scratchlm.cli import plot_images
+
+    if plot_images.wants_2d(args):  # image patches: docs/images.md
+        return plot_images.cmd_plot_pe_2d(args)
     if not args.out and not args.json:
         raise ConfigError("plot pe needs --out FILE.png, --json, or both")
     if args.length < 2:
@@ -285,6 +290,12 @@ def register(subparsers) -> None:
         "--dim", type=int, default=64, help="vector width D; for rope the head dimension (default 64)"
     )
     add_options(pe, PE_OPTIONS)
+    pe.add_argument(
+        "--grid",
+        type=int,
+        default=None,
+        help="image patches: an N x N grid, each patch's similarity to every other",
+    )
     pe.add_argument("--seed", type=int, default=0, help="learned, t5_bias: seed of the untrained init")
     pe.add_argument("--run", help="plot this trained run's positional part instead of a fresh one")
     pe.add_argument("--out", help="PNG to write")
@@ -314,4 +325,7 @@ def register(subparsers) -> None:
     )
     at.set_defaults(func=cmd_plot_attention)
 
+    from scratchlm.cli import plot_images
+
+    plot_images.register(psub)
     p.set_defaults(func=lambda a: (p.print_help(), 0)[1])

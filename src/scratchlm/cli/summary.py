@@ -10,8 +10,6 @@ from scratchlm.cli.args import add_set_option
 def cmd_summary(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    import torch
-
     from scratchlm.config import load_config
     from scratchlm.tasks.registry import make_task
     from scratchlm.training.run_dir import is_run_dir, load_run
@@ -26,6 +24,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         run = load_run(target)
         model, cfg, vocab_size = run.model, run.config, len(run.tokenizer.vocab)
         title = f"run {target}"
+        task = run.handler()
     else:
         import dataclasses
 
@@ -37,9 +36,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
         task = type(task)(cfg)
         model = task.build_model(vocab_size, len(labels), 0, labels)
         title = f"config {target} (vocabulary {vocab_size}, {task.summary_note(labels, args.num_classes)})"
-    ids = torch.randint(5, vocab_size, (args.batch, min(args.seq_len, cfg.data.max_seq_len)))
     print(title)
-    print(summarize(model, ids))
+    print(summarize(model, task.example_input(args.batch, args.seq_len, vocab_size)))
     return 0
 
 

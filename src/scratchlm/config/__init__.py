@@ -4,7 +4,8 @@ A config has four sections, one file and one dataclass each:
 
 - ``data``       what to read and how to tokenize it (:class:`DataConfig`, :mod:`.data`)
 - ``model``      the input layer, the encoder and the head (:class:`ModelConfig`, :mod:`.model`), with
-  nested sections ``encoder``, ``positional``, ``decoder`` and ``generation``
+  nested sections ``encoder``, ``positional``, ``decoder``, ``generation`` and ``patches`` (images,
+  :mod:`.image`)
 - ``train``      optimisation, schedule, checkpoints (:class:`TrainConfig`, :mod:`.train`)
 - ``vectors``    how to pretrain initial token vectors when ``model.init: word2vec`` (:class:`VectorsConfig`,
   :mod:`.vectors`)
@@ -29,10 +30,13 @@ from scratchlm.config.checks import (
     unknown_key,
 )
 from scratchlm.config.data import OLD_TASK_NAMES, TASK_NAMES, DataConfig
+from scratchlm.config.image import PatchConfig
 from scratchlm.config.migrate import RULES, Rule, migrate
 from scratchlm.config.model import (
     ENCODER_KINDS,
+    IMAGE_POSITIONAL_KINDS,
     POSITIONAL_KINDS,
+    POSITIONAL_KINDS_2D,
     DecoderConfig,
     EncoderConfig,
     GenerationConfig,
@@ -58,8 +62,10 @@ _build_section, _coerce, _field_types, _unknown_key = build_section, coerce, fie
 
 __all__ = [
     "ENCODER_KINDS",
+    "IMAGE_POSITIONAL_KINDS",
     "OLD_TASK_NAMES",
     "POSITIONAL_KINDS",
+    "POSITIONAL_KINDS_2D",
     "RULES",
     "SECTIONS",
     "SYNONYMS",
@@ -70,6 +76,7 @@ __all__ = [
     "EncoderConfig",
     "GenerationConfig",
     "ModelConfig",
+    "PatchConfig",
     "PositionalConfig",
     "Rule",
     "RunConfig",

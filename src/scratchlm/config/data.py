@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from scratchlm.config.checks import check_choice, check_positive
 from scratchlm.errors import ConfigError
 
-TASK_NAMES = ("classification", "tagging", "masked_lm", "causal_lm", "seq2seq")
+TASK_NAMES = ("classification", "tagging", "masked_lm", "causal_lm", "seq2seq", "image_classification")
 """The values of ``data.task`` besides ``auto``: the names of :data:`scratchlm.tasks.registry.TASKS`."""
 
 OLD_TASK_NAMES = {"classify": "classification", "tag": "tagging", "mlm": "masked_lm", "clm": "causal_lm"}
@@ -32,7 +32,9 @@ class DataConfig:
     label per text), ``tagging`` (one tag per character or token: word segmentation, NER), ``masked_lm``
     (masked-LM pretraining on raw text: ``corpus``, ``mask_ratio``), ``causal_lm`` (causal-LM pretraining,
     next-token prediction, on the same raw text), ``seq2seq`` (a source text to a sequence of output tokens:
-    grapheme to phoneme on ``cmudict-g2p``), or ``auto``: the task that reads the built-in dataset, or for a
+    grapheme to phoneme on ``cmudict-g2p``), ``image_classification`` (one label per image: the built-in
+    ``digits``, a folder with one sub-folder of PNG/JPEG images per label, or an ``.npz`` file; a Vision
+    Transformer, docs/images.md), or ``auto``: the task that reads the built-in dataset, or for a
     user file ``seq2seq`` when its first record has the ``target_field``, ``tagging`` when it holds tags (a
     ``.jsonl`` whose first record has the ``tags_field``, or a ``.txt`` file of ``token/TAG`` items) and
     ``classification`` otherwise. A run saves the resolved value; the names of earlier versions
@@ -102,8 +104,17 @@ class DataConfig:
     """With ``packing``: attention stays inside each text of a block (a block-diagonal mask); ``false`` lets
     it cross from one text to the next, as GPT-2's packing does (positions always run across the block)."""
 
+    image_size: int | None = None
+    """Images: the side in pixels every image is resized to (bicubic, Pillow); ``null``: the images' own size
+    (they must all be square and the same size). A run records the size it trained at."""
+    image_mode: str = "auto"
+    """Images: ``L`` (grayscale, one channel) or ``RGB`` (three channels); ``auto``: ``L`` when every training
+    image is grayscale, else ``RGB``. A run records the mode it trained with."""
+
     def __post_init__(self) -> None:
         self._check_tokenizer()
+        check_positive("data.image_size", self.image_size)
+        check_choice("data.image_mode", self.image_mode, ("auto", "L", "RGB"))
         check_choice("data.task", self.task, ("auto", *TASK_NAMES))
         if not 0.0 < self.mask_ratio < 1.0:
             raise ConfigError(f"data.mask_ratio={self.mask_ratio} must be in (0, 1)")

@@ -16,14 +16,21 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from scratchlm.config.checks import check_choice, check_positive, sections_from_mappings
+from scratchlm.config.image import PatchConfig
 from scratchlm.errors import ConfigError
 
 ENCODER_KINDS = ("transformer", "rnn", "lstm", "gru")
 RECURRENT_KINDS = ("rnn", "lstm", "gru")
 POSITIONAL_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned", "rope", "alibi", "t5_bias", "none")
+"""The kinds for sequences (text)."""
+POSITIONAL_KINDS_2D = ("sinusoidal_2d", "learned_2d", "rope_2d")
+"""The kinds for image patches only."""
+ALL_POSITIONAL_KINDS = (*POSITIONAL_KINDS, *POSITIONAL_KINDS_2D)
+IMAGE_POSITIONAL_KINDS = ("none", "learned", "sinusoidal_2d", "learned_2d", "rope_2d")
+"""The kinds an image model reads (``learned``: one vector per patch); the ``*_2d`` kinds are for images only."""
 ABSOLUTE_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned")
 """Kinds with position vectors combined with the token vectors; the others act inside attention."""
-IN_ATTENTION_KINDS = ("rope", "alibi", "t5_bias")
+IN_ATTENTION_KINDS = ("rope", "alibi", "t5_bias", "rope_2d")
 
 
 @dataclass
@@ -116,7 +123,10 @@ class PositionalConfig:
     (the table times a learned scalar), ``learned`` (one trained vector per position, BERT; cannot go past
     ``data.max_seq_len``). Inside attention (relative): ``rope`` (rotary, on queries and keys), ``alibi``
     (linear distance bias, per-head slopes), ``t5_bias`` (learned bias per distance bucket). ``none``: a bag
-    of tokens. See docs/input_layer.md."""
+    of tokens. See docs/input_layer.md. Images (``data.task: image_classification``, docs/images.md):
+    ``none``, ``learned`` (one trained vector per patch), ``sinusoidal_2d`` (half the dimensions for the
+    column, half for the row, as MAE), ``learned_2d`` (a row table plus a column table), ``rope_2d`` (axial
+    rotary on queries and keys: half of each head's pairs turn with the row, half with the column)."""
     combine: str = "add"
     """How token vectors and absolute position vectors are combined: ``add``, or ``concat`` (side by side,
     then a Linear(2d -> d)). Only for ``sinusoidal``, ``scaled_sinusoidal`` and ``learned``: the other kinds
@@ -125,7 +135,7 @@ class PositionalConfig:
     """``combine: concat``: activation after the projection: ``none``, ``gelu``, ``tanh`` or ``relu`` (the
     ReLU of article 000's "concatenate, project, activate", docs/articles.md)."""
     rope_base: float = 10000.0
-    """``kind: rope``: the base of the rotation frequencies ``theta_i = base^(-2i/r)``."""
+    """``kind: rope`` and ``rope_2d``: the base of the rotation frequencies ``theta_i = base^(-2i/r)``."""
     rotary_fraction: float = 1.0
     """``kind: rope``: the fraction of each head's dimensions that is rotated (partial rotary, as in
     GPT-NeoX); ``rotary_fraction * head_dim`` must be an even integer."""
@@ -136,12 +146,12 @@ class PositionalConfig:
 
     def __post_init__(self) -> None:
         kind = self.kind
-        check_choice("model.positional.kind", kind, POSITIONAL_KINDS)
+        check_choice("model.positional.kind", kind, ALL_POSITIONAL_KINDS)
         check_choice("model.positional.combine", self.combine, ("add", "concat"))
         check_choice(
             "model.positional.combine_activation", self.combine_activation, ("none", "gelu", "tanh", "relu")
         )
-        if kind == "rope" and self.rope_base <= 1:
+        if kind in ("rope", "rope_2d") and self.rope_base <= 1:
             raise ConfigError(f"model.positional.rope_base={self.rope_base} must be > 1")
         if kind == "t5_bias":
             check_positive("model.positional.num_buckets", self.num_buckets, minimum=4)
@@ -298,6 +308,8 @@ class ModelConfig:
     """Seq2seq: the decoder's attention to the source."""
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     """Seq2seq: beam search and output length."""
+    patches: PatchConfig = field(default_factory=PatchConfig)
+    """Images (``data.task: image_classification``): patch size, how patches become vectors, ``[CLS]``."""
 
     @property
     def input_width(self) -> int:
@@ -363,6 +375,7 @@ class ModelConfig:
                 "is made of (sin, cos) pairs, one frequency each, and an odd dimension leaves a sine without "
                 "its partner; use an even embed_dim (divisible by encoder.num_heads)"
             )
+        self._check_positional_2d()
         if kind == "rope":
             fraction = self.positional.rotary_fraction
             head_dim = self.embed_dim // self.encoder.num_heads
@@ -377,6 +390,19 @@ class ModelConfig:
                 raise ConfigError(
                     f"model.positional.rotary_fraction={fraction} rotates no pair of dimensions"
                 )
+
+    def _check_positional_2d(self) -> None:
+        kind, head_dim = self.positional.kind, self.embed_dim // self.encoder.num_heads
+        if kind == "sinusoidal_2d" and self.embed_dim % 4:
+            raise ConfigError(
+                f"model.positional.kind=sinusoidal_2d needs model.embed_dim divisible by 4 (got {self.embed_dim}): "
+                "half the dimensions for columns, half for rows, each made of (sin, cos) pairs"
+            )
+        if kind == "rope_2d" and head_dim % 4:
+            raise ConfigError(
+                f"model.positional.kind=rope_2d needs head_dim = embed_dim / num_heads divisible by 4 (got "
+                f"{head_dim}): half of each head's pairs of dimensions turn with the row, half with the column"
+            )
 
     def _check_input_layer(self) -> None:
         check_choice("model.embedding_norm", self.embedding_norm, ("none", "layernorm", "rmsnorm"))

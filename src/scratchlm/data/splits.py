@@ -11,6 +11,7 @@ import hashlib
 SPLITS = ("train", "dev", "test")
 
 
-def split_of(key: str) -> str:
-    h = int(hashlib.sha1(key.encode("utf-8")).hexdigest(), 16) % 10
+def split_of(key: str | bytes) -> str:
+    """``key``: a text (hashed as UTF-8) or raw bytes (an image's pixels)."""
+    h = int(hashlib.sha1(key if isinstance(key, bytes) else key.encode("utf-8")).hexdigest(), 16) % 10
     return "test" if h == 0 else "dev" if h == 1 else "train"

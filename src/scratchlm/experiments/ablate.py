@@ -8,7 +8,8 @@ Every combination of the ``--grid`` values (the cells) is trained ``--seeds`` ti
 A run that already finished (its ``metrics.json`` is there) is not trained again, so an ablation that
 was stopped continues where it was, and adding a seed trains only the new runs.
 
-Besides dev and test accuracy each run is measured beyond its training length: the test split is
+Besides dev and test accuracy each text run is measured beyond its training length (an image run on
+test images with their patches shuffled instead, :mod:`scratchlm.experiments.ablate_images`): the test split is
 encoded again with ``--length-factor`` (default 2) times ``data.max_seq_len`` and evaluated, on all
 texts and on the "long" ones (texts that were truncated at the training length). A positional
 encoding that cannot go past its table (``learned``) gets ``n/a`` with the reason instead of a number.
@@ -165,6 +166,15 @@ def _long_eval(run_dir: Path, factor: float) -> dict:
     return out
 
 
+def _extra_eval(run_dir: Path, factor: float) -> dict:
+    """Text: accuracy beyond the training length; images: accuracy with the patches shuffled."""
+    from scratchlm.experiments import ablate_images
+
+    if ablate_images.is_image_run(run_dir):
+        return ablate_images.measure(run_dir)
+    return _long_eval(run_dir, factor)
+
+
 def _params(run_dir: Path) -> int:
     from scratchlm.training.run_dir import load_run
 
@@ -198,7 +208,7 @@ def run_one(raw: dict, sets: list[str], cell: Cell, seed: int, out: Path, factor
         "test_macro_f1": metrics.get("test", {}).get("macro_f1"),
         "train_seconds": round(seconds, 2),
         "parameters": _params(run_dir),
-        **(_long_eval(run_dir, factor) if "test" in metrics else {}),
+        **(_extra_eval(run_dir, factor) if "test" in metrics else {}),
     }
     from scratchlm.io import atomic_write_json
 
@@ -221,7 +231,9 @@ def summarise(cells: list[Cell]) -> list[dict]:
             row["skipped"] = cell.skipped
             rows.append(row)
             continue
-        for key in (*METRICS, "test_accuracy_at_len", "train_seconds"):
+        from scratchlm.experiments.ablate_images import METRICS as IMAGE_METRICS
+
+        for key in (*METRICS, *IMAGE_METRICS, "test_accuracy_at_len", "train_seconds"):
             mean, std = _mean_std([r.get(key) for r in cell.runs])
             row[f"{key}_mean"], row[f"{key}_std"] = mean, std
         notes = {r["at_len_note"] for r in cell.runs if r.get("at_len_note")}
@@ -238,7 +250,15 @@ def _pm(row: dict, key: str) -> str:
     return "n/a" if mean is None else f"{mean:.4f} ± {std:.4f}"
 
 
+def _images(rows: list[dict]) -> bool:
+    return any(row.get("shuffled_test_accuracy_mean") is not None for row in rows)
+
+
 def markdown_table(rows: list[dict], keys: list[str], factor: float) -> str:
+    if _images(rows):
+        from scratchlm.experiments import ablate_images
+
+        return ablate_images.markdown_table(rows, keys, _pm, _short)
     head = [_short(k) for k in keys] + [
         "dev acc",
         "test acc",
@@ -300,6 +320,10 @@ def plot(rows: list[dict], keys: list[str], out: Path, factor: float) -> Path:
         ("long_test_accuracy", "long texts, training length"),
         ("long_test_accuracy_at_len", f"long texts, {factor:g}x length"),
     ]
+    if _images(rows):
+        from scratchlm.experiments.ablate_images import SERIES
+
+        series = list(SERIES)
     width = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.1 * len(shown) + 2), 4.6))
     lows = [

@@ -172,6 +172,11 @@ async def get_model(request: Request) -> dict:
     responses={200: {"model": ClassifyResponse}},
 )
 async def classify(request: Request) -> JSONResponse:
+    if request.app.state.run.handler().reads_images:  # an image model: images, not texts (serve/images.py)
+        from scratchlm.serve.images import classify_images
+
+        check_supported(request, "classify")
+        return await classify_images(request)
     body = await read_for(request, "classify", ClassifyRequest)
     results = await run_batched(request, "classify", body.texts)
     return JSONResponse({"model": model_name(request), "results": results})

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 
+from scratchlm.config.model import POSITIONAL_KINDS_2D
 from scratchlm.errors import ConfigError, DataError
 from scratchlm.tasks.registry import TASKS
 
@@ -67,6 +68,8 @@ class Task:
     plots_attention: ClassVar[bool] = False
     """Whether ``scratchlm plot attention`` can show its encoder's self-attention on one text (a
     bidirectional encoder read without a decoder)."""
+    reads_images: ClassVar[bool] = False
+    """Whether its inputs are images (``predict`` and ``/v1/classify`` take image files, not texts)."""
     metric_noun: ClassVar[str] = "examples"
     """What ``eval`` counts (``no sentences to evaluate``)."""
 
@@ -89,6 +92,11 @@ class Task:
             raise ConfigError(
                 f"data.packing joins raw texts for pretraining (data.task: masked_lm or causal_lm), "
                 f"not data.task={cls.name}"
+            )
+        if cfg.model.positional.kind in POSITIONAL_KINDS_2D and not cls.reads_images:
+            raise ConfigError(
+                f"model.positional.kind={cfg.model.positional.kind} is a 2-D encoding for image patches; "
+                f"data.task={cls.name} reads sequences (use sinusoidal, learned, rope, ...)"
             )
         if cfg.data.tag_scheme != "auto" and TASKS[cls.name].reads != "tags":
             raise ConfigError(
@@ -115,6 +123,12 @@ class Task:
         from scratchlm.tokenizers import build_tokenizer
 
         return build_tokenizer(self.cfg.data, self.texts(examples))
+
+    def load_tokenizer(self, directory: str | Path):
+        """The tokenizer a run saved in ``directory`` (an image run's: its image processor)."""
+        from scratchlm.tokenizers import load_tokenizer
+
+        return load_tokenizer(directory)
 
     def check_tokenizer(self, tokenizer, source: Path) -> None:
         """Refuse a pretrained run's tokenizer (``model.init: RUN``) this task cannot read."""
@@ -248,6 +262,12 @@ class Task:
         if truncated:
             return f"note: {truncated} text(s) truncated to {run.max_seq_len} tokens"
         return None
+
+    def example_input(self, batch: int, seq_len: int, vocab_size: int) -> torch.Tensor:
+        """``scratchlm summary``: an input its model reads (random token ids ``(batch, seq_len)``)."""
+        return torch.randint(
+            min(5, vocab_size - 1), vocab_size, (batch, min(seq_len, self.cfg.data.max_seq_len))
+        )
 
     def placeholder_labels(self, num_classes: int) -> tuple[list[str], dict]:
         """``scratchlm summary CONFIG``: label names to build the model with, without reading the data,

@@ -27,6 +27,7 @@ TASKS: dict[str, Entry] = {
     "masked_lm": Entry("scratchlm.tasks.masked_lm:MaskedLMTask", "text"),
     "causal_lm": Entry("scratchlm.tasks.causal_lm:CausalLMTask", "text"),
     "seq2seq": Entry("scratchlm.tasks.seq2seq:Seq2SeqTask", "pairs"),
+    "image_classification": Entry("scratchlm.tasks.image_classification:ImageClassificationTask", "images"),
 }
 """Task name -> where its class is and what data it reads."""
 
@@ -34,7 +35,7 @@ DEFAULT = "classification"
 """What ``data.task: auto`` picks for a user's file no other task recognises, and what a run written
 before run.json recorded its task is."""
 
-DETECT_ORDER = ("seq2seq", "tagging")
+DETECT_ORDER = ("image_classification", "seq2seq", "tagging")
 """The tasks whose ``detects`` looks at a user's file for ``data.task: auto``, in this order."""
 
 

@@ -30,7 +30,6 @@ from scratchlm.io import atomic_write_json, atomic_write_text, read_json_lines, 
 from scratchlm.tasks.base import Task
 from scratchlm.tasks.classification import EncodedSplit, encode_split
 from scratchlm.tasks.registry import make_task
-from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training import distributed, engine
 from scratchlm.training.determinism import deterministic_kernels
@@ -202,9 +201,9 @@ def _make_tokenizer(task: Task, cfg: RunConfig, splits: Splits, out: Path, resum
     vocab = (None, None)
     if not ctx.is_main:
         ctx.barrier()  # rank 0 builds and saves the tokenizer, the others read it
-        return load_tokenizer(out / "tokenizer"), vocab
+        return task.load_tokenizer(out / "tokenizer"), vocab
     if resume:
-        tokenizer = load_run_tokenizer(out, read_run_meta(out))
+        tokenizer = load_run_tokenizer(out, read_run_meta(out), task)
     else:
         train_ex = splits.examples["train"]
         tokenizer = pretrained_tokenizer(cfg, task)  # model.init: a pretraining run -> its tokenizer

@@ -109,11 +109,12 @@ def read_run_meta(path: Path) -> dict:
     return meta
 
 
-def load_run_tokenizer(path: Path, meta: dict):
-    """The run's tokenizer, its vocabulary checked against the size ``run.json`` recorded (a cut-short
-    ``vocab.txt`` would otherwise surface as a shape error deep in the model)."""
+def load_run_tokenizer(path: Path, meta: dict, task: Task | None = None):
+    """The run's tokenizer (read by ``task``: an image run's is its image processor), its vocabulary
+    checked against the size ``run.json`` recorded (a cut-short ``vocab.txt`` would otherwise surface as
+    a shape error deep in the model)."""
     try:
-        tokenizer = load_tokenizer(path / "tokenizer")
+        tokenizer = (task.load_tokenizer if task is not None else load_tokenizer)(path / "tokenizer")
     except ScratchLMError as exc:
         where = path / "tokenizer"
         raise RunDirError(str(exc) if str(where) in str(exc) else f"{where}: {exc}") from None
@@ -157,7 +158,7 @@ def load_run(path: str | Path, *, device: str = "cpu") -> LoadedRun:
     if cfg.data.task != task.name:  # runs written before data.task existed say auto
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, task=task.name))
         task = type(task)(cfg)
-    tokenizer = load_run_tokenizer(path, meta)
+    tokenizer = load_run_tokenizer(path, meta, task)
     labels = [str(label) for label in meta["labels"]]
     model = task.build_model(len(tokenizer.vocab), len(labels), tokenizer.vocab.pad_id, labels)
     load_run_weights(model, path / "model.safetensors", device)

@@ -83,7 +83,7 @@ class StepRunner:
         total = ctx.all_reduce_sum([float(sum(weights))])[0] if ctx.enabled else sum(weights)
         self.optimizer.zero_grad(set_to_none=True)
         loss_sum, tokens, examples, last_loss = 0.0, 0, 0, None
-        seq_len = max(int(b.ids.shape[1]) for b in batches)
+        seq_len = max(int(b.padding_mask.shape[1]) for b in batches)
         for i, (batch, w) in enumerate(zip(batches, weights, strict=True)):
             sync = i == len(batches) - 1 or not ctx.enabled
             if self.sharded:  # gradients reduce-scattered after the last micro-batch only
