@@ -20,9 +20,10 @@ class DataConfig:
     """Where the examples come from and how text becomes ids."""
 
     dataset: str = "zh-reviews"
-    """A built-in dataset name (``scratchlm data list``) or a path to a jsonl/csv/tsv file."""
+    """A built-in dataset name (``scratchlm data list``), a path to a jsonl/csv/tsv/parquet file, or a folder
+    saved by HF ``datasets`` (``save_to_disk``; a ``DatasetDict`` gives its train/validation/test splits)."""
     train_file: str | None = None
-    """User data: training file (jsonl/csv/tsv). Overrides ``dataset``'s train split."""
+    """User data: training file (jsonl/csv/tsv/parquet or a saved datasets folder). Overrides ``dataset``'s train split."""
     dev_file: str | None = None
     """User data: dev file. Without it, 10% of the training file is held out by the sha1 rule."""
     test_file: str | None = None
