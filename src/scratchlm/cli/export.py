@@ -80,6 +80,13 @@ def cmd_export_hf(args: argparse.Namespace) -> int:
         f"wrote {report['out']}: BertModel with {cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, "
         f"vocabulary {cfg['vocab_size']}, {cfg['max_position_embeddings']} positions ({report['tensors']} tensors)"
     )
+    tok = report["tokenizer"]
+    if "note" in tok:
+        print(f"note: {tok['note']}")
+    elif tok.get("transformers_check"):
+        print(
+            f"tokenizer.json: AutoTokenizer gives the run's ids on {tok['transformers_check']['texts']} test texts"
+        )
     diff = report.get("max_abs_diff_vs_run")
     if diff is not None:
         print(f"transformers.BertModel.from_pretrained vs the run: max |hidden state difference| {diff:.2e}")
@@ -112,7 +119,7 @@ def register(subparsers) -> None:
     o.set_defaults(func=cmd_export_onnx)
     h = esub.add_parser(
         "hf",
-        help="Hugging Face BertModel directory (config.json, model.safetensors, vocab.txt) of a BERT-like run",
+        help="Hugging Face BertModel directory (config.json, model.safetensors, vocab.txt, tokenizer.json) of a BERT-like run",
         description="Write a BERT-like run's input layer and encoder so that transformers.BertModel."
         "from_pretrained(DIR) loads it with no missing encoder keys and gives the same vectors.",
     )
