@@ -19,6 +19,7 @@ from scratchlm.config.migrate import flatten, migrate_key, set_dotted
 from scratchlm.errors import ConfigError, RunDirError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "seq2seq_config_before_sections.yaml"
+ADDED_SINCE = (("train", "loggers"),)  # config keys newer than FIXTURE (their defaults load)
 
 # an old key with a value it accepts, and any new keys the value needs (rnn_hidden_dim: a recurrent encoder)
 OLD_VALUES = {
@@ -177,7 +178,11 @@ def test_a_config_yaml_of_the_earlier_version_loads_with_one_notice_naming_every
     )
     assert cfg == expected
     # the helper these tests use to write old files reproduces that version's keys and values exactly
-    assert old_layout(cfg.to_dict()) == raw
+    # (less the keys added since, which that file cannot hold)
+    written = old_layout(cfg.to_dict())
+    for section, key in ADDED_SINCE:
+        del written[section][key]
+    assert written == raw
     # written again, it is in today's layout: no notice
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="scratchlm.config"):

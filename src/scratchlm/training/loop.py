@@ -88,12 +88,16 @@ class NullLogger:
     def write(self, **record) -> None:
         pass
 
+    def finish(self, *args, **kwargs) -> None:
+        pass
+
 
 class Logger:
     """Appends JSON lines to ``train_log.jsonl``."""
 
-    def __init__(self, path: Path, *, keep_until_step: int | None = None):
+    def __init__(self, path: Path, *, keep_until_step: int | None = None, also: tuple = ()):
         self.path = path
+        self.also = also  # further sinks of the same records (train.loggers: tensorboard)
         if keep_until_step is not None and path.exists():
             kept = [
                 line
@@ -105,6 +109,16 @@ class Logger:
     def write(self, **record) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for sink in self.also:
+            sink.write(**record)
+
+    def finish(self, run_dir: Path, metrics: dict, step: int, model=None, cfg=None) -> None:
+        """The end of the run for the further sinks (final metrics, figures), then close them."""
+        for sink in self.also:
+            try:
+                sink.finish(run_dir, metrics, step, model, cfg)
+            finally:
+                sink.close()
 
 
 def _prepare_out_dir(out: Path, resume: bool) -> None:
@@ -273,10 +287,12 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
         model = task.build_model(len(tokenizer.vocab), len(task.labels), tokenizer.vocab.pad_id, task.labels)
         model.to(device)
     tc = cfg.train
-    return finish(
+    metrics = finish(
         out, task, model, task.labels, splits.encoded["dev"], splits.encoded["test"],
         tokenizer.vocab.pad_id, tc.eval_batch_size, trainer.state, device,
     )  # fmt: skip
+    trainer.logger.finish(out, metrics, trainer.step, model, cfg)
+    return metrics
 
 
 class Trainer:
@@ -350,7 +366,9 @@ class Trainer:
             self.runner.scaler.load_state_dict(self.saved["scaler"])
         resumed_at = self.step if self.saved else None
         self.logger = (
-            Logger(self.out / "train_log.jsonl", keep_until_step=resumed_at) if ctx.is_main else NullLogger()
+            Logger(self.out / "train_log.jsonl", keep_until_step=resumed_at, also=self._sinks(resumed_at))
+            if ctx.is_main
+            else NullLogger()
         )
         if init_report:
             self.logger.write(step=0, event="init", **init_report)
@@ -359,6 +377,14 @@ class Trainer:
         self.flop_shape = (engine.matmul_parameters(model), *engine.transformer_shape(model))
         log.info("model: %s parameters; %d steps (%d per epoch), batch %d", f"{n_params:,}",
                  self.total_steps, self.steps_per_epoch, tc.batch_size)  # fmt: skip
+
+    def _sinks(self, resumed_at: int | None) -> tuple:
+        """``train.loggers`` beyond jsonl; a resumed run's TensorBoard events after its step are dropped."""
+        if "tensorboard" not in self.tc.loggers:
+            return ()
+        from scratchlm.training.tensorboard import TensorBoardLogger
+
+        return (TensorBoardLogger(self.out, purge_step=None if resumed_at is None else resumed_at + 1),)
 
     # ---------------------------------------------------------------------------------- the loop
     def fit(self) -> None:
