@@ -134,14 +134,18 @@ def _prepare_out_dir(out: Path, resume: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def train(cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str = "cpu") -> dict:
+def train(
+    cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str = "cpu", on_eval=None
+) -> dict:
     """Train, keep the best-on-dev weights, evaluate dev and test; returns the final metrics (on DDP
-    processes other than rank 0: ``{}``)."""
+    processes other than rank 0: ``{}``). ``on_eval(number, score)`` is called after each dev evaluation
+    (its number from 1, the headline score); returning True stops training there, as early stopping
+    does (``scratchlm tune`` prunes a weak trial this way)."""
     out = Path(out)
     created = not out.exists()
     ctx, device = distributed.setup(device)
     try:
-        return _train(cfg, out, resume=resume, device=device, ctx=ctx)
+        return _train(cfg, out, resume=resume, device=device, ctx=ctx, on_eval=on_eval)
     except BaseException:
         # a run that failed before writing anything leaves no empty directory behind
         if ctx.is_main and created and out.is_dir() and not any(out.iterdir()):
@@ -268,7 +272,7 @@ def _place(model, cfg: RunConfig, out: Path, resume: bool, ctx: DistContext, dev
     return sharded
 
 
-def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistContext) -> dict:
+def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistContext, on_eval=None) -> dict:
     task = _task_for(cfg, out, resume, ctx)
     cfg, splits = _load_splits(task)
     tokenizer, vocab = _make_tokenizer(task, cfg, splits, out, resume, ctx)
@@ -277,6 +281,7 @@ def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistCon
     vocab = None  # its rows are in the model now: do not hold the matrix through training
     sharded = _place(model, cfg, out, resume, ctx, device)
     trainer = Trainer(task, cfg, model, tokenizer, splits, out, ctx, device, sharded)
+    trainer.on_eval = on_eval
     if resume:
         trainer.resume()
     trainer.start(init_report)
@@ -320,6 +325,7 @@ class Trainer:
         self.state = TrainerState()
         self.step = 0
         self.saved: dict = {}
+        self.on_eval = None  # see train()
 
     # ----------------------------------------------------------------------------------- resuming
     def resume(self) -> None:
@@ -472,16 +478,23 @@ class Trainer:
             "step %d epoch %d: dev %s%s", step, state.epoch, task.headline(m), " (best)" if improved else ""
         )
         self.model.train()
+        pruned = self.on_eval is not None and bool(self.on_eval(len(state.history), score))
+        if pruned:
+            log.info("stopped after this evaluation by the caller (a pruned trial)")
         if improved:
-            state.best_score, state.best_step = score, step
-            state.evals_without_improvement = 0
-            return False
+            self._improved(score, step)
+            return pruned
         state.evals_without_improvement += 1
         patience = self.tc.early_stopping_patience
         if patience and state.evals_without_improvement >= patience:
             log.info("early stopping: no dev improvement in %d evaluations", state.evals_without_improvement)
             return True
-        return False
+        return pruned
+
+    def _improved(self, score: float, step: int) -> None:
+        state = self.state
+        state.best_score, state.best_step = score, step
+        state.evals_without_improvement = 0
 
     def save_state(self) -> None:
         """A checkpoint of everything a resume needs (FSDP: gathered to rank 0 first)."""
