@@ -102,6 +102,10 @@ class DataConfig:
     document_mask: bool = True
     """With ``packing``: attention stays inside each text of a block (a block-diagonal mask); ``false`` lets
     it cross from one text to the next, as GPT-2's packing does (positions always run across the block)."""
+    shards: str | None = None
+    """``data.task: masked_lm``/``causal_lm``: a token-shards directory (``scratchlm data prepare``) to train
+    on instead of ``corpus``: read by memory map block by block (corpora larger than memory), with its
+    tokenizer, packed (``packing: true``), its dev/test texts for evaluation. See docs/pretraining.md."""
 
     def __post_init__(self) -> None:
         self._check_tokenizer()

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import torch
 
 from scratchlm.errors import ConfigError, DataError
+from scratchlm.tasks.pretraining_shards import check_shards_config
 from scratchlm.tasks.registry import TASKS
 
 if TYPE_CHECKING:
@@ -87,6 +88,7 @@ class Task:
                 f"data.packing joins raw texts for pretraining (data.task: masked_lm or causal_lm), "
                 f"not data.task={cls.name}"
             )
+        check_shards_config(cfg, cls.name, cls.pretrains)
         if cfg.data.tag_scheme != "auto" and TASKS[cls.name].reads != "tags":
             raise ConfigError(
                 f"data.tag_scheme={cfg.data.tag_scheme} applies to data.task=tagging; a {cls.name} run has no tags"

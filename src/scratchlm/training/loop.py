@@ -311,8 +311,10 @@ class Trainer:
         self.pad_id = tokenizer.vocab.pad_id
         tc = self.tc
         train_enc = splits.encoded["train"]
-        self.lengths = [len(s) for s in train_enc.seqs]
-        if not self.lengths:
+        # token shards (data.shards): equal blocks in a batch order of their own, no lengths to read
+        sharded_data = hasattr(train_enc, "batch_order")
+        self.lengths = [] if sharded_data else [len(s) for s in train_enc.seqs]
+        if not len(train_enc.seqs):
             raise RunDirError(f"dataset {splits.name}: no training examples")
         self.steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
         epochs_steps = tc.epochs * self.steps_per_epoch
@@ -404,14 +406,21 @@ class Trainer:
         self.window = _Window()
         self.model.train()
         while not stop and state.epoch < tc.epochs and self.step < self.total_steps:
-            batches = batch_order(self.lengths, tc.batch_size, shuffle=True, seed=tc.seed,
-                                  epoch=state.epoch, bucketing=tc.length_bucketing)  # fmt: skip
+            batches = self._batch_order(state.epoch)
             for position in range(state.batch_in_epoch, len(batches)):
                 stop = self._step(batches, position, bar)
                 if stop or self.step == self.total_steps:
                     break
         bar.close()
         self.save_state()
+
+    def _batch_order(self, epoch: int):
+        """The epoch's batches (a shuffled, seeded order: the same on every process and after a resume)."""
+        tc, train_enc = self.tc, self.splits.encoded["train"]
+        if hasattr(train_enc, "batch_order"):  # token shards: a lazy permutation of equal blocks
+            return train_enc.batch_order(tc.batch_size, seed=tc.seed, epoch=epoch)
+        return batch_order(self.lengths, tc.batch_size, shuffle=True, seed=tc.seed, epoch=epoch,
+                           bucketing=tc.length_bucketing)  # fmt: skip
 
     def _step(self, batches: list, position: int, bar) -> bool:
         """One batch, its logging, evaluation and checkpoint; returns whether to stop."""
