@@ -19,7 +19,10 @@ from scratchlm.config.migrate import flatten, migrate_key, set_dotted
 from scratchlm.errors import ConfigError, RunDirError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "seq2seq_config_before_sections.yaml"
-ADDED_SINCE = (("train", "loggers"), ("data", "shards"))  # config keys newer than FIXTURE (their defaults load)
+ADDED_SINCE = (
+    ("train", "loggers"),
+    ("data", "shards"),
+)  # config keys newer than FIXTURE (their defaults load)
 
 # an old key with a value it accepts, and any new keys the value needs (rnn_hidden_dim: a recurrent encoder)
 OLD_VALUES = {
