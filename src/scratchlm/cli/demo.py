@@ -66,10 +66,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"\n$ scratchlm baseline {args.config}", flush=True)
     from scratchlm.config import load_config
-    from scratchlm.experiments.baseline import tfidf_logreg
+    from scratchlm.experiments.baseline import linear_baseline
     from scratchlm.io import atomic_write_json
 
-    base = tfidf_logreg(load_config(args.config, args.set))
+    base = linear_baseline(load_config(args.config, args.set))
     ours = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     rows = [
         ("scratchlm Transformer (this run)", ours["test"], f"{train_seconds:.0f}s incl. word2vec"),
