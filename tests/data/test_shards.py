@@ -1,15 +1,15 @@
 """Token shards read back: every text's ids exactly as the tokenizer gives them, blocks and segments
-equal to in-memory packing across shard edges, the batch order seeded and lazy, and checksums."""
+equal to in-memory packing across shard edges, the batch order seeded and lazy, and checksums. The
+shards are written by data prepare here (its own behaviour: tests/data/test_prepare.py)."""
 
 from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from scratchlm.data.packing import pack_sequences
-from scratchlm.data.prepare import iter_texts, prepare
+from scratchlm.data.prepare import prepare
 from scratchlm.data.shards import BatchOrder, ShardBlocks, TokenStream, dtype_for, read_manifest, verify
 from scratchlm.data.splits import split_of
 from scratchlm.errors import DataError
@@ -80,55 +80,3 @@ def test_checksums_and_errors(prepared, tmp_path):
         TokenStream(copy)
     with pytest.raises(DataError, match="not a shards directory"):
         read_manifest(tmp_path)
-
-
-def test_prepare_reads_jsonl_parquet_and_datasets_folders(tmp_path):
-    import datasets
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    (tmp_path / "a.jsonl").write_text("".join(json.dumps({"body": t}, ensure_ascii=False) + "\n" for t in TEXTS[:3]),
-                                      encoding="utf-8")  # fmt: skip
-    pq.write_table(pa.table({"body": TEXTS[3:6]}), tmp_path / "b.parquet")
-    datasets.Dataset.from_dict({"body": TEXTS[6:9]}).save_to_disk(str(tmp_path / "c"))
-    got = [t for name in ("a.jsonl", "b.parquet", "c") for t in iter_texts(str(tmp_path / name), "body")]
-    assert got == TEXTS[:9]
-    with pytest.raises(DataError, match="no string field 'text'"):
-        list(iter_texts(str(tmp_path / "a.jsonl")))
-
-
-def test_resume_after_interruption_gives_the_same_shards(prepared, tmp_path, monkeypatch):
-    root, manifest = prepared
-    import scratchlm.data.prepare as prep
-
-    kw = KW
-    whole = prepare([str(root / "corpus.txt")], str(root / "tok"), tmp_path / "whole", **kw)
-    calls = {"n": 0}
-    real = prep.encode_chunk
-
-    def dies_after_some(texts, tokenizer=None):
-        calls["n"] += 1
-        if calls["n"] > 12:
-            raise KeyboardInterrupt
-        return real(texts, tokenizer)
-
-    monkeypatch.setattr(prep, "encode_chunk", dies_after_some)
-    with pytest.raises(KeyboardInterrupt):
-        prepare([str(root / "corpus.txt")], str(root / "tok"), tmp_path / "cut", **kw)
-    assert (tmp_path / "cut" / "progress.json").is_file() and not (
-        tmp_path / "cut" / "manifest.json"
-    ).exists()
-    monkeypatch.setattr(prep, "encode_chunk", real)
-    again = prepare([str(root / "corpus.txt")], str(root / "tok"), tmp_path / "cut", **kw)
-    assert again["checksums"] == whole["checksums"] and again["shards"] == whole["shards"]
-    with pytest.raises(DataError, match="already holds finished shards"):
-        prepare([str(root / "corpus.txt")], str(root / "tok"), tmp_path / "cut", **kw)
-
-
-def test_worker_processes_write_the_same_shards(prepared, tmp_path):
-    root, manifest = prepared
-    two = prepare([str(root / "corpus.txt")], str(root / "tok"), tmp_path / "two", workers=2, **KW)
-    assert two["checksums"] == manifest["checksums"]
-    assert np.array_equal(
-        TokenStream(tmp_path / "two").tokens(0, 500), TokenStream(root / "out").tokens(0, 500)
-    )
