@@ -96,3 +96,39 @@ def test_what_shards_cannot_do_is_named(shards, more, message):
         make_task(_cfg(shards, "masked_lm", *more))
     with pytest.raises(ConfigError, match="data.shards is for data.task masked_lm or causal_lm"):
         make_task(load_config(ROOT / "configs" / "tiny_test.yaml", [f"data.shards={shards}"]))
+
+
+@pytest.mark.slow
+def test_two_ddp_processes_on_shards_match_one(shards, tmp_path):
+    """torchrun, 2 CPU processes (gloo), causal LM (no random masks): each process reads its half of each
+    batch from the shards; the logged losses and the weights equal one process's up to float32 rounding."""
+    import json
+    import subprocess
+    import sys
+
+    from cli_helpers import cli_env, run_cli
+
+    sets = [f"data.shards={shards}", "data.task=causal_lm", "data.corpus=", "data.packing=true",
+            "data.whole_word_mask=false", "model.init=normal", "data.max_seq_len=32", "data.max_eval_examples=40",
+            "model.embed_dim=32", "model.bigram_buckets=0", "model.encoder.num_layers=1", "model.encoder.ffn_dim=64",
+            "model.dropout=0", "model.encoder.attention_dropout=0", "model.embedding_dropout=0",
+            "train.batch_size=8", "train.max_steps=6", "train.save_every=3", "train.num_threads=1"]  # fmt: skip
+    args = [x for s in sets for x in ("--set", s)]
+    recipe = str(ROOT / "configs" / "pd1998_clm.yaml")
+    single, two = tmp_path / "single", tmp_path / "two"
+    proc = run_cli("train", recipe, *args, "--out", str(single))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    proc = subprocess.run([*torchrun, "-m", "scratchlm", "train", recipe, *args, "--out", str(two)], cwd=ROOT,
+                          env=cli_env(), capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    def losses(run):
+        lines = (run / "train_log.jsonl").read_text().splitlines()
+        return [r["loss"] for r in map(json.loads, lines) if r["event"] == "train"]
+
+    assert losses(two) == pytest.approx(losses(single), rel=1e-4)
+    a = load_file(str(single / "checkpoints" / "step-000006" / "model.safetensors"))
+    b = load_file(str(two / "checkpoints" / "step-000006" / "model.safetensors"))
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], atol=1e-4, rtol=1e-3, msg=k)
