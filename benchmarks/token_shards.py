@@ -65,15 +65,58 @@ def slice_file(src: Path, dst: Path, mb: int) -> None:
     dst.write_bytes(data[: data.rfind(b"\n") + 1])
 
 
-def peak_rss_of(cmd: list[str]) -> tuple[int, float, float]:
-    """``(peak RSS MB, wall s, exit status)`` of a child process."""
+def _status_mb(pid: int) -> dict[str, float]:
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return {}
+    out = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key in ("RssAnon", "RssFile"):
+            out[key] = int(value.split()[0]) / 1024
+    return out
+
+
+def peak_rss_of(cmd: list[str]) -> tuple[dict, float]:
+    """``({peak_rss_mb, peak_anon_mb, peak_file_mb}, wall s)`` of a child process: ``ru_maxrss`` from the
+    kernel, the anonymous and file-backed parts sampled from /proc every 0.2 s."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    err = proc.stderr.read().decode()
-    if status:
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    peaks = {"RssAnon": 0.0, "RssFile": 0.0}
+    while proc.poll() is None:
+        for key, mb in _status_mb(proc.pid).items():
+            peaks[key] = max(peaks[key], mb)
+        time.sleep(0.2)
+    err = proc.stderr.read()
+    if proc.returncode:
         sys.exit(f"{' '.join(cmd)} failed:\n{err[-3000:]}")
-    return usage.ru_maxrss / 1024, time.perf_counter() - t0, err
+    import resource
+
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"peak_rss_mb": round(rss, 1), "peak_anon_mb": round(peaks["RssAnon"], 1),
+            "peak_file_mb": round(peaks["RssFile"], 1)}, time.perf_counter() - t0  # fmt: skip
+
+
+def train_on(work: Path, args) -> dict:
+    """The MLM run on ``work/shards`` in a child process; its time and peak memory."""
+    from scratchlm.data.shards import read_manifest
+
+    dim, layers, ffn = args.model.split(",")
+    cmd = [sys.executable, "-m", "scratchlm", "train", str(ROOT / "configs" / "pd1998_mlm.yaml"),
+           "--set", f"data.shards={work / 'shards'}", "--set", "data.corpus=", "--set", "data.packing=true",
+           "--set", "data.whole_word_mask=false", "--set", "data.max_seq_len=128", "--set", "data.max_eval_examples=200",
+           "--set", "model.init=normal", "--set", "train.batch_size=16", "--set", f"train.max_steps={args.steps}",
+           "--set", "train.epochs=1", "--set", "train.progress=false", "--set", "train.save_every=100",
+           "--set", f"model.embed_dim={dim}", "--set", f"model.encoder.num_layers={layers}",
+           "--set", f"model.encoder.ffn_dim={ffn}", "--out", str(work / "run")]  # fmt: skip
+    if (work / "run").exists():
+        import shutil
+
+        shutil.rmtree(work / "run")
+    memory, train_s = peak_rss_of(cmd)
+    return {"steps": args.steps, "seconds": round(train_s, 1), "model": args.model,
+            "corpus_tokens": read_manifest(work / "shards")["tokens"], **memory}  # fmt: skip
 
 
 def main() -> None:
@@ -83,12 +126,16 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--steps", type=int, default=300)
     ap.add_argument("--dir", default=None, help="work directory (default: a temporary one)")
+    ap.add_argument("--model", default="128,2,512", help="embed_dim,num_layers,ffn_dim (default 128,2,512)")
+    ap.add_argument("--train-only", action="store_true", help="reuse --dir's shards: only the training run")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / "src"))
     from scratchlm.data.prepare import prepare
     from scratchlm.data.shards import read_manifest
     from scratchlm.tokenizers.factory import train_tokenizer
 
+    if args.train_only:
+        return print(json.dumps(train_on(Path(args.dir), args), indent=2))
     work = Path(args.dir or tempfile.mkdtemp(prefix="shards-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     corpus = work / "corpus.txt"
@@ -109,17 +156,7 @@ def main() -> None:
     full = prepare(
         [str(corpus)], str(work / "tok"), work / "shards", workers=args.workers, show_progress=False
     )
-    cmd = [sys.executable, "-m", "scratchlm", "train", str(ROOT / "configs" / "pd1998_mlm.yaml"),
-           "--set", f"data.shards={work / 'shards'}", "--set", "data.corpus=", "--set", "data.packing=true",
-           "--set", "data.whole_word_mask=false", "--set", "data.max_seq_len=128", "--set", "data.max_eval_examples=200",
-           "--set", "model.init=normal", "--set", "train.batch_size=16", "--set", f"train.max_steps={args.steps}",
-           "--set", "train.epochs=1", "--set", "train.progress=false", "--set", "train.save_every=100",
-           "--out", str(work / "run")]  # fmt: skip
-    if (work / "run").exists():
-        import shutil
-
-        shutil.rmtree(work / "run")
-    rss, train_s, _ = peak_rss_of(cmd)
+    train = train_on(work, args)
     manifest = read_manifest(work / "shards")
     result = {
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, load {os.getloadavg()[0]:.1f}",
@@ -131,7 +168,7 @@ def main() -> None:
         "prepare_full": {"workers": args.workers, "seconds": full["seconds"], "mb_per_s": full["mb_per_s"],
                          "tokens": manifest["tokens"], "texts": manifest["texts"], "shards": len(manifest["shards"]),
                          "bytes_on_disk": sum((work / "shards" / s["file"]).stat().st_size for s in manifest["shards"])},
-        "train": {"steps": args.steps, "seconds": round(train_s, 1), "peak_rss_mb": round(rss, 1)},
+        "train": train,
     }  # fmt: skip
     out = ROOT / "benchmarks" / "results" / "token_shards.json"
     out.parent.mkdir(exist_ok=True)
