@@ -28,14 +28,16 @@ test: setup
 	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
-# The browser test of the serve page drives Debian's chromium with playwright (no browser download).
+# The browser tests (the serve page, the lab) drive Debian's chromium with playwright (no browser download);
+# a CJK font so that their screenshots show Chinese.
 setup-browser: setup
-	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium; } \
+	@test -x /usr/bin/chromium || { apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk; } \
 		|| echo "could not install chromium: the browser test will be skipped"
 	@$(PY) -c "import playwright" 2>/dev/null || $(PIP) install -q playwright
 
+# -rs: every skipped test says why (no chromium, no playwright, no GPU, ...)
 test-all: setup setup-browser
-	$(PY) -m pytest -q -m "" $(PYTEST_ARGS)
+	$(PY) -m pytest -q -rs -m "" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/lint-imports --no-cache

@@ -119,7 +119,7 @@ def test_finetune_from_transplant_then_export_hf(transplanted, tmp_path):
         "ids_equal"
     ]  # the run's char tokenizer, for AutoTokenizer
     hf_tok = transformers.AutoTokenizer.from_pretrained(str(hf_dir))
-    assert hf_tok.model_max_length == report["config"]["max_position_embeddings"]
+    assert hf_tok.model_max_length == 16  # data.max_seq_len
     model, info = transformers.BertModel.from_pretrained(str(hf_dir), output_loading_info=True)
     assert not info["unexpected_keys"] and all(k.startswith("pooler.") for k in info["missing_keys"])
     # our own run as a source: its rows and encoder go on into another model directory
@@ -161,7 +161,7 @@ def test_missing_weights_and_dimension_mismatch(bert_dir, char_tokenizer_dir, tm
     (broken / "config.json").write_text((bert_dir / "config.json").read_text())
     tok = ["--target-tokenizer", str(char_tokenizer_dir), "--out", str(tmp_path / "o")]
     assert main(["transplant", "--source", str(broken), *tok]) == 2
-    assert "missing model.safetensors" in capsys.readouterr().err
+    assert "not a checkpoint folder: none of model.safetensors" in capsys.readouterr().err
     vec = tmp_path / "v.txt"
     vec.write_text("2 3\n好 1 0 0\n人 0 1 0\n", encoding="utf-8")
     common = ["transplant", "--source", str(vec), *tok, "--strategy", "exact,random"]
@@ -170,3 +170,82 @@ def test_missing_weights_and_dimension_mismatch(bert_dir, char_tokenizer_dir, tm
     assert main([*common, "--dim", "2", "--project", "pad-truncate"]) == 0
     assert load_file(str(tmp_path / "o" / "embedding.safetensors"))["embedding"].shape[1] == 2
     assert not (tmp_path / "o" / "model.safetensors").exists()  # vectors have no encoder
+
+
+@pytest.mark.parametrize(
+    "family, layout",
+    [("bert", "legacy"), ("albert", "bin"), ("distilbert", "sharded"), ("electra", "sentence-transformers")],
+)
+def test_a_checkpoint_folder_through_tokenizer_import_transplant_and_model_init(
+    tmp_path_factory, tmp_path, family, layout
+):
+    """The seed's path: a downloaded folder -> its own tokenizer -> the embedding matrix by exact transplant
+    -> model.init; the fine-tuning model starts with transformers' hidden states (fp32, 1e-4)."""
+    from hf_helpers import checkpoint_dir, hf_hidden_states, reference_model
+    from scratchlm.models import TextClassifier
+    from scratchlm.tokenizers import load_tokenizer
+    from scratchlm.training.finetune import load_pretrained_body
+    from scratchlm.training.run_dir import read_run_config
+
+    folder = checkpoint_dir(tmp_path_factory, family, layout)
+    tok_dir, out = tmp_path / "tok", tmp_path / "tp"
+    assert main(["tokenizer", "import", str(folder), "--out", str(tok_dir)]) == 0
+    args = [
+        "--source",
+        str(folder),
+        "--target-tokenizer",
+        str(tok_dir),
+        "--strategy",
+        "exact",
+        "--no-heldout",
+    ]
+    assert main(["transplant", *args, "--out", str(out), "--json"]) == 0
+    cfg = read_run_config(out)
+    tokenizer = load_tokenizer(out / "tokenizer")
+    model = TextClassifier(
+        cfg.model, vocab_size=len(tokenizer.vocab), num_classes=2, max_seq_len=cfg.data.max_seq_len
+    )
+    load_pretrained_body(model, out)
+    ids = torch.tensor(
+        [tokenizer.encode(t).ids + [0] * (8 - len(tokenizer.encode(t).ids)) for t in ("你好，世界！", "银行")]
+    )
+    mask = ids != 0
+    with torch.no_grad():
+        got = model.eval().encode(ids, mask)
+    want = hf_hidden_states(reference_model(family, layout), ids, mask)
+    torch.testing.assert_close(got[mask], want[mask], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_an_albert_transplant_fine_tunes_and_exports_as_albert(
+    tmp_path_factory, char_tokenizer_dir, tmp_path
+):
+    """Shared layers and the input projection survive transplant, model.init, training and export hf
+    (auto: ALBERT), which AutoModel loads with the run's vectors."""
+    from hf_helpers import checkpoint_dir
+
+    folder = checkpoint_dir(tmp_path_factory, "albert", "legacy")
+    out, run, hf_dir = tmp_path / "tp", tmp_path / "run", tmp_path / "hf"
+    args = ["--source", str(folder), "--target-tokenizer", str(char_tokenizer_dir), "--max-seq-len", "16"]
+    assert main(["transplant", *args, "--no-heldout", "--out", str(out)]) == 0
+    sizes = [
+        "model.embed_dim=32",
+        "model.input_dim=16",
+        "model.encoder.num_layers=3",
+        "model.encoder.num_heads=4",
+    ]
+    sizes += [
+        "model.encoder.ffn_dim=64",
+        "model.encoder.unique_layers=1",
+        "model.encoder.activation=gelu_tanh",
+    ]
+    overrides = [a for s in sizes for a in ("--set", s)]
+    pairs = zip(TINY_FINETUNE[::2], TINY_FINETUNE[1::2], strict=True)
+    tiny = [a for pair in pairs if not pair[1].startswith(("model.embed_dim", "model.encoder")) for a in pair]
+    proc = run_cli("train", "configs/zh_sentiment_minilm.yaml", "--set", f"model.init={out}", *tiny, *overrides,
+                   "--set", "model.num_token_types=2", "--out", str(run))  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    proc = run_cli("export", "hf", str(run), "--out", str(hf_dir), "--json")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    report = json.loads(proc.stdout)
+    assert report["config"]["architectures"] == ["AlbertModel"] and report["max_abs_diff_vs_run"] < 1e-4

@@ -203,3 +203,16 @@ def test_bad_values_are_clear_errors(keys, message):
     with pytest.raises(ConfigError) as exc:
         _model(**keys)
     assert message in str(exc.value)
+
+
+def test_shared_layers_activation_and_input_dim_are_checked():
+    cfg = ModelConfig(
+        embed_dim=32, input_dim=16, encoder={"num_layers": 3, "unique_layers": 1, "activation": "gelu_tanh"}
+    )
+    assert cfg.input_width == 16 and ModelConfig().input_width == 192
+    with pytest.raises(ConfigError, match=r"model.encoder.unique_layers=4 must be in \[1, num_layers=3\]"):
+        ModelConfig(encoder={"num_layers": 3, "unique_layers": 4})
+    with pytest.raises(ConfigError, match="apply to kind transformer, not lstm"):
+        ModelConfig(encoder={"kind": "lstm", "unique_layers": 1})
+    with pytest.raises(ConfigError, match="model.encoder.activation='relu' is not one of gelu, gelu_tanh"):
+        ModelConfig(encoder={"activation": "relu"})

@@ -108,7 +108,7 @@ def test_strict_keys_and_architecture_errors():
         bert_model_fields({**HF_TINY, "hidden_act": "relu"})
     bert = ModelConfig(**bert_model_fields(HF_TINY))
     pre_ln = dataclasses.replace(bert, encoder=dataclasses.replace(bert.encoder, norm_position="pre"))
-    with pytest.raises(DataError, match=r"model\.encoder\.norm_position='pre' \(BERT: 'post'\)"):
+    with pytest.raises(DataError, match=r"model\.encoder\.norm_position='pre' \(needs 'post'\)"):
         bert_config(pre_ln, vocab_size=50, max_positions=24)
 
 

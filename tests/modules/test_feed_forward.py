@@ -28,3 +28,11 @@ def test_each_position_alone_is_up_gelu_down():
         torch.testing.assert_close(out, F.linear(F.gelu(ffn.up(x)), ffn.down.weight, ffn.down.bias))
         for i in range(5):  # position-wise: no position sees another
             torch.testing.assert_close(out[:, i : i + 1], ffn(x[:, i : i + 1]))
+
+
+def test_gelu_tanh_is_the_tanh_approximation():
+    ffn = FeedForward(8, 20, activation="gelu_tanh").eval()
+    x = torch.randn(2, 5, 8)
+    with torch.no_grad():
+        want = F.linear(F.gelu(ffn.up(x), approximate="tanh"), ffn.down.weight, ffn.down.bias)
+        torch.testing.assert_close(ffn(x), want)

@@ -60,6 +60,12 @@ LAYERS = {
         token_type_embedding=TokenTypeEmbedding(2, 8),
         norm=nn.LayerNorm(8),
     ),
+    "projected": lambda: InputLayer(  # ALBERT/ELECTRA: 4-d vectors lifted to the encoder's 8
+        TokenEmbedding(12, 4),
+        LearnedPositionalEmbedding(4, 6),
+        norm=nn.LayerNorm(4),
+        projection=nn.Linear(4, 8),
+    ),
     "concat_bigrams_rmsnorm": lambda: InputLayer(
         TokenEmbedding(12, 8),
         ScaledSinusoidalPositionalEncoding(8, 6),
@@ -77,6 +83,23 @@ def test_input_layer_module_harness(layer):
 
 
 # -- parts -----------------------------------------------------------------------------------------
+
+
+def test_input_dim_narrows_the_input_layer_and_projects():
+    cfg = ModelConfig(embed_dim=8, input_dim=4, encoder={"num_heads": 2}, positional={"kind": "learned"},
+                      num_token_types=2, embedding_norm="layernorm", embedding_dropout=0.0)  # fmt: skip
+    layer = components.input_layer(cfg, components.position_parts(cfg, 6), vocab_size=12, pad_id=0).eval()
+    assert layer.token_embedding.embed_dim == 4 and layer.positional.weight.shape == (6, 4)
+    assert layer.token_type_embedding.embedding.weight.shape == (2, 4) and layer.norm.normalized_shape == (4,)
+    with torch.no_grad():
+        unprojected = layer.norm(
+            layer.token_embedding(IDS)
+            + layer.token_type_embedding(torch.zeros_like(IDS))
+            + layer.positional.weight
+        )
+        torch.testing.assert_close(layer(IDS), layer.projection(unprojected))
+    with pytest.raises(Exception, match="input_dim and model.embedding_rank"):
+        ModelConfig(embed_dim=8, input_dim=4, embedding_rank=2, encoder={"num_heads": 2})
 
 
 def test_no_positional_module_leaves_nothing_to_combine():

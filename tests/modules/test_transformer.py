@@ -136,3 +136,22 @@ def test_allowed_mask_matches_brute_force_and_has_no_empty_row():
     # padded queries see only themselves: finite outputs
     out = _encoder(True)(torch.randn(1, 5, 16), real, segments)
     assert torch.isfinite(out).all()
+
+
+def test_unique_layers_share_parameters_across_depth():
+    torch.manual_seed(0)
+    shared = transformer_encoder(
+        16, 4, 4, 32, dropout=0.0, attention_dropout=0.0, norm_position="post", unique_layers=2
+    )
+    assert len(shared.layers) == 2 and shared.order == [0, 0, 1, 1]
+    assert sum(p.numel() for p in shared.parameters()) * 2 == sum(
+        p.numel() for p in transformer_encoder(16, 4, 4, 32, norm_position="post").parameters()
+    )
+    x, mask = torch.randn(2, 5, 16), torch.ones(2, 5, dtype=torch.bool)
+    with torch.no_grad():
+        want = x
+        for i in shared.order:  # the same module run again at the next depth
+            want = shared.layers[i](want, mask)
+        torch.testing.assert_close(shared.eval()(x, mask), want)
+    out, weights = shared(x, mask, need_weights=True)
+    assert len(weights) == 4

@@ -120,3 +120,15 @@ def test_a_character_pair_table_is_added_at_zero_and_changes_nothing(pretrained,
             bucket_ids = model.input.bigram_embedding.bucket_ids(ids)
             assert bucket_ids[0, :-1].gt(0).all()  # the pairs really are looked up
     torch.testing.assert_close(outputs[1000], outputs[0], rtol=0, atol=0)
+
+
+def test_a_checkpoint_folder_as_model_init_names_the_two_commands(tmp_path):
+    from scratchlm.training.finetune import pretraining_run
+
+    (tmp_path / "config.json").write_text("{}")
+    (tmp_path / "model.safetensors").write_bytes(b"")
+    with pytest.raises(
+        ConfigError,
+        match=r"is a Hugging Face checkpoint folder; make it a model directory first: scratchlm tokenizer import .* --strategy exact",
+    ):
+        pretraining_run(str(tmp_path))

@@ -71,13 +71,15 @@ def cmd_export_onnx(args: argparse.Namespace) -> int:
 def cmd_export_hf(args: argparse.Namespace) -> int:
     from scratchlm.export.hf import export_hf
 
-    report = export_hf(args.run, args.out, check=not args.no_check)
+    report = export_hf(args.run, args.out, check=not args.no_check, family=args.family)
     if args.json:
         print(json.dumps(report, ensure_ascii=False, indent=2))
         return 0
     cfg = report["config"]
+    arch = cfg["architectures"][0]
+    layers, hidden = cfg.get("num_hidden_layers", cfg.get("n_layers")), cfg.get("hidden_size", cfg.get("dim"))
     print(
-        f"wrote {report['out']}: BertModel with {cfg['num_hidden_layers']} layers, hidden {cfg['hidden_size']}, "
+        f"wrote {report['out']}: {arch} with {layers} layers, hidden {hidden}, "
         f"vocabulary {cfg['vocab_size']}, {cfg['max_position_embeddings']} positions ({report['tensors']} tensors)"
     )
     tok = report["tokenizer"]
@@ -89,7 +91,9 @@ def cmd_export_hf(args: argparse.Namespace) -> int:
         )
     diff = report.get("max_abs_diff_vs_run")
     if diff is not None:
-        print(f"transformers.BertModel.from_pretrained vs the run: max |hidden state difference| {diff:.2e}")
+        print(
+            f"transformers.AutoModel.from_pretrained ({arch}) vs the run: max |hidden state difference| {diff:.2e}"
+        )
     return 0
 
 
@@ -119,12 +123,20 @@ def register(subparsers) -> None:
     o.set_defaults(func=cmd_export_onnx)
     h = esub.add_parser(
         "hf",
-        help="Hugging Face BertModel directory (config.json, model.safetensors, vocab.txt, tokenizer.json) of a BERT-like run",
-        description="Write a BERT-like run's input layer and encoder so that transformers.BertModel."
+        help="Hugging Face base-model directory (config.json, model.safetensors, vocab.txt, tokenizer.json) of a BERT-family run",
+        description="Write a BERT-family run's input layer and encoder so that transformers.AutoModel."
         "from_pretrained(DIR) loads it with no missing encoder keys and gives the same vectors.",
     )
     h.add_argument("run", help="run directory (learned positions, post-LN, embedding LayerNorm)")
     h.add_argument("--out", required=True, help="the directory to write")
+    h.add_argument(
+        "--as",
+        dest="family",
+        default="auto",
+        choices=["auto", "bert", "roberta", "albert", "distilbert", "electra"],
+        help="the family to write (default auto: albert for shared layers, electra for model.input_dim, "
+        "else bert)",
+    )
     h.add_argument("--no-check", action="store_true", help="do not load it back with transformers to compare")
     h.add_argument("--json", action="store_true", help="print the report as JSON")
     h.set_defaults(func=cmd_export_hf)

@@ -22,12 +22,14 @@ COMMANDS: tuple[str, ...] = (
     "scratchlm.cli.data",
     "scratchlm.cli.vectors",
     "scratchlm.cli.serve",
+    "scratchlm.cli.lab",
     "scratchlm.cli.export",
     "scratchlm.cli.tokenizer",
     "scratchlm.cli.plot",
     "scratchlm.cli.ablate",
     "scratchlm.cli.tune",
     "scratchlm.cli.transplant",
+    "scratchlm.cli.encode",
 )
 """Modules with a ``register(subparsers)`` function adding a command (group), in ``--help`` order."""
 

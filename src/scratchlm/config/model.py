@@ -52,6 +52,13 @@ class EncoderConfig:
     ``bidirectional``, so the encoder's output width is about ``embed_dim``)."""
     bidirectional: bool = True
     """``lstm``/``gru``: run a second stack right to left and concatenate both directions' outputs."""
+    activation: str = "gelu"
+    """``transformer``: the feed-forward block's activation: ``gelu`` (exact, BERT) or ``gelu_tanh`` (the
+    tanh approximation, Hugging Face's ``gelu_new``: ALBERT's)."""
+    unique_layers: int | None = None
+    """``transformer``: layers with parameters of their own (``null``: every layer). With fewer than
+    ``num_layers``, layers share them across depth, layer ``i`` using set ``i * unique_layers // num_layers``
+    (ALBERT's ``num_hidden_groups``: 1, the same layer applied ``num_layers`` times)."""
 
     @property
     def recurrent(self) -> bool:
@@ -65,6 +72,12 @@ class EncoderConfig:
         if not 0.0 <= self.attention_dropout < 1.0:
             raise ConfigError(f"model.encoder.attention_dropout={self.attention_dropout} must be in [0, 1)")
         check_choice("model.encoder.norm_position", self.norm_position, ("pre", "post"))
+        check_choice("model.encoder.activation", self.activation, ("gelu", "gelu_tanh"))
+        if self.unique_layers is not None and not 1 <= self.unique_layers <= max(1, self.num_layers):
+            raise ConfigError(
+                f"model.encoder.unique_layers={self.unique_layers} must be in [1, num_layers={self.num_layers}] "
+                "(null: every layer has its own parameters)"
+            )
         if self.recurrent:
             if self.num_layers < 1:
                 raise ConfigError(
@@ -75,6 +88,10 @@ class EncoderConfig:
                 raise ConfigError(
                     f"model.encoder.norm_position={self.norm_position} applies to model.encoder.kind=transformer, "
                     f"not {self.kind}"
+                )
+            if self.unique_layers is not None or self.activation != "gelu":
+                raise ConfigError(
+                    f"model.encoder.unique_layers and activation apply to kind transformer, not {self.kind}"
                 )
             return
         for key, value, default in (
@@ -222,6 +239,10 @@ class ModelConfig:
     """Standard deviation of the normal init of the token embedding and of every Linear weight."""
     embed_scale: bool = False
     """Multiply the token vectors by sqrt(embed_dim) (Vaswani et al. 2017, §3.4)."""
+    input_dim: int | None = None
+    """Width of the input layer (token, position and type vectors, its norm) when it differs from
+    ``embed_dim``: a ``Linear(input_dim -> embed_dim)`` then feeds the encoder (ELECTRA's and ALBERT's
+    ``embedding_size``; ``null``: ``embed_dim``, no projection). Pretrained vectors must have this width."""
     embedding_rank: int | None = None
     """Factorized token embedding (ALBERT): E = A (V x r) . B (r x d) with this rank r < embed_dim
     (``null``: a full V x d matrix). ``scratchlm summary`` shows the parameters saved. Not with pretrained
@@ -264,6 +285,11 @@ class ModelConfig:
     """Seq2seq: the decoder's attention to the source."""
     generation: GenerationConfig = field(default_factory=GenerationConfig)
     """Seq2seq: beam search and output length."""
+
+    @property
+    def input_width(self) -> int:
+        """Width of the input layer's vectors (``input_dim``, else ``embed_dim``)."""
+        return self.input_dim or self.embed_dim
 
     def __post_init__(self) -> None:
         sections_from_mappings(self, "model")
@@ -347,6 +373,11 @@ class ModelConfig:
         if self.embedding_init_a <= 0:
             raise ConfigError(f"model.embedding_init_a={self.embedding_init_a} must be > 0")
         pretrained = self.init != "normal"
+        check_positive("model.input_dim", self.input_dim)
+        if self.input_dim is not None and self.embedding_rank is not None:
+            raise ConfigError(
+                "model.input_dim and model.embedding_rank are two ways of a narrow token embedding; choose one"
+            )
         if self.embedding_rank is not None:
             if not 1 <= self.embedding_rank < self.embed_dim:
                 raise ConfigError(

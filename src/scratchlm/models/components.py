@@ -38,7 +38,7 @@ def position_parts(cfg: ModelConfig, max_seq_len: int) -> PositionParts:
     pos, num_heads = cfg.positional, cfg.encoder.num_heads
     kind = pos.kind
     if kind in ABSOLUTE_KINDS:
-        return PositionParts(absolute=build_positional(kind, cfg.embed_dim, max_seq_len, cfg.init_std))
+        return PositionParts(absolute=build_positional(kind, cfg.input_width, max_seq_len, cfg.init_std))
     if kind == "rope":
         head_dim = cfg.embed_dim // num_heads
         rotary_dim = round(pos.rotary_fraction * head_dim)
@@ -65,27 +65,27 @@ def token_embedding(cfg: ModelConfig, vocab_size: int, pad_id: int) -> nn.Module
         init=cfg.embedding_init,
         init_std=cfg.init_std,
         init_a=cfg.embedding_init_a,
-        scale=math.sqrt(cfg.embed_dim) if cfg.embed_scale else 1.0,
+        scale=math.sqrt(cfg.input_width) if cfg.embed_scale else 1.0,
     )
     if cfg.embedding_rank is not None:
         return FactorizedTokenEmbedding(vocab_size, cfg.embed_dim, cfg.embedding_rank, **common)
     return TokenEmbedding(
-        vocab_size, cfg.embed_dim, row_freezing=cfg.freeze_embedding_rows == "pretrained", **common
+        vocab_size, cfg.input_width, row_freezing=cfg.freeze_embedding_rows == "pretrained", **common
     )
 
 
 def embedding_norm(cfg: ModelConfig) -> nn.Module | None:
     if cfg.embedding_norm == "layernorm":
-        return nn.LayerNorm(cfg.embed_dim, eps=cfg.norm_eps)
+        return nn.LayerNorm(cfg.input_width, eps=cfg.norm_eps)
     if cfg.embedding_norm == "rmsnorm":
-        return nn.RMSNorm(cfg.embed_dim, eps=cfg.norm_eps)
+        return nn.RMSNorm(cfg.input_width, eps=cfg.norm_eps)
     return None
 
 
 def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_id: int) -> InputLayer:
     combine = None
     if parts.absolute is not None and cfg.positional.combine == "concat":
-        combine = ConcatProjectPositions(cfg.embed_dim, cfg.positional.combine_activation)
+        combine = ConcatProjectPositions(cfg.input_width, cfg.positional.combine_activation)
         nn.init.normal_(combine.proj.weight, std=cfg.init_std)
         nn.init.zeros_(combine.proj.bias)
     return InputLayer(
@@ -93,16 +93,27 @@ def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_
         parts.absolute,
         dropout=cfg.embedding_dropout,
         bigram_embedding=HashedBigramEmbedding(
-            cfg.bigram_buckets, cfg.embed_dim, vocab_size=vocab_size, pad_id=pad_id
+            cfg.bigram_buckets, cfg.input_width, vocab_size=vocab_size, pad_id=pad_id
         )
         if cfg.bigram_buckets
         else None,
         combine=combine,
-        token_type_embedding=TokenTypeEmbedding(cfg.num_token_types, cfg.embed_dim, cfg.init_std)
+        token_type_embedding=TokenTypeEmbedding(cfg.num_token_types, cfg.input_width, cfg.init_std)
         if cfg.num_token_types
         else None,
         norm=embedding_norm(cfg),
+        projection=input_projection(cfg),
     )
+
+
+def input_projection(cfg: ModelConfig) -> nn.Module | None:
+    """``model.input_dim``: ``Linear(input_dim -> embed_dim)``, normal(0, ``init_std``) weights, zero bias."""
+    if cfg.input_dim is None:
+        return None
+    projection = nn.Linear(cfg.input_dim, cfg.embed_dim)
+    nn.init.normal_(projection.weight, std=cfg.init_std)
+    nn.init.zeros_(projection.bias)
+    return projection
 
 
 def rnn_hidden_dim(cfg: ModelConfig) -> int:
@@ -147,4 +158,6 @@ def encoder(cfg: ModelConfig, parts: PositionParts, *, causal: bool = False) -> 
         attention_bias=parts.attention_bias,
         norm_position=enc.norm_position,
         causal=causal,
+        activation=enc.activation,
+        unique_layers=enc.unique_layers,
     )

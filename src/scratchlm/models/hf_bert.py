@@ -20,61 +20,46 @@ Reading is strict (litgpt's ``convert_hf_checkpoint`` and nanoGPT's ``from_pretr
 models): every mapped key must be there with the expected shape, every checkpoint key must be mapped
 or belong to a head scratchlm does not use (``pooler.``, ``cls.``, ``classifier.``, ``qa_outputs.``:
 listed in the result, never silently); a ``bert.`` prefix (``BertFor*`` checkpoints) is removed.
+
+The map is BERT's entry in :mod:`scratchlm.models.hf_families` (with RoBERTa, ALBERT, DistilBERT and
+ELECTRA), converted by :mod:`scratchlm.models.hf_convert`; folders are read by
+:mod:`scratchlm.models.hf_layouts`. The functions here are the BERT-only shorthand.
 """
 
 from __future__ import annotations
-
-import json
-from pathlib import Path
 
 import torch
 from torch import nn
 
 from scratchlm.errors import DataError
+from scratchlm.models.hf_convert import hf_config, map_keys, unmap_keys
+from scratchlm.models.hf_families import BERT_EMBEDDINGS_MAP, BERT_LAYER_MAP, FAMILIES, QKV, model_fields
+from scratchlm.models.hf_layouts import read_config
 
-# scratchlm InputLayer parameter -> BertEmbeddings parameter
-BERT_EMBEDDINGS_MAP: dict[str, str] = {
-    "token_embedding.embedding.weight": "word_embeddings.weight",
-    "positional.weight": "position_embeddings.weight",
-    "token_type_embedding.embedding.weight": "token_type_embeddings.weight",
-    "norm.weight": "LayerNorm.weight",
-    "norm.bias": "LayerNorm.bias",
-}
-
-# scratchlm layer parameter -> BertLayer parameter (one to one; q, k, v are stacked separately)
-BERT_LAYER_MAP: dict[str, str] = {
-    "attention.out.weight": "attention.output.dense.weight",
-    "attention.out.bias": "attention.output.dense.bias",
-    "attn_norm.weight": "attention.output.LayerNorm.weight",
-    "attn_norm.bias": "attention.output.LayerNorm.bias",
-    "feed_forward.up.weight": "intermediate.dense.weight",
-    "feed_forward.up.bias": "intermediate.dense.bias",
-    "feed_forward.down.weight": "output.dense.weight",
-    "feed_forward.down.bias": "output.dense.bias",
-    "ffn_norm.weight": "output.LayerNorm.weight",
-    "ffn_norm.bias": "output.LayerNorm.bias",
-}
-QKV = ("query", "key", "value")
-UNUSED_HEADS = ("pooler.", "cls.", "classifier.", "qa_outputs.")
+__all__ = [
+    "BERT_EMBEDDINGS_MAP",
+    "BERT_LAYER_MAP",
+    "QKV",
+    "bert_config",
+    "bert_model_fields",
+    "bert_to_scratchlm",
+    "bert_weight_map",
+    "copy_bert_embeddings",
+    "read_bert_config",
+    "scratchlm_to_bert",
+]
+BERT = FAMILIES["bert"]
+UNUSED_HEADS = BERT.heads
 """Checkpoint parts outside the encoder: read, reported as unused, not copied."""
+
+
+def _fields(num_layers: int) -> dict:
+    return {"encoder": {"num_layers": num_layers}, "num_token_types": 2}
 
 
 def bert_weight_map(num_layers: int) -> dict[str, str | tuple[str, ...]]:
     """scratchlm key -> Hugging Face key (a tuple: the q, k, v tensors stacked along dim 0)."""
-    out: dict[str, str | tuple[str, ...]] = {
-        f"input.{k}": f"embeddings.{v}" for k, v in BERT_EMBEDDINGS_MAP.items()
-    }
-    for i in range(num_layers):
-        ours, theirs = f"encoder.layers.{i}.", f"encoder.layer.{i}."
-        for kind in ("weight", "bias"):
-            out[f"{ours}attention.qkv.{kind}"] = tuple(f"{theirs}attention.self.{n}.{kind}" for n in QKV)
-        out.update({ours + k: theirs + v for k, v in BERT_LAYER_MAP.items()})
-    return out
-
-
-def _listing(title: str, items: list[str]) -> str:
-    more = f" (+{len(items) - 10} more)" if len(items) > 10 else ""
-    return f"{title}: {', '.join(items[:10])}{more}"
+    return BERT.weight_map(_fields(num_layers))
 
 
 def bert_to_scratchlm(
@@ -82,137 +67,28 @@ def bert_to_scratchlm(
 ) -> tuple[dict[str, torch.Tensor], list[str]]:
     """A ``BertModel`` state dict -> scratchlm's ``input.*``/``encoder.*`` tensors, and the keys left
     unused (heads). Raises :class:`DataError` listing every missing and unexpected key."""
-    state = {k.removeprefix("bert."): v for k, v in state.items()}
-    state = {k: v for k, v in state.items() if not k.endswith("position_ids")}  # a buffer, not a weight
-    wmap = bert_weight_map(num_layers)
-    needed = {n for v in wmap.values() for n in ((v,) if isinstance(v, str) else v)}
-    missing = sorted(needed - set(state))
-    unused = sorted(k for k in state if k not in needed and k.startswith(UNUSED_HEADS))
-    extra = sorted(k for k in state if k not in needed and not k.startswith(UNUSED_HEADS))
-    if missing or extra:
-        parts = [_listing(t, i) for t, i in (("missing", missing), ("unexpected", extra)) if i]
-        raise DataError(
-            f"{where} is not a {num_layers}-layer BERT encoder: {' | '.join(parts)} "
-            "(nothing was copied; the weight map is scratchlm.models.hf_bert.bert_weight_map)"
-        )
-    out = {}
-    for ours, theirs in wmap.items():
-        out[ours] = state[theirs] if isinstance(theirs, str) else torch.cat([state[n] for n in theirs], 0)
-    return out, unused
+    return map_keys(state, BERT, _fields(num_layers), where=where)
 
 
 def scratchlm_to_bert(state: dict[str, torch.Tensor], num_layers: int) -> dict[str, torch.Tensor]:
     """scratchlm ``input.*``/``encoder.*`` tensors (other keys ignored) -> ``BertModel`` names."""
-    wmap = bert_weight_map(num_layers)
-    missing = sorted(set(wmap) - set(state))
-    extra = sorted(
-        k for k in state if k.startswith(("input.", "encoder.")) and k not in wmap and "frozen_rows" not in k
-    )
-    if missing or extra:
-        parts = [_listing(t, i) for t, i in (("missing", missing), ("with no BERT counterpart", extra)) if i]
-        raise DataError(f"the model is not BERT-shaped: {' | '.join(parts)}")
-    out = {}
-    for ours, theirs in wmap.items():
-        if isinstance(theirs, str):
-            out[theirs] = state[ours]
-        else:
-            for name, part in zip(theirs, state[ours].chunk(3, dim=0), strict=True):
-                out[name] = part
-    return out
+    return unmap_keys(state, BERT, _fields(num_layers))
 
 
-# ------------------------------------------------------------------------------------------ configs
 def bert_model_fields(hf: dict, *, where: str = "config.json") -> dict:
-    """``ModelConfig`` fields of the architecture a BERT ``config.json`` describes (nested sections as
-    mappings: ``ModelConfig(**fields)`` reads them); anything scratchlm cannot reproduce exactly is an error
-    listing it."""
-    problems = []
-    if hf.get("model_type", "bert") not in ("bert",):
-        problems.append(f"model_type {hf.get('model_type')!r} (BERT only)")
-    if hf.get("hidden_act", "gelu") != "gelu":
-        problems.append(f"hidden_act {hf.get('hidden_act')!r} (gelu only)")
-    if hf.get("position_embedding_type", "absolute") != "absolute":
-        problems.append(f"position_embedding_type {hf.get('position_embedding_type')!r} (absolute only)")
-    if hf.get("is_decoder") or hf.get("add_cross_attention"):
-        problems.append("a decoder / cross-attention (encoders only)")
-    keys = ("hidden_size", "num_hidden_layers", "num_attention_heads", "intermediate_size")
-    problems += [f"no {k}" for k in keys if k not in hf]
-    if problems:
-        raise DataError(f"{where}: not a BERT-like encoder scratchlm can run: {'; '.join(problems)}")
-    hidden_dropout = float(hf.get("hidden_dropout_prob", 0.1))
-    return {
-        "embed_dim": int(hf["hidden_size"]),
-        "encoder": {
-            "num_layers": int(hf["num_hidden_layers"]),
-            "num_heads": int(hf["num_attention_heads"]),
-            "ffn_dim": int(hf["intermediate_size"]),
-            "norm_position": "post",
-            "attention_dropout": float(hf.get("attention_probs_dropout_prob", 0.1)),
-        },
-        "positional": {"kind": "learned"},
-        "num_token_types": int(hf.get("type_vocab_size", 2)),
-        "embedding_norm": "layernorm",
-        "norm_eps": float(hf.get("layer_norm_eps", 1e-12)),
-        "init_std": float(hf.get("initializer_range", 0.02)),
-        "dropout": hidden_dropout,
-        "embedding_dropout": hidden_dropout,
-    }
-
-
-BERT_LIKE = {
-    "encoder.kind": "transformer",
-    "positional.kind": "learned",
-    "encoder.norm_position": "post",
-    "embedding_norm": "layernorm",
-    "positional.combine": "add",
-    "embed_scale": False,
-    "embedding_rank": None,
-    "bigram_buckets": 0,
-}
-
-
-def _get(cfg, dotted: str):
-    """``cfg.a.b`` for ``"a.b"``."""
-    for part in dotted.split("."):
-        cfg = getattr(cfg, part)
-    return cfg
+    """``ModelConfig`` fields of the architecture a BERT ``config.json`` describes; anything scratchlm
+    cannot reproduce exactly is an error listing it (other families: :mod:`scratchlm.models.hf_families`)."""
+    if hf.get("model_type", "bert") != "bert":
+        raise DataError(f"{where}: model_type {hf.get('model_type')!r}, not bert (BERT only here)")
+    return model_fields(BERT, hf, where=where)
 
 
 def bert_config(cfg, *, vocab_size: int, max_positions: int, pad_id: int = 0) -> dict:
     """The ``config.json`` of a ``BertModel`` equal to a scratchlm ``ModelConfig`` (``cfg``)."""
-    wrong = [f"model.{k}={_get(cfg, k)!r} (BERT: {v!r})" for k, v in BERT_LIKE.items() if _get(cfg, k) != v]
-    if wrong:
-        raise DataError("the run is not BERT-like, so BertModel cannot reproduce it: " + "; ".join(wrong))
-    return {
-        "architectures": ["BertModel"],
-        "model_type": "bert",
-        "vocab_size": vocab_size,
-        "hidden_size": cfg.embed_dim,
-        "num_hidden_layers": cfg.encoder.num_layers,
-        "num_attention_heads": cfg.encoder.num_heads,
-        "intermediate_size": cfg.encoder.ffn_dim,
-        "hidden_act": "gelu",
-        "hidden_dropout_prob": cfg.dropout,
-        "attention_probs_dropout_prob": cfg.encoder.attention_dropout,
-        "max_position_embeddings": max_positions,
-        "type_vocab_size": max(1, cfg.num_token_types),
-        "initializer_range": cfg.init_std,
-        "layer_norm_eps": cfg.norm_eps,
-        "pad_token_id": pad_id,
-        "position_embedding_type": "absolute",
-    }
+    return hf_config(BERT, cfg, vocab_size=vocab_size, max_positions=max_positions, pad_id=pad_id)
 
 
-def read_bert_config(directory: Path) -> dict:
-    path = Path(directory) / "config.json"
-    if not path.is_file():
-        raise DataError(
-            f"{directory}: no config.json (a BERT-family directory has config.json, model.safetensors)"
-        )
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: unreadable ({exc})") from None
+read_bert_config = read_config
 
 
 @torch.no_grad()

@@ -31,6 +31,13 @@ class LanguageModel(nn.Module):
         self, cfg: ModelConfig, *, vocab_size: int, max_seq_len: int, pad_id: int = 0, causal: bool = False
     ):
         super().__init__()
+        if cfg.input_dim is not None and cfg.input_dim != cfg.embed_dim:
+            from scratchlm.errors import ConfigError
+
+            raise ConfigError(
+                f"model.input_dim={cfg.input_dim}: a language model scores its outputs (width embed_dim="
+                f"{cfg.embed_dim}) against the token embedding, so the two widths must be equal; use null"
+            )
         self.cfg = cfg
         self.pad_id = pad_id
         positions = components.position_parts(cfg, max_seq_len)

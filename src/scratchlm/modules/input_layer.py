@@ -5,6 +5,7 @@
     x = TokenEmbedding(ids) [+ HashedBigramEmbedding(ids)] [+ TokenTypeEmbedding(types)]
     x = combine(x, P[:s])          # P: an absolute positional module's (s, d) encodings, if any
     x = Dropout(Norm(x))           # Norm: LayerNorm, RMSNorm or none
+    x = Projection(x)              # optional Linear(e -> d): an input layer narrower than the encoder
 
 Parts are passed in (token embedding, positional module, combiner, norm), so a variant is a different
 part, not a flag. Two combiners:
@@ -14,6 +15,10 @@ part, not a flag. Two combiners:
   side by side, projected back to ``d`` (``act``: identity, GELU or tanh). Taught in some tutorials and
   offered by no mainstream library; with ``W = [I, I]`` it is ``add``, so it can learn anything ``add``
   does, at the cost of ``2d^2 + d`` parameters.
+
+With a ``projection`` the token, position and type vectors and the norm have their own width ``e``
+(ELECTRA's and ALBERT's ``embedding_size``), and a ``Linear(e, d)`` lifts the result to the encoder's
+width (``embeddings_project`` in ELECTRA, ``embedding_hidden_mapping_in`` in ALBERT).
 
 Relative kinds (RoPE, ALiBi, T5 bias) have no vectors to combine: they act inside attention, and the
 input layer then has no positional module.
@@ -65,6 +70,7 @@ class InputLayer(nn.Module):
         combine: nn.Module | None = None,
         token_type_embedding: nn.Module | None = None,
         norm: nn.Module | None = None,
+        projection: nn.Module | None = None,
     ):
         """``positional``: a module with ``encodings(seq_len) -> (s, d)`` (:mod:`scratchlm.modules.positional`),
         or None; ``combine`` defaults to :class:`AddPositions`."""
@@ -78,6 +84,7 @@ class InputLayer(nn.Module):
         self.combine = (combine or AddPositions()) if positional is not None else None
         self.norm = norm
         self.dropout = nn.Dropout(dropout)
+        self.projection = projection
         self.fused = "auto"
 
     def can_fuse(self) -> bool:
@@ -127,7 +134,12 @@ class InputLayer(nn.Module):
 
     def forward(self, ids: torch.Tensor, token_type_ids: torch.Tensor | None = None) -> torch.Tensor:
         if self._use_fused(ids):
-            return self._fused_forward(ids, token_type_ids)
+            x = self._fused_forward(ids, token_type_ids)  # (b, s, e)
+        else:
+            x = self._plain_forward(ids, token_type_ids)  # (b, s, e)
+        return x if self.projection is None else self.projection(x)  # (b, s, d)
+
+    def _plain_forward(self, ids: torch.Tensor, token_type_ids: torch.Tensor | None) -> torch.Tensor:
         x = self.token_embedding(ids)  # (b, s, d)
         if self.bigram_embedding is not None:
             x = x + self.bigram_embedding(ids)  # (b, s, d)

@@ -105,10 +105,16 @@ class TransformerEncoder(nn.Module):
         attention_bias: nn.Module | None = None,
         final_norm: bool = True,
         causal: bool = False,
+        order: list[int] | None = None,
     ):
-        """``final_norm``: a LayerNorm on the last layer's output (pre-LN needs it; post-LN has none)."""
+        """``final_norm``: a LayerNorm on the last layer's output (pre-LN needs it; post-LN has none).
+        ``order``: which of ``layers`` runs at each depth (``None``: each once, in turn); a layer listed
+        twice shares its parameters across depth (ALBERT)."""
         super().__init__()
         self.layers = nn.ModuleList(layers)
+        self.order = list(range(len(layers))) if order is None else list(order)
+        if any(not 0 <= i < len(layers) for i in self.order):
+            raise ValueError(f"order {self.order} names a layer outside 0..{len(layers) - 1}")
         self.norm = nn.LayerNorm(embed_dim, eps=norm_eps) if final_norm else nn.Identity()
         self.attention_bias = attention_bias  # seq_len -> (h, s, s), shared by all layers
         self.causal = causal
@@ -139,7 +145,7 @@ class TransformerEncoder(nn.Module):
             else:
                 mask = bias.to(x.dtype).unsqueeze(0).masked_fill(~mask, float("-inf"))  # (b, h, s, s)
         weights = []
-        for layer in self.layers:
+        for layer in (self.layers[i] for i in self.order):
             if need_weights:
                 x, w = layer(x, mask, need_weights=True)
                 weights.append(w)
@@ -164,23 +170,29 @@ def transformer_encoder(
     attention_bias: nn.Module | None = None,
     norm_position: str = "pre",
     causal: bool = False,
+    activation: str = "gelu",
+    unique_layers: int | None = None,
 ) -> TransformerEncoder:
     """An encoder of identical layers (the one-line builder used by models). ``rope`` (one
     :class:`~scratchlm.modules.rotary.RotaryEmbedding`, shared: it holds only a cache) goes into every
     attention module; ``attention_bias`` (ALiBi or T5) into the encoder; ``norm_position``: ``pre``
-    (:class:`TransformerEncoderLayer` + a final LayerNorm) or ``post`` (:class:`PostNormEncoderLayer`)."""
+    (:class:`TransformerEncoderLayer` + a final LayerNorm) or ``post`` (:class:`PostNormEncoderLayer`);
+    ``activation``: the feed-forward block's (``gelu``, ``gelu_tanh``); ``unique_layers``: build only that
+    many layers and share them across depth, layer ``i`` running ``i * unique_layers // num_layers``
+    (ALBERT's layer groups; ``None``: ``num_layers`` layers of their own)."""
     if norm_position not in NORM_POSITIONS:
         raise ValueError(f"unknown norm_position {norm_position!r}; use one of {', '.join(NORM_POSITIONS)}")
     layer_cls = NORM_POSITIONS[norm_position]
+    unique = num_layers if unique_layers is None else unique_layers
     layers = [
         layer_cls(
             MultiHeadSelfAttention(embed_dim, num_heads, dropout=attention_dropout, pos_embeddings=rope),
-            FeedForward(embed_dim, ffn_dim, dropout=dropout),
+            FeedForward(embed_dim, ffn_dim, dropout=dropout, activation=activation),
             embed_dim,
             dropout=dropout,
             norm_eps=norm_eps,
         )
-        for _ in range(num_layers)
+        for _ in range(unique)
     ]
     return TransformerEncoder(
         layers,
@@ -189,4 +201,5 @@ def transformer_encoder(
         attention_bias=attention_bias,
         final_norm=norm_position == "pre",
         causal=causal,
+        order=[i * unique // num_layers for i in range(num_layers)] if unique_layers is not None else None,
     )

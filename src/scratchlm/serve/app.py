@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from scratchlm.serve import engine, routes
+from scratchlm.serve import engine, lab, routes
 from scratchlm.serve.requests import APIError, error_response, invalid
 
 if TYPE_CHECKING:
@@ -144,6 +144,7 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
         app.add_exception_handler(kind, handler)
     app.include_router(routes.service)
     app.include_router(routes.v1, dependencies=routes.v1_dependencies(settings.api_key))
+    lab.mount(app)  # /lab: the input-layer lab of this run
     return app
 
 

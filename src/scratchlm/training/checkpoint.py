@@ -193,12 +193,18 @@ def check_config(path: Path, cfg) -> None:
     """The run's config.yaml agrees with the config the checkpoint was written under (stored in its
     trainer.json): else an error listing every difference, before any work."""
     from scratchlm.config.migrate import migrate
-    from scratchlm.errors import RunDirError
+    from scratchlm.errors import RunDirError, ScratchLMError
 
     saved = json.loads((path / "trainer.json").read_text(encoding="utf-8")).get("config")
     if saved is None:  # a checkpoint from before configs were stored
         return
     saved, _notes = migrate(saved)  # an earlier version's key names (config.yaml's load told the user)
+    try:  # keys added since the checkpoint was written take their defaults (what that version ran)
+        from scratchlm.config import config_from_dict
+
+        saved = json.loads(json.dumps(config_from_dict(saved).to_dict()))
+    except ScratchLMError:
+        pass  # compared as stored: the differences name what changed
     current = json.loads(json.dumps(cfg.to_dict()))
     for section, key in HARMLESS:
         saved.get(section, {}).pop(key, None)

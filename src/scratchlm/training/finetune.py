@@ -39,6 +39,9 @@ ADDED_AT_ZERO = ("input.bigram_embedding.",)
 """Tables that start at zero (the hashed character pairs), so a model with them computes exactly what it
 computes without them: a run that lacks them fine-tunes into a model that has them (they start at zero)."""
 
+CHECKPOINT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin")
+"""With a config.json (or a sentence-transformers modules.json) and no run.json: a downloaded checkpoint."""
+
 ARCHITECTURE_EXEMPT = {"init", "dropout", "encoder.attention_dropout", "embedding_dropout", "pooling", "head"}
 ARCHITECTURE_EXEMPT |= {"freeze_embeddings", "freeze_layers", "freeze_embedding_rows", "vectors_std"}
 
@@ -47,7 +50,17 @@ def pretraining_run(init: str) -> Path | None:
     """``init`` as a pretraining run directory, or ``None`` when it names something else (vectors)."""
     path = Path(init)
     marker = path / "run.json"
-    if init in ("normal", "word2vec") or not marker.is_file():
+    if init in ("normal", "word2vec"):
+        return None
+    if not marker.is_file():
+        weights = any((path / n).is_file() for n in CHECKPOINT_FILES)
+        if (path / "modules.json").is_file() or ((path / "config.json").is_file() and weights):
+            raise ConfigError(
+                f"model.init {init} is a Hugging Face checkpoint folder; make it a model directory first: "
+                f"scratchlm tokenizer import {init} --out TOK, then scratchlm transplant --source {init} "
+                "--target-tokenizer TOK --strategy exact --max-seq-len N --out OUT, and set model.init=OUT "
+                "(docs/checkpoints.md)"
+            )
         return None
     meta = json.loads(marker.read_text(encoding="utf-8"))
     if meta.get("task") == TRANSPLANT:

@@ -49,13 +49,14 @@ def init_embeddings(
 
         vectors = load_vectors(init) if vectors is None else vectors
         source = f"{init} ({vectors.format}, {len(vectors)} x {vectors.dim})"
-    if vectors.dim != cfg.model.embed_dim:
+    width = cfg.model.input_width  # the token embedding's (model.input_dim, else embed_dim)
+    if vectors.dim != width:
         from scratchlm.errors import DataError
 
         raise DataError(
             f"model.init {init}: the vectors have dimension {vectors.dim} but model.embed_dim is "
-            f"{cfg.model.embed_dim}; set model.embed_dim={vectors.dim}, or make vectors of the right size with "
-            f"`scratchlm vectors convert {init} --out CACHE --dim {cfg.model.embed_dim} --project pca` "
+            f"{width}; set model.embed_dim={vectors.dim}, or make vectors of the right size with "
+            f"`scratchlm vectors convert {init} --out CACHE --dim {width} --project pca` "
             "(or random, pad-truncate) and set model.init to CACHE"
         )
     report = _load_found_rows(model, cfg, tokenizer, vectors, source)
@@ -75,7 +76,7 @@ def _train_word2vec(cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[
     t0 = time.time()
     sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
     tokens, matrix = train_word2vec(
-        sentences, cfg.model.embed_dim, cfg.vectors, seed=cfg.train.seed, workers=cfg.vectors.workers
+        sentences, cfg.model.input_width, cfg.vectors, seed=cfg.train.seed, workers=cfg.vectors.workers
     )
     write_cache(out / "vectors", Vectors(list(tokens), np.asarray(matrix, dtype=np.float32), "word2vec"))
     source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
@@ -175,7 +176,7 @@ def init_bigram_embeddings(
     pair_sentences = [[a + sep + b for a, b in zip(s, s[1:], strict=False)] for s in sentences]
     vcfg = dataclasses.replace(cfg.vectors, min_count=cfg.vectors.bigram_min_count)
     pairs, vectors = train_word2vec(
-        pair_sentences, cfg.model.embed_dim, vcfg, seed=cfg.train.seed, workers=cfg.vectors.workers
+        pair_sentences, cfg.model.input_width, vcfg, seed=cfg.train.seed, workers=cfg.vectors.workers
     )
     rows = torch.from_numpy(vectors)
     if cfg.model.vectors_std is not None and len(rows) > 1:

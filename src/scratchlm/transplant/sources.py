@@ -1,4 +1,4 @@
-"""Where transplanted parameters come from: a BERT-family directory, the built-in ``minilm-l6``, a
+"""Where transplanted parameters come from: a BERT-family checkpoint folder (any layout and family), the built-in ``minilm-l6``, a
 scratchlm run, or static vectors.
 
 Every source becomes a :class:`Source`: its token strings and ``(Vs, D)`` embedding matrix (what the
@@ -21,6 +21,8 @@ from scratchlm.errors import DataError
 from scratchlm.vectors.base import Vectors
 
 TOKEN_EMBEDDING = "input.token_embedding.embedding.weight"
+CHECKPOINT_MARKERS = ("config.json", "modules.json", "model.safetensors", "pytorch_model.bin")
+"""A folder with any of these is read as a checkpoint (and says what it lacks)."""
 
 
 @dataclass
@@ -98,11 +100,11 @@ def load_source(spec: str) -> Source:
     :func:`scratchlm.vectors.io.load_vectors` reads."""
     path = Path(spec)
     if spec in BUILTIN_MODELS and not path.exists():
-        return read_bert_dir(bert_directory(spec), name=spec)
-    if path.is_dir() and (path / "config.json").is_file():
-        return read_bert_dir(path)
+        return read_checkpoint_dir(bert_directory(spec), name=spec)
     if path.is_dir() and (path / "run.json").is_file():
         return read_run_source(path)
+    if path.is_dir() and any((path / n).exists() for n in CHECKPOINT_MARKERS):
+        return read_checkpoint_dir(path)
     from scratchlm.vectors.io import load_vectors
 
     vectors = load_vectors(spec)
@@ -145,42 +147,47 @@ def _bert_tokens(directory: Path) -> list[str]:
     tj = directory / "tokenizer.json"
     if tj.is_file():
         model_vocab = json.loads(tj.read_text(encoding="utf-8")).get("model", {}).get("vocab")
-        if isinstance(model_vocab, dict):
+        if isinstance(model_vocab, dict):  # WordPiece, BPE: token -> id
             return [t for t, _ in sorted(model_vocab.items(), key=lambda kv: kv[1])]
-    raise DataError(f"{directory}: no vocab.txt or tokenizer.json (the source's tokens)")
+        if isinstance(model_vocab, list):  # Unigram (XLM-R): [token, score] in id order
+            return [entry[0] for entry in model_vocab]
+    vocab_json = directory / "vocab.json"
+    if vocab_json.is_file():  # a byte-level BPE's (RoBERTa)
+        vocab = json.loads(vocab_json.read_text(encoding="utf-8"))
+        return [t for t, _ in sorted(vocab.items(), key=lambda kv: kv[1])]
+    raise DataError(f"{directory}: no vocab.txt, tokenizer.json or vocab.json (the source's tokens)")
 
 
-def read_bert_dir(directory: str | Path, *, name: str | None = None) -> Source:
-    """A BERT-family checkpoint directory: ``config.json``, ``model.safetensors``, ``vocab.txt`` or
-    ``tokenizer.json``; converted through :mod:`scratchlm.models.hf_bert`'s strict weight map."""
-    from scratchlm.io import load_tensors
-    from scratchlm.models.hf_bert import bert_model_fields, bert_to_scratchlm, read_bert_config
+def read_checkpoint_dir(directory: str | Path, *, name: str | None = None) -> Source:
+    """A BERT-family checkpoint folder in any layout :mod:`scratchlm.models.hf_layouts` reads (BERT,
+    RoBERTa/XLM-R, ALBERT, DistilBERT, ELECTRA: :mod:`scratchlm.models.hf_families`), with its
+    ``vocab.txt``, ``tokenizer.json`` or ``vocab.json``; converted through the strict weight maps."""
+    from scratchlm.models.hf_convert import hf_to_scratchlm
+    from scratchlm.models.hf_layouts import read_checkpoint
 
-    directory = Path(directory)
-    weights = directory / "model.safetensors"
-    missing = [n for n in ("config.json", "model.safetensors") if not (directory / n).is_file()]
-    if missing:
-        raise DataError(f"{directory}: not a BERT-family directory, missing {', '.join(missing)}")
-    hf = read_bert_config(directory)
-    fields = bert_model_fields(hf, where=str(directory / "config.json"))
-    state, _unused = bert_to_scratchlm(
-        load_tensors(weights), fields["encoder"]["num_layers"], where=str(weights)
-    )
+    ck = read_checkpoint(directory)
+    conv = hf_to_scratchlm(ck.state, ck.config, where=ck.weights)
+    if ck.pooling is not None:  # a sentence-transformers model: the pooling it was trained with
+        conv.fields["pooling"] = ck.pooling
+    state = dict(conv.state)
     matrix = state.pop(TOKEN_EMBEDDING).float().numpy()
-    tokens = _bert_tokens(directory)
+    tokens = _bert_tokens(ck.directory)
     if len(tokens) != matrix.shape[0]:
         raise DataError(
-            f"{directory}: {len(tokens)} tokens in its vocabulary for {matrix.shape[0]} embedding rows"
+            f"{ck.directory}: {len(tokens)} tokens in its vocabulary for {matrix.shape[0]} embedding rows"
         )
     return Source(
         name or str(directory),
         tokens,
         matrix,
-        _bert_tokenizer(directory, tokens),
+        _bert_tokenizer(ck.directory, tokens),
         {k: v.float() for k, v in state.items()},
-        fields,
-        fields["init_std"],
+        conv.fields,
+        conv.fields["init_std"],
     )
+
+
+read_bert_dir = read_checkpoint_dir
 
 
 # ----------------------------------------------------------------------------------- scratchlm runs
