@@ -35,9 +35,10 @@ setup-browser: setup
 		|| echo "could not install chromium: the browser test will be skipped"
 	@$(PY) -c "import playwright" 2>/dev/null || $(PIP) install -q playwright
 
-# -rs: every skipped test says why (no chromium, no playwright, no GPU, ...)
+# -rs: every skipped test says why (no chromium, no playwright, no GPU, ...). The fuzzers
+# (tests/fuzz_helpers.py) run 1,000 cases each here, 100 in `make test`.
 test-all: setup setup-browser
-	$(PY) -m pytest -q -rs -m "" $(PYTEST_ARGS)
+	SCRATCHLM_FUZZ_EXAMPLES=1000 $(PY) -m pytest -q -rs -m "" $(PYTEST_ARGS)
 
 lint: setup
 	$(VENV)/bin/lint-imports --no-cache

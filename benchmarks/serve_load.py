@@ -20,6 +20,21 @@ setting (the run stops and reports what it had), and only loopback addresses.
     .venv/bin/python benchmarks/serve_load.py --quick    # 1,000 requests per setting, no results file
 
 Writes ``benchmarks/results/serve_load.json`` and prints a markdown table.
+
+``--reliability`` measures instead what admission control does (``benchmarks/results/serve_reliability.json``):
+
+- **baseline**: 64 clients, the server's defaults: what it can serve;
+- **overload**: 10x the clients (640), each sending its next request as soon as it has an answer (after
+  ``Retry-After`` when it was a 503), against the server with admission control (``--max-concurrency 64
+  --timeout 5``) and, side by side, without it (limits too high to act): answers by status, transport
+  errors (there must be none: every request gets an answer, a result or a 503), p50/p99 of the accepted
+  requests, and the server's peak memory (VmHWM);
+- **slow clients**: 32 clients that send their headers and part of their body, then stall, while 64
+  normal clients run against the defaults with ``--timeout 5``: the slow ones must get 408 at the
+  deadline, the others their results.
+
+    .venv/bin/python benchmarks/serve_load.py --reliability           # 2,000 / 10,000 / 1,000 requests
+    .venv/bin/python benchmarks/serve_load.py --reliability --quick   # a tenth of them, no results file
 """
 
 from __future__ import annotations
@@ -43,6 +58,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results" / "serve_load.json"
+RELIABILITY = ROOT / "benchmarks" / "results" / "serve_reliability.json"
 HOST = "127.0.0.1"  # loopback only
 
 
@@ -59,6 +75,7 @@ def demo_architecture_run(directory: Path) -> tuple[Path, list[str]]:
     from scratchlm.serve.synthetic import write_random_run
 
     cfg = load_config(ROOT / "configs" / "zh_sentiment.yaml")
+    cfg.data.task = "classification"  # the recipe says auto; a run records the task it resolved to
     data = load_classification_data(cfg.data)
     run = write_random_run(
         directory / "demo-architecture", cfg, [ex.text for ex in data.split("train")], data.labels
@@ -75,7 +92,9 @@ def run_texts(run: Path) -> list[str]:
 
 
 class Server:
-    def __init__(self, run: Path, max_batch: int, max_wait_ms: float, threads: int | None):
+    def __init__(
+        self, run: Path, max_batch: int, max_wait_ms: float, threads: int | None, extra: tuple[str, ...] = ()
+    ):
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
         cmd = [
@@ -96,6 +115,7 @@ class Server:
             "100000",
             "--log-level",
             "warning",
+            *extra,
         ]
         if threads:
             cmd += ["--threads", str(threads)]
@@ -119,6 +139,16 @@ class Server:
         out = httpx.get(f"{self.url}/healthz", timeout=10).json()
         out["cpu_seconds"] = self.cpu_seconds()
         return out
+
+    def peak_rss_mb(self) -> float:
+        """The server's peak resident memory so far (Linux /proc VmHWM), MB."""
+        try:
+            for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024, 1)
+        except (OSError, ValueError):
+            pass
+        return float("nan")
 
     def cpu_seconds(self) -> float:
         """User + system CPU time of the server process so far (Linux /proc)."""
@@ -147,6 +177,7 @@ class Connection:
         self.port = port
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
+        self.last_headers: dict[str, str] = {}
 
     async def post(self, path: str, body: bytes) -> tuple[int, bytes]:
         if self.writer is None:
@@ -165,6 +196,7 @@ class Connection:
         if "content-length" not in headers:
             raise ConnectionError("response without Content-Length")
         payload = await self.reader.readexactly(int(headers["content-length"]))
+        self.last_headers = headers
         if headers.get("connection", "").lower() == "close":
             await self.close()
         return status, payload
@@ -177,8 +209,12 @@ class Connection:
         self.reader = self.writer = None
 
 
-async def load(port: int, texts: list[str], requests: int, concurrency: int, time_limit: float) -> dict:
-    """``requests`` POSTs from ``concurrency`` clients; latencies of the good answers, and the errors."""
+async def load(
+    port: int, texts: list[str], requests: int, concurrency: int, time_limit: float, backoff: bool = False
+) -> dict:
+    """``requests`` POSTs from ``concurrency`` clients; latencies of the good answers, and the errors.
+    ``backoff``: a client answered 503 waits ``Retry-After`` seconds before its next request, as a
+    well-behaved client does."""
     latencies: list[float] = []
     errors: dict[str, int] = {}
     counter = itertools.count()
@@ -210,6 +246,8 @@ async def load(port: int, texts: list[str], requests: int, concurrency: int, tim
                     latencies.append(time.perf_counter() - t0)
                 else:
                     error(str(status))
+                    if backoff and status == 503:
+                        await asyncio.sleep(float(conn.last_headers.get("retry-after", "1")))
         finally:
             await conn.close()
 
@@ -320,6 +358,151 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------------------------------ reliability
+ADMISSION = ("--max-concurrency", "64", "--timeout", "5", "--max-queue", "512")
+NO_ADMISSION = ("--max-concurrency", "100000", "--timeout", "3600", "--max-queue", "100000")
+
+
+def load_row(name: str, server: Server, result: dict, requests: int, concurrency: int) -> dict:
+    lat, errors = result["latencies"], result["errors"]
+    transport = {k: v for k, v in errors.items() if not k.isdigit()}
+    return {
+        "case": name,
+        "clients": concurrency,
+        "requests": requests,
+        "ok": len(lat),
+        "status_503": errors.get("503", 0),
+        "other_status": {k: v for k, v in errors.items() if k.isdigit() and k != "503"},
+        "transport_errors": transport,
+        "seconds": round(result["seconds"], 2),
+        "ok_per_s": round(len(lat) / result["seconds"], 1),
+        "p50_ms": round(1000 * percentile(lat, 50), 1) if lat else None,
+        "p99_ms": round(1000 * percentile(lat, 99), 1) if lat else None,
+        "server_peak_rss_mb": server.peak_rss_mb(),
+    }
+
+
+def load_case(run, texts, args, name: str, extra: tuple[str, ...], requests: int, clients: int) -> dict:
+    server = Server(run, args.max_batch, args.max_wait_ms, args.threads, extra)
+    try:
+        server.wait_ready()
+        asyncio.run(load(server.port, texts, 200, 64, 120))  # warm-up, not counted
+        result = asyncio.run(load(server.port, texts, requests, clients, args.time_limit, backoff=True))
+        return load_row(name, server, result, requests, clients)
+    finally:
+        server.stop()
+
+
+async def slow_sender(port: int, stall: float) -> tuple[int | None, float]:
+    """Headers and 10 of 100 announced body bytes, then nothing: (the status answered, seconds to it)."""
+    t0 = time.perf_counter()
+    reader, writer = await asyncio.open_connection(HOST, port)
+    try:
+        writer.write(
+            f"POST /v1/classify HTTP/1.1\r\nHost: {HOST}:{port}\r\nContent-Type: application/json\r\n"
+            "Content-Length: 100\r\n\r\n".encode()
+            + b'{"texts": '
+        )
+        await writer.drain()
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), stall)
+        return int(head.split()[1]), time.perf_counter() - t0
+    except (asyncio.TimeoutError, asyncio.IncompleteReadError, OSError):
+        return None, time.perf_counter() - t0
+    finally:
+        writer.close()
+        with contextlib.suppress(OSError):
+            await writer.wait_closed()
+
+
+def slow_client_case(run, texts, args, requests: int, slow: int = 32) -> dict:
+    server = Server(run, args.max_batch, args.max_wait_ms, args.threads, ("--timeout", "5"))
+    try:
+        server.wait_ready()
+        asyncio.run(load(server.port, texts, 200, 64, 120))  # warm-up, not counted
+
+        async def both():
+            stalled = [asyncio.create_task(slow_sender(server.port, 60)) for _ in range(slow)]
+            await asyncio.sleep(0.2)  # the slow ones hold their connections first
+            normal = await load(server.port, texts, requests, 64, args.time_limit)
+            return normal, await asyncio.gather(*stalled)
+
+        normal, stalled = asyncio.run(both())
+        row = load_row("64 normal clients + 32 slow senders", server, normal, requests, 64)
+    finally:
+        server.stop()
+    statuses: dict[str, int] = {}
+    for status, _ in stalled:
+        statuses[str(status)] = statuses.get(str(status), 0) + 1
+    row["slow_senders"] = {
+        "count": slow,
+        "answered": statuses,
+        "max_seconds_to_answer": round(max(t for _, t in stalled), 2),
+    }
+    return row
+
+
+def reliability(run, texts, args) -> dict:
+    scale = 10 if args.quick else 1
+    base, over, slow = 2000 // scale, 10_000 // scale, 1000 // scale
+    rows = []
+    for name, extra, requests, clients in (
+        ("baseline: 64 clients, defaults", (), base, 64),
+        ("overload: 640 clients, admission control (--max-concurrency 64 --timeout 5)", ADMISSION, over, 640),
+        ("overload: 640 clients, no admission control", NO_ADMISSION, over, 640),
+    ):
+        print(f"{name}: {requests} requests ...", flush=True)
+        rows.append(load_case(run, texts, args, name, extra, requests, clients))
+        print(f"  {rows[-1]}", flush=True)
+    print(f"slow senders: {slow} requests from 64 normal clients, 32 slow ones ...", flush=True)
+    rows.append(slow_client_case(run, texts, args, slow))
+    print(f"  {rows[-1]}", flush=True)
+    return {"benchmark": "serve_reliability", "rows": rows}
+
+
+def reliability_table(rows: list[dict]) -> str:
+    lines = [
+        "| case | requests | 200 | 503 | other answers | transport errors | p50 ms | p99 ms | server peak MB |",
+        "|---|---:|---:|---:|---|---|---:|---:|---:|",
+    ]
+    for r in rows:
+        other = ", ".join(f"{k}: {v}" for k, v in r["other_status"].items()) or "none"
+        transport = ", ".join(f"{k}: {v}" for k, v in r["transport_errors"].items()) or "none"
+        lines.append(
+            f"| {r['case']} | {r['requests']} | {r['ok']} | {r['status_503']} | {other} | {transport} | "
+            f"{r['p50_ms']} | {r['p99_ms']} | {r['server_peak_rss_mb']} |"
+        )
+    for r in rows:
+        if "slow_senders" in r:
+            s = r["slow_senders"]
+            answered = ", ".join(f"{k}: {v}" for k, v in s["answered"].items())
+            lines.append(
+                f"\nslow senders: {s['count']}, answered {answered} (None: no answer), the last after "
+                f"{s['max_seconds_to_answer']} s"
+            )
+    return "\n".join(lines)
+
+
+def main_reliability(args: argparse.Namespace) -> int:
+    import torch
+
+    with tempfile.TemporaryDirectory(prefix="serve-load-") as tmp:
+        if args.run:
+            run, texts = args.run, run_texts(args.run)
+        else:
+            run, texts = demo_architecture_run(Path(tmp))
+        result = reliability(run, texts, args)
+    result["machine"] = {"cpus": os.cpu_count(), "platform": platform.platform(), "torch": torch.__version__}
+    result["command"] = "python benchmarks/serve_load.py --reliability" + (" --quick" if args.quick else "")
+    out = args.out if args.out is not None else (None if args.quick else RELIABILITY)
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print()
+    print(reliability_table(result["rows"]))
+    admitted = result["rows"][1]
+    return 0 if not admitted["transport_errors"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--run", type=Path, help="serve this run (default: the demo architecture, random weights)")
@@ -333,12 +516,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--quick", action="store_true", help="1,000 requests per setting")
     p.add_argument(
+        "--reliability",
+        action="store_true",
+        help="the overload (10x clients) and slow-client cases instead (serve_reliability.json)",
+    )
+    p.add_argument(
         "--out",
         type=Path,
         default=None,
         help=f"results file (default: {RESULTS.relative_to(ROOT)}; --quick writes none unless given)",
     )
     args = p.parse_args(argv)
+    if args.reliability:
+        return main_reliability(args)
     if args.quick:
         args.requests = 1000
     elif args.out is None:

@@ -22,7 +22,10 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = sorted([*ROOT.glob("docs/*.md"), ROOT / "README.md", ROOT / "README.zh.md"])
 BLOCK = re.compile(r"^```bash\n(.*?)^```", re.S | re.M)
-TRANSLATIONS = {ROOT / "README.zh.md": ROOT / "README.md"}
+TRANSLATIONS = {
+    ROOT / "README.zh.md": ROOT / "README.md",
+    ROOT / "docs" / "articles.zh.md": ROOT / "docs" / "articles.md",
+}
 """translation -> original: the same commands, run once, with the original."""
 
 

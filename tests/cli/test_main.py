@@ -32,3 +32,14 @@ def test_help_is_fast_and_does_not_import_torch():
     code = "import sys, scratchlm.cli; scratchlm.cli.build_parser(); print('torch' in sys.modules)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert proc.stdout.strip() == "False", proc.stderr
+
+
+def test_an_error_quoting_a_line_break_is_printed_on_one_line(tmp_path, capsys):
+    """Found by fuzzing: a CSV header cell holding a quoted line break, echoed in the error."""
+    from scratchlm.cli import main
+
+    data = tmp_path / "d.csv"
+    data.write_text('"re\nview",label\n"好",pos\n', encoding="utf-8")
+    assert main(["data", "show", str(data)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no column 'text'" in err and "'re\\nview'" in err

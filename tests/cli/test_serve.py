@@ -27,6 +27,11 @@ def test_real_server_answers_and_stops(run_dir, start_server):
             == 400
         )
         assert httpx.get(f"{url}/", timeout=10).status_code == 200
+        # the default --allowed-hosts: the bound address and localhost, not any name (DNS rebinding)
+        other = httpx.get(f"{url}/healthz", headers={"host": "rebound.example"}, timeout=10)
+        assert other.status_code == 400 and other.json()["error"]["code"] == "invalid_host"
+        local = httpx.get(url.replace("127.0.0.1", "localhost") + "/healthz", timeout=10)
+        assert local.status_code == 200
     finally:
         out = proc.stop()
     assert f"serving {run_dir}" in out and "API key required" in out
@@ -40,6 +45,11 @@ def test_real_server_answers_and_stops(run_dir, start_server):
         (["--max-wait-ms", "-1"], "--max-wait-ms"),
         (["--api-key", " "], "--api-key is empty"),
         (["--max-texts", "0"], "--max-texts 0"),
+        (["--max-texts", "100", "--max-queue", "10"], "--max-texts 100 is more than --max-queue 10"),
+        (["--timeout", "0"], "--timeout 0"),
+        (["--timeout", "nan"], "--timeout nan"),
+        (["--max-concurrency", "0"], "--max-concurrency 0"),
+        (["--allowed-hosts", " , "], "--allowed-hosts is empty"),
     ],
 )
 def test_bad_options_exit_2_with_one_line(run_dir, capsys, argv, words):
@@ -75,5 +85,9 @@ def test_help_lists_the_options(capsys):
         "--max-texts",
         "--max-chars",
         "--max-body-bytes",
+        "--timeout",
+        "--max-concurrency",
+        "--max-connections",
+        "--allowed-hosts",
     ):
         assert option in out

@@ -239,3 +239,21 @@ def test_plot_names_missing_words_and_needs_enough(tmp_path, small, write, capsy
     assert code == 2 and "kingdom 龘" in err and not (tmp_path / "x.png").exists()
     code, _, err = run(capsys, "plot", "king", "queen", "--source", cache, "--out", out, "--method", "tsne")
     assert code == 2 and "at least 3 distinct words" in err
+
+
+def test_lookup_and_arithmetic_on_a_hand_written_matrix(tmp_path, capsys):
+    path = tmp_path / "toy.txt"
+    path.write_text("苹果 1 0 1 1\n香蕉 0 1 0 0\n水果 1 1 1 0\n", encoding="utf-8")
+    code, out, _ = run(capsys, "lookup", str(path), "香蕉", "苹果")
+    assert code == 0 and out.splitlines() == ["香蕉\t(row 1)\t[0 1 0 0]", "苹果\t(row 0)\t[1 0 1 1]"]
+    code, out, _ = run(capsys, "arithmetic", str(path), "苹果 + 香蕉", "--json")
+    result = json.loads(out)
+    assert code == 0 and result["vector"] == [1, 1, 1, 1] and result["negative"] == []
+    expected = (np.array([1, 0, 1, 1]) / np.sqrt(3) + np.array([0, 1, 0, 0])) / 2
+    expected = expected @ (np.array([1, 1, 1, 0]) / np.sqrt(3)) / np.linalg.norm(expected)
+    assert [r["word"] for r in result["nearest"]] == ["水果"]
+    assert result["nearest"][0]["similarity"] == pytest.approx(expected, abs=1e-6)
+    code, out, _ = run(capsys, "arithmetic", str(path), "水果 - 香蕉")
+    assert code == 0 and out.splitlines()[0] == "水果 - 香蕉 = [1 0 1 0]"
+    assert main(["vectors", "arithmetic", str(path), "水果 香蕉"]) == 2
+    assert "need an operator" in capsys.readouterr().err

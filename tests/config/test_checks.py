@@ -116,3 +116,31 @@ def test_minimum_and_choice():
     check_choice("a.c", "x", ("x", "y"))
     with pytest.raises(ConfigError, match=r"a\.c='z' is not one of x, y"):
         check_choice("a.c", "z", ("x", "y"))
+
+
+def test_check_range_bounds_and_nan():
+    from scratchlm.config.checks import check_range
+
+    check_range("x", 0.5, 0, 1, high_open=True)
+    check_range("x", None, 0)
+    for bad in (float("nan"), float("inf"), 1.0, -0.1):
+        with pytest.raises(ConfigError, match=r"x=.* must be a finite number in \[0, 1\)"):
+            check_range("x", bad, 0, 1, high_open=True)
+    with pytest.raises(ConfigError, match="x=0 must be a finite number > 0"):
+        check_range("x", 0, 0, low_open=True)
+
+
+@pytest.mark.parametrize(
+    ("device", "message"),
+    [
+        ("bogus", "--device 'bogus': not a device"),
+        ("cuda:99", "--device cuda:99"),
+        ("meta", "scratchlm trains on cpu, cuda or mps"),
+    ],
+)
+def test_check_device(device, message):
+    from scratchlm.config.checks import check_device
+
+    assert check_device("cpu") == "cpu"
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace("[", r"\[")):
+        check_device(device)

@@ -61,7 +61,8 @@ def _nested(pairs: dict) -> dict:
 
 def old_layout(raw: dict) -> dict:
     """A config mapping in today's layout written back as the version before the nested sections
-    wrote it (every rule undone); checked against a real file of that version below."""
+    wrote it (every rule undone, the keys added since left out); checked against a real file of that
+    version below."""
     back = {r.new: r.old for r in KEY_RULES}
     values = {(r.new, new): old for r, old, new in VALUE_RENAMES}
     old = {back.get(k, k): values.get((k, v), v) if isinstance(v, str) else v for k, v in flatten(raw)}
@@ -74,6 +75,9 @@ ADDED_SINCE = (
     "model.encoder.unique_layers",
     "train.loggers",
     "data.shards",
+    "train.optimizer",
+    "train.momentum",
+    "train.deterministic",
 )
 """Keys that version did not have (left out of its files; the tests keep them at their defaults)."""
 
@@ -182,6 +186,7 @@ def test_a_config_yaml_of_the_earlier_version_loads_with_one_notice_naming_every
             "model.positional.num_buckets=16",
             "model.positional.max_distance=64",
             "model.generation.max_new_tokens=20",
+            "vectors.workers=2",  # that version's default, written into its file; today's is 1
         ],
     )
     assert cfg == expected

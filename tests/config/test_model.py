@@ -106,7 +106,14 @@ def test_unknown_nested_keys_name_their_dotted_path(keys, message):
     ("keys", "message"),
     [
         # encoder
-        ({"encoder": {"kind": "rnn"}}, "model.encoder.kind='rnn' is not one of transformer, lstm, gru"),
+        (
+            {"encoder": {"kind": "elman"}},
+            "model.encoder.kind='elman' is not one of transformer, rnn, lstm, gru",
+        ),
+        (
+            {"decoder": {"attention": "none"}},
+            "model.decoder.attention=none is a recurrent decoder without attention",
+        ),
         ({"encoder": {"kind": "lstm", "num_layers": 0}}, "needs model.encoder.num_layers >= 1"),
         (
             {"encoder": {"kind": "lstm"}, "positional": {"kind": "rope"}},
@@ -114,11 +121,11 @@ def test_unknown_nested_keys_name_their_dotted_path(keys, message):
         ),
         (
             {"encoder": {"rnn_hidden_dim": 64}},
-            "model.encoder.rnn_hidden_dim applies to model.encoder.kind lstm or gru",
+            "model.encoder.rnn_hidden_dim applies to model.encoder.kind rnn, lstm or gru",
         ),
         (
             {"encoder": {"bidirectional": False}},
-            "model.encoder.bidirectional applies to model.encoder.kind lstm",
+            "model.encoder.bidirectional applies to model.encoder.kind rnn, lstm",
         ),
         ({"encoder": {"kind": "gru", "rnn_hidden_dim": 0}}, "model.encoder.rnn_hidden_dim=0 must be >= 1"),
         ({"encoder": {"kind": "gru"}, "embed_dim": 1}, "model.embed_dim=1 cannot be halved"),
@@ -149,8 +156,8 @@ def test_unknown_nested_keys_name_their_dotted_path(keys, message):
             "model.positional.combine_activation=gelu applies to",
         ),
         (
-            {"positional": {"combine": "concat", "combine_activation": "relu"}},
-            "model.positional.combine_activation='relu' is not one of",
+            {"positional": {"combine": "concat", "combine_activation": "swish"}},
+            "model.positional.combine_activation='swish' is not one of none, gelu, tanh, relu",
         ),
         ({"embed_dim": 15, "encoder": {"num_heads": 3}}, "sinusoidal needs an even model.embed_dim (got 15)"),
         (
@@ -183,17 +190,17 @@ def test_unknown_nested_keys_name_their_dotted_path(keys, message):
         # decoder, generation
         (
             {"decoder": {"attention": "luong"}},
-            "model.decoder.attention='luong' is not one of bahdanau, luong_dot, luong_general",
+            "model.decoder.attention='luong' is not one of bahdanau, luong_dot, luong_general, none",
         ),
         ({"generation": {"beam_size": 0}}, "model.generation.beam_size=0 must be >= 1"),
         ({"generation": {"length_penalty": -1}}, "model.generation.length_penalty=-1"),
         ({"generation": {"max_new_tokens": 0}}, "model.generation.max_new_tokens=0 must be >= 1"),
         # the input layer and the head
-        ({"head": "hmm"}, "model.head='hmm' is not one of softmax, crf"),
+        ({"head": "hmm"}, "model.head='hmm' is not one of softmax, crf, sigmoid"),
         ({"embedding_norm": "batchnorm"}, "model.embedding_norm='batchnorm' is not one of none, layernorm"),
         ({"dropout": 1.0}, "model.dropout=1.0 must be in [0, 1)"),
         ({"bigram_buckets": 1}, "model.bigram_buckets=1: use 0 (off) or >= 2 buckets"),
-        ({"pooling": "first"}, "model.pooling='first' is not one of cls, mean, max, mean_max"),
+        ({"pooling": "first"}, "model.pooling='first' is not one of cls, mean, max, mean_max, last"),
         ({"embedding_rank": 192}, "model.embedding_rank=192 must be in [1, embed_dim=192)"),
         ({"freeze_embedding_rows": "pretrained"}, "model.init is normal (no pretrained source)"),
         ({"vectors_vocab": 10}, "model.init=normal has none"),
@@ -216,3 +223,9 @@ def test_shared_layers_activation_and_input_dim_are_checked():
         ModelConfig(encoder={"kind": "lstm", "unique_layers": 1})
     with pytest.raises(ConfigError, match="model.encoder.activation='relu' is not one of gelu, gelu_tanh"):
         ModelConfig(encoder={"activation": "relu"})
+
+
+def test_the_article_options_are_accepted():
+    m = _model(encoder={"kind": "rnn", "bidirectional": False}, head="sigmoid", pooling="last")
+    assert m.encoder.recurrent and m.head == "sigmoid" and m.pooling == "last"
+    assert _model(encoder={"kind": "lstm"}, decoder={"attention": "none"}).decoder.attention == "none"

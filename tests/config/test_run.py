@@ -8,7 +8,10 @@ import logging
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
+import fuzz_helpers
 from cli_helpers import ROOT
 from scratchlm.config import (
     DataConfig,
@@ -470,3 +473,82 @@ def test_dump_config_writes_the_nested_layout_and_round_trips_non_default_values
 def test_vectors_vocab_bad_settings_are_named(changes, message):
     with pytest.raises(ConfigError, match=message):
         load_config("configs/tiny_test.yaml", overrides=changes)
+
+
+# ------------------------------------------------------------------------------------------- fuzzing
+def _fuzz_keys() -> list[str]:
+    """Every dotted key of a config (nested sections included), and some that are not."""
+    from scratchlm.config import SECTIONS
+    from scratchlm.config.checks import field_types, is_section
+
+    keys = []
+    for section, cls in SECTIONS.items():
+        for name, tp in field_types(cls).items():
+            if is_section(tp):
+                keys += [f"{section}.{name}.{inner}" for inner in field_types(tp)]
+            keys.append(f"{section}.{name}")
+    return keys + ["train", "train.", ".lr", "train.lr.x", "nosuch.key", "model.encoder", "data.task.x"]
+
+
+_VALUES = st.one_of(
+    st.sampled_from(
+        ["nan", "-inf", "1e400", "-1", "0", "1", "0.5", "true", "null", "~", "[", "{a: 1}", "1,2", "0.9,1.5",
+         "", " ", "１２", "1_000", "ｃｈａｒ", "\x00", "9" * 5000, "char", "rope", "transformer"]
+    ),
+    st.text(max_size=12),
+    st.integers().map(str),
+    st.floats().map(repr),
+)  # fmt: skip
+
+
+@fuzz_helpers.fuzz()
+@given(sets=st.lists(st.tuples(st.sampled_from(_fuzz_keys()), _VALUES), max_size=4))
+def test_fuzz_set_values_only_config_errors(sets):
+    """Any ``--set`` values: a RunConfig or a ConfigError, never another exception."""
+    from scratchlm.config import apply_overrides, config_from_dict
+
+    try:
+        config_from_dict(apply_overrides({}, [f"{k}={v}" for k, v in sets]))
+    except ConfigError as exc:
+        assert "\n" not in str(exc), str(exc)  # one line, as the CLI prints it
+
+
+_YAML_LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=8),
+    st.sampled_from(["char", "rope", "zh-reviews", "classification", "nan", ".inf", "1e999"]),
+)  # fmt: skip
+_YAML = st.recursive(
+    _YAML_LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(st.sampled_from(_fuzz_keys() + ["lr", "epochs", "kind", "x"]), inner, max_size=3),
+    ),
+    max_leaves=12,
+)
+
+
+@fuzz_helpers.fuzz()
+@given(
+    raw=st.one_of(
+        st.dictionaries(st.sampled_from(["data", "model", "train", "vectors", "x"]), _YAML, max_size=4),
+        _YAML,
+    ),
+    text=st.one_of(
+        st.none(), st.text(max_size=60), st.binary(max_size=60).map(lambda b: b.decode("latin-1"))
+    ),
+)
+def test_fuzz_config_files_only_config_errors(tmp_path_factory, raw, text):
+    """Any YAML file (structured, or any text at all): a RunConfig or a ConfigError."""
+    import yaml
+
+    from scratchlm.config import load_config
+
+    path = tmp_path_factory.mktemp("fuzz") / "c.yaml"
+    if text is None:
+        path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    else:
+        path.write_text(text, encoding="utf-8", errors="surrogatepass")
+    try:
+        load_config(path)
+    except ConfigError as exc:
+        assert "\n" not in str(exc), str(exc)  # one line, as the CLI prints it

@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import fuzz_helpers
 from scratchlm.data.files import read_examples, write_jsonl
 from scratchlm.errors import DataError
 
@@ -166,3 +169,65 @@ def test_missing_file_directory_and_unknown_suffix(tmp_path):
         read_examples(txt)
     with pytest.raises(DataError, match="'\\(none\\)'"):
         read_examples(tmp_path / "noext")
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\u0085", "\x0c", "\x1c"])
+def test_jsonl_records_holding_line_separators_round_trip(tmp_path, separator):
+    """json.dumps(ensure_ascii=False), the project's own writer, leaves these unescaped: a reader that
+    split lines on them (str.splitlines) cut the record in two."""
+    from scratchlm.data.examples import Example
+
+    examples = [Example(f"前{separator}后", "pos", ""), Example("第二条", "neg", "")]
+    write_jsonl(tmp_path / "d.jsonl", examples)
+    back = read_examples(tmp_path / "d.jsonl")
+    assert [(e.text, e.label) for e in back] == [(f"前{separator}后", "pos"), ("第二条", "neg")]
+    assert back[1].source.endswith(":2")
+
+
+# ------------------------------------------------------------------------------------------- fuzzing
+_FIELD = st.sampled_from(["text", "label", "x", "", "TEXT"])
+_VALUE = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=10),
+    st.lists(st.integers(), max_size=2),
+)
+_RECORD = st.one_of(st.dictionaries(_FIELD, _VALUE, max_size=3), _VALUE)
+
+
+def _jsonl_text(draw) -> str:
+    lines = draw(st.lists(_RECORD.map(lambda r: json.dumps(r, ensure_ascii=draw(st.booleans()))), max_size=5))
+    junk = draw(st.lists(st.text(max_size=20), max_size=2))
+    return "\n".join(lines + junk)
+
+
+def _table_text(draw, sep: str) -> str:
+    cell = st.text(alphabet=st.characters(codec="utf-8"), max_size=6) | st.sampled_from(
+        ["text", "label", '"', sep]
+    )
+    rows = draw(st.lists(st.lists(cell, max_size=4), max_size=5))
+    return "\n".join(sep.join(row) for row in rows)
+
+
+@fuzz_helpers.fuzz()
+@given(
+    data=st.data(), suffix=st.sampled_from([".jsonl", ".csv", ".tsv"]), mode=st.sampled_from(["gen", "bytes"])
+)
+def test_fuzz_user_data_files_only_data_errors(tmp_path_factory, data, suffix, mode):
+    """Any .jsonl / .csv / .tsv file, well-formed or not: examples or a DataError naming the file."""
+    path = tmp_path_factory.mktemp("fuzz") / f"d{suffix}"
+    if mode == "bytes":
+        path.write_bytes(data.draw(st.binary(max_size=200)))
+    elif suffix == ".jsonl":
+        path.write_text(_jsonl_text(data.draw), encoding="utf-8", errors="surrogatepass")
+    else:
+        path.write_text(_table_text(data.draw, "," if suffix == ".csv" else "\t"), encoding="utf-8")
+    for need_label in (True, False):
+        try:
+            examples = read_examples(path, need_label=need_label)
+        except DataError as exc:
+            assert str(path) in str(exc) and "\n" not in str(exc), str(exc)
+        else:
+            assert examples and all(isinstance(e.text, str) and e.text.strip() for e in examples)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import fuzz_helpers
 from scratchlm.config import DataConfig
 from scratchlm.data.seq2seq import (
     CMU_PHONES,
@@ -101,3 +104,44 @@ def test_bad_tsv_rows(tmp_path):
     path.write_text("word\ttarget\n", encoding="utf-8")
     with pytest.raises(DataError, match=r"pairs.tsv:1: no column 'source'.*data.source_field"):
         read_pair_file(path)
+
+
+def test_pair_jsonl_holding_line_separators_round_trips(tmp_path):
+    from scratchlm.data.seq2seq import PairExample, read_pair_file, write_pairs_jsonl
+
+    write_pairs_jsonl(
+        tmp_path / "p.jsonl", [PairExample("x\u0085y", (("A", "B"),)), PairExample("z", (("C",),))]
+    )
+    back = read_pair_file(tmp_path / "p.jsonl")
+    assert [(e.source, e.targets) for e in back] == [("x\u0085y", (("A", "B"),)), ("z", (("C",),))]
+
+
+@fuzz_helpers.fuzz()
+@given(data=st.data(), suffix=st.sampled_from([".jsonl", ".tsv"]), mode=st.sampled_from(["gen", "bytes"]))
+def test_fuzz_pair_files_only_data_errors(tmp_path_factory, data, suffix, mode):
+    """Any .jsonl / .tsv file of pairs: examples or a DataError naming the file."""
+    from scratchlm.data.seq2seq import read_pair_file
+
+    path = tmp_path_factory.mktemp("fuzz") / f"p{suffix}"
+    value = st.one_of(
+        st.none(), st.integers(), st.text(max_size=6), st.lists(st.text(max_size=3), max_size=3)
+    )
+    if mode == "bytes":
+        path.write_bytes(data.draw(st.binary(max_size=200)))
+    elif suffix == ".tsv":
+        cell = st.text(alphabet=st.characters(codec="utf-8", exclude_characters="\t\n\r"), max_size=6)
+        rows = data.draw(
+            st.lists(st.lists(cell | st.sampled_from(["source", "target"]), max_size=3), max_size=4)
+        )
+        path.write_text("\n".join("\t".join(r) for r in rows), encoding="utf-8")
+    else:
+        record = st.dictionaries(st.sampled_from(["source", "target", "x"]), value, max_size=3)
+        path.write_text(
+            "\n".join(json.dumps(r) for r in data.draw(st.lists(record, max_size=4))), encoding="utf-8"
+        )
+    try:
+        examples = read_pair_file(path)
+    except DataError as exc:
+        assert str(path) in str(exc) and "\n" not in str(exc), str(exc)
+    else:
+        assert all(e.targets and all(e.targets) for e in examples)

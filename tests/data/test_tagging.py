@@ -6,7 +6,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import fuzz_helpers
 from scratchlm.config import DataConfig
 from scratchlm.data.tagging import load_tagging_data, read_tagged_file
 from scratchlm.errors import DataError
@@ -89,3 +92,43 @@ def test_dev_type_unknown_to_training_is_an_error(tmp_path):
         DataError, match=r"dev.jsonl:1: tag 'B-ORG' in the dev data has a type the training data never uses"
     ):
         load_tagging_data(DataConfig(dataset=str(train), dev_file=str(dev), test_file=str(dev)))
+
+
+def test_jsonl_tokens_holding_line_separators_round_trip(tmp_path):
+    from scratchlm.data.tagging import make_example, write_tagged_jsonl
+
+    write_tagged_jsonl(tmp_path / "t.jsonl", [make_example(["a\u2028b", "c"], ["B", "E"], "x")] * 2)
+    back = read_tagged_file(tmp_path / "t.jsonl")
+    assert len(back) == 2 and back[0].tokens == ("a\u2028b", "c")
+
+
+@fuzz_helpers.fuzz()
+@given(data=st.data(), suffix=st.sampled_from([".jsonl", ".txt"]), mode=st.sampled_from(["gen", "bytes"]))
+def test_fuzz_tagged_files_only_data_errors(tmp_path_factory, data, suffix, mode):
+    """Any tagged .jsonl / .txt (token/TAG) file: sentences or a DataError naming the file."""
+    path = tmp_path_factory.mktemp("fuzz") / f"t{suffix}"
+    tag = st.sampled_from(["B", "M", "E", "S", "O", "B-PER", "I-PER", "I-LOC", "", "x/y"])
+    token = st.text(max_size=3)
+    if mode == "bytes":
+        path.write_bytes(data.draw(st.binary(max_size=200)))
+    elif suffix == ".txt":
+        items = st.lists(st.tuples(token, tag).map(lambda p: f"{p[0]}/{p[1]}"), max_size=5)
+        path.write_text("\n".join(" ".join(i) for i in data.draw(st.lists(items, max_size=4))), encoding="utf-8",
+                        errors="surrogatepass")  # fmt: skip
+    else:
+        record = st.fixed_dictionaries(
+            {},
+            optional={
+                "tokens": st.lists(token, max_size=4) | token,
+                "tags": st.lists(tag, max_size=4) | tag,
+                "text": token,
+            },  # fmt: skip
+        )
+        lines = [json.dumps(r) for r in data.draw(st.lists(record, max_size=4))]
+        path.write_text("\n".join(lines), encoding="utf-8")
+    try:
+        examples = read_tagged_file(path)
+    except DataError as exc:
+        assert str(path) in str(exc) and "\n" not in str(exc), str(exc)
+    else:
+        assert all(len(e.tokens) == len(e.tags) for e in examples)

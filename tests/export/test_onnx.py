@@ -190,3 +190,15 @@ def test_two_lstm_exports_in_one_process_keep_the_sequence_axis(tmp_path):
             for d in onnx.load(str(tmp_path / name / "m.onnx")).graph.input[0].type.tensor_type.shape.dim
         ]
         assert dims == ["batch", "sequence"]
+
+
+def test_a_plain_rnn_run_is_refused_with_the_reason():
+    from types import SimpleNamespace
+
+    from scratchlm.config import config_from_dict
+    from scratchlm.export.onnx import check_options
+    from scratchlm.export.onnx_check import ExportError
+
+    cfg = config_from_dict({"model": {"encoder": {"kind": "rnn"}, "positional": {"kind": "none"}}})
+    with pytest.raises(ExportError, match="model.encoder.kind=rnn is not supported"):
+        check_options(SimpleNamespace(config=cfg), 18, None)

@@ -36,7 +36,7 @@ def _model(pooling: str, bigram_buckets: int = 0, positional: str = "sinusoidal"
 
 
 @pytest.mark.parametrize("positional", ["sinusoidal", "learned", "none"])
-@pytest.mark.parametrize("pooling", ["cls", "mean", "max", "mean_max"])
+@pytest.mark.parametrize("pooling", ["cls", "mean", "max", "mean_max", "last"])
 @pytest.mark.parametrize("bigram_buckets", [0, 64])
 def test_logits_do_not_depend_on_padding(pooling, bigram_buckets, positional):
     model = _model(pooling, bigram_buckets, positional)
@@ -144,8 +144,8 @@ def test_twice_the_training_length_extrapolates_or_says_it_cannot(positional):
 # -- recurrent encoders ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("encoder", ["lstm", "gru"])
-@pytest.mark.parametrize("pooling", ["cls", "mean_max"])
+@pytest.mark.parametrize("encoder", ["rnn", "lstm", "gru"])
+@pytest.mark.parametrize("pooling", ["cls", "mean_max", "last"])
 def test_classifier_on_a_recurrent_encoder(encoder, pooling):
     torch.manual_seed(0)
     cfg = ModelConfig(
@@ -170,3 +170,35 @@ def test_classifier_on_a_recurrent_encoder(encoder, pooling):
         alone = model(torch.tensor([[2, 5, 6, 7]]))
         ids, mask = pad_batch([[2, 9, 8, 7, 6, 5, 4], [2, 5, 6, 7]], 0)
         torch.testing.assert_close(model(ids, mask)[1:], alone, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_last_pooling_with_a_sigmoid_head_is_keras_lstm_then_dense_1_sigmoid(bidirectional):
+    """Article 004's ``LSTM(64) -> Dense(1, sigmoid)``: the head reads each text's final LSTM state (of
+    both directions when bidirectional), padding or not, and ``p(second label) = sigmoid(w . h + b)``."""
+    torch.manual_seed(0)
+    cfg = ModelConfig(
+        embed_dim=8,
+        encoder={"kind": "lstm", "num_layers": 1, "rnn_hidden_dim": 6, "bidirectional": bidirectional},
+        positional={"kind": "none"},
+        dropout=0.0,
+        embedding_dropout=0.0,
+        pooling="last",
+        head="sigmoid",
+        init_std=0.3,
+    )
+    model = TextClassifier(cfg, vocab_size=30, num_classes=2, max_seq_len=16).eval()
+    width = 12 if bidirectional else 6
+    assert model.head.proj.weight.shape == (1, width)
+    texts = [[2, 9, 8, 7, 6, 5, 4], [2, 5, 6, 7]]
+    ids, mask = pad_batch(texts, 0)
+    with torch.no_grad():
+        logits = model(ids, mask)
+        for i, text in enumerate(texts):
+            x = model.input(torch.tensor([text]))
+            h_n = model.encoder.rnn(x)[1][0]  # nn.LSTM's own final hidden state, (directions, 1, H)
+            final = h_n[:, 0].reshape(-1)
+            p = torch.sigmoid(model.head.proj.weight[0] @ final + model.head.proj.bias[0])
+            torch.testing.assert_close(logits[i].softmax(-1)[1], p, atol=1e-6, rtol=0)
+    with pytest.raises(ValueError, match="two classes"):
+        TextClassifier(cfg, vocab_size=30, num_classes=3, max_seq_len=16)

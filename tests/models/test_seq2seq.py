@@ -16,6 +16,9 @@ KINDS = {  # (model.encoder, model.positional.kind, model.decoder.attention)
     "bahdanau": ({"kind": "lstm", "rnn_hidden_dim": 8}, "none", "bahdanau"),
     "luong_dot": ({"kind": "lstm", "rnn_hidden_dim": 8}, "none", "luong_dot"),
     "luong_general_gru": ({"kind": "gru", "rnn_hidden_dim": 8}, "none", "luong_general"),
+    "bahdanau_rnn": ({"kind": "rnn", "rnn_hidden_dim": 8}, "none", "bahdanau"),
+    "no_attention_lstm": ({"kind": "lstm", "rnn_hidden_dim": 8}, "none", "none"),
+    "no_attention_rnn": ({"kind": "rnn", "rnn_hidden_dim": 8, "bidirectional": False}, "none", "none"),
     "transformer": ({"kind": "transformer", "num_heads": 2, "ffn_dim": 32}, "sinusoidal", "bahdanau"),
     "transformer_rope": ({"kind": "transformer", "num_heads": 2, "ffn_dim": 32}, "rope", "bahdanau"),
 }
@@ -104,3 +107,24 @@ def test_loss_is_the_mean_cross_entropy_of_real_target_tokens():
     ).mean()
     torch.testing.assert_close(m.loss(ids, ids != 0, targets), expected)
     assert m(ids).shape == (2, 5, TARGETS)  # summary's probe: a target as long as the source
+
+
+def test_without_attention_the_final_state_is_the_only_bridge():
+    """The decoder's state is the projected final encoder states (the left-to-right pass at the last
+    token, the right-to-left pass at the first) and nothing else, and the model's outputs are the decoder's
+    run from that state alone."""
+    from scratchlm.modules.rnn import final_states
+
+    m = model("no_attention_lstm", num_layers=1)
+    ids = torch.randint(5, VOCAB, (2, 6))
+    mask = torch.ones_like(ids, dtype=torch.bool)
+    targets = torch.randint(5, TARGETS, (2, 4))
+    state = m.encode(ids, mask)
+    assert set(state) == {"h", "c"}
+    memory = m.encoder(m.input(ids), mask)
+    torch.testing.assert_close(
+        state["h"], m.decoder.start(final_states(memory, mask, bidirectional=True))["h"]
+    )
+    with torch.no_grad():  # outputs through the decoder alone, from that state, equal the model's
+        h, _, _ = m.decoder(m.target_input(m.decoder_inputs(targets)), state)
+        torch.testing.assert_close(m.proj(h), m(ids, mask, targets))

@@ -12,6 +12,7 @@ from scratchlm.modules.attention import MultiHeadSelfAttention
 from scratchlm.modules.decoder import (
     MultiHeadCrossAttention,
     RecurrentAttentionDecoder,
+    RecurrentDecoder,
     TransformerDecoder,
     TransformerDecoderLayer,
     causal_mask,
@@ -108,7 +109,7 @@ def _teacher_forced(decoder: RecurrentAttentionDecoder, x, memory, memory_mask):
     return outputs, weights, state["h"]
 
 
-@pytest.mark.parametrize("cell", ["lstm", "gru"])
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
 @pytest.mark.parametrize("attention", ["bahdanau", "luong_dot", "luong_general"])
 def test_recurrent_decoder_module_harness(cell, attention):
     hidden = MEMORY_DIM if attention == "luong_dot" else 8  # dot attention needs equal widths
@@ -139,3 +140,31 @@ def test_recurrent_decoder_step_by_step_equals_the_whole_target(attention):
             steps.append(out)
     torch.testing.assert_close(torch.cat(steps, 1), whole, atol=1e-5, rtol=1e-5)
     torch.testing.assert_close(state["h"], final["h"], atol=1e-5, rtol=1e-5)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm", "gru"])
+def test_decoder_without_attention_starts_from_the_final_state_only(cell):
+    """Harness; the outputs equal torch's own RNN run from ``h0 = tanh(W final + b)`` (an LSTM's
+    ``c0 = 0``) on every layer; step by step equals the whole target."""
+    x, _, _ = _inputs()
+    final = torch.randn(B, MEMORY_DIM)
+    run_module_test(
+        lambda: RecurrentDecoder(cell, D, 8, MEMORY_DIM, num_layers=2, dropout=0.1),
+        (x, final),
+        forward=lambda dec, x, final: dec(x, dec.start(final))[0],
+        expected_shape=(B, T, 8),
+    )
+    torch.manual_seed(0)
+    dec = RecurrentDecoder(cell, D, 8, MEMORY_DIM, num_layers=2).eval()
+    with torch.no_grad():
+        out, state, weights = dec(x, dec.start(final))
+        h0 = torch.tanh(final @ dec.init_state.weight.T + dec.init_state.bias).view(B, 2, 8)
+        h0 = h0.transpose(0, 1).contiguous()  # (L, b, H)
+        reference = dec.rnn(x, (h0, torch.zeros_like(h0)) if cell == "lstm" else h0)[0]
+        state2, steps = dec.start(final), []
+        for i in range(T):
+            step, state2, _ = dec(x[:, i : i + 1], state2)
+            steps.append(step)
+    assert weights is None and set(state) == ({"h", "c"} if cell == "lstm" else {"h"})  # no memory kept
+    torch.testing.assert_close(out, reference)
+    torch.testing.assert_close(torch.cat(steps, 1), out, atol=1e-5, rtol=1e-5)

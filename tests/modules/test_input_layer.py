@@ -37,7 +37,7 @@ TYPES = torch.tensor([[0, 0, 1, 1, 0, 0], [0, 1, 1, 1, 1, 1]])
 # -- the module harness ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("activation", ["none", "gelu", "tanh"])
+@pytest.mark.parametrize("activation", ["none", "gelu", "tanh", "relu"])
 def test_combiner_module_harness(activation):
     x, positions = torch.randn(2, 6, 8), torch.randn(6, 8)
     run_module_test(AddPositions, (x, positions), expected_shape=(2, 6, 8), num_trainable=0)
@@ -129,9 +129,21 @@ def test_concat_with_identity_blocks_equals_add():
     assert sum(p.numel() for p in combine.parameters()) == 2 * d * d + d
 
 
+def test_concat_then_relu_is_the_article_000_formula():
+    """Article 000, 3.2.2: concatenate token and position vectors, project, then ReLU."""
+    torch.manual_seed(0)
+    combine = ConcatProjectPositions(8, "relu")
+    x, positions = torch.randn(2, 6, 8), torch.randn(6, 8)
+    joined = torch.cat((x, positions.expand(2, 6, 8)), -1)  # (b, s, 2d)
+    expected = torch.clamp_min(joined @ combine.proj.weight.T + combine.proj.bias, 0.0)
+    out = combine(x, positions)
+    torch.testing.assert_close(out, expected)
+    assert (out == 0).any() and (out > 0).any()
+
+
 def test_unknown_combine_activation_is_refused():
-    with pytest.raises(ValueError, match="unknown activation 'relu'; valid: none, gelu, tanh"):
-        ConcatProjectPositions(8, "relu")
+    with pytest.raises(ValueError, match="unknown activation 'swish'; valid: none, gelu, tanh, relu"):
+        ConcatProjectPositions(8, "swish")
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 """Recurrent encoders: the module harness (packed and reversed paths); packing equals the plain RNN on
-unpadded input, reversal within rows equals packing, gradients agree, padding stays zero."""
+unpadded input, reversal within rows equals packing, gradients agree, padding stays zero; the plain RNN
+cell against its formula; final states against ``nn.LSTM``'s own ``h_n`` per row."""
 
 from __future__ import annotations
 
@@ -8,9 +9,16 @@ import torch
 from torch import nn
 
 from harness import run_module_test
-from scratchlm.modules.rnn import GRUEncoder, LSTMEncoder, RecurrentEncoder, reverse_rows
+from scratchlm.modules.rnn import (
+    GRUEncoder,
+    LSTMEncoder,
+    RecurrentEncoder,
+    RNNEncoder,
+    final_states,
+    reverse_rows,
+)
 
-ENCODERS = [LSTMEncoder, GRUEncoder]
+ENCODERS = [LSTMEncoder, GRUEncoder, RNNEncoder]
 
 
 @pytest.fixture(autouse=True)
@@ -33,9 +41,10 @@ def _random(cls, bidirectional: bool, num_layers: int = 2) -> RecurrentEncoder:
     [
         lambda pack: LSTMEncoder(6, 5, 2, dropout=0.1, pack=pack),
         lambda pack: GRUEncoder(6, 5, 1, bidirectional=False, pack=pack),
+        lambda pack: RNNEncoder(6, 5, 2, dropout=0.1, pack=pack),
         lambda pack: RecurrentEncoder(nn.GRU(6, 5, batch_first=True, bidirectional=True), pack=pack),
     ],
-    ids=["bilstm", "gru", "generic"],
+    ids=["bilstm", "gru", "birnn", "generic"],
 )
 def test_module_harness(factory, pack):
     x = torch.randn(3, 7, 6)
@@ -116,3 +125,39 @@ def test_lstm_forget_gate_bias_starts_at_one():
         assert bias[3:6].tolist() == [1.0, 1.0, 1.0]
     assert enc.rnn.bias_hh_l0[3:6].abs().sum().item() == 0
     assert enc.output_dim == 6 and GRUEncoder(4, 3, bidirectional=False).output_dim == 3
+
+
+def test_rnn_cell_follows_its_formula():
+    """``h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)``, by hand, on both paths and padded input."""
+    enc = _random(RNNEncoder, False, num_layers=1)
+    r = enc.rnn
+    x = torch.randn(2, 5, 6)
+    lengths = torch.tensor([5, 3])
+    mask = torch.arange(5)[None] < lengths[:, None]
+    expected = torch.zeros(2, 5, 5)
+    for i, n in enumerate(lengths.tolist()):
+        h = torch.zeros(5)
+        for t in range(n):
+            h = torch.tanh(r.weight_ih_l0 @ x[i, t] + r.bias_ih_l0 + r.weight_hh_l0 @ h + r.bias_hh_l0)
+            expected[i, t] = h
+    for pack in (True, False):
+        enc.pack = pack
+        torch.testing.assert_close(enc(x, mask), expected, atol=1e-6, rtol=0)
+    assert sum(p.numel() for p in r.parameters()) * 4 == sum(
+        p.numel() for p in nn.LSTM(6, 5, batch_first=True).parameters()
+    )  # a quarter of an LSTM's weights
+
+
+@pytest.mark.parametrize("cls", ENCODERS)
+@pytest.mark.parametrize("bidirectional", [True, False])
+def test_final_states_are_the_rnns_own_last_states(cls, bidirectional):
+    enc = _random(cls, bidirectional)
+    lengths = torch.tensor([7, 2, 5])
+    x = torch.randn(3, 7, 6)
+    mask = torch.arange(7)[None] < lengths[:, None]
+    got = final_states(enc(x, mask), mask, bidirectional=bidirectional)  # (b, o)
+    for i, n in enumerate(lengths.tolist()):
+        h_n = enc.rnn(x[i : i + 1, :n])[1]
+        h_n = h_n[0] if isinstance(h_n, tuple) else h_n  # an LSTM's (h, c): the hidden state
+        top = h_n[-2:] if bidirectional else h_n[-1:]  # (directions, 1, H): the top layer's
+        torch.testing.assert_close(got[i], top[:, 0].reshape(-1), atol=1e-6, rtol=0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 
 import httpx
 import pytest
@@ -59,9 +60,12 @@ def test_openapi_operations_and_error_responses(client):
         "200",
         "400",
         "401",
+        "408",
         "413",
         "422",
+        "500",
         "503",
+        "504",
     }
     assert "securitySchemes" not in spec.get("components", {})  # no key, no auth
 
@@ -71,7 +75,7 @@ def test_unknown_route_and_method(client, error_of):
     assert error_of(client.get("/v1/classify"), 405)["code"] == "method_not_allowed"
 
 
-def test_model_failure_is_a_json_500_and_the_server_stays_up(run, monkeypatch, error_of):
+def test_model_failure_is_a_json_500_and_the_server_stays_up(run, monkeypatch, error_of, caplog):
     app = create_app(run)
     calls = {"n": 0}
     real = engine.classify_texts
@@ -84,8 +88,11 @@ def test_model_failure_is_a_json_500_and_the_server_stays_up(run, monkeypatch, e
 
     monkeypatch.setattr(engine, "classify_texts", flaky)
     with TestClient(app, raise_server_exceptions=False) as c:
-        err = error_of(c.post("/v1/classify", json={"texts": ["好"]}), 500)
-        assert "out of memory" in err["message"]
+        with caplog.at_level("ERROR", logger="scratchlm.serve"):
+            err = error_of(c.post("/v1/classify", json={"texts": ["好"]}), 500)
+        # the exception's text is for the log, never for the client
+        assert "out of memory" not in err["message"] and "RuntimeError" not in err["message"]
+        assert "out of memory" in caplog.text and "Traceback" in caplog.text
         assert c.post("/v1/classify", json={"texts": ["好"]}).status_code == 200
 
 
@@ -120,3 +127,38 @@ def test_concurrent_requests_are_micro_batched(run, max_batch):
     for i, r in enumerate(results):
         alone = classify_texts(run, [TEXTS[i % 2] + "!" * (i % 5)])[0]
         assert r["probabilities"] == pytest.approx(alone["probabilities"], abs=1e-5)
+
+
+def test_model_info_holds_no_local_paths(run):
+    info = create_app(run).state.info
+    text = json.dumps(info)
+    assert str(run.path.parent) not in text and "/" not in json.dumps(info["config"])
+    assert info["config"]["data"]["dataset"] == "train.jsonl"  # the file's name only
+
+
+def test_a_text_that_breaks_the_model_fails_only_its_own_request(run, monkeypatch, error_of):
+    """The failing batch is run again text by text: its batch-mates get their answers."""
+    real = engine.classify_texts
+
+    def breaks_on_bomb(run_, texts, **kwargs):
+        if any("炸" in t for t in texts):
+            raise RuntimeError("cannot encode 炸")
+        return real(run_, texts, **kwargs)
+
+    monkeypatch.setattr(engine, "classify_texts", breaks_on_bomb)
+    app = create_app(run, ServeSettings(max_batch=16, max_wait_ms=300))
+
+    async def main():
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            batched = await asyncio.gather(
+                *(c.post("/v1/classify", json={"texts": t}) for t in (["好"], ["坏", "炸"], ["不错"]))
+            )
+            return batched, await c.post("/v1/classify", json={"texts": ["炸"]})
+
+    batched, alone = asyncio.run(main())
+    assert [r.status_code for r in batched] == [200, 422, 200]
+    err = error_of(batched[1], 422)
+    assert err["field"] == "texts.1" and "cannot encode" not in err["message"]
+    # alone in its batch, nothing shows the text rather than the model is at fault: a 500
+    assert "cannot encode" not in error_of(alone, 500)["message"]

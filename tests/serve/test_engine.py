@@ -10,6 +10,7 @@ import pytest
 from scratchlm.predict.classify import classify_texts
 from scratchlm.predict.embed import EmbedOptions, embed_texts
 from scratchlm.serve.engine import (
+    ItemError,
     MicroBatcher,
     QueueFullError,
     classify_batch,
@@ -114,13 +115,13 @@ def test_batcher_error_reaches_every_caller_and_the_worker_survives():
 
     def fn(items):
         if state["fail"]:
-            state["fail"] = False
             raise RuntimeError("boom")
         return items
 
     async def main():
         b = MicroBatcher(fn, max_batch=4, max_wait_ms=10)
         first = await asyncio.gather(*(b.submit(i) for i in range(3)), return_exceptions=True)
+        state["fail"] = False
         second = await b.submit(7)
         return first, second
 
@@ -129,14 +130,54 @@ def test_batcher_error_reaches_every_caller_and_the_worker_survives():
     assert second == 7
 
 
+def test_one_bad_item_fails_only_its_own_caller():
+    """A batch that fails is run again item by item: its batch-mates get their results."""
+    calls = []
+
+    def fn(items):
+        calls.append(list(items))
+        if "bad" in items:
+            raise ValueError("cannot encode")
+        return [x.upper() for x in items]
+
+    async def main():
+        b = MicroBatcher(fn, max_batch=8, max_wait_ms=20)
+        return await asyncio.gather(*(b.submit(x) for x in ["a", "bad", "c"]), return_exceptions=True)
+
+    a, bad, c = asyncio.run(main())
+    assert (a, c) == ("A", "C") and isinstance(bad, ItemError) and isinstance(bad.cause, ValueError)
+    assert calls == [["a", "bad", "c"], ["a"], ["bad"], ["c"]]
+
+
+def test_cancelled_items_leave_the_queue_and_never_run():
+    ran = []
+
+    def fn(items):
+        ran.extend(items)
+        return items
+
+    async def main():
+        b = MicroBatcher(fn, max_batch=8, max_wait_ms=50, max_queue=4)
+        items = b.enqueue([1, 2, 3, 4])
+        assert b.full()
+        b.cancel(items[:3])
+        assert b.waiting == 1 and not b.full()
+        return await b.results(items[3:])
+
+    assert asyncio.run(main()) == [4] and ran == [4]
+
+
 def test_batcher_refuses_beyond_its_queue():
     async def main():
         b = MicroBatcher(lambda xs: xs, max_batch=2, max_wait_ms=1, max_queue=3)
-        with pytest.raises(QueueFullError, match="max_queue=3"):
-            await b.submit_many([1, 2, 3, 4])
-        return await b.submit_many([1, 2, 3])
+        waiting = b.enqueue([0])
+        with pytest.raises(QueueFullError, match="1 texts are waiting \\(max_queue=3\\)"):
+            await b.submit_many([1, 2, 3])
+        await b.results(waiting)
+        # a request larger than the whole queue is taken when nothing waits: never refused forever
+        return await b.submit_many([1, 2, 3, 4, 5])
 
-    assert asyncio.run(main()) == [1, 2, 3]
+    assert asyncio.run(main()) == [1, 2, 3, 4, 5]
 
 
 def test_batcher_rejects_bad_settings():

@@ -102,10 +102,25 @@ def test_api_key(run, error_of):
 
 
 def test_full_queue_is_a_503(run, error_of):
-    app = create_app(run, ServeSettings(max_queue=1))
-    with TestClient(app) as c:
-        r = c.post("/v1/classify", json={"texts": ["好", "坏"]})
-        assert error_of(r, 503)["code"] == "busy" and r.headers["retry-after"] == "1"
+    """The queue is checked before the body is read; a request larger than the whole queue is still
+    answered when nothing waits."""
+    import asyncio
+
+    import httpx
+
+    app = create_app(run, ServeSettings(max_queue=1, max_batch=8, max_wait_ms=400))
+
+    async def main():
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://test") as c:
+            first = asyncio.ensure_future(c.post("/v1/classify", json={"texts": ["好"]}))
+            await asyncio.sleep(0.1)  # the first text waits for company (max_wait_ms)
+            second = await c.post("/v1/classify", json={"texts": ["坏"]})
+            return await first, second, await c.post("/v1/classify", json={"texts": ["好", "坏"]})
+
+    first, second, large = asyncio.run(main())
+    assert first.status_code == 200 and large.status_code == 200
+    assert error_of(second, 503)["code"] == "busy" and second.headers["retry-after"] == "1"
 
 
 # ------------------------------------------------------------------------------------------ tagger

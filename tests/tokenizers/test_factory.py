@@ -4,9 +4,13 @@ dispatch on a tokenizer or run directory and its errors, and tokenizer settings 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import fuzz_helpers
 from scratchlm.config import DataConfig
 from scratchlm.errors import ConfigError, DataError
 from scratchlm.tokenizers import (
@@ -99,3 +103,40 @@ def test_build_tokenizer_from_the_data_config(corpus):
 def test_config_errors_name_the_key(fields, message):
     with pytest.raises(ConfigError, match=message):
         DataConfig(**fields)
+
+
+# ------------------------------------------------------------------------------------------- fuzzing
+@pytest.fixture(scope="module")
+def saved_tokenizers(tmp_path_factory, corpus, bpe) -> dict[str, Path]:
+    """A saved tokenizer directory of each family: characters, jieba words, a subword model."""
+    from scratchlm.tokenizers.jieba_word import JiebaTokenizer
+
+    root = tmp_path_factory.mktemp("tokenizers")
+    made = {
+        "char": CharTokenizer.train(corpus[:100]),
+        "jieba": JiebaTokenizer.train(corpus[:50]),
+        "bpe": bpe,
+    }
+    for name, tok in made.items():
+        tok.save(root / name)
+    return {name: root / name for name in made}
+
+
+@fuzz_helpers.fuzz()
+@given(data=st.data())
+def test_fuzz_damaged_tokenizer_directories_only_scratchlm_errors(saved_tokenizers, tmp_path_factory, data):
+    """A tokenizer directory with one file damaged: a tokenizer that encodes, or one ScratchLMError."""
+    import shutil
+
+    from scratchlm.errors import ScratchLMError
+
+    source = saved_tokenizers[data.draw(st.sampled_from(sorted(saved_tokenizers)))]
+    target = tmp_path_factory.mktemp("damaged") / "tok"
+    shutil.copytree(source, target)
+    files = sorted(p for p in target.rglob("*") if p.is_file())
+    fuzz_helpers.damage_file(data.draw, data.draw(st.sampled_from(files)))
+    try:
+        tok = load_tokenizer(target)
+    except ScratchLMError:
+        return
+    tok.encode("好书，值得一读。")

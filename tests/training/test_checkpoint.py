@@ -207,3 +207,20 @@ def test_round_trip_with_the_training_optimizer_scheduler_and_ema(tmp_path):
         assert torch.equal(s1[k]["exp_avg"], s2[k]["exp_avg"])
     assert sched2.state_dict()["last_epoch"] == sched.state_dict()["last_epoch"]
     assert load_extra(path, "ema").keys() == ema.state_dict().keys()
+
+
+def test_a_checkpoint_from_before_a_config_key_existed_stands_for_its_default(tmp_path):
+    """A checkpoint written before ``train.optimizer`` existed ran AdamW: it resumes under a config.yaml
+    that says ``adamw`` (the default), and not under one that says ``sgd``."""
+    from scratchlm.config import RunConfig, config_from_dict
+    from scratchlm.errors import RunDirError
+    from scratchlm.training.checkpoint import check_config, with_defaults
+
+    cfg = RunConfig()
+    saved = json.loads(json.dumps(cfg.to_dict()))
+    del saved["train"]["optimizer"], saved["train"]["momentum"]
+    (tmp_path / "trainer.json").write_text(json.dumps({"step": 3, "config": saved}))
+    check_config(tmp_path, cfg)
+    with pytest.raises(RunDirError, match="train.optimizer: 'adamw' in the checkpoint, 'sgd' in config.yaml"):
+        check_config(tmp_path, config_from_dict({"train": {"optimizer": "sgd"}}))
+    assert with_defaults({"a": {"b": 1}}, {"a": {"b": 2, "c": 3}, "d": 4}) == {"a": {"b": 1, "c": 3}, "d": 4}

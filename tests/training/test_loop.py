@@ -1,5 +1,6 @@
 """The training loop's resume: a run killed with SIGKILL mid-epoch and resumed ends bitwise identical to an
-uninterrupted run; what cannot be resumed (no checkpoint, incomplete ones, an edited config) is named."""
+uninterrupted run (both with the word2vec stage first); what cannot be resumed (no checkpoint, incomplete
+ones, an edited config) is named."""
 
 from __future__ import annotations
 
@@ -28,6 +29,13 @@ ARGS = [
     "train.ema_decay=0.95",
     "--set",
     "model.dropout=0.2",
+    # the demo recipe's first stage: word2vec vectors for the token embedding (one pass, training texts)
+    "--set",
+    "model.init=word2vec",
+    "--set",
+    "vectors.corpus=train",
+    "--set",
+    "vectors.epochs=1",
 ]
 
 
@@ -71,6 +79,7 @@ def test_sigkill_then_resume_is_bitwise_identical(tmp_path):
         full / "checkpoints" / "step-000120" / "ema.safetensors",
         killed / "checkpoints" / "step-000120" / "ema.safetensors",
     )
+    _tensors_equal(full / "vectors" / "vectors.safetensors", killed / "vectors" / "vectors.safetensors")
     _tensors_equal(full / "model.safetensors", killed / "model.safetensors")
     assert (full / "metrics.json").read_text() == (killed / "metrics.json").read_text()
 
@@ -113,3 +122,84 @@ def test_resume_names_incomplete_checkpoints_and_config_differences(tmp_path):
         train(None, out, resume=True)
     assert f"{step.name} (no trainer.json)" in str(e.value)
     assert ".step-000004.abc.tmp (a checkpoint interrupted while being written)" in str(e.value)
+
+
+def test_logger_tolerates_a_last_line_cut_short_by_a_kill(tmp_path):
+    from scratchlm.training.loop import Logger
+
+    log = tmp_path / "train_log.jsonl"
+    log.write_text('{"step": 20, "event": "train"}\n{"step": 40, "event": "train"}\n{"step": 60, "ev')
+    Logger(log, keep_until_step=40).write(step=41, event="train")
+    assert [json.loads(line)["step"] for line in log.read_text().split("\n") if line] == [20, 40, 41]
+
+
+SMALL = ["train.max_steps=6", "train.save_every=2", "train.keep_checkpoints=3", "data.max_train_examples=64",
+         "data.max_eval_examples=16", "train.num_threads=1", "train.progress=false", "train.eval_every=2",
+         "train.batch_size=16"]  # fmt: skip
+
+
+def test_resume_falls_back_past_a_damaged_newest_checkpoint(tmp_path, caplog):
+    from scratchlm.config import load_config
+    from scratchlm.training.loop import train
+
+    out = tmp_path / "run"
+    train(load_config(TINY, SMALL), out)
+    finished = (out / "metrics.json").read_text()
+    best = {k: v.clone() for k, v in load_file(str(out / "model.safetensors")).items()}
+    ckpts = out / "checkpoints"
+    assert sorted(p.name for p in ckpts.iterdir()) == ["step-000002", "step-000004", "step-000006"]
+    newest = ckpts / "step-000006" / "model.safetensors"
+    newest.write_bytes(newest.read_bytes()[:100])  # cut short, as a full disk or a crash leaves it
+    (out / "model.safetensors").write_bytes(b"garbage from a history the resumed run will not repeat")
+    with caplog.at_level("INFO", logger="scratchlm"):
+        train(None, out, resume=True)
+    assert "checkpoint step-000006 cannot be resumed from (model.safetensors is damaged" in caplog.text
+    assert "resumed from step-000004" in caplog.text
+    assert "step-000006.damaged" in sorted(p.name for p in ckpts.iterdir())
+    # the replayed steps give the same run: the same checkpoints, best weights and metrics
+    assert (out / "metrics.json").read_text() == finished
+    assert all(torch.equal(v, load_file(str(out / "model.safetensors"))[k]) for k, v in best.items())
+
+
+def test_resume_from_a_named_checkpoint(tmp_path, caplog):
+    from scratchlm.config import load_config
+    from scratchlm.errors import RunDirError
+    from scratchlm.training.loop import train
+
+    out = tmp_path / "run"
+    train(load_config(TINY, SMALL), out)
+    with pytest.raises(RunDirError, match=r"--from step-9: no such checkpoint \(checkpoints: step-000002, "):
+        train(None, out, resume_from="step-9")
+    with caplog.at_level("INFO", logger="scratchlm"):
+        train(None, out, resume_from="step-2")
+    assert "resumed from step-000002 (step 2" in caplog.text
+    names = sorted(p.name for p in (out / "checkpoints").iterdir())
+    assert "step-000004.superseded" in names and "step-000006" in names
+    proc = run_cli("train", str(TINY), "--from", "step-2", "--out", str(tmp_path / "x"))
+    assert proc.returncode == 2 and "--from STEP picks the checkpoint of --resume RUN" in proc.stderr
+
+
+def test_a_bad_device_writes_nothing(tmp_path):
+    from scratchlm.config import load_config
+    from scratchlm.errors import ConfigError
+    from scratchlm.training.loop import train
+
+    with pytest.raises(ConfigError, match="--device 'bogus': not a device"):
+        train(load_config(TINY, SMALL), tmp_path / "run", device="bogus")
+    assert not (tmp_path / "run").exists()
+
+
+def test_resume_of_a_damaged_run_names_the_file(tmp_path, capsys):
+    from scratchlm.cli import main
+    from scratchlm.config import load_config
+    from scratchlm.training.loop import train
+
+    out = tmp_path / "run"
+    train(load_config(TINY, [*SMALL, "train.max_steps=2"]), out)
+    for name in ("run.json", "tokenizer/vocab.txt", "tokenizer/tokenizer.json", "config.yaml"):
+        original = (out / name).read_bytes()
+        (out / name).write_bytes(original[: len(original) // 2])
+        assert main(["train", "--resume", str(out)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and "\n" not in err and str(out / name) in err, err
+        (out / name).write_bytes(original)

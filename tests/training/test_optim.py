@@ -1,5 +1,6 @@
 """AdamW's parameter groups: weight decay on matrices only, the embedding tables in a group of their own
-(own learning rate and decay), frozen parameters left out, layer-wise learning-rate decay."""
+(own learning rate and decay), frozen parameters left out, layer-wise learning-rate decay; SGD on the same
+groups, its steps against the update rule by hand."""
 
 from __future__ import annotations
 
@@ -116,3 +117,28 @@ def test_layer_lr_decay_groups():
     assert lr_of[id(named["encoder.layers.0.attention.qkv.weight"])] == 0.25
     assert lr_of[id(named["input.token_embedding.embedding.weight"])] == 0.125
     assert len(lr_of) == len(named)
+
+
+def test_sgd_steps_follow_the_update_rule():
+    """``train.optimizer: sgd``: ``v <- momentum v + g + wd theta`` (decay on the decay group only),
+    ``theta <- theta - lr v``; with momentum 0, plain ``theta - lr g``."""
+    torch.manual_seed(0)
+    model = _tiny_model()
+    cfg = TrainConfig(optimizer="sgd", lr=0.1, momentum=0.5, weight_decay=0.01)
+    opt = build_optimizer(model, cfg)
+    assert isinstance(opt, torch.optim.SGD)
+    assert [g["name"] for g in opt.param_groups] == [g["name"] for g in parameter_groups(model, cfg)]
+    decayed = {id(p) for g in opt.param_groups if g["weight_decay"] for p in g["params"]}
+    ids = torch.randint(5, 30, (4, 6))
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    velocity = {}
+    for step in range(2):
+        opt.zero_grad()
+        model(ids).logsumexp(-1).mean().backward()
+        grads = {n: p.grad.clone() for n, p in model.named_parameters()}
+        opt.step()
+        for n, p in model.named_parameters():
+            g = grads[n] + (0.01 * before[n] if id(p) in decayed else 0.0)
+            velocity[n] = g if step == 0 else 0.5 * velocity[n] + g
+            before[n] = before[n] - 0.1 * velocity[n]
+            torch.testing.assert_close(p.detach(), before[n], atol=1e-6, rtol=1e-5)

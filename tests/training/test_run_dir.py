@@ -7,7 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+import fuzz_helpers
 from scratchlm.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "runs_v0_1"
@@ -77,3 +80,54 @@ def test_old_recipe_still_trains(name, tmp_path, capsys, caplog):
         assert "data.task: tag -> tagging" in notice and "model.encoder -> model.encoder.kind" in notice
     else:
         assert "model.rope_base -> model.positional.rope_base" in notice
+
+
+DAMAGED = ["run.json", "model.safetensors", "tokenizer/tokenizer.json", "tokenizer/vocab.txt", "config.yaml"]
+
+
+@pytest.fixture(scope="module")
+def sound_run(tmp_path_factory):
+    from scratchlm.serve.synthetic import write_tiny_run
+
+    return write_tiny_run(tmp_path_factory.mktemp("sound"))
+
+
+@pytest.mark.parametrize("name", DAMAGED)
+def test_a_damaged_run_file_is_one_line_naming_it(sound_run, tmp_path, capsys, name):
+    """A file cut in half (a full disk, a copy interrupted): every command that loads the run says which
+    file, in one line, with no traceback."""
+    run = tmp_path / "run"
+    shutil.copytree(sound_run, run)
+    data = (run / name).read_bytes()
+    (run / name).write_bytes(data[: len(data) // 2])
+    for command in (
+        ["eval", str(run)],
+        ["predict", str(run), "好"],
+        ["export", "hf", str(run), "--out", str(tmp_path / "hf")],
+        ["serve", str(run), "--port", "1"],
+    ):
+        assert main(command) == 2, command
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("error: ") and "\n" not in err, err
+        assert str(run / name) in err, (command, err)
+
+
+@fuzz_helpers.fuzz()
+@given(data=st.data())
+def test_fuzz_damaged_run_directories_only_scratchlm_errors(sound_run, tmp_path_factory, data):
+    """A run with one file damaged (cut, overwritten, extended, emptied, replaced): load_run gives a run
+    that predicts, or one ScratchLMError, never a traceback."""
+    from scratchlm.errors import ScratchLMError
+    from scratchlm.predict.classify import classify_texts
+    from scratchlm.training.run_dir import load_run
+
+    run = tmp_path_factory.mktemp("damaged") / "run"
+    shutil.copytree(sound_run, run)
+    files = sorted(p for p in run.rglob("*") if p.is_file() and p.suffix != ".jsonl")
+    fuzz_helpers.damage_file(data.draw, data.draw(st.sampled_from(files)))
+    try:
+        loaded = load_run(run)
+    except ScratchLMError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert len(classify_texts(loaded, ["好书，值得一读。"])) == 1

@@ -214,3 +214,10 @@ def test_binary_scan_agrees_with_a_record_walk(tmp_path, monkeypatch):
 @pytest.mark.slow
 def test_binary_scan_agrees_with_a_record_walk_thoroughly(tmp_path, monkeypatch):
     run_binary_agreement(1000, tmp_path, monkeypatch)
+
+
+def test_a_header_the_file_cannot_hold_is_refused_before_allocating(tmp_path):
+    path = tmp_path / "v.bin"
+    path.write_bytes(b"99999999 50000\nthe " + np.zeros(2, np.float32).tobytes() + b"\n")
+    with pytest.raises(DataError, match=r"v.bin:1: the header says 99999999 words of 50000 dimensions"):
+        load_vectors(path)

@@ -4,6 +4,8 @@ paths (polars, numpy) agreeing with the line-by-line reference, on generated fil
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -230,3 +232,29 @@ def test_a_longer_line_is_a_word_with_spaces_on_every_path(tmp_path):
     assert expected[0] == ["a", "b 2", "c 4 5"] and expected[1] == np.float32([1, 3, 6]).tobytes()
     assert outcome(str(path), "raise", "numpy") == expected
     assert outcome(str(path), "raise", "polars") == expected
+
+
+@pytest.mark.parametrize("header", [b"", b"2 2\n"])
+def test_a_utf8_bom_is_not_part_of_the_first_word(tmp_path, header):
+    """Windows editors start UTF-8 files with a BOM; GloVe's first word became '\\ufeffthe'."""
+    path = tmp_path / ("v.vec" if header else "glove.txt")
+    path.write_bytes(b"\xef\xbb\xbf" + header + b"the 0.1 0.2\ncat 0.3 0.4\n")
+    vectors = load_vectors(path)
+    assert vectors.words == ["the", "cat"] and vectors.format == ("fasttext" if header else "glove")
+
+
+@pytest.mark.parametrize(
+    ("head", "message"),
+    [
+        (b"2 1000000000000\n", "the header says 1000000000000 dimensions (expected 1 to 1048576)"),
+        (
+            b"999999999999 2\n",
+            "the header says 999999999999 words of 2 numbers, at least 2999999999997 bytes",
+        ),
+    ],
+)
+def test_an_absurd_header_is_refused_before_allocating(tmp_path, head, message):
+    path = tmp_path / "v.txt"
+    path.write_bytes(head + b"the 0.1 0.2\ncat 0.3 0.4\n")
+    with pytest.raises(DataError, match=re.escape(f"v.txt:1: {message}")):
+        load_vectors(path)

@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except ScratchLMError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).splitlines())  # one line, whatever a message quoted from a file held
+        print(f"error: {message}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -34,9 +34,21 @@ def _check_port_free(host: str, port: int) -> None:
             ) from None
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    require("fastapi", "serve", "scratchlm serve")
-    require("uvicorn", "serve", "scratchlm serve")
+def _allowed_hosts(args: argparse.Namespace) -> list[str] | None:
+    """``--allowed-hosts a,b`` (``*``: any); default: the bound address and localhost (any host when
+    bound to every interface)."""
+    from scratchlm.serve.guard import default_allowed_hosts
+
+    if args.allowed_hosts is None:
+        return default_allowed_hosts(args.host)
+    hosts = [h.strip() for h in args.allowed_hosts.split(",") if h.strip()]
+    if not hosts:
+        raise ConfigError("--allowed-hosts is empty; give host names (e.g. example.com,localhost) or *")
+    return None if "*" in hosts else hosts
+
+
+def _check_numbers(args: argparse.Namespace) -> None:
+    """Every numeric option in range, before the run is loaded."""
     for name, minimum in (
         ("port", 1),
         ("max_batch", 1),
@@ -44,6 +56,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ("max_chars", 1),
         ("max_body_bytes", 64),
         ("max_queue", 1),
+        ("max_concurrency", 1),
+        ("max_connections", 1),
     ):
         value = getattr(args, name)
         if value < minimum or (name == "port" and value > 65535):
@@ -53,6 +67,20 @@ def cmd_serve(args: argparse.Namespace) -> int:
             )
     if not 0 <= args.max_wait_ms <= 1000:
         raise ConfigError(f"--max-wait-ms {args.max_wait_ms}: must be between 0 and 1000")
+    if args.max_texts > args.max_queue:
+        raise ConfigError(
+            f"--max-texts {args.max_texts} is more than --max-queue {args.max_queue}: a full request could "
+            "never be queued behind another; raise --max-queue or lower --max-texts"
+        )
+    if not 0 < args.timeout <= 3600:
+        raise ConfigError(f"--timeout {args.timeout}: must be more than 0 and at most 3600 seconds")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    require("fastapi", "serve", "scratchlm serve")
+    require("uvicorn", "serve", "scratchlm serve")
+    _check_numbers(args)
+    allowed_hosts = _allowed_hosts(args)
     api_key = args.api_key if args.api_key is not None else os.environ.get(API_KEY_ENV) or None
     if api_key is not None and not api_key.strip():
         raise ConfigError("--api-key is empty; give a key or leave the option out")
@@ -77,6 +105,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         max_body_bytes=args.max_body_bytes,
         max_queue=args.max_queue,
         api_key=api_key,
+        timeout=args.timeout,
+        max_concurrency=args.max_concurrency,
+        allowed_hosts=allowed_hosts,
     )
     app = create_app(run, settings)
     _check_port_free(args.host, args.port)
@@ -100,6 +131,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=args.port,
         log_level=args.log_level,
         access_log=args.log_level in ("debug", "info"),
+        limit_concurrency=args.max_connections,  # beyond it uvicorn answers 503 itself
     )
     return 0
 
@@ -134,6 +166,31 @@ def register(subparsers) -> None:
     )
     s.add_argument(
         "--max-queue", type=int, default=4096, help="texts waiting before requests get 503 (default: 4096)"
+    )
+    s.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds a request may take from arrival to answer; later: 408 (body still arriving), "
+        "503 (texts still queued) or 504 (being run), with Retry-After (default: 30)",
+    )
+    s.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=256,
+        help="most /v1/* requests in progress at once; more get 503 before their body is read (default: 256)",
+    )
+    s.add_argument(
+        "--max-connections",
+        type=int,
+        default=1024,
+        help="most open connections; more get 503 from uvicorn (default: 1024)",
+    )
+    s.add_argument(
+        "--allowed-hosts",
+        default=None,
+        help="comma-separated Host header values answered, * for any (default: the --host address and "
+        "localhost; any when --host is 0.0.0.0 or ::); others get 400, which stops DNS rebinding",
     )
     s.add_argument(
         "--threads", type=int, default=None, help="torch threads for the model (default: torch's choice)"

@@ -17,9 +17,11 @@ def cmd_train(args: argparse.Namespace) -> int:
             raise ConfigError(
                 "--resume RUN continues with the run's saved config; give no CONFIG or --set with it"
             )
-        metrics = train(None, args.resume, resume=True, device=args.device)
+        metrics = train(None, args.resume, resume=True, device=args.device, resume_from=args.from_step)
         _print_run_written(args.resume, metrics)
         return 0
+    if args.from_step is not None:
+        raise ConfigError("--from STEP picks the checkpoint of --resume RUN; give it with --resume")
     if not args.config or not args.out:
         raise ConfigError("train needs CONFIG.yaml and --out DIR (or --resume RUN)")
     cfg = load_config(args.config, args.set)
@@ -41,6 +43,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("config", nargs="?", help="YAML recipe, e.g. configs/zh_sentiment.yaml")
     add_set_option(t)
     t.add_argument("--out", help="run directory to create")
-    t.add_argument("--resume", metavar="RUN", help="continue a run from its newest checkpoint")
+    t.add_argument(
+        "--resume",
+        metavar="RUN",
+        help="continue a run from its newest sound checkpoint (a damaged newer one is set aside, with a warning)",
+    )
+    t.add_argument(
+        "--from",
+        dest="from_step",
+        metavar="step-N",
+        help="with --resume: continue from this checkpoint (checkpoints/step-N); newer ones are set aside",
+    )
     t.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
     t.set_defaults(func=cmd_train)

@@ -148,6 +148,45 @@ def cmd_analogy(args: argparse.Namespace) -> int:
     return 0
 
 
+def _fmt(vector) -> str:
+    return "[" + " ".join(f"{x:g}" for x in vector.tolist()) + "]"
+
+
+def cmd_lookup(args: argparse.Namespace) -> int:
+    """Each word's row of the matrix, ``e(x) = E[x]``."""
+    vectors = _load(args)
+    rows = {w: vectors.vector(w) for w in args.words}
+    if args.json:
+        _print_json({w: {"row": vectors.row(w), "vector": [float(x) for x in v]} for w, v in rows.items()})
+    for word, v in rows.items() if not args.json else ():
+        print(f"{word}\t(row {vectors.row(word)})\t{_fmt(v)}")
+    return 0
+
+
+def cmd_arithmetic(args: argparse.Namespace) -> int:
+    """``"king - man + woman"``: the signed sum of the raw vectors and the nearest words (gensim's
+    ``most_similar`` rule, the inputs left out)."""
+    from scratchlm.vectors.arithmetic import combine, nearest, parse_expression
+
+    terms = parse_expression(args.expression)
+    vectors = _load(args)
+    total = combine(vectors, terms)
+    pairs = nearest(vectors, terms, topn=args.topn, restrict_vocab=args.restrict_vocab)
+    if args.json:
+        _print_json(
+            {
+                "positive": [w for s, w in terms if s > 0],
+                "negative": [w for s, w in terms if s < 0],
+                "vector": [float(x) for x in total],
+                "nearest": [{"word": w, "similarity": x} for w, x in pairs],
+            }
+        )
+        return 0
+    print(f"{args.expression} = {_fmt(total)}")
+    _pairs_out(args, "nearest (cosine, the input words left out):", pairs)
+    return 0
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
     from scratchlm.vectors.analysis import evaluate
 
@@ -361,6 +400,28 @@ def _add_analogy(sub) -> None:
     p.set_defaults(func=cmd_analogy)
 
 
+def _add_lookup(sub) -> None:
+    p = sub.add_parser("lookup", help="words' rows of the matrix (their vectors)")
+    _source_options(p)
+    p.add_argument("words", nargs="+", metavar="WORD")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_lookup)
+
+
+def _add_arithmetic(sub) -> None:
+    p = sub.add_parser(
+        "arithmetic", help='"king - man + woman": the sum of the vectors and the nearest words'
+    )
+    _source_options(p)
+    p.add_argument(
+        "expression", metavar="EXPRESSION", help='words joined by " + " and " - " (spaces around each)'
+    )
+    p.add_argument("--topn", type=int, default=10)
+    p.add_argument("--restrict-vocab", type=int, help="search only the first N words")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_arithmetic)
+
+
 def _add_eval(sub) -> None:
     p = sub.add_parser("eval", help="word analogy or similarity benchmark (same numbers as gensim)")
     _source_options(p)
@@ -445,6 +506,8 @@ ACTIONS = (
     _add_neighbors,
     _add_similarity,
     _add_analogy,
+    _add_arithmetic,
+    _add_lookup,
     _add_eval,
     _add_plot,
     _add_train,

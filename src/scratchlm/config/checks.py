@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import types
 import typing
 from typing import Any
@@ -25,6 +26,66 @@ def check_positive(name: str, value: int | None, minimum: int = 1) -> None:
 def check_choice(name: str, value: str, allowed: tuple[str, ...]) -> None:
     if value not in allowed:
         raise ConfigError(f"{name}={value!r} is not one of {', '.join(allowed)}")
+
+
+def check_range(
+    name: str,
+    value: float | None,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    hint: str = "",
+) -> None:
+    """``value`` is a finite number within ``low``..``high`` (each bound closed unless ``*_open``);
+    ``None`` passes (an optional field left out). NaN fails every comparison, so it is caught here."""
+    if value is None:
+        return
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if ok and low is not None:
+        ok = value > low if low_open else value >= low
+    if ok and high is not None:
+        ok = value < high if high_open else value <= high
+    if not ok:
+        lo = "" if low is None else f"{'(' if low_open else '['}{low:g}"
+        hi = "" if high is None else f"{high:g}{')' if high_open else ']'}"
+        where = (
+            f"in {lo}, {hi}"
+            if low is not None and high is not None
+            else (
+                f"{'>' if low_open else '>='} {low:g}"
+                if low is not None
+                else f"{'<' if high_open else '<='} {high:g}"
+            )
+        )
+        raise ConfigError(f"{name}={value} must be a finite number {where}{hint}")
+
+
+def check_device(device: str) -> str:
+    """``--device``: a device torch knows and this machine has (``cpu``, ``cuda``, ``cuda:1``, ``mps``),
+    checked before a run writes anything."""
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise ConfigError(f"--device {device!r}: not a device; use cpu, cuda or cuda:N") from None
+    if parsed.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise ConfigError(
+                f"--device {device}: this machine has no CUDA device (torch {torch.__version__}); use cpu"
+            )
+        if parsed.index is not None and parsed.index >= count:
+            raise ConfigError(
+                f"--device {device}: this machine has {count} CUDA device(s), cuda:0..cuda:{count - 1}"
+            )
+    elif parsed.type == "mps" and not (torch.backends.mps.is_available()):
+        raise ConfigError(f"--device {device}: MPS is not available on this machine; use cpu")
+    elif parsed.type not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"--device {device}: scratchlm trains on cpu, cuda or mps")
+    return device
 
 
 # names other libraries use for our fields: suggested first when a user types them
@@ -119,9 +180,12 @@ def _coerce_number(name: str, value: Any, tp: type) -> Any:
     if isinstance(value, bool):
         raise ConfigError(f"{name}: expected a number, got {value!r}")
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value.replace("_", "") if isinstance(value, str) else value)
+    except (TypeError, ValueError, OverflowError):
         raise ConfigError(f"{name}: expected a number, got {value!r}") from None
+    if not math.isfinite(number):  # nan, inf: every later check would pass or misfire silently
+        raise ConfigError(f"{name}: expected a finite number, got {value!r}")
+    return number
 
 
 def coerce(name: str, value: Any, tp: Any) -> Any:

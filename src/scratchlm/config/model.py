@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from scratchlm.config.checks import check_choice, check_positive, sections_from_mappings
 from scratchlm.errors import ConfigError
 
-ENCODER_KINDS = ("transformer", "lstm", "gru")
+ENCODER_KINDS = ("transformer", "rnn", "lstm", "gru")
+RECURRENT_KINDS = ("rnn", "lstm", "gru")
 POSITIONAL_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned", "rope", "alibi", "t5_bias", "none")
 ABSOLUTE_KINDS = ("sinusoidal", "scaled_sinusoidal", "learned")
 """Kinds with position vectors combined with the token vectors; the others act inside attention."""
@@ -31,12 +32,13 @@ class EncoderConfig:
     sizes)."""
 
     kind: str = "transformer"
-    """``transformer`` (self-attention: ``num_layers``, ``num_heads``, ``ffn_dim``), ``lstm`` or ``gru``
-    (recurrent: ``num_layers`` stacked layers of ``rnn_hidden_dim`` units per direction; padding never
-    reaches a real position: packed sequences on CUDA, each row reversed within its length on CPU, the same
-    result and 3x faster there)."""
+    """``transformer`` (self-attention: ``num_layers``, ``num_heads``, ``ffn_dim``); ``rnn`` (the plain
+    tanh cell), ``lstm`` or ``gru`` (recurrent: ``num_layers`` stacked layers of ``rnn_hidden_dim`` units per
+    direction; padding never reaches a real position: packed sequences on CUDA, each row reversed within its
+    length on CPU, the same result and 3x faster there)."""
     num_layers: int = 3
-    """Encoder layers (``transformer``: 0 lets the input layer feed the head directly; ``lstm``/``gru``: >= 1)."""
+    """Encoder layers (``transformer``: 0 lets the input layer feed the head directly; ``rnn``/``lstm``/
+    ``gru``: >= 1)."""
     num_heads: int = 4
     """Attention heads; ``model.embed_dim`` must be divisible by it (head_dim = embed_dim / num_heads)."""
     ffn_dim: int = 768
@@ -48,10 +50,10 @@ class EncoderConfig:
     a final LayerNorm after the stack; trains stably from scratch) or ``post`` (after each residual sum,
     no final norm: BERT's layout, to run BERT-family weights, docs/transplant.md)."""
     rnn_hidden_dim: int | None = None
-    """``lstm``/``gru``: hidden units per direction (``null``: ``model.embed_dim``, halved when
+    """``rnn``/``lstm``/``gru``: hidden units per direction (``null``: ``model.embed_dim``, halved when
     ``bidirectional``, so the encoder's output width is about ``embed_dim``)."""
     bidirectional: bool = True
-    """``lstm``/``gru``: run a second stack right to left and concatenate both directions' outputs."""
+    """``rnn``/``lstm``/``gru``: run a second stack right to left and concatenate both directions' outputs."""
     activation: str = "gelu"
     """``transformer``: the feed-forward block's activation: ``gelu`` (exact, BERT) or ``gelu_tanh`` (the
     tanh approximation, Hugging Face's ``gelu_new``: ALBERT's)."""
@@ -62,7 +64,7 @@ class EncoderConfig:
 
     @property
     def recurrent(self) -> bool:
-        return self.kind in ("lstm", "gru")
+        return self.kind in RECURRENT_KINDS
 
     def __post_init__(self) -> None:
         check_choice("model.encoder.kind", self.kind, ENCODER_KINDS)
@@ -100,7 +102,7 @@ class EncoderConfig:
         ):
             if value != default:
                 raise ConfigError(
-                    f"model.encoder.{key} applies to model.encoder.kind lstm or gru, not {self.kind} "
+                    f"model.encoder.{key} applies to model.encoder.kind rnn, lstm or gru, not {self.kind} "
                     "(self-attention already reads both directions)"
                 )
 
@@ -120,7 +122,8 @@ class PositionalConfig:
     then a Linear(2d -> d)). Only for ``sinusoidal``, ``scaled_sinusoidal`` and ``learned``: the other kinds
     have no position vectors."""
     combine_activation: str = "none"
-    """``combine: concat``: activation after the projection: ``none``, ``gelu`` or ``tanh``."""
+    """``combine: concat``: activation after the projection: ``none``, ``gelu``, ``tanh`` or ``relu`` (the
+    ReLU of article 000's "concatenate, project, activate", docs/articles.md)."""
     rope_base: float = 10000.0
     """``kind: rope``: the base of the rotation frequencies ``theta_i = base^(-2i/r)``."""
     rotary_fraction: float = 1.0
@@ -135,7 +138,9 @@ class PositionalConfig:
         kind = self.kind
         check_choice("model.positional.kind", kind, POSITIONAL_KINDS)
         check_choice("model.positional.combine", self.combine, ("add", "concat"))
-        check_choice("model.positional.combine_activation", self.combine_activation, ("none", "gelu", "tanh"))
+        check_choice(
+            "model.positional.combine_activation", self.combine_activation, ("none", "gelu", "tanh", "relu")
+        )
         if kind == "rope" and self.rope_base <= 1:
             raise ConfigError(f"model.positional.rope_base={self.rope_base} must be > 1")
         if kind == "t5_bias":
@@ -176,10 +181,14 @@ class DecoderConfig:
     ``v . tanh(W q + U k)``, from the previous decoder state, the context fed into the next step; Bahdanau et
     al. 2015), ``luong_dot`` (``q . k``) or ``luong_general`` (``q . W k``): from the current state, after the
     recurrent step, so teacher forcing runs the decoder over the whole target at once (Luong et al. 2015).
-    A Transformer decoder uses multi-head cross-attention."""
+    ``none``: no attention; the encoder's final state (each direction's last step), projected into the
+    decoder's first state, is the only bridge (Sutskever et al. 2014; Cho et al. 2014). A Transformer decoder
+    uses multi-head cross-attention (``none`` is for a recurrent encoder only)."""
 
     def __post_init__(self) -> None:
-        check_choice("model.decoder.attention", self.attention, ("bahdanau", "luong_dot", "luong_general"))
+        check_choice(
+            "model.decoder.attention", self.attention, ("bahdanau", "luong_dot", "luong_general", "none")
+        )
 
 
 @dataclass
@@ -208,7 +217,7 @@ class ModelConfig:
     embed_dim: int = 192
     """Width of token vectors and of the encoder (d)."""
     encoder: EncoderConfig = field(default_factory=EncoderConfig)
-    """The encoder on the input layer (``kind``: transformer, lstm, gru) and its sizes."""
+    """The encoder on the input layer (``kind``: transformer, rnn, lstm, gru) and its sizes."""
     positional: PositionalConfig = field(default_factory=PositionalConfig)
     """Position information (``kind``) and how it is combined with the token vectors."""
     dropout: float = 0.1
@@ -270,12 +279,16 @@ class ModelConfig:
     the other rows train; ``none``: every row trains (unless ``freeze_embeddings``)."""
     pooling: str = "cls"
     """Sentence vector for the classifier: ``cls`` ([CLS] position), ``mean`` or ``max`` over real tokens,
-    or ``mean_max`` (both, concatenated)."""
+    ``mean_max`` (both, concatenated), or ``last``: the vector at each text's last real token (padding never
+    counts), i.e. a recurrent encoder's final state, Keras's ``LSTM(units)``; with a bidirectional
+    ``rnn``/``lstm``/``gru`` encoder each direction's final state (right to left: at the first token)."""
     head: str = "softmax"
-    """Tagger output: ``softmax`` (an independent choice per token) or ``crf`` (a linear-chain conditional
-    random field: tag-to-tag transition scores, trained on the likelihood of the whole tag sequence, decoded
-    with Viterbi; transitions the tag scheme forbids, such as ``O`` -> ``I-PER``, are never predicted).
-    Classifiers use ``softmax``."""
+    """Output layer. Tagger: ``softmax`` (an independent choice per token) or ``crf`` (a linear-chain
+    conditional random field: tag-to-tag transition scores, trained on the likelihood of the whole tag
+    sequence, decoded with Viterbi; transitions the tag scheme forbids, such as ``O`` -> ``I-PER``, are never
+    predicted). Classifier: ``softmax`` (one output per label, cross-entropy) or, for two labels,
+    ``sigmoid`` (one output, ``p(second label) = sigmoid(z)``, binary cross-entropy: Keras's ``Dense(1,
+    activation="sigmoid")``)."""
     norm_eps: float = 1e-5
     """LayerNorm epsilon (BERT: 1e-12)."""
     tie_embeddings: bool = True
@@ -302,13 +315,13 @@ class ModelConfig:
             )
         if self.bigram_buckets and self.bigram_buckets < 2:
             raise ConfigError(f"model.bigram_buckets={self.bigram_buckets}: use 0 (off) or >= 2 buckets")
-        check_choice("model.head", self.head, ("softmax", "crf"))
+        check_choice("model.head", self.head, ("softmax", "crf", "sigmoid"))
         self._check_encoder()
         for name in ("dropout", "embedding_dropout"):
             value = getattr(self, name)
             if not 0.0 <= value < 1.0:
                 raise ConfigError(f"model.{name}={value} must be in [0, 1)")
-        check_choice("model.pooling", self.pooling, ("cls", "mean", "max", "mean_max"))
+        check_choice("model.pooling", self.pooling, ("cls", "mean", "max", "mean_max", "last"))
         if self.init_std <= 0:
             raise ConfigError(f"model.init_std={self.init_std} must be > 0")
         self._check_positional()
@@ -327,6 +340,11 @@ class ModelConfig:
                     f"{enc.kind} has none; use positional kind none (a recurrent encoder reads tokens in "
                     "order) or an absolute kind (sinusoidal, scaled_sinusoidal, learned)"
                 )
+        elif self.decoder.attention == "none":
+            raise ConfigError(
+                "model.decoder.attention=none is a recurrent decoder without attention, and model.encoder.kind="
+                "transformer decodes with cross-attention; use an rnn, lstm or gru encoder, or another attention"
+            )
         elif self.embed_dim % enc.num_heads:
             raise ConfigError(
                 f"model.embed_dim={self.embed_dim} must be divisible by model.encoder.num_heads={enc.num_heads}"

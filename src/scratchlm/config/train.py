@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from scratchlm.config.checks import check_choice, check_positive
+from scratchlm.config.checks import check_choice, check_positive, check_range
 from scratchlm.errors import ConfigError
 
 LOGGERS = ("jsonl", "tensorboard")
@@ -30,8 +30,15 @@ class TrainConfig:
     """``fp32``, ``bf16`` (autocast, CPU or CUDA) or ``fp16`` (autocast with a gradient scaler, CUDA only)."""
     eval_batch_size: int = 128
     """Examples per forward pass in evaluation and prediction."""
+    optimizer: str = "adamw"
+    """``adamw`` (Adam with decoupled weight decay, Loshchilov & Hutter 2019) or ``sgd`` (plain stochastic
+    gradient descent, ``theta <- theta - lr * grad``, with ``momentum``; its ``weight_decay`` is an L2 term
+    added to the gradient, torch's ``SGD``). Both follow ``lr``'s warmup and schedule."""
+    momentum: float = 0.0
+    """``optimizer: sgd``: momentum (0: plain SGD; 0.9 is the usual heavy-ball value)."""
     lr: float = 1e-3
-    """Peak learning rate of AdamW (reached at the end of warmup)."""
+    """Peak learning rate (reached at the end of warmup). SGD usually wants a larger one than AdamW
+    (0.1 rather than 1e-3)."""
     embedding_lr: float | None = None
     """Learning rate for the embedding tables: tokens and character pairs (default: ``lr``)."""
     weight_decay: float = 0.01
@@ -71,6 +78,11 @@ class TrainConfig:
     """Batch examples of similar length together (much less padding, same examples per epoch)."""
     num_threads: int | None = None
     """torch intra-op threads (default: torch's choice)."""
+    deterministic: bool = True
+    """``torch.use_deterministic_algorithms``: kernels that would give a different result each run are
+    replaced by deterministic ones (on CUDA also cuDNN's deterministic algorithms and a fixed cuBLAS
+    workspace); an operation that has none warns once and runs anyway. With a seed and the same machine
+    and thread count, a run repeats bit for bit (docs/reproducibility.md)."""
     progress: bool = True
     """Show a progress bar (off automatically when stderr is not a terminal and CI is set)."""
     compile: bool = False
@@ -104,6 +116,13 @@ class TrainConfig:
                 f"train.batch_size={self.batch_size} is not divisible by train.grad_accum_steps={self.grad_accum_steps}"
             )
         check_choice("train.precision", self.precision, ("fp32", "bf16", "fp16"))
+        check_choice("train.optimizer", self.optimizer, ("adamw", "sgd"))
+        if not 0.0 <= self.momentum < 1.0:
+            raise ConfigError(f"train.momentum={self.momentum} must be in [0, 1)")
+        if self.momentum and self.optimizer != "sgd":
+            raise ConfigError(
+                f"train.momentum={self.momentum} applies to train.optimizer=sgd; AdamW's moments are train.betas"
+            )
         check_choice("train.compile_backend", self.compile_backend, ("inductor", "aot_eager", "eager"))
         check_choice("train.distributed", self.distributed, ("ddp", "fsdp"))
         if self.distributed == "fsdp" and self.ema_decay is not None:
@@ -125,8 +144,11 @@ class TrainConfig:
         check_positive("train.keep_checkpoints", self.keep_checkpoints)
         check_positive("train.eval_every", self.eval_every)
         check_positive("train.early_stopping_patience", self.early_stopping_patience)
-        if self.lr <= 0:
-            raise ConfigError(f"train.lr={self.lr} must be > 0")
+        check_range("train.lr", self.lr, 0, low_open=True)
+        check_range("train.embedding_lr", self.embedding_lr, 0, low_open=True, hint=", or null for train.lr")
+        check_range(
+            "train.grad_clip", self.grad_clip, 0, low_open=True, hint=" (the largest gradient norm kept)"
+        )
         if not 0.0 <= self.warmup_ratio < 1.0:
             raise ConfigError(f"train.warmup_ratio={self.warmup_ratio} must be in [0, 1)")
         check_choice("train.schedule", self.schedule, ("linear", "cosine", "constant"))
@@ -140,6 +162,7 @@ class TrainConfig:
             raise ConfigError(f"train.label_smoothing={self.label_smoothing} must be in [0, 1)")
         if len(self.betas) != 2:
             raise ConfigError(f"train.betas must have two values, got {self.betas}")
+        for i, beta in enumerate(self.betas):
+            check_range(f"train.betas[{i}]", beta, 0, 1, high_open=True)
         for name in ("weight_decay", "embedding_weight_decay"):
-            if getattr(self, name) < 0:
-                raise ConfigError(f"train.{name}={getattr(self, name)} must be >= 0")
+            check_range(f"train.{name}", getattr(self, name), 0)

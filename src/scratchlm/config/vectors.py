@@ -33,9 +33,11 @@ class VectorsConfig:
     bigram buckets."""
     bigram_min_count: int = 2
     """Pairs seen fewer times than this in the corpus get no pretrained vector (they start at zero)."""
-    workers: int = 2
-    """word2vec threads. With more than one, gensim's result varies slightly from run to run; use 1 for
-    bit-for-bit reproducible vectors (about twice as slow)."""
+    workers: int = 1
+    """word2vec threads. With one (the default), the same corpus and ``train.seed`` give the same vectors
+    bit for bit; with more, gensim's threads update shared weights without locks and every run gives
+    different vectors (and so a different trained model). Faster with more, not reproducible: see
+    docs/reproducibility.md."""
 
     def __post_init__(self) -> None:
         check_choice("vectors.method", self.method, ("skipgram", "cbow"))

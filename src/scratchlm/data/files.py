@@ -18,6 +18,7 @@ from pathlib import Path
 
 from scratchlm.data.examples import Example
 from scratchlm.errors import DataError
+from scratchlm.io import split_lines
 
 FORMATS = (".jsonl", ".csv", ".tsv", ".parquet")
 
@@ -64,6 +65,11 @@ def _make(
     return Example(text, _label_str(label, where, label_field), where)
 
 
+def _shown(name: str) -> str:
+    """A header cell as a message shows it: quoted when it holds a line break or is empty (one line)."""
+    return name if name and name.isprintable() else repr(name)
+
+
 def iter_records(
     path: Path, text: str, required: dict[str, str], optional: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, dict[str, object]]]:
@@ -74,7 +80,7 @@ def iter_records(
     suffix = path.suffix.lower()
     names = [*required, *optional]
     if suffix == ".jsonl":
-        for lineno, line in enumerate(text.splitlines(), 1):
+        for lineno, line in enumerate(split_lines(text), 1):
             if not line.strip():
                 continue
             where = f"{path}:{lineno}"
@@ -99,7 +105,8 @@ def iter_records(
     for key, setting in required.items():
         if key not in header:
             raise DataError(
-                f"{path}:1: no column {key!r} in header ({', '.join(header)}); set data.{setting}"
+                f"{path}:1: no column {key!r} in header ({', '.join(_shown(h) for h in header)}); "
+                f"set data.{setting}"
             )
     columns = {key: header.index(key) for key in names if key in header}
     try:

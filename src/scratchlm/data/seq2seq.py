@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from scratchlm.data.files import decode_file, iter_records
 from scratchlm.data.splits import split_of
 from scratchlm.errors import DataError
+from scratchlm.io import split_lines
 
 if TYPE_CHECKING:
     from scratchlm.config import DataConfig
@@ -103,7 +104,7 @@ def parse_cmudict(text: str, path: str = "cmudict.dict") -> tuple[list[PairExamp
     phones = set(CMU_PHONES)
     rows = []
     lines = 0
-    for lineno, line in enumerate(text.splitlines(), 1):
+    for lineno, line in enumerate(split_lines(text), 1):
         line = line.split("#", 1)[0].strip()
         if not line or line.startswith(";;;"):
             continue

@@ -26,6 +26,7 @@ from scratchlm.data.files import decode_file
 from scratchlm.data.schemes import OUTSIDE, detect_scheme, get_scheme
 from scratchlm.data.splits import split_of
 from scratchlm.errors import DataError
+from scratchlm.io import split_lines
 
 if TYPE_CHECKING:
     from scratchlm.config import DataConfig
@@ -102,7 +103,7 @@ def read_tagged_file(
         )
     examples = []
     for lineno, line in enumerate(
-        decode_file(path, "a .jsonl or .txt file of tagged sentences").splitlines(), 1
+        split_lines(decode_file(path, "a .jsonl or .txt file of tagged sentences")), 1
     ):
         if not line.strip():
             continue

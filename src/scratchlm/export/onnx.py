@@ -283,6 +283,11 @@ def check_options(run: LoadedRun, opset: int, quantize: str | None) -> None:
         )
     if quantize is not None and quantize not in QUANTIZATIONS:
         raise ExportError(f"--quantize {quantize!r}: this version offers {', '.join(QUANTIZATIONS)}")
+    if run.config.model.encoder.kind == "rnn":
+        raise ExportError(
+            "export onnx of model.encoder.kind=rnn is not supported: torch's exporter has a loop for LSTM and "
+            "GRU but unrolls the plain RNN over the example's length, fixing the sequence axis; use lstm or gru"
+        )
     task = run.handler()
     if not task.export_outputs:
         raise ExportError(f"export onnx writes classifier and tagger runs; {run.path} is a {run.task} run")

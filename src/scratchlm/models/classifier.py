@@ -1,4 +1,5 @@
-"""Text classifier: input layer -> encoder (pre-LN Transformer, LSTM or GRU) -> pooling -> linear head.
+"""Text classifier: input layer -> encoder (pre-LN Transformer, RNN, LSTM or GRU) -> pooling -> linear head
+(``C`` softmax outputs, or one sigmoid output for two classes, ``model.head: sigmoid``).
 
 ``ids (b, s), padding_mask (b, s) -> logits (b, C)``.
 """
@@ -11,7 +12,7 @@ from torch import nn
 from scratchlm.config import ModelConfig
 from scratchlm.models import components
 from scratchlm.modules import ClassificationHead, TokenEmbedding
-from scratchlm.modules.heads import POOLED_WIDTH, POOLING
+from scratchlm.modules.heads import POOLED_WIDTH, SigmoidHead, pooling
 
 
 def init_linear_(module: nn.Module, std: float = 0.02) -> None:
@@ -33,10 +34,15 @@ class TextClassifier(nn.Module):
         positions = components.position_parts(cfg, max_seq_len)
         self.input = components.input_layer(cfg, positions, vocab_size=vocab_size, pad_id=pad_id)
         self.encoder = components.encoder(cfg, positions)
-        self.pool = POOLING[cfg.pooling]
-        self.head = ClassificationHead(
-            components.encoder_output_dim(cfg) * POOLED_WIDTH[cfg.pooling], num_classes, dropout=cfg.dropout
-        )
+        enc = cfg.encoder
+        self.pool = pooling(cfg.pooling, bidirectional_rnn=enc.recurrent and enc.bidirectional)
+        width = components.encoder_output_dim(cfg) * POOLED_WIDTH[cfg.pooling]
+        if cfg.head == "sigmoid":
+            if num_classes != 2:
+                raise ValueError(f"model.head=sigmoid gives two classes, not {num_classes}")
+            self.head = SigmoidHead(width, dropout=cfg.dropout)
+        else:
+            self.head = ClassificationHead(width, num_classes, dropout=cfg.dropout)
         init_linear_(self.encoder, cfg.init_std)
         init_linear_(self.head, cfg.init_std)
 

@@ -20,7 +20,7 @@ from scratchlm.modules.embeddings import (
 )
 from scratchlm.modules.input_layer import ConcatProjectPositions, InputLayer
 from scratchlm.modules.positional import ABSOLUTE_KINDS, build_positional
-from scratchlm.modules.rnn import GRUEncoder, LSTMEncoder
+from scratchlm.modules.rnn import GRUEncoder, LSTMEncoder, RNNEncoder
 from scratchlm.modules.rotary import RotaryEmbedding
 from scratchlm.modules.transformer import transformer_encoder
 
@@ -129,7 +129,7 @@ def encoder_output_dim(cfg: ModelConfig) -> int:
     return cfg.embed_dim
 
 
-RECURRENT = {"lstm": LSTMEncoder, "gru": GRUEncoder}
+RECURRENT = {"rnn": RNNEncoder, "lstm": LSTMEncoder, "gru": GRUEncoder}
 
 
 def encoder(cfg: ModelConfig, parts: PositionParts, *, causal: bool = False) -> nn.Module:

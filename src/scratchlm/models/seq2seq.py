@@ -1,6 +1,6 @@
-"""Encoder-decoder: source input layer -> encoder (Transformer, LSTM or GRU) -> memory; target input
-layer -> decoder (Transformer with cross-attention, or an LSTM/GRU with Bahdanau/Luong attention) ->
-dropout -> linear -> next-token logits.
+"""Encoder-decoder: source input layer -> encoder (Transformer, RNN, LSTM or GRU) -> memory; target input
+layer -> decoder (Transformer with cross-attention, an RNN/LSTM/GRU with Bahdanau/Luong attention, or one
+without attention that starts from the encoder's final state) -> dropout -> linear -> next-token logits.
 
 ``ids (b, s), padding_mask (b, s), targets (b, t) -> logits (b, t, V)``: teacher forcing, the decoder reads
 ``[BOS] y1 ... y(t-1)`` and predicts ``y1 ... yt`` (``targets`` end with ``[EOS]``, right-padded with
@@ -24,8 +24,9 @@ from scratchlm.config import ModelConfig
 from scratchlm.models import components
 from scratchlm.models.classifier import init_linear_
 from scratchlm.modules import TokenEmbedding
-from scratchlm.modules.decoder import RecurrentAttentionDecoder, transformer_decoder
+from scratchlm.modules.decoder import RecurrentAttentionDecoder, RecurrentDecoder, transformer_decoder
 from scratchlm.modules.decoding import beam_search, greedy_search
+from scratchlm.modules.rnn import final_states
 from scratchlm.tokenizers.vocab import SPECIALS
 
 BOS_ID, EOS_ID = SPECIALS.index("[CLS]"), SPECIALS.index("[SEP]")
@@ -49,7 +50,13 @@ class Seq2SeqModel(nn.Module):
         memory_dim = components.encoder_output_dim(cfg)
         enc = cfg.encoder
         self.recurrent = enc.kind in components.RECURRENT
-        if self.recurrent:
+        self.bridge_only = self.recurrent and cfg.decoder.attention == "none"
+        if self.bridge_only:
+            self.decoder = RecurrentDecoder(
+                enc.kind, cfg.embed_dim, memory_dim, memory_dim, enc.num_layers, dropout=cfg.dropout
+            )
+            out_dim = memory_dim
+        elif self.recurrent:
             self.decoder = RecurrentAttentionDecoder(
                 enc.kind,
                 cfg.embed_dim,
@@ -87,6 +94,10 @@ class Seq2SeqModel(nn.Module):
     def encode(self, ids: torch.Tensor, padding_mask: torch.Tensor) -> dict:
         """The decoder's starting state (batch first in every tensor)."""
         memory = self.encoder(self.input(ids), padding_mask)  # (b, s, dm)
+        if self.bridge_only:  # the final state is all the decoder gets
+            return self.decoder.start(
+                final_states(memory, padding_mask, bidirectional=self.cfg.encoder.bidirectional)
+            )
         if self.recurrent:
             return self.decoder.start(memory, padding_mask)
         return {"memory": memory, "mask": padding_mask}

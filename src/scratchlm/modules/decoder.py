@@ -9,9 +9,11 @@ Shapes: ``x (b, t, d)`` target vectors (the input layer's output for ``[BOS] y1 
   :class:`~scratchlm.modules.attention.MultiHeadSelfAttention` (given a causal mask) and
   :class:`~scratchlm.modules.feed_forward.FeedForward`. Position ``i`` never sees ``j > i``, so the target's
   right padding cannot reach a real position and a prefix gives the same outputs as the whole target.
-- :class:`RecurrentAttentionDecoder` — an LSTM/GRU stack with attention over the memory
+- :class:`RecurrentAttentionDecoder` — an RNN/LSTM/GRU stack with attention over the memory
   (:mod:`scratchlm.modules.seq2seq_attention`), its first state projected from the mean of the memory. It
   runs a whole target (teacher forcing) or one step, carrying its state between calls.
+- :class:`RecurrentDecoder` — the same stack without attention: the encoder's final state, projected into
+  the decoder's first state, is all it knows of the source (Sutskever et al. 2014, Cho et al. 2014).
 """
 
 from __future__ import annotations
@@ -129,8 +131,59 @@ def transformer_decoder(
     return TransformerDecoder(layers, embed_dim, norm_eps)
 
 
+RNN_CELLS = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}
+
+
+def _run_rnn(rnn: nn.Module, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
+    """``rnn`` over ``x (b, t, d)`` from ``state["h"] (b, L, H)`` (and ``state["c"]`` for an LSTM); the
+    states are kept batch first so that beam search can reorder them along dim 0."""
+    h0 = state["h"].transpose(0, 1).contiguous()  # (L, b, H)
+    if isinstance(rnn, nn.LSTM):
+        out, (h, c) = rnn(x, (h0, state["c"].transpose(0, 1).contiguous()))
+        return out, {**state, "h": h.transpose(0, 1), "c": c.transpose(0, 1)}
+    out, h = rnn(x, h0)
+    return out, {**state, "h": h.transpose(0, 1)}
+
+
+class RecurrentDecoder(nn.Module):
+    """``cell`` (``rnn``/``lstm``/``gru``) layers of ``hidden_dim`` units, no attention: the encoder's final
+    state ``(b, bridge_dim)`` is the only bridge between source and target. Every layer starts from
+    ``tanh(W final + b)`` (Cho et al. 2014, https://arxiv.org/abs/1406.1078, eq. for ``h'_0``), an LSTM's
+    cell state from zeros; the outputs are the top layer's states ``(b, t, hidden_dim)``. Everything the
+    decoder learns of a source has to pass through that one vector (Sutskever et al. 2014,
+    https://arxiv.org/abs/1409.3215), which is what attention was invented to relieve."""
+
+    def __init__(
+        self,
+        cell: str,
+        input_dim: int,
+        hidden_dim: int,
+        bridge_dim: int,
+        num_layers: int = 1,
+        *,
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.rnn = RNN_CELLS[cell](
+            input_dim, hidden_dim, num_layers, batch_first=True, dropout=dropout if num_layers > 1 else 0.0
+        )
+        self.is_lstm = cell == "lstm"
+        self.num_layers, self.hidden_dim = num_layers, hidden_dim
+        self.init_state = nn.Linear(bridge_dim, num_layers * hidden_dim)
+
+    def start(self, final: torch.Tensor) -> dict[str, torch.Tensor]:
+        """The state before the first target token, from the encoder's final state ``(b, bridge_dim)``."""
+        h = torch.tanh(self.init_state(final)).view(-1, self.num_layers, self.hidden_dim)  # (b, L, H)
+        return {"h": h, "c": torch.zeros_like(h)} if self.is_lstm else {"h": h}
+
+    def forward(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict, None]:
+        """``x (b, t, d)`` -> ``(outputs (b, t, H), state after the last position, None)`` (no weights)."""
+        hs, state = _run_rnn(self.rnn, x, state)
+        return hs, state, None
+
+
 class RecurrentAttentionDecoder(nn.Module):
-    """``cell`` (``lstm``/``gru``) layers of ``hidden_dim`` units attending over the memory.
+    """``cell`` (``rnn``/``lstm``/``gru``) layers of ``hidden_dim`` units attending over the memory.
 
     ``bahdanau``: at step i the previous top state queries the memory, and the context joins the input:
     ``c_i = attn(h_(i-1)); h_i = RNN([x_i; c_i], h_(i-1))`` (a loop over the target). ``luong_*``: the RNN
@@ -151,8 +204,7 @@ class RecurrentAttentionDecoder(nn.Module):
     ):
         super().__init__()
         self.feed_context = attention == "bahdanau"
-        rnn = {"lstm": nn.LSTM, "gru": nn.GRU}[cell]
-        self.rnn = rnn(
+        self.rnn = RNN_CELLS[cell](
             input_dim + (memory_dim if self.feed_context else 0),
             hidden_dim,
             num_layers,
@@ -177,12 +229,7 @@ class RecurrentAttentionDecoder(nn.Module):
         return state
 
     def _rnn(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict]:
-        h0 = state["h"].transpose(0, 1).contiguous()  # (L, b, H)
-        if self.is_lstm:
-            out, (h, c) = self.rnn(x, (h0, state["c"].transpose(0, 1).contiguous()))
-            return out, {**state, "h": h.transpose(0, 1), "c": c.transpose(0, 1)}
-        out, h = self.rnn(x, h0)
-        return out, {**state, "h": h.transpose(0, 1)}
+        return _run_rnn(self.rnn, x, state)
 
     def forward(self, x: torch.Tensor, state: dict) -> tuple[torch.Tensor, dict, torch.Tensor]:
         """``x (b, t, d)`` -> ``(outputs (b, t, H), state after the last position, weights (b, t, s))``."""

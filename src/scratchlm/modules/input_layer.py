@@ -12,7 +12,7 @@ part, not a flag. Two combiners:
 
 - :class:`AddPositions` — ``x + P`` (Vaswani et al. 2017; BERT).
 - :class:`ConcatProjectPositions` — ``act(W [x; P] + c)`` with ``W (d, 2d)``: token and position vectors
-  side by side, projected back to ``d`` (``act``: identity, GELU or tanh). Taught in some tutorials and
+  side by side, projected back to ``d`` (``act``: identity, GELU, tanh or ReLU). Taught in some tutorials and
   offered by no mainstream library; with ``W = [I, I]`` it is ``add``, so it can learn anything ``add``
   does, at the cost of ``2d^2 + d`` parameters.
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-ACTIVATIONS = {"none": nn.Identity, "gelu": nn.GELU, "tanh": nn.Tanh}
+ACTIVATIONS = {"none": nn.Identity, "gelu": nn.GELU, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
 class AddPositions(nn.Module):

@@ -1,4 +1,4 @@
-"""Recurrent encoders (LSTM, GRU) where padding never reaches a real position.
+"""Recurrent encoders (plain RNN, LSTM, GRU) where padding never reaches a real position.
 
 ``x (b, s, d), padding_mask (b, s) -> (b, s, o)`` with ``o = hidden_dim * directions``; ``padding_mask``
 is True at real tokens and right-padded (each row: real tokens, then padding). Positions past a row's
@@ -19,6 +19,10 @@ its batch happened to have. Two exact ways around it, both here, on the same wei
 
 ``tests/modules/test_rnn.py`` checks that the two agree, that packing equals the plain ``nn.LSTM`` on
 unpadded input, and that padding changes nothing at real positions.
+
+:func:`final_states` reads each row's final hidden state out of the outputs (the left-to-right pass at
+the row's last real token, the right-to-left pass at its first): the sentence vector of ``pooling: last``
+and the only bridge of a seq2seq decoder without attention.
 """
 
 from __future__ import annotations
@@ -50,16 +54,37 @@ def _tracing() -> bool:
     )
 
 
-class RecurrentEncoder(nn.Module):
-    """A batch-first ``nn.LSTM`` / ``nn.GRU`` (any layers, uni- or bidirectional) run over the real tokens
-    of each row. ``pack``: True packs, False reverses within rows, None (default) packs on CUDA only."""
+def final_states(
+    outputs: torch.Tensor, padding_mask: torch.Tensor | None = None, *, bidirectional: bool = False
+) -> torch.Tensor:
+    """Each row's final hidden state ``(b, o)`` from the outputs ``(b, s, o)`` of a recurrent layer:
+    the output at the row's last real token; with ``bidirectional``, the first half (left to right) there
+    and the second half (right to left) at position 0, where that pass ends. Right padding only."""
+    b, s, o = outputs.shape
+    lengths = padding_mask.sum(1) if padding_mask is not None else outputs.new_full((b,), s, dtype=torch.long)
+    last = (lengths.long() - 1).clamp_min(0)  # (b,): a row of padding only reads position 0
+    rows = torch.arange(b, device=outputs.device)
+    forward = outputs[rows, last]  # (b, o)
+    if not bidirectional:
+        return forward
+    half = o // 2
+    return torch.cat((forward[:, :half], outputs[:, 0, half:]), -1)  # (b, o)
 
-    def __init__(self, rnn: nn.LSTM | nn.GRU, *, pack: bool | None = None):
+
+RNN_TYPES = (nn.RNN, nn.LSTM, nn.GRU)
+
+
+class RecurrentEncoder(nn.Module):
+    """A batch-first ``nn.RNN`` / ``nn.LSTM`` / ``nn.GRU`` (any layers, uni- or bidirectional) run over the
+    real tokens of each row. ``pack``: True packs, False reverses within rows, None (default) packs on
+    CUDA only."""
+
+    def __init__(self, rnn: nn.RNN | nn.LSTM | nn.GRU, *, pack: bool | None = None):
         super().__init__()
         if not rnn.batch_first:
             raise ValueError("RecurrentEncoder needs a batch_first RNN (inputs are (b, s, d))")
-        if not isinstance(rnn, (nn.LSTM, nn.GRU)) or getattr(rnn, "proj_size", 0):
-            raise ValueError("RecurrentEncoder runs nn.LSTM (without proj_size) or nn.GRU")
+        if not isinstance(rnn, RNN_TYPES) or getattr(rnn, "proj_size", 0):
+            raise ValueError("RecurrentEncoder runs nn.RNN, nn.LSTM (without proj_size) or nn.GRU")
         self.rnn = rnn
         self.pack = pack
 
@@ -103,10 +128,14 @@ class RecurrentEncoder(nn.Module):
         names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if rnn.bias else [])
         weights = [getattr(rnn, f"{name}_l{layer}{suffix}") for name in names]
         h0 = x.new_zeros(1, x.shape[0], rnn.hidden_size)
-        # torch.lstm / torch.gru: the op nn.LSTM / nn.GRU call, here for one layer and one direction
+        # torch.lstm / torch.gru / torch.rnn_*: the ops nn.LSTM / nn.GRU / nn.RNN call, here for one layer
+        # and one direction
         if isinstance(rnn, nn.LSTM):
             return torch.lstm(x, (h0, h0), weights, rnn.bias, 1, 0.0, self.training, False, True)[0]
-        return torch.gru(x, h0, weights, rnn.bias, 1, 0.0, self.training, False, True)[0]
+        if isinstance(rnn, nn.GRU):
+            return torch.gru(x, h0, weights, rnn.bias, 1, 0.0, self.training, False, True)[0]
+        op = torch.rnn_tanh if rnn.nonlinearity == "tanh" else torch.rnn_relu
+        return op(x, h0, weights, rnn.bias, 1, 0.0, self.training, False, True)[0]
 
 
 def _rnn_kwargs(num_layers: int, bidirectional: bool, dropout: float) -> dict:
@@ -159,4 +188,24 @@ class GRUEncoder(RecurrentEncoder):
     ):
         super().__init__(
             nn.GRU(input_dim, hidden_dim, **_rnn_kwargs(num_layers, bidirectional, dropout)), pack=pack
+        )
+
+
+class RNNEncoder(RecurrentEncoder):
+    """Stacked (bi)directional plain (Elman) RNN: ``h_t = tanh(W_ih x_t + b_ih + W_hh h_(t-1) + b_hh)``
+    (torch's ``nn.RNN``), the cell the LSTM and the GRU add gates to; a quarter of an LSTM's parameters,
+    and gradients that fade over long inputs. ``dropout``: between layers."""
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_dim: int,
+        num_layers: int = 1,
+        *,
+        bidirectional: bool = True,
+        dropout: float = 0.0,
+        pack: bool | None = None,
+    ):
+        super().__init__(
+            nn.RNN(input_dim, hidden_dim, **_rnn_kwargs(num_layers, bidirectional, dropout)), pack=pack
         )

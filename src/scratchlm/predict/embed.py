@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class EmbedOptions:
-    """``pooling``: the run's own (``None``) or one of ``cls``, ``mean``, ``max``, ``mean_max``;
+    """``pooling``: the run's own (``None``) or one of ``cls``, ``mean``, ``max``, ``mean_max``, ``last``;
     ``tokens``: also return one vector per token; ``normalize``: scale vectors to unit L2 length."""
 
     pooling: str | None = None
@@ -37,7 +37,9 @@ def embed_encoded(
 ) -> list[dict[str, Any]]:
     """Encoder outputs: ``vector`` (the pooled sentence vector) and, with ``options.tokens``,
     ``tokens``, ``offsets`` (spans in the text) and ``token_vectors`` (one per token, [CLS] first)."""
-    pool = POOLING[options.pooling or run.config.model.pooling]
+    # the run's own pooling is the model's (``last`` over a bidirectional RNN reads both directions' ends)
+    pool = POOLING[options.pooling] if options.pooling else getattr(run.model, "pool", None)
+    pool = pool or POOLING[run.config.model.pooling]
 
     def step(ids: torch.Tensor, mask: torch.Tensor) -> list[tuple[torch.Tensor, torch.Tensor]]:
         h = run.model.encode(ids, mask).float()  # (b, s, d)

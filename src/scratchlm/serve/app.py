@@ -9,6 +9,7 @@ stays up whatever a request holds.
 
 from __future__ import annotations
 
+import logging
 import platform
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from scratchlm.serve import engine, lab, routes
+from scratchlm.serve.guard import Admission
 from scratchlm.serve.requests import APIError, error_response, invalid
 
 if TYPE_CHECKING:
@@ -45,6 +47,13 @@ class ServeSettings:
     (see :func:`scratchlm.predict.batching.forward_groups`); ``None``: one pass per batch."""
     api_key: str | None = None
     """When set, /v1/* requests need ``Authorization: Bearer KEY`` or ``X-API-Key: KEY``."""
+    timeout: float | None = None
+    """Seconds from a request's arrival to its answer: later, 408 (body still arriving), 503 (texts still
+    queued) or 504 (texts being run), each with ``Retry-After``. ``None``: no deadline."""
+    max_concurrency: int | None = None
+    """Most /v1/* requests in progress at once; the next gets 503 before its body is read."""
+    allowed_hosts: list[str] | None = None
+    """``Host`` header values answered (others: 400; DNS rebinding); ``None``: any."""
 
     def limits(self) -> dict[str, int]:
         return {
@@ -73,9 +82,14 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return invalid(list(exc.errors())).response()
 
 
+log = logging.getLogger("scratchlm.serve")
+
+
 async def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    # the exception's text may hold paths, data or internals: it goes to the server's log only
+    log.error("%s %s failed", request.method, request.url.path, exc_info=exc)
     return error_response(
-        500, "internal_error", f"the server failed on this request ({type(exc).__name__}: {exc})"
+        500, "internal_error", "the server failed on this request (the server's log has the details)"
     )
 
 
@@ -89,6 +103,18 @@ EXCEPTION_HANDLERS = {
 
 
 # ----------------------------------------------------------------------------------------------- app
+def _without_paths(value: Any) -> Any:
+    """The config with every path cut to its last part (``/home/me/data/train.jsonl`` -> ``train.jsonl``):
+    what a client may know of how the model was made, not the layout of the server's disks."""
+    if isinstance(value, dict):
+        return {k: _without_paths(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_without_paths(v) for v in value]
+    if isinstance(value, str) and ("/" in value or "\\" in value):
+        return value.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return value
+
+
 def model_info(run: LoadedRun, settings: ServeSettings) -> dict[str, Any]:
     import fastapi
     import torch
@@ -103,7 +129,7 @@ def model_info(run: LoadedRun, settings: ServeSettings) -> dict[str, Any]:
         "max_seq_len": run.max_seq_len,
         "vocab_size": len(run.tokenizer.vocab),
         "parameters": sum(p.numel() for p in run.model.parameters()),
-        "config": run.config.to_dict(),
+        "config": _without_paths(run.config.to_dict()),
         "versions": {
             "trained_with": run.meta.get("versions", {}),
             "serving": {
@@ -115,6 +141,7 @@ def model_info(run: LoadedRun, settings: ServeSettings) -> dict[str, Any]:
         },
         "limits": settings.limits(),
         "batching": {"max_batch": settings.max_batch, "max_wait_ms": settings.max_wait_ms},
+        "timeout_s": settings.timeout,
     }
 
 
@@ -142,6 +169,9 @@ def create_app(run: LoadedRun, settings: ServeSettings | None = None) -> FastAPI
     app.state.batchers = engine.make_batchers(run, settings)
     for kind, handler in EXCEPTION_HANDLERS.items():
         app.add_exception_handler(kind, handler)
+    app.add_middleware(
+        Admission, allowed_hosts=settings.allowed_hosts, max_concurrency=settings.max_concurrency
+    )
     app.include_router(routes.service)
     app.include_router(routes.v1, dependencies=routes.v1_dependencies(settings.api_key))
     lab.mount(app)  # /lab: the input-layer lab of this run

@@ -14,6 +14,7 @@ import collections
 import concurrent.futures
 import contextlib
 import functools
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from scratchlm.predict.embed import EmbedOptions, embed_texts
 if TYPE_CHECKING:
     from scratchlm.serve.app import ServeSettings
     from scratchlm.training.run_dir import LoadedRun
+
+log = logging.getLogger("scratchlm.serve")
 
 
 def endpoint_needs(endpoint: str) -> str:
@@ -92,11 +95,22 @@ class QueueFullError(RuntimeError):
     """More texts are waiting than the batcher accepts; the client should retry later."""
 
 
+class ItemError(RuntimeError):
+    """An item failed on its own while the other items of its batch succeeded: the item, not the model,
+    is the problem (``cause``: what ``fn`` raised)."""
+
+    def __init__(self, cause: BaseException):
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.cause = cause
+
+
 @dataclass
 class _Item:
     payload: Any
     future: asyncio.Future
     arrived: float
+    started: bool = False
+    """Taken into a batch (its forward pass may be running): what a deadline's answer says."""
 
 
 class MicroBatcher:
@@ -106,7 +120,11 @@ class MicroBatcher:
     ``max_batch`` items or ``max_wait_ms`` after its oldest item arrived, whichever comes first;
     while ``fn`` runs (in ``executor``, one call at a time) new items queue up and form the next batch,
     so under load batches fill without waiting. ``max_batch=1`` switches batching off.
-    At most ``max_queue`` items wait; beyond that :meth:`submit_many` raises :class:`QueueFullError`.
+    At most ``max_queue`` items wait; beyond that :meth:`submit_many` raises :class:`QueueFullError`
+    (a request larger than the whole queue is still taken when nothing waits, so it is never refused
+    forever). A failing batch of several items is run again one item at a time: only the items that fail
+    on their own get the error, the others their results. Items whose future is cancelled (the caller
+    gave up: a deadline, a client gone) leave the queue and never reach ``fn``.
     """
 
     def __init__(
@@ -157,8 +175,21 @@ class MicroBatcher:
         return (await self.submit_many([payload]))[0]
 
     async def submit_many(self, payloads: Sequence[Any]) -> list[Any]:
+        items = self.enqueue(payloads)
+        try:
+            return await self.results(items)
+        except asyncio.CancelledError:
+            self.cancel(items)
+            raise
+
+    def full(self) -> bool:
+        """No room for another item now (checked before a request's body is read)."""
+        return len(self._pending) >= self.max_queue
+
+    def enqueue(self, payloads: Sequence[Any]) -> list[_Item]:
+        """Queue ``payloads`` (or raise :class:`QueueFullError`); await :meth:`results` for the answers."""
         self._ensure_started()
-        if len(self._pending) + len(payloads) > self.max_queue:
+        if self._pending and len(self._pending) + len(payloads) > self.max_queue:
             raise QueueFullError(f"{len(self._pending)} texts are waiting (max_queue={self.max_queue})")
         loop = asyncio.get_running_loop()
         now = loop.time()
@@ -167,7 +198,22 @@ class MicroBatcher:
         self._nonempty.set()
         if len(self._pending) >= self.max_batch:
             self._full.set()
+        return items
+
+    @staticmethod
+    async def results(items: list[_Item]) -> list[Any]:
         return list(await asyncio.gather(*(item.future for item in items)))
+
+    def cancel(self, items: list[_Item]) -> None:
+        """The caller gave up on ``items``: those not yet in a batch leave the queue (a running batch
+        finishes; its results for them are dropped)."""
+        for item in items:
+            item.future.cancel()
+        gone = {id(item) for item in items if not item.started}
+        if gone:
+            self._pending = collections.deque(i for i in self._pending if id(i) not in gone)
+            if not self._pending:
+                self._nonempty.clear()
 
     async def _next_batch(self) -> list[_Item]:
         await self._nonempty.wait()
@@ -180,6 +226,8 @@ class MicroBatcher:
                 pass
         n = min(self.max_batch, len(self._pending))
         batch = [self._pending.popleft() for _ in range(n)]
+        for item in batch:
+            item.started = True
         if len(self._pending) < self.max_batch:
             self._full.clear()
         if not self._pending:
@@ -195,21 +243,47 @@ class MicroBatcher:
             if not batch:
                 continue
             try:
-                results = await loop.run_in_executor(self.executor, self.fn, [item.payload for item in batch])
-                if len(results) != len(batch):
-                    raise RuntimeError(
-                        f"batch function returned {len(results)} results for {len(batch)} items"
-                    )
-            except Exception as exc:  # noqa: BLE001 - every caller of the batch gets the error, the worker lives on
-                for item in batch:
-                    if not item.future.done():
-                        item.future.set_exception(exc)
+                results = await self._run(loop, batch)
+            except Exception as exc:  # noqa: BLE001 - the worker lives on, whatever fn raises
+                if len(batch) == 1:
+                    if not batch[0].future.done():
+                        batch[0].future.set_exception(exc)
+                    continue
+                log.warning("a batch of %d failed (%s: %s): running its items one by one", len(batch),
+                            type(exc).__name__, exc)  # fmt: skip
+                await self._one_by_one(loop, batch)
                 continue
-            self.batches += 1
-            self.items += len(batch)
-            for item, result in zip(batch, results, strict=True):
-                if not item.future.done():
-                    item.future.set_result(result)
+            self._answer(batch, results)
+
+    async def _run(self, loop: asyncio.AbstractEventLoop, batch: list[_Item]) -> list[Any]:
+        results = await loop.run_in_executor(self.executor, self.fn, [item.payload for item in batch])
+        if len(results) != len(batch):
+            raise RuntimeError(f"batch function returned {len(results)} results for {len(batch)} items")
+        return results
+
+    def _answer(self, batch: list[_Item], results: list[Any]) -> None:
+        self.batches += 1
+        self.items += len(batch)
+        for item, result in zip(batch, results, strict=True):
+            if not item.future.done():
+                item.future.set_result(result)
+
+    async def _one_by_one(self, loop: asyncio.AbstractEventLoop, batch: list[_Item]) -> None:
+        """Each item of a failed batch alone: one bad text fails only its own request. An item that
+        fails while others succeed gets :class:`ItemError`; when all fail, the model is at fault and
+        each gets what ``fn`` raised."""
+        failed: list[tuple[_Item, Exception]] = []
+        for item in batch:
+            if item.future.done():
+                continue
+            try:
+                self._answer([item], await self._run(loop, [item]))
+            except Exception as exc:  # noqa: BLE001 - this item's own error, for its caller
+                failed.append((item, exc))
+        alone = len(failed) < len(batch)
+        for item, exc in failed:
+            if not item.future.done():
+                item.future.set_exception(ItemError(exc) if alone else exc)
 
     async def close(self) -> None:
         """Stop the worker (items still waiting are cancelled); the next submit starts a new one."""

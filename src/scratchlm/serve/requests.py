@@ -1,8 +1,10 @@
 """Request bodies and errors of the HTTP API.
 
 Bodies are read and parsed here rather than by FastAPI's parameter binding, so the checks happen in
-a fixed order with one clear message each: size (413), UTF-8 (400), JSON (400), schema (422), limits
-on texts (413), empty texts (422). Every error is an :class:`APIError`, answered as
+a fixed order with one clear message each: size (413), UTF-8 (400), JSON (400; nesting too deep and
+numbers too long to convert included), schema (422), limits on texts (413), empty texts and texts that
+are not valid Unicode (422: a lone surrogate such as ``"\\ud800"`` is valid JSON but no text).
+Every error is an :class:`APIError`, answered as
 ``{"error": {"code": ..., "message": ...}}``.
 """
 
@@ -87,6 +89,12 @@ def parse_json(body: bytes) -> Any:
             "invalid_json",
             f"the request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
         ) from None
+    except RecursionError:
+        raise APIError(400, "invalid_json", "the request body nests arrays or objects too deeply") from None
+    except ValueError as exc:  # an integer of thousands of digits (Python's int_max_str_digits)
+        raise APIError(
+            400, "invalid_json", f"the request body holds a number too long to read ({exc})"
+        ) from None
 
 
 def validate(model: type[BaseModel], data: Any) -> Any:
@@ -160,9 +168,24 @@ def check_texts(texts: list[str], settings: ServeSettings) -> None:
             )
         if not text.strip():
             raise APIError(422, "invalid_request", f"texts.{i}: the text is empty or only whitespace")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise APIError(
+                422,
+                "invalid_text",
+                f"texts.{i}: not valid Unicode: a lone surrogate U+{ord(text[exc.start]):04X} at character "
+                f"{exc.start} (a JSON \\uD800-\\uDFFF escape must be one half of a pair)",
+                field=f"texts.{i}",
+            ) from None
+
+
+def parse_request(raw: bytes, model: type[BaseModel], settings: ServeSettings) -> Any:
+    """A body's bytes -> the checked request ``model``."""
+    body = validate(model, parse_json(raw))
+    check_texts(body.texts, settings)
+    return body
 
 
 async def read_request(request: Request, model: type[BaseModel], settings: ServeSettings) -> Any:
-    body = validate(model, parse_json(await read_body(request, settings.max_body_bytes)))
-    check_texts(body.texts, settings)
-    return body
+    return parse_request(await read_body(request, settings.max_body_bytes), model, settings)

@@ -17,9 +17,9 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
-from scratchlm.serve import engine
+from scratchlm.serve import engine, guard
 from scratchlm.serve.page import page_endpoint, render_page
-from scratchlm.serve.requests import APIError, read_request
+from scratchlm.serve.requests import APIError, parse_request
 from scratchlm.serve.schemas import (
     ClassifyRequest,
     ClassifyResponse,
@@ -31,7 +31,7 @@ from scratchlm.serve.schemas import (
     TagRequest,
 )
 
-ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 413, 422, 503)}
+ERRORS = {status: {"model": ErrorResponse} for status in (400, 401, 408, 413, 422, 500, 503, 504)}
 
 service = APIRouter()
 v1 = APIRouter(prefix="/v1", responses=ERRORS)
@@ -94,20 +94,35 @@ def check_supported(request: Request, endpoint: str) -> None:
         raise unsupported(request, endpoint)
 
 
+def _busy(exc: Exception) -> APIError:
+    return APIError(503, "busy", f"the server is busy: {exc}; retry shortly", headers={"Retry-After": "1"})
+
+
 async def read_for(request: Request, endpoint: str, model: type[BaseModel]) -> Any:
-    """The checked body of a request to ``endpoint`` (404 first if this model does not serve it)."""
+    """The checked body of a request to ``endpoint``. Refused before the body is read: a model that
+    does not serve it (404), a full queue (503), a declared size over the limit (413); a body still
+    arriving at the deadline gets 408 (:mod:`guard`)."""
     check_supported(request, endpoint)
-    return await read_request(request, model, request.app.state.settings)
+    state = request.app.state
+    batcher = state.batchers.get(endpoint)
+    if batcher is not None and batcher.full():
+        raise _busy(
+            engine.QueueFullError(f"{batcher.waiting} texts are waiting (max_queue={batcher.max_queue})")
+        )
+    settings = state.settings
+    raw = await guard.read_within(request, settings.max_body_bytes, settings.timeout)
+    return parse_request(raw, model, settings)
 
 
 async def run_batched(request: Request, endpoint: str, payloads: list) -> list:
-    """The payloads through the endpoint's micro-batcher; 503 when its queue is full."""
+    """The payloads through the endpoint's micro-batcher, by the request's deadline; 503 when its queue
+    is full; the texts leave the queue if the client hangs up."""
+    batcher = request.app.state.batchers[endpoint]
     try:
-        return await request.app.state.batchers[endpoint].submit_many(payloads)
+        items = batcher.enqueue(payloads)
     except engine.QueueFullError as exc:
-        raise APIError(
-            503, "busy", f"the server is busy: {exc}; retry shortly", headers={"Retry-After": "1"}
-        ) from None
+        raise _busy(exc) from None
+    return await guard.wait_for_results(request, batcher, items, request.app.state.settings.timeout)
 
 
 def model_name(request: Request) -> str:

@@ -27,7 +27,7 @@ class ClassifyRequest(_Request):
 
 class EmbedRequest(_Request):
     texts: Texts = Field(min_length=1, description="Texts to encode.", examples=[["物流很快，包装也不错。"]])
-    pooling: Literal["cls", "mean", "max", "mean_max"] | None = Field(
+    pooling: Literal["cls", "mean", "max", "mean_max", "last"] | None = Field(
         None, description="How token vectors become one sentence vector (default: the run's own pooling)."
     )
     tokens: StrictBool = Field(
@@ -92,6 +92,7 @@ class ModelInfo(BaseModel):
     versions: dict[str, Any] = Field(description="`trained_with` (from run.json) and `serving` versions.")
     limits: dict[str, int]
     batching: dict[str, float]
+    timeout_s: float | None = Field(None, description="The per-request deadline in seconds (null: none).")
 
 
 class ErrorBody(BaseModel):
@@ -103,6 +104,7 @@ class ErrorBody(BaseModel):
         None, description="For limit_exceeded: the limit's name (max_texts, max_chars, max_body_bytes)."
     )
     max: int | None = Field(None, description="For limit_exceeded: the limit's value.")
+    field: str | None = Field(None, description="For invalid_text: the text's field and index (texts.N).")
 
 
 class ErrorResponse(BaseModel):

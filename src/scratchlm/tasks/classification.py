@@ -1,5 +1,5 @@
-"""Text classification (``data.task: classification``): one label per text, cross-entropy, accuracy and
-macro-F1, a confusion matrix; ``predict`` gives each text's label and probabilities, ``serve`` answers
+"""Text classification (``data.task: classification``): one label per text, cross-entropy (binary
+cross-entropy with ``model.head: sigmoid``), accuracy, macro-F1 and the loss, a confusion matrix; ``predict`` gives each text's label and probabilities, ``serve`` answers
 ``/v1/classify`` and ``/v1/embed``, ``export onnx`` writes the logits and probabilities."""
 
 from __future__ import annotations
@@ -42,6 +42,19 @@ def encode_split(
     return out
 
 
+def classification_loss(
+    logits: torch.Tensor, labels: torch.Tensor, head: str = "softmax", label_smoothing: float = 0.0
+) -> torch.Tensor:
+    """Mean cross-entropy of ``logits (b, C)``; ``head="sigmoid"``: the binary cross-entropy of the one
+    output ``z = logits[:, 1]`` (:class:`~scratchlm.modules.heads.SigmoidHead` gives ``[0, z]``) against
+    ``labels`` in {0, 1}, smoothed towards 1/2 as cross-entropy's label smoothing is towards 1/C (the two
+    are then the same number)."""
+    if head == "sigmoid":
+        target = labels.to(logits.dtype) * (1.0 - label_smoothing) + label_smoothing / 2
+        return F.binary_cross_entropy_with_logits(logits[:, 1], target)
+    return F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
+
+
 def evaluate_ids(
     model: torch.nn.Module,
     seqs: Sequence[list[int]],
@@ -57,7 +70,10 @@ def evaluate_ids(
 
     logits = predict_logits(model, seqs, pad_id, batch_size, device)
     preds = logits.argmax(-1).tolist() if len(seqs) else []
-    return classification_metrics(list(labels), preds, label_names)
+    metrics = classification_metrics(list(labels), preds, label_names)
+    if len(seqs):  # mean cross-entropy: with a sigmoid head ([0, z] logits) the binary cross-entropy
+        metrics["loss"] = float(F.cross_entropy(logits.float(), torch.as_tensor(list(labels))))
+    return metrics
 
 
 class ClassificationTask(Task):
@@ -72,9 +88,10 @@ class ClassificationTask(Task):
     @classmethod
     def check_config(cls, cfg: RunConfig) -> None:
         super().check_config(cfg)
-        if cfg.model.head != "softmax":
+        if cfg.model.head not in ("softmax", "sigmoid"):
             raise ConfigError(
-                f"model.head={cfg.model.head} is a tagger head; data.task={cls.name} uses softmax"
+                f"model.head={cfg.model.head} is a tagger head; data.task={cls.name} uses softmax, or sigmoid "
+                "for two labels"
             )
 
     def load(self) -> RunConfig:
@@ -116,6 +133,12 @@ class ClassificationTask(Task):
     ) -> torch.nn.Module:
         from scratchlm.models import TextClassifier
 
+        if self.cfg.model.head == "sigmoid" and num_labels != 2:
+            raise ConfigError(
+                f"model.head=sigmoid is one output for two labels, and the data has {num_labels}"
+                + (f" ({', '.join(labels)})" if labels else "")
+                + "; use model.head: softmax"
+            )
         return TextClassifier(
             self.cfg.model,
             vocab_size=vocab_size,
@@ -129,8 +152,8 @@ class ClassificationTask(Task):
 
     def loss(self, model, batch: Batch, device: str) -> torch.Tensor:
         logits = model(batch.ids.to(device), batch.padding_mask.to(device))
-        return F.cross_entropy(
-            logits, batch.labels.to(device), label_smoothing=self.cfg.train.label_smoothing
+        return classification_loss(
+            logits, batch.labels.to(device), self.cfg.model.head, self.cfg.train.label_smoothing
         )
 
     def evaluate(
@@ -139,10 +162,12 @@ class ClassificationTask(Task):
         return evaluate_ids(model, enc.seqs, enc.labels, labels, pad_id, batch_size, device)
 
     def eval_record(self, m: dict) -> dict:
-        return {"dev_accuracy": m["accuracy"], "dev_macro_f1": m["macro_f1"]}
+        record = {"dev_accuracy": m["accuracy"], "dev_macro_f1": m["macro_f1"]}
+        return record | ({"dev_loss": m["loss"]} if "loss" in m else {})
 
     def headline(self, m: dict) -> str:
-        return f"accuracy {m['accuracy']:.4f} macro-F1 {m['macro_f1']:.4f}"
+        loss = f" loss {m['loss']:.4f}" if "loss" in m else ""
+        return f"accuracy {m['accuracy']:.4f} macro-F1 {m['macro_f1']:.4f}{loss}"
 
     def format(self, m: dict, title: str = "") -> str:
         return format_metrics(m, title)

@@ -56,8 +56,9 @@ def classification_metrics(y_true: Sequence[int], y_pred: Sequence[int], labels:
 def format_metrics(m: dict, title: str = "") -> str:
     """A short human-readable table."""
     lines = [title] if title else []
+    loss = f"   loss {m['loss']:.4f}" if "loss" in m else ""
     lines.append(
-        f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}   examples {m['num_examples']}"
+        f"accuracy {m['accuracy']:.4f}   macro-F1 {m['macro_f1']:.4f}{loss}   examples {m['num_examples']}"
     )
     width = max(len(label) for label in m["per_class"]) + 2
     lines.append(f"{'label':<{width}}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")

@@ -103,7 +103,7 @@ class Seq2SeqTask(Task):
         m, d = cfg.model, cfg.data
         if m.head != "softmax":
             raise ConfigError(
-                f"model.head={m.head} is a tagger head; data.task=seq2seq predicts tokens with softmax"
+                f"model.head={m.head} is a tagger or classifier head; data.task=seq2seq predicts tokens with softmax"
             )
         if m.encoder.kind == "transformer" and m.encoder.num_layers < 1:
             raise ConfigError(

@@ -34,6 +34,10 @@ class TaggingTask(Task):
     @classmethod
     def check_config(cls, cfg: RunConfig) -> None:
         super().check_config(cfg)
+        if cfg.model.head == "sigmoid":
+            raise ConfigError(
+                "model.head=sigmoid is a two-class classifier head; data.task=tagging uses softmax or crf"
+            )
         if cfg.data.tokenizer != "char":
             raise ConfigError(
                 f"data.task={cls.name} tags one unit per character (or per given token) and needs "

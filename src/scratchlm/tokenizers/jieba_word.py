@@ -25,6 +25,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from scratchlm.errors import DataError, require
+from scratchlm.io import split_lines
 from scratchlm.tokenizers.base import SPACE, Tokenizer, read_metadata
 from scratchlm.tokenizers.normalize import normalize_aligned, normalize_text
 from scratchlm.tokenizers.vocab import SPECIALS, Vocab
@@ -40,7 +41,7 @@ def read_user_dict(path: str | Path, *, nfkc: bool = True, lowercase: bool = Fal
     """``(word, freq | None, tag | None)`` per non-empty line, the word normalised like the text."""
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8-sig").splitlines()
+        lines = split_lines(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise DataError(f"{path}: user dictionary not found (data.user_dict)") from None
     except UnicodeDecodeError as exc:

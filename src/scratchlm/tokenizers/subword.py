@@ -41,6 +41,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from scratchlm.errors import DataError, MissingExtraError
+from scratchlm.io import split_lines
 from scratchlm.tokenizers.base import SPACE, SUBWORD_KINDS, Tokenizer, read_metadata
 from scratchlm.tokenizers.normalize import normalize_aligned
 from scratchlm.tokenizers.vocab import SPECIALS, UNK, Vocab
@@ -229,7 +230,7 @@ def import_bert_wordpiece(directory: str | Path) -> SubwordTokenizer:
             raise DataError(f"{spec_file}: a {kind or 'unknown'} model, not WordPiece (BERT family)")
         tokens = [t for t, _ in sorted(model.get("vocab", {}).items(), key=lambda kv: kv[1])]
     elif vocab_file.is_file():
-        spec, tokens = None, vocab_file.read_text(encoding="utf-8").splitlines()
+        spec, tokens = None, split_lines(vocab_file.read_text(encoding="utf-8"))
     else:
         raise DataError(f"{directory}: no tokenizer.json or vocab.txt (a BERT-family tokenizer)")
     missing = [t for t in SPECIALS if t not in tokens]

@@ -7,13 +7,19 @@ Each checkpoint directory holds
 - ``ema.safetensors``: the moving average of the weights, when ``train.ema_decay`` is set;
 - ``trainer.json``: scheduler state, step, data position (epoch, batch), best dev score, history,
   and the Python / NumPy RNG states; ``rng.safetensors``: the torch CPU (and CUDA) RNG states.
+- ``best.safetensors``: a copy of the run's best-on-dev weights (``RUN/model.safetensors``) as they were
+  at this step, put back when a run resumes from here.
 A checkpoint is written to a temporary directory and renamed into place, so a directory named
-``step-NNNNNN`` is always complete.
+``step-NNNNNN`` is complete when written; a disk or a user may still damage it later.
+:func:`choose_checkpoint` picks what ``--resume`` continues from: the newest sound checkpoint (or the one
+``--from`` names), setting damaged and newer ones aside.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
 import random
 import re
 import shutil
@@ -26,6 +32,9 @@ import torch
 from scratchlm.io import atomic_directory, atomic_write_json, load_tensors, save_tensors
 
 STEP_DIR = re.compile(r"^step-(\d{6,})$")
+REQUIRED = ("trainer.json", "model.safetensors", "optimizer.safetensors", "optimizer.json", "rng.safetensors")
+"""The files every checkpoint has (``ema.safetensors`` and ``best.safetensors`` only some)."""
+log = logging.getLogger("scratchlm.train")
 
 
 def step_dir_name(step: int) -> str:
@@ -104,6 +113,7 @@ def save_checkpoint(
         save_tensors(tmp / "rng.safetensors", rng_tensors)
         for name, tensors in (extra or {}).items():
             save_tensors(tmp / f"{name}.safetensors", tensors)
+        _keep_best(run_dir / "model.safetensors", tmp / "best.safetensors")
         atomic_write_json(
             tmp / "trainer.json",
             {**trainer_state, "step": step, "scheduler": scheduler.state_dict(), "rng": rng_meta},
@@ -185,6 +195,18 @@ def config_differences(saved: dict, current: dict, prefix: str = "") -> list[str
     return out
 
 
+def with_defaults(saved: dict, defaults: dict) -> dict:
+    """``saved`` with every key it lacks taken from ``defaults`` (recursively): a checkpoint written
+    before a config key existed ran with that key's default, which is what it stands for."""
+    out = dict(saved)
+    for key, value in defaults.items():
+        if key not in out:
+            out[key] = value
+        elif isinstance(out[key], dict) and isinstance(value, dict):
+            out[key] = with_defaults(out[key], value)
+    return out
+
+
 HARMLESS = {("train", "progress"), ("train", "num_threads"), ("train", "eval_batch_size")}
 """Settings that may change between a checkpoint and its resumption without changing the result."""
 
@@ -206,13 +228,15 @@ def check_config(path: Path, cfg) -> None:
     except ScratchLMError:
         pass  # compared as stored: the differences name what changed
     current = json.loads(json.dumps(cfg.to_dict()))
+    saved = with_defaults(saved, json.loads(json.dumps(type(cfg)().to_dict())))  # keys added since
     for section, key in HARMLESS:
         saved.get(section, {}).pop(key, None)
         current.get(section, {}).pop(key, None)
     diff = config_differences(saved, current)
     if diff:
         raise RunDirError(
-            f"{path}: the run's config.yaml disagrees with the config this checkpoint was written under "
+            f"{path}: the run's config.yaml ({path.parent.parent / 'config.yaml'}) disagrees with the config "
+            "this checkpoint was written under "
             f"({len(diff)} difference{'s' if len(diff) > 1 else ''}): {'; '.join(diff)}. Restore config.yaml, "
             "or start a new run"
         )
@@ -248,3 +272,113 @@ def load_checkpoint(
     scheduler.load_state_dict(trainer.pop("scheduler"))
     set_rng_state(trainer.pop("rng"), load_tensors(path / "rng.safetensors"))
     return trainer
+
+
+# ------------------------------------------------------------------------------------ which to resume
+def _keep_best(best: Path, target: Path) -> None:
+    """``target``: a copy of the best weights as they are now. A copy, not a hard link: a user's ``cp``
+    over ``model.safetensors`` writes in place and would change every checkpoint's copy with it."""
+    if best.is_file():
+        shutil.copyfile(best, target)
+
+
+def restore_best(path: Path, run_dir: Path) -> bool:
+    """Put the best weights saved with checkpoint ``path`` back as ``run_dir/model.safetensors`` (those a
+    later step wrote belong to a history the resumed run may not repeat). Returns whether there were any."""
+    from scratchlm.io import fsync_directory
+
+    saved = path / "best.safetensors"
+    if not saved.is_file():
+        return False
+    tmp = run_dir / ".model.safetensors.restore.tmp"
+    tmp.unlink(missing_ok=True)
+    _keep_best(saved, tmp)
+    os.replace(tmp, run_dir / "model.safetensors")
+    fsync_directory(run_dir)
+    return True
+
+
+def checkpoint_problem(path: Path) -> str | None:
+    """Why checkpoint ``path`` cannot be resumed from (a file missing, cut short or unreadable), else
+    ``None``. Reads the JSON files and every safetensors header (which records the file's size)."""
+    from safetensors import safe_open
+
+    names = list(REQUIRED) + sorted(p.name for p in path.glob("*.safetensors") if p.name not in REQUIRED)
+    for name in names:
+        file = path / name
+        if not file.is_file():
+            return f"no {name}"
+        try:
+            if name.endswith(".json"):
+                json.loads(file.read_text(encoding="utf-8"))
+            else:
+                with safe_open(str(file), framework="pt") as f:
+                    f.keys()
+        except Exception as exc:  # noqa: BLE001 - any reader error means the file is damaged
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            return f"{name} is damaged ({reason})"
+    return None
+
+
+def _step_dirs(run_dir: Path) -> list[Path]:
+    root = Path(run_dir) / "checkpoints"
+    found = [p for p in root.iterdir() if p.is_dir() and STEP_DIR.match(p.name)] if root.is_dir() else []
+    return sorted(found, key=lambda p: int(STEP_DIR.match(p.name).group(1)))
+
+
+def _set_aside(path: Path, why: str) -> str:
+    """Rename a checkpoint out of ``--resume``'s way (kept for inspection): ``step-N.damaged``."""
+    target = path.with_name(f"{path.name}.{why}")
+    shutil.rmtree(target, ignore_errors=True)
+    os.replace(path, target)
+    return target.name
+
+
+def _named(run_dir: Path, name: str, dirs: list[Path]) -> Path:
+    from scratchlm.errors import RunDirError
+
+    match = re.match(r"^(?:step-)?(\d+)$", name.strip())
+    chosen = [p for p in dirs if match and int(STEP_DIR.match(p.name).group(1)) == int(match.group(1))]
+    if not chosen:
+        have = ", ".join(p.name for p in dirs) or "none"
+        raise RunDirError(f"{run_dir}: --from {name}: no such checkpoint (checkpoints: {have})")
+    problem = checkpoint_problem(chosen[0])
+    if problem:
+        raise RunDirError(f"{chosen[0]}: cannot resume from it: {problem}")
+    return chosen[0]
+
+
+def choose_checkpoint(run_dir: Path, name: str | None = None) -> Path:
+    """The checkpoint ``--resume`` continues from: ``name`` (``step-N`` or ``N``) when given, else the
+    newest sound one, with a warning naming each damaged checkpoint passed over. Checkpoints newer than
+    the chosen one are renamed ``step-N.damaged`` or ``step-N.superseded`` (the resumed run writes its own
+    under those steps), so a later ``--resume`` never continues from them."""
+    from scratchlm.errors import RunDirError
+
+    dirs = _step_dirs(run_dir)
+    if name is not None:
+        chosen = _named(run_dir, name, dirs)
+    else:
+        chosen = None
+        for path in reversed(dirs):
+            problem = checkpoint_problem(path)
+            if problem is None:
+                chosen = path
+                break
+            log.warning("checkpoint %s cannot be resumed from (%s): trying the one before it", path.name,
+                        problem)  # fmt: skip
+        if chosen is None:
+            bad = incomplete_checkpoints(run_dir) + [
+                f"{p.name} ({checkpoint_problem(p)})" for p in dirs if (p / "trainer.json").exists()
+            ]
+            raise RunDirError(
+                f"{run_dir}: no complete checkpoint to resume from (checkpoints/step-NNNNNN with trainer.json)"
+                + (f"; incomplete: {', '.join(bad)}" if bad else "; checkpoints/ is empty or missing")
+            )
+    newer = [
+        p for p in dirs if int(STEP_DIR.match(p.name).group(1)) > int(STEP_DIR.match(chosen.name).group(1))
+    ]
+    for path in newer:
+        moved = _set_aside(path, "superseded" if checkpoint_problem(path) is None else "damaged")
+        log.warning("set aside checkpoints/%s -> %s (resuming from %s)", path.name, moved, chosen.name)
+    return chosen

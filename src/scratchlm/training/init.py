@@ -75,9 +75,7 @@ def _train_word2vec(cfg: RunConfig, tokenizer: CharTokenizer, train_texts: list[
 
     t0 = time.time()
     sentences = corpus_sentences(cfg.vectors.corpus, tokenizer.tokenize, train_texts)
-    tokens, matrix = train_word2vec(
-        sentences, cfg.model.input_width, cfg.vectors, seed=cfg.train.seed, workers=cfg.vectors.workers
-    )
+    tokens, matrix = train_word2vec(sentences, cfg.model.input_width, cfg.vectors, seed=cfg.train.seed)
     write_cache(out / "vectors", Vectors(list(tokens), np.asarray(matrix, dtype=np.float32), "word2vec"))
     source = f"word2vec ({cfg.vectors.method}, {len(sentences)} texts, {time.time() - t0:.1f}s)"
     return Vectors(tokens, matrix, "word2vec", source), source, sentences
@@ -175,9 +173,7 @@ def init_bigram_embeddings(
     sep = "\u0001"  # never produced by the tokenizer: keeps pairs of multi-character tokens unambiguous
     pair_sentences = [[a + sep + b for a, b in zip(s, s[1:], strict=False)] for s in sentences]
     vcfg = dataclasses.replace(cfg.vectors, min_count=cfg.vectors.bigram_min_count)
-    pairs, vectors = train_word2vec(
-        pair_sentences, cfg.model.input_width, vcfg, seed=cfg.train.seed, workers=cfg.vectors.workers
-    )
+    pairs, vectors = train_word2vec(pair_sentences, cfg.model.input_width, vcfg, seed=cfg.train.seed)
     rows = torch.from_numpy(vectors)
     if cfg.model.vectors_std is not None and len(rows) > 1:
         rows = rows / rows.std().clamp_min(1e-12) * cfg.model.vectors_std

@@ -22,23 +22,31 @@ import numpy as np
 import torch
 
 from scratchlm.config import RunConfig, dump_config
+from scratchlm.config.checks import check_device
 from scratchlm.data import Example
 from scratchlm.data.collate import batch_order
 from scratchlm.errors import RunDirError
-from scratchlm.io import atomic_write_json, atomic_write_text, save_tensors
+from scratchlm.io import atomic_write_json, atomic_write_text, read_json_lines, save_tensors
 from scratchlm.tasks.base import Task
 from scratchlm.tasks.classification import EncodedSplit, encode_split
 from scratchlm.tasks.registry import make_task
 from scratchlm.tokenizers import load_tokenizer
 from scratchlm.training import checkpoint as ckpt
 from scratchlm.training import distributed, engine
+from scratchlm.training.determinism import deterministic_kernels
 from scratchlm.training.distributed import DistContext
 from scratchlm.training.ema import EMA
 from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
 from scratchlm.training.init import add_vectors_vocab, init_embeddings
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
-from scratchlm.training.run_dir import RUN_MARKER, read_run_config, run_metadata
+from scratchlm.training.run_dir import (
+    RUN_MARKER,
+    load_run_tokenizer,
+    read_run_config,
+    read_run_meta,
+    run_metadata,
+)
 from scratchlm.training.schedule import build_scheduler
 from scratchlm.training.step import StepRunner
 
@@ -99,12 +107,12 @@ class Logger:
         self.path = path
         self.also = also  # further sinks of the same records (train.loggers: tensorboard)
         if keep_until_step is not None and path.exists():
-            kept = [
-                line
-                for line in path.read_text(encoding="utf-8").splitlines()
-                if line.strip() and json.loads(line).get("step", 0) <= keep_until_step
-            ]
-            atomic_write_text(path, "".join(line + "\n" for line in kept))
+            try:  # a last line cut short when the run was killed mid-write is dropped
+                records = read_json_lines(path)
+            except ValueError as exc:
+                raise RunDirError(f"{exc}; remove that line to resume") from None
+            kept = [r for r in records if isinstance(r, dict) and r.get("step", 0) <= keep_until_step]
+            atomic_write_text(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in kept))
 
     def write(self, **record) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
@@ -135,17 +143,26 @@ def _prepare_out_dir(out: Path, resume: bool) -> None:
 
 
 def train(
-    cfg: RunConfig, out: str | Path, *, resume: bool = False, device: str = "cpu", on_eval=None
+    cfg: RunConfig | None,
+    out: str | Path,
+    *,
+    resume: bool = False,
+    device: str = "cpu",
+    resume_from: str | None = None,
+    on_eval=None,
 ) -> dict:
     """Train, keep the best-on-dev weights, evaluate dev and test; returns the final metrics (on DDP
-    processes other than rank 0: ``{}``). ``on_eval(number, score)`` is called after each dev evaluation
+    processes other than rank 0: ``{}``). ``resume``: continue ``out`` from its newest sound checkpoint,
+    or from ``resume_from`` (``step-N``). ``on_eval(number, score)`` is called after each dev evaluation
     (its number from 1, the headline score); returning True stops training there, as early stopping
     does (``scratchlm tune`` prunes a weak trial this way)."""
     out = Path(out)
+    check_device(device)  # before anything is written: a bad device would leave a run that cannot resume
     created = not out.exists()
     ctx, device = distributed.setup(device)
     try:
-        return _train(cfg, out, resume=resume, device=device, ctx=ctx, on_eval=on_eval)
+        return _train(cfg, out, resume=resume or resume_from is not None, device=device, ctx=ctx,
+                      resume_from=resume_from, on_eval=on_eval)  # fmt: skip
     except BaseException:
         # a run that failed before writing anything leaves no empty directory behind
         if ctx.is_main and created and out.is_dir() and not any(out.iterdir()):
@@ -204,7 +221,7 @@ def _make_tokenizer(task: Task, cfg: RunConfig, splits: Splits, out: Path, resum
         ctx.barrier()  # rank 0 builds and saves the tokenizer, the others read it
         return load_tokenizer(out / "tokenizer"), vocab
     if resume:
-        tokenizer = load_tokenizer(out / "tokenizer")
+        tokenizer = load_run_tokenizer(out, read_run_meta(out))
     else:
         train_ex = splits.examples["train"]
         tokenizer = pretrained_tokenizer(cfg, task)  # model.init: a pretraining run -> its tokenizer
@@ -254,36 +271,71 @@ def _build(task: Task, cfg: RunConfig, tokenizer, splits: Splits, out: Path, fre
     return model, init_report
 
 
-def _place(model, cfg: RunConfig, out: Path, resume: bool, ctx: DistContext, device: str) -> bool:
+def _place(model, cfg: RunConfig, start: Path | None, ctx: DistContext, device: str) -> bool:
     """Stage 6: the model on its device, activation checkpointing, and FSDP sharding (the whole weights
     in place on every process first). Returns whether the model is sharded."""
     model.to(device)
     engine.apply_activation_checkpointing(model, cfg.train.activation_checkpointing)
     sharded = ctx.enabled and cfg.train.distributed == "fsdp"
     if sharded:
-        if resume:
-            found = ckpt.list_checkpoints(out)
-            if found:
-                ckpt.check_config(found[-1], cfg)
-                ckpt.load_weights(found[-1], model)
+        if start is not None:
+            ckpt.check_config(start, cfg)
+            ckpt.load_weights(start, model)
         else:
             distributed.broadcast_weights(model)
         distributed.shard_model(model)
     return sharded
 
 
-def _train(cfg: RunConfig, out: Path, *, resume: bool, device: str, ctx: DistContext, on_eval=None) -> dict:
+def _start_checkpoint(out: Path, resume_from: str | None, ctx: DistContext) -> Path:
+    """Stage 1b of a resumed run: the checkpoint to continue from (rank 0 chooses and sets aside damaged
+    and newer ones; the others wait, then take the newest left)."""
+    if ctx.is_main:
+        start = ckpt.choose_checkpoint(out, resume_from)
+        ckpt.restore_best(start, out)
+    ctx.barrier()
+    return start if ctx.is_main else ckpt.list_checkpoints(out)[-1]
+
+
+def _train(
+    cfg: RunConfig | None,
+    out: Path,
+    *,
+    resume: bool,
+    device: str,
+    ctx: DistContext,
+    resume_from: str | None,
+    on_eval=None,
+) -> dict:
     task = _task_for(cfg, out, resume, ctx)
+    with deterministic_kernels(task.cfg.train.deterministic, device):
+        return _run(
+            task, out, resume=resume, device=device, ctx=ctx, resume_from=resume_from, on_eval=on_eval
+        )
+
+
+def _run(
+    task: Task,
+    out: Path,
+    *,
+    resume: bool,
+    device: str,
+    ctx: DistContext,
+    resume_from: str | None,
+    on_eval=None,
+) -> dict:
+    """Stages 1b-9 and :func:`finish`, for the task :func:`_task_for` checked."""
+    start = _start_checkpoint(out, resume_from, ctx) if resume else None
     cfg, splits = _load_splits(task)
     tokenizer, vocab = _make_tokenizer(task, cfg, splits, out, resume, ctx)
     _encode(task, tokenizer, splits)
     model, init_report = _build(task, cfg, tokenizer, splits, out, not resume and ctx.is_main, vocab)
     vocab = None  # its rows are in the model now: do not hold the matrix through training
-    sharded = _place(model, cfg, out, resume, ctx, device)
+    sharded = _place(model, cfg, start, ctx, device)
     trainer = Trainer(task, cfg, model, tokenizer, splits, out, ctx, device, sharded)
     trainer.on_eval = on_eval
-    if resume:
-        trainer.resume()
+    if start is not None:
+        trainer.resume(start)
     trainer.start(init_report)
     trainer.fit()
     if not ctx.is_main:
@@ -330,35 +382,28 @@ class Trainer:
         self.on_eval = None  # see train()
 
     # ----------------------------------------------------------------------------------- resuming
-    def resume(self) -> None:
-        """Weights, optimizer, schedule, EMA and loop position from the newest complete checkpoint."""
-        out = self.out
-        found = ckpt.list_checkpoints(out)
-        if not found:
-            bad = ckpt.incomplete_checkpoints(out)
-            raise RunDirError(
-                f"{out}: no complete checkpoint to resume from (checkpoints/step-NNNNNN with trainer.json)"
-                + (f"; incomplete: {', '.join(bad)}" if bad else "; checkpoints/ is empty or missing")
-            )
-        ckpt.check_config(found[-1], self.cfg)
+    def resume(self, start: Path) -> None:
+        """Weights, optimizer, schedule, EMA and loop position from checkpoint ``start``
+        (:func:`~scratchlm.training.checkpoint.choose_checkpoint`)."""
+        ckpt.check_config(start, self.cfg)
         model, optimizer = self.model, self.optimizer
         load_optimizer = None
         if self.sharded:
             load_optimizer = lambda state: distributed.load_full_optimizer_state(model, optimizer, state)  # noqa: E731
         self.saved = ckpt.load_checkpoint(
-            found[-1], model, optimizer, self.scheduler,
+            start, model, optimizer, self.scheduler,
             weights_loaded=self.sharded, load_optimizer=load_optimizer,
         )  # fmt: skip
         if self.ema is not None:
-            ema_state = ckpt.load_extra(found[-1], "ema")
+            ema_state = ckpt.load_extra(start, "ema")
             if ema_state is None:
-                raise RunDirError(f"{found[-1]}: no ema.safetensors but train.ema_decay is set")
+                raise RunDirError(f"{start}: no ema.safetensors but train.ema_decay is set")
             self.ema.load_state_dict(ema_state)
         self.step = self.saved.pop("step")
         fields = TrainerState.__dataclass_fields__
         self.state = TrainerState(**{k: v for k, v in self.saved.items() if k in fields})
         s = self.state
-        log.info("resumed from %s (step %d, epoch %d, batch %d)", found[-1].name, self.step, s.epoch,
+        log.info("resumed from %s (step %d, epoch %d, batch %d)", start.name, self.step, s.epoch,
                  s.batch_in_epoch)  # fmt: skip
 
     # ------------------------------------------------------------------------------------ starting

@@ -1,4 +1,4 @@
-"""AdamW with parameter groups: ``train.weight_decay`` on weight matrices (not on biases or norms), and
+"""AdamW (or SGD, ``train.optimizer``) with parameter groups: ``train.weight_decay`` on weight matrices (not on biases or norms), and
 the embedding tables in a group of their own with ``train.embedding_lr`` and ``train.embedding_weight_decay``
 (0 by default)."""
 
@@ -76,8 +76,11 @@ def _layer_decayed(model: nn.Module, groups: list[dict], cfg: TrainConfig) -> li
 
 def build_optimizer(model: nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     """AdamW, fused where torch has the kernel: on CPU the fused step is ~15x faster than the default
-    for-each path (one pass over each tensor), which matters for large embedding tables."""
+    for-each path (one pass over each tensor), which matters for large embedding tables. ``train.optimizer:
+    sgd``: torch's SGD with ``train.momentum`` on the same groups (its weight decay is L2, in the gradient)."""
     groups = parameter_groups(model, cfg)
+    if cfg.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=cfg.lr, momentum=cfg.momentum)
     try:
         return torch.optim.AdamW(groups, lr=cfg.lr, betas=tuple(cfg.betas), fused=True)
     except (RuntimeError, TypeError, ValueError):

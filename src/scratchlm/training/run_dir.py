@@ -87,29 +87,80 @@ def read_run_config(path: Path) -> RunConfig:
     try:
         return config_from_dict(read_yaml(path / "config.yaml"))
     except ScratchLMError as exc:
-        raise RunDirError(f"{path / 'config.yaml'}: {exc}") from None
+        where = path / "config.yaml"
+        raise RunDirError(str(exc) if str(where) in str(exc) else f"{where}: {exc}") from None
+
+
+def _damaged(file: Path, exc: BaseException | str) -> RunDirError:
+    reason = exc if isinstance(exc, str) else (str(exc).splitlines() or [type(exc).__name__])[0]
+    return RunDirError(f"{file}: damaged or unreadable ({reason}); restore it, or train the run again")
+
+
+def read_run_meta(path: Path) -> dict:
+    """``run.json`` of run ``path``, checked to be a JSON object with ``labels`` (one line naming the file
+    when it is cut short or edited by hand)."""
+    file = path / RUN_MARKER
+    try:
+        meta = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _damaged(file, exc) from None
+    if not isinstance(meta, dict) or not isinstance(meta.get("labels"), list):
+        raise _damaged(file, "not a JSON object with a list of labels")
+    return meta
+
+
+def load_run_tokenizer(path: Path, meta: dict):
+    """The run's tokenizer, its vocabulary checked against the size ``run.json`` recorded (a cut-short
+    ``vocab.txt`` would otherwise surface as a shape error deep in the model)."""
+    try:
+        tokenizer = load_tokenizer(path / "tokenizer")
+    except ScratchLMError as exc:
+        where = path / "tokenizer"
+        raise RunDirError(str(exc) if str(where) in str(exc) else f"{where}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - a damaged file in a library's format
+        raise _damaged(path / "tokenizer", exc) from None
+    expected = meta.get("vocab_size")
+    if isinstance(expected, int) and len(tokenizer.vocab) != expected:
+        raise _damaged(
+            path / "tokenizer" / "vocab.txt",
+            f"{len(tokenizer.vocab)} tokens, but run.json records {expected}",
+        )
+    return tokenizer
+
+
+def load_run_weights(model: torch.nn.Module, file: Path, device: str) -> None:
+    """``model.safetensors`` into ``model``; a damaged or mismatched file is one line naming it."""
+    from safetensors.torch import load_file
+
+    try:
+        state = load_file(str(file), device=device)
+    except Exception as exc:  # noqa: BLE001 - safetensors' own error type for a cut-short file
+        raise _damaged(file, exc) from None
+    try:
+        missing, unexpected = model.load_state_dict(state, strict=False)
+    except RuntimeError as exc:  # shapes that differ from the config's model
+        problem = str(exc).split("\n")[-1].strip()
+    else:
+        problem = f"missing: {missing[:3]}, unexpected: {unexpected[:3]}" if missing or unexpected else ""
+    if problem:
+        raise RunDirError(
+            f"{file}: weights do not match the model {file.parent / 'config.yaml'} describes ({problem}); "
+            "one of the two is damaged or was edited"
+        )
 
 
 def load_run(path: str | Path, *, device: str = "cpu") -> LoadedRun:
-    from safetensors.torch import load_file
-
     path = check_run_dir(path)
-    meta = json.loads((path / RUN_MARKER).read_text(encoding="utf-8"))
+    meta = read_run_meta(path)
     cfg = read_run_config(path)
     task = task_of_run(meta, cfg, path / RUN_MARKER)
     if cfg.data.task != task.name:  # runs written before data.task existed say auto
         cfg = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, task=task.name))
         task = type(task)(cfg)
-    tokenizer = load_tokenizer(path / "tokenizer")
-    labels = list(meta["labels"])
+    tokenizer = load_run_tokenizer(path, meta)
+    labels = [str(label) for label in meta["labels"]]
     model = task.build_model(len(tokenizer.vocab), len(labels), tokenizer.vocab.pad_id, labels)
-    state = load_file(str(path / "model.safetensors"), device=device)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise RunDirError(
-            f"{path / 'model.safetensors'}: weights do not match the config "
-            f"(missing: {missing[:3]}, unexpected: {unexpected[:3]})"
-        )
+    load_run_weights(model, path / "model.safetensors", device)
     model.to(device).eval()
     return LoadedRun(path, cfg, tokenizer, labels, model, meta)
 

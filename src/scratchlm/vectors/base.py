@@ -123,6 +123,17 @@ class Problems:
         return DataError(f"{where}: {message}")
 
 
+MAX_DIM = 1 << 20
+"""The most dimensions a vectors file may declare: a header beyond it is refused before any allocation."""
+
+
+def header_fits(count: int, min_record_bytes: int, size: int | None) -> bool:
+    """Whether ``count`` records of at least ``min_record_bytes`` each could be in a file of ``size`` bytes
+    (unknown size, a compressed stream: always). Only absurd counts fail (twice the file and more): a count
+    a little off is reported by the readers where the records end, with the line."""
+    return size is None or count * min_record_bytes <= 2 * size + 4096
+
+
 def finite_rows(matrix: np.ndarray, block: int = 1 << 16) -> np.ndarray:
     """``(n,)`` bool: rows without NaN or inf (in blocks: no ``(n, d)`` temporary)."""
     out = np.empty(len(matrix), dtype=bool)

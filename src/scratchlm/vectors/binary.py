@@ -27,12 +27,11 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from scratchlm.vectors.base import Problems, Vectors, finite_rows, first_occurrences
+from scratchlm.vectors.base import MAX_DIM, Problems, Vectors, finite_rows, first_occurrences, header_fits
 
 FASTTEXT_BIN_MAGIC = (793712314).to_bytes(4, "little")
 WINDOW_BYTES = 1 << 22
 MAX_WORD_BYTES = 1 << 16
-MAX_DIM = 1 << 20
 _NEWLINES = re.compile(rb"\n*")
 _POSSESSIVE = "+" if sys.version_info >= (3, 11) else ""  # no backtracking state kept per record
 
@@ -98,8 +97,14 @@ def read_word2vec_binary(
 ) -> Vectors:
     """``stream``: a binary file object (plain or decompressing); ``size``: the file size, when known."""
     problems = Problems(path, on_error)
-    head = stream.read(256)
+    head = stream.read(256).removeprefix(b"\xef\xbb\xbf")  # a UTF-8 BOM before the header line
     count, dim, cut = _header(head, problems)
+    if not header_fits(count, 4 * dim + 1, size):  # a record: (a word,) a space, 4 x dim bytes
+        raise problems.fatal(
+            1,
+            f"the header says {count} words of {dim} dimensions, at least {count * (4 * dim + 1)} bytes; "
+            f"the file has {size}",
+        )
     wanted = count if max_words is None else min(count, max_words)
     records = _read_records(stream, head, cut, _Scanner(dim), count, wanted, dtype, size)
     if records.got == count and max_words is None and records.trailing.strip():

@@ -22,7 +22,7 @@ import numpy as np
 
 from scratchlm.errors import DataError
 from scratchlm.io import atomic_write_text, atomic_writer
-from scratchlm.vectors.base import Vectors
+from scratchlm.vectors.base import MAX_DIM, Vectors, finite_rows
 
 MATRIX_FILE = "vectors.safetensors"
 WORDS_FILE = "tokens.txt"
@@ -68,6 +68,8 @@ def map_tensor(path: Path, name: str, header: tuple[dict, int] | None = None) ->
         raise DataError(f"{path}: tensor {name!r} is {dtype} {shape}; expected a 2-d float tensor")
     np_dtype = _NP_DTYPES[dtype]
     rows, cols = shape
+    if not 1 <= cols <= MAX_DIM:
+        raise DataError(f"{path}: tensor {name!r} has {cols} dimensions (expected 1 to {MAX_DIM})")
     nbytes = rows * cols * np_dtype.itemsize
     if (
         not _naturals(offsets, 2)
@@ -111,11 +113,30 @@ def read_cache(path: str | Path) -> Vectors:
         raise DataError(
             f"{words_path}:{len(words)}: {len(words)} words for {matrix.shape[0]} vectors in {matrix_path.name}"
         )
+    _check_rows(words, matrix, words_path, matrix_path)
     try:
         skipped = {str(k): int(v) for k, v in json.loads(meta.get("skipped", "{}")).items()}
     except (ValueError, TypeError, AttributeError):
         skipped = {}
     return Vectors(words, matrix, "cache", str(path), skipped)
+
+
+def _check_rows(words: list[str], matrix: np.ndarray, words_path: Path, matrix_path: Path) -> None:
+    """What the text readers refuse, refused in a cache too (a cache edited or damaged after it was
+    written): an empty or repeated word, a row with NaN or inf."""
+    seen: dict[str, int] = {}
+    for line, word in enumerate(words, 1):
+        if not word.strip() or word != word.strip():
+            raise DataError(f"{words_path}:{line}: the word {word!r} is empty or has spaces around it")
+        if seen.setdefault(word, line) != line:
+            raise DataError(f"{words_path}:{line}: the word {word!r} repeats line {seen[word]}")
+    bad = np.flatnonzero(~finite_rows(matrix))
+    if len(bad):
+        row = int(bad[0])
+        raise DataError(
+            f"{matrix_path}: the vector of {words[row]!r} ({words_path.name}:{row + 1}) holds NaN or inf "
+            f"({len(bad)} such rows); rebuild the cache from its source"
+        )
 
 
 def cache_metadata(path: str | Path) -> dict:

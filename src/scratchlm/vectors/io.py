@@ -134,7 +134,7 @@ def detect_format(path: Path) -> tuple[str, str | None]:
     from scratchlm.vectors.binary import FASTTEXT_BIN_MAGIC
     from scratchlm.vectors.text import _is_header
 
-    first, _, rest = sample.partition(b"\n")
+    first, _, rest = sample.removeprefix(b"\xef\xbb\xbf").partition(b"\n")  # a UTF-8 BOM: not the header's
     if sample.startswith(FASTTEXT_BIN_MAGIC) or (
         _is_header(first) and (suffix == ".bin" or not _looks_like_text(rest))
     ):

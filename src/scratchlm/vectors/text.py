@@ -21,7 +21,15 @@ from collections import Counter
 
 import numpy as np
 
-from scratchlm.vectors.base import Deduplicator, Problems, RowBuffer, Vectors, first_occurrences
+from scratchlm.vectors.base import (
+    MAX_DIM,
+    Deduplicator,
+    Problems,
+    RowBuffer,
+    Vectors,
+    first_occurrences,
+    header_fits,
+)
 
 CHUNK_BYTES = 1 << 22
 _OTHER_WHITESPACE = (b"\t", b"\r", b"\x0b", b"\x0c")  # single bytes: each test is one memchr
@@ -248,6 +256,12 @@ def read_text(
     """
     problems = Problems(path, on_error)
     buf, header, count, dim, lineno = _read_head(stream, chunk_bytes, header, problems)
+    if header and not header_fits(count, dim + 1, size):  # far below a record's size: absurd ones only
+        raise problems.fatal(
+            1,
+            f"the header says {count} words of {dim} numbers, at least {count * (dim + 1)} bytes; "
+            f"the file has {size}",
+        )
     dedupe = Deduplicator(max_words)
     all_words: list[str] = []
     guess = 65536 if size is None else int(1.05 * size * max(buf.count(b"\n"), 1) / max(len(buf), 1)) + 16
@@ -303,6 +317,8 @@ def _read_head(
         if not more:
             break
         buf += more
+    if buf.startswith(_BOM):  # Notepad's UTF-8 mark: not part of the first word (or of the header)
+        buf = buf[len(_BOM) :]
     if not buf.strip():
         raise problems.fatal(1, "the file is empty: no vectors")
     first, _, rest = buf.partition(b"\n")
@@ -312,10 +328,12 @@ def _read_head(
         dim = _guess_dim(buf.split(b"\n")[:-1] or [buf])
         if dim < 1:
             raise problems.fatal(1, "expected a word followed by numbers on each line")
+        if dim > MAX_DIM:
+            raise problems.fatal(1, f"the lines have {dim} numbers (expected 1 to {MAX_DIM})")
         return buf, False, None, dim, 1
     if not _is_header(first):
         raise problems.fatal(1, f"expected a header line 'COUNT DIM', found {first[:60]!r}")
     count, dim = (int(f) for f in first.split())
-    if dim < 1:
-        raise problems.fatal(1, f"the header says {dim} dimensions")
+    if not 1 <= dim <= MAX_DIM:
+        raise problems.fatal(1, f"the header says {dim} dimensions (expected 1 to {MAX_DIM})")
     return rest, True, count, dim, 2

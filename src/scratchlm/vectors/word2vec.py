@@ -25,9 +25,11 @@ def train_word2vec(
     cfg: VectorsConfig,
     *,
     seed: int = 0,
-    workers: int = 2,
 ) -> tuple[list[str], np.ndarray]:
-    """Return ``(tokens, vectors [n, dim] float32)``."""
+    """Return ``(tokens, vectors [n, dim] float32)``, trained with ``cfg.workers`` threads: with one, the
+    same corpus and seed give the same vectors bit for bit (gensim 4 seeds the initial vectors from
+    ``seed`` alone, not from Python's string hash, so ``PYTHONHASHSEED`` does not matter); with more,
+    the threads update shared weights without locks (Hogwild) and each run differs."""
     models = require("gensim.models", "vectors", "model.init: word2vec")
     logging.getLogger("gensim").setLevel(logging.WARNING)  # its per-second progress lines drown ours
     sentences = [s for s in sentences if s]
@@ -42,7 +44,7 @@ def train_word2vec(
         negative=cfg.negative,
         sample=cfg.sample,
         epochs=cfg.epochs,
-        workers=workers,
+        workers=cfg.workers,
         seed=seed,
     )
     tokens = list(w2v.wv.index_to_key)
@@ -64,10 +66,11 @@ def train_vectors(
     negative: int = 5,
     sample: float = 1e-3,
     seed: int = 0,
-    workers: int = 2,
+    workers: int = 1,
 ) -> tuple[list[str], np.ndarray]:
     """``(tokens, vectors [n, dim] float32)``, most frequent first. ``method="fasttext"`` also learns
-    character n-grams; only the vectors of the vocabulary's words are returned."""
+    character n-grams; only the vectors of the vocabulary's words are returned. One worker: the same
+    every run; more: faster, but each run differs (see :func:`train_word2vec`)."""
     models = require("gensim.models", "vectors", f"vectors train --method {method}")
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")

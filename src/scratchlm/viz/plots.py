@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from scratchlm.io import read_json_lines
 
 
 def _plt():
@@ -29,9 +30,7 @@ def training_curves(log_path: str | Path, out: str | Path) -> Path:
     """Training loss and learning rate by step; dev accuracy and macro-F1 (classifier) or span F1,
     precision and recall (tagger) by evaluation."""
     plt = _plt()
-    records = [
-        json.loads(line) for line in Path(log_path).read_text(encoding="utf-8").splitlines() if line.strip()
-    ]
+    records = read_json_lines(log_path)  # a last line cut short by a kill is skipped
     train = [r for r in records if r.get("event") == "train"]
     evals = [r for r in records if r.get("event") == "eval"]
     fig, axes = plt.subplots(1, 3, figsize=(14, 3.8))
