@@ -16,7 +16,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml Makefile
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -c "import torch" 2>/dev/null || $(PIP) install -q "$(TORCH_SPEC)" || $(PIP) install -q "torch>=2.4"
-	$(PIP) install -q -e ".[data,dev,vectors,serve,onnx]"
+	$(PIP) install -q -e ".[data,dev,vectors,serve,onnx,tracking]"
 	@touch $(STAMP)
 	@echo "setup done: $(VENV) ($$($(PY) -c 'import torch; print("torch", torch.__version__)'))"
 

@@ -27,3 +27,22 @@ def test_eval_on_a_labelled_file(tiny_run, tmp_path):
     bad.write_text("text,label\n很好,positive\n一般,neutral\n", encoding="utf-8")
     proc = run_cli("eval", str(tiny_run), "--data", str(bad))
     assert proc.returncode == 2 and f"{bad}:3" in proc.stderr and "neutral" in proc.stderr
+
+
+def test_eval_on_a_parquet_file(tiny_run, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    f = tmp_path / "mine.parquet"
+    pq.write_table(
+        pa.table({"text": ["很好，非常满意", "太差了，退货"], "label": ["positive", "negative"]}), f
+    )
+    csv = tmp_path / "mine.csv"
+    csv.write_text("text,label\n很好，非常满意,positive\n太差了，退货,negative\n", encoding="utf-8")
+    results = [
+        json.loads(run_cli("eval", str(tiny_run), "--data", str(p), "--json").stdout) for p in (f, csv)
+    ]
+    assert results[0]["num_examples"] == 2 and results[0]["accuracy"] == results[1]["accuracy"]
+    pq.write_table(pa.table({"text": ["很好"], "label": ["neutral"]}), f)
+    proc = run_cli("eval", str(tiny_run), "--data", str(f))
+    assert proc.returncode == 2 and f"{f}:row 1" in proc.stderr and "neutral" in proc.stderr

@@ -113,7 +113,13 @@ def test_finetune_from_transplant_then_export_hf(transplanted, tmp_path):
     hf_dir = tmp_path / "hf"
     proc = run_cli("export", "hf", str(run), "--out", str(hf_dir), "--json")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert json.loads(proc.stdout)["max_abs_diff_vs_run"] < 1e-4
+    report = json.loads(proc.stdout)
+    assert report["max_abs_diff_vs_run"] < 1e-4
+    assert report["tokenizer"]["transformers_check"][
+        "ids_equal"
+    ]  # the run's char tokenizer, for AutoTokenizer
+    hf_tok = transformers.AutoTokenizer.from_pretrained(str(hf_dir))
+    assert hf_tok.model_max_length == 16  # data.max_seq_len
     model, info = transformers.BertModel.from_pretrained(str(hf_dir), output_loading_info=True)
     assert not info["unexpected_keys"] and all(k.startswith("pooler.") for k in info["missing_keys"])
     # our own run as a source: its rows and encoder go on into another model directory

@@ -73,6 +73,8 @@ ADDED_SINCE = (
     "model.input_dim",
     "model.encoder.activation",
     "model.encoder.unique_layers",
+    "train.loggers",
+    "data.shards",
     "train.optimizer",
     "train.momentum",
     "train.deterministic",

@@ -116,3 +116,28 @@ def test_text_arguments_and_stdin_still_work(run_dir, capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO("很好\n\n很差\n"))
     assert main(["predict", str(run_dir)]) == 0
     assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_parquet_and_datasets_folder_inputs(run, run_dir, tmp_path, capsys):
+    """A Parquet file or a saved datasets folder: each row a record, every column kept, errors name the row."""
+    import datasets
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    texts = ["这本书写得太好了", "质量很差"]
+    pq.write_table(pa.table({"review": texts, "id": [7, 8]}), tmp_path / "in.parquet")
+    datasets.Dataset.from_dict({"review": texts, "id": [7, 8]}).save_to_disk(str(tmp_path / "ds"))
+    expected = [e["label"] for e in classify_texts(run, texts)]
+    for src in ("in.parquet", "ds"):
+        out = tmp_path / f"{src}.out.jsonl"
+        argv = ["predict", str(run_dir), "--input", str(tmp_path / src), "--output", str(out)]
+        assert main([*argv, "--text-field", "review"]) == 0
+        rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert [(r["review"], r["id"], r["prediction"]["label"]) for r in rows] == list(
+            zip(texts, [7, 8], expected, strict=True)
+        )
+        assert main(argv) == 2
+        assert "no column 'text' (columns: review, id)" in capsys.readouterr().err
+    pq.write_table(pa.table({"text": ["好", None]}), tmp_path / "bad.parquet")
+    assert main(["predict", str(run_dir), "--input", str(tmp_path / "bad.parquet")]) == 2
+    assert "bad.parquet:row 2: 'text' is NoneType" in capsys.readouterr().err

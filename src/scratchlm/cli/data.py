@@ -164,6 +164,24 @@ def cmd_data_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_data_prepare(args: argparse.Namespace) -> int:
+    from scratchlm.data.prepare import prepare
+    from scratchlm.errors import ConfigError
+
+    if args.workers < 1:
+        raise ConfigError(f"--workers {args.workers}: must be >= 1")
+    if args.shard_tokens < 1:
+        raise ConfigError(f"--shard-tokens {args.shard_tokens}: must be >= 1")
+    m = prepare(args.corpus, args.tokenizer, args.out, workers=args.workers, text_field=args.text_field,
+                shard_tokens=args.shard_tokens, max_eval_docs=args.max_eval_docs)  # fmt: skip
+    print(
+        f"wrote {args.out}: {m['tokens']:,} tokens of {m['texts']:,} train texts in {len(m['shards'])} "
+        f"shard(s) ({m['dtype']}), dev {m['eval_texts']['dev']} / test {m['eval_texts']['test']} texts; "
+        f"{m['input_bytes'] / 1e6:.1f} MB in {m['seconds']:.1f}s ({m['mb_per_s']} MB/s, {args.workers} worker(s))"
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     d = sub.add_parser("data", help="list, describe and export datasets")
     dsub = d.add_subparsers(dest="data_command", metavar="ACTION")
@@ -184,4 +202,20 @@ def register(sub: argparse._SubParsersAction) -> None:
             dp.add_argument("--split", default="train", choices=["train", "dev", "test"])
             dp.add_argument("--out", required=True)
         dp.set_defaults(func=func)
+    pp = dsub.add_parser(
+        "prepare",
+        help="tokenize a corpus of any size into memory-mapped token shards (data.shards)",
+        description="Tokenize CORPUS files into token shards for data.shards (see docs/pretraining.md); "
+        "resumable: run the same command again after an interruption.",
+    )
+    pp.add_argument("corpus", nargs="+", help=".txt, .jsonl, .parquet files or saved datasets folders")
+    pp.add_argument("--tokenizer", required=True, help="tokenizer or run directory")
+    pp.add_argument("--out", required=True, help="the shards directory to write (or to continue)")
+    pp.add_argument("--workers", type=int, default=1, help="tokenizing processes (default 1)")
+    pp.add_argument("--text-field", default="text", help="jsonl key / column of the text (default text)")
+    pp.add_argument("--shard-tokens", type=int, default=1 << 26, help="tokens per shard (default 2^26)")
+    pp.add_argument(
+        "--max-eval-docs", type=int, default=2000, help="dev and test texts kept (default 2000 each)"
+    )
+    pp.set_defaults(func=cmd_data_prepare)
     d.set_defaults(func=lambda a: (d.print_help(), 0)[1])

@@ -46,7 +46,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_run_options(e)
     e.add_argument("--split", default="test", choices=["test", "dev", "train"])
     e.add_argument(
-        "--data", help="a labelled jsonl/csv/tsv file (a tagger: tagged .jsonl/.txt) instead of a split"
+        "--data",
+        help="a labelled jsonl/csv/tsv/parquet file or saved datasets folder (a tagger: tagged .jsonl/.txt) instead of a split",
     )
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_eval)

@@ -110,6 +110,13 @@ def cmd_export_hf(args: argparse.Namespace) -> int:
         f"wrote {report['out']}: {arch} with {layers} layers, hidden {hidden}, "
         f"vocabulary {cfg['vocab_size']}, {cfg['max_position_embeddings']} positions ({report['tensors']} tensors)"
     )
+    tok = report["tokenizer"]
+    if "note" in tok:
+        print(f"note: {tok['note']}")
+    elif tok.get("transformers_check"):
+        print(
+            f"tokenizer.json: AutoTokenizer gives the run's ids on {tok['transformers_check']['texts']} test texts"
+        )
     diff = report.get("max_abs_diff_vs_run")
     if diff is not None:
         print(
@@ -144,7 +151,7 @@ def register(subparsers) -> None:
     o.set_defaults(func=cmd_export_onnx)
     h = esub.add_parser(
         "hf",
-        help="Hugging Face base-model directory (config.json, model.safetensors, vocab.txt) of a BERT-family run",
+        help="Hugging Face base-model directory (config.json, model.safetensors, vocab.txt, tokenizer.json) of a BERT-family run",
         description="Write a BERT-family run's input layer and encoder so that transformers.AutoModel."
         "from_pretrained(DIR) loads it with no missing encoder keys and gives the same vectors.",
     )

@@ -28,12 +28,13 @@ COMMANDS: tuple[str, ...] = (
     "scratchlm.cli.tokenizer",
     "scratchlm.cli.plot",
     "scratchlm.cli.ablate",
+    "scratchlm.cli.tune",
     "scratchlm.cli.transplant",
     "scratchlm.cli.encode",
 )
 """Modules with a ``register(subparsers)`` function adding a command (group), in ``--help`` order."""
 
-LOGGED = ("train", "eval", "baseline", "ablate")
+LOGGED = ("train", "eval", "baseline", "ablate", "tune")
 """Commands whose progress is logged to stderr."""
 
 

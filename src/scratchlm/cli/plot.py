@@ -34,8 +34,7 @@ from scratchlm.cli.args import ConfigOption, add_options, config_value
 from scratchlm.config import POSITIONAL_KINDS
 from scratchlm.errors import ConfigError, DataError
 from scratchlm.io import print_json as _print_json
-
-BIAS_KINDS = ("alibi", "t5_bias")
+from scratchlm.viz.positional import BIAS_KINDS, module_dim, positional_matrix, positional_module
 
 KIND = ConfigOption("model.positional.kind", "--kind", default=None, note="Or take the run's: --run.")
 PE_OPTIONS = (
@@ -86,35 +85,7 @@ def _run_parts(args: argparse.Namespace):
     model, kind = run.model, config_value(run.config, path)
     if args.kind is not None and args.kind != kind:
         raise ConfigError(f"--kind {args.kind}: the run {args.run} uses {path}={kind}")
-    if kind == "rope":
-        module = model.encoder.layers[0].attention.pos_embeddings
-    elif kind in BIAS_KINDS:
-        module = model.encoder.attention_bias
-    else:
-        module = model.input.positional
-    return kind, module
-
-
-def positional_matrix(kind: str, module, length: int, dim: int):
-    """``(matrix, what)``: the ``(N, D)`` or ``(N, N)`` matrix to plot, and a sentence saying what it is."""
-    import torch
-
-    with torch.no_grad():
-        if kind == "none" or module is None:
-            return torch.zeros(length, dim), "no position information (all zero)"
-        if kind == "rope":
-            d = module.head_dim
-            unit = torch.full((1, 1, length, d), d**-0.5)  # (b, h, s, hd): the same unit vector everywhere
-            return module(unit)[
-                0, 0
-            ], f"RoPE applied to the unit vector (1, ..., 1)/sqrt({d}) at each position"
-        if kind in BIAS_KINDS:
-            return module(length)[0], "attention bias (query x key) of head 0"
-        try:
-            matrix = module.encodings(length)
-        except ValueError as exc:  # learned positions past the trained length
-            raise ConfigError(f"--length {length}: {exc}") from None
-        return matrix, "position vectors (position x dimension)"
+    return kind, positional_module(model, kind)
 
 
 def cmd_plot_pe(args: argparse.Namespace) -> int:
@@ -128,9 +99,7 @@ def cmd_plot_pe(args: argparse.Namespace) -> int:
         raise ConfigError(f"--length {args.length}: must be >= 2")
     if args.run:
         kind, module = _run_parts(args)
-        dim = getattr(module, "embed_dim", None) or getattr(module, "head_dim", None) or 1
-        if kind == "learned":
-            dim = module.weight.shape[1]
+        dim = module_dim(kind, module)
     else:
         if args.kind is None:
             raise ConfigError(f"plot pe needs --kind ({', '.join(POSITIONAL_KINDS)}) or --run RUN")
@@ -150,7 +119,10 @@ def cmd_plot_pe(args: argparse.Namespace) -> int:
                 "buckets >= 4 and max-distance > num-buckets / 4"
             )
         kind, module, dim = args.kind, _fresh_parts(args), args.dim
-    matrix, what = positional_matrix(kind, module, args.length, dim)
+    try:
+        matrix, what = positional_matrix(kind, module, args.length, dim)
+    except ValueError as exc:  # learned positions past the trained length
+        raise ConfigError(f"--length {args.length}: {exc}") from None
     matrix = matrix.detach().float().cpu()
     if args.out:
         from scratchlm.viz.plots import positional_encoding

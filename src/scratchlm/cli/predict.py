@@ -96,7 +96,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     pr.add_argument(
         "--input",
         metavar="FILE.jsonl",
-        help="label every line of a JSONL file (objects with a text key, or strings)",
+        help="label every line of a JSONL file (objects with a text key, or strings), or every row of a .parquet file or saved datasets folder",
     )
     pr.add_argument(
         "--output",

@@ -203,6 +203,21 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from scratchlm.export.hf_tokenizer import export_tokenizer_hf
+    from scratchlm.tokenizers.factory import load_tokenizer
+
+    tokenizer = load_tokenizer(args.dir)
+    report = export_tokenizer_hf(tokenizer, args.out, check=not args.no_check)
+    checked = report.get("transformers_check")
+    print(
+        f"wrote {args.out}: tokenizer.json and tokenizer_config.json of the {tokenizer.kind} tokenizer "
+        f"({len(tokenizer.vocab)} tokens)"
+        + (f"; AutoTokenizer gives the same ids on {checked['texts']} test texts" if checked else "")
+    )
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tokenizer", help="train, try and measure tokenizers (char, jieba, subword)")
     tsub = p.add_subparsers(dest="tokenizer_command", metavar="ACTION")
@@ -236,6 +251,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     i.add_argument("--out", required=True, help="directory to create")
     i.set_defaults(func=cmd_import)
+
+    x = tsub.add_parser(
+        "export",
+        help="write a tokenizer for transformers (tokenizer.json, tokenizer_config.json)",
+        description="Write DIR's tokenizer so that transformers.AutoTokenizer.from_pretrained(OUT) gives the "
+        "same ids and specials (every kind but jieba).",
+    )
+    x.add_argument("dir", help="tokenizer or run directory")
+    x.add_argument("--format", choices=["hf"], default="hf", help="the format to write (hf: Hugging Face)")
+    x.add_argument("--out", required=True, help="the directory to write")
+    x.add_argument("--no-check", action="store_true", help="do not load it back with transformers to compare")
+    x.set_defaults(func=cmd_export)
 
     s = tsub.add_parser(
         "stats", help="vocabulary, [UNK] rate, tokens per character/word, lengths on a corpus"

@@ -20,9 +20,10 @@ class DataConfig:
     """Where the examples come from and how text becomes ids."""
 
     dataset: str = "zh-reviews"
-    """A built-in dataset name (``scratchlm data list``) or a path to a jsonl/csv/tsv file."""
+    """A built-in dataset name (``scratchlm data list``), a path to a jsonl/csv/tsv/parquet file, or a folder
+    saved by HF ``datasets`` (``save_to_disk``; a ``DatasetDict`` gives its train/validation/test splits)."""
     train_file: str | None = None
-    """User data: training file (jsonl/csv/tsv). Overrides ``dataset``'s train split."""
+    """User data: training file (jsonl/csv/tsv/parquet or a saved datasets folder). Overrides ``dataset``'s train split."""
     dev_file: str | None = None
     """User data: dev file. Without it, 10% of the training file is held out by the sha1 rule."""
     test_file: str | None = None
@@ -103,6 +104,10 @@ class DataConfig:
     document_mask: bool = True
     """With ``packing``: attention stays inside each text of a block (a block-diagonal mask); ``false`` lets
     it cross from one text to the next, as GPT-2's packing does (positions always run across the block)."""
+    shards: str | None = None
+    """``data.task: masked_lm``/``causal_lm``: a token-shards directory (``scratchlm data prepare``) to train
+    on instead of ``corpus``: read by memory map block by block (corpora larger than memory), with its
+    tokenizer, packed (``packing: true``), its dev/test texts for evaluation. See docs/pretraining.md."""
 
     image_size: int | None = None
     """Images: the side in pixels every image is resized to (bicubic, Pillow); ``null``: the images' own size

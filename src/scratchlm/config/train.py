@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from scratchlm.config.checks import check_choice, check_positive, check_range
 from scratchlm.errors import ConfigError
+
+LOGGERS = ("jsonl", "tensorboard")
 
 
 @dataclass
@@ -99,6 +101,10 @@ class TrainConfig:
     peak_tflops: float | None = None
     """Peak FLOP/s of one device (TFLOP/s) for the MFU in the train log (``null``: a known GPU's bf16
     dense peak, none on CPU, where the log shows tokens/s only)."""
+    loggers: list[str] = field(default_factory=lambda: ["jsonl"])
+    """Where the training events go: ``jsonl`` (``train_log.jsonl``, always: resume, plots and summary
+    read it) and optionally ``tensorboard`` (the same scalars, the dev metrics and the run's figures as
+    images in ``tensorboard/`` of the run; needs ``pip install tensorboard``)."""
 
     def __post_init__(self) -> None:
         check_positive("train.epochs", self.epochs)
@@ -126,6 +132,13 @@ class TrainConfig:
             )
         if self.peak_tflops is not None and self.peak_tflops <= 0:
             raise ConfigError(f"train.peak_tflops={self.peak_tflops} must be > 0 (TFLOP/s), or null")
+        for name in self.loggers:
+            check_choice("train.loggers", name, LOGGERS)
+        if "jsonl" not in self.loggers:
+            raise ConfigError(
+                f"train.loggers={self.loggers}: keep jsonl (train_log.jsonl is what resume, plots and "
+                "summary read), e.g. [jsonl, tensorboard]"
+            )
         check_positive("train.eval_batch_size", self.eval_batch_size)
         check_positive("train.save_every", self.save_every)
         check_positive("train.keep_checkpoints", self.keep_checkpoints)

@@ -1,8 +1,10 @@
-"""User datasets from jsonl / csv / tsv files, with errors that name the file and the line.
+"""User datasets from jsonl / csv / tsv / Parquet files and saved HF ``datasets`` folders, with errors
+that name the file and the line (the row for Parquet and datasets, :mod:`scratchlm.data.table_rows`).
 
 - ``.jsonl``: one JSON object a line with the text and label fields (``data.text_field``,
   ``data.label_field``); blank lines are skipped.
 - ``.csv`` / ``.tsv``: a header row naming the columns, then one example a row (quoted fields allowed).
+- ``.parquet`` and a folder written by ``datasets``' ``save_to_disk``: columns named like jsonl's fields.
 Labels are read as strings (``1`` and ``"1"`` are the same label).
 """
 
@@ -18,7 +20,7 @@ from scratchlm.data.examples import Example
 from scratchlm.errors import DataError
 from scratchlm.io import split_lines
 
-FORMATS = (".jsonl", ".csv", ".tsv")
+FORMATS = (".jsonl", ".csv", ".tsv", ".parquet")
 
 
 def decode_file(path: Path, expected: str = "a .jsonl, .csv or .tsv file") -> str:
@@ -123,17 +125,26 @@ def read_examples(
     path: str | Path, *, text_field: str = "text", label_field: str = "label", need_label: bool = True
 ) -> list[Example]:
     """Read labelled (or, with ``need_label=False``, possibly unlabelled) texts from a user file."""
+    from scratchlm.data.table_rows import is_table, table_records
+
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in FORMATS:
+    table = is_table(path)
+    if suffix not in FORMATS and not table:
         raise DataError(
-            f"{path}: unknown data format {suffix or '(none)'!r}; use one of {', '.join(FORMATS)}"
+            f"{path}: unknown data format {suffix or '(none)'!r}; use one of {', '.join(FORMATS)} "
+            "or a folder saved by datasets' save_to_disk"
         )
     required = {text_field: "text_field"} | ({label_field: "label_field"} if need_label else {})
     optional = () if need_label else (label_field,)
+    records = (
+        table_records(path, required, optional)
+        if table
+        else iter_records(path, decode_file(path), required, optional)
+    )
     examples = [
         _make(rec[text_field], rec[label_field], where, text_field, label_field, need_label)
-        for where, rec in iter_records(path, decode_file(path), required, optional)
+        for where, rec in records
     ]
     if not examples:
         raise DataError(f"{path}: no examples (the file is empty)")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from scratchlm.data.builtin import BUILTINS, CLASSIFICATION_LOADERS, TAGGING_LOADERS, TEXT_LOADERS
 from scratchlm.data.examples import ClassificationData, Example
 from scratchlm.data.files import FORMATS, read_examples
+from scratchlm.data.hf_datasets import dict_splits, is_dataset_folder
 from scratchlm.data.splits import split_of
 from scratchlm.errors import DataError
 
@@ -29,7 +30,7 @@ def _unknown_dataset(name: str) -> DataError:
     hint = f"; did you mean {' or '.join(close)}?" if close else ""
     return DataError(
         f"unknown dataset {name!r}{hint} Built-in: {', '.join(BUILTINS)}; or give a path to a "
-        f"{'/'.join(f[1:] for f in FORMATS)} file"
+        f"{'/'.join(f[1:] for f in FORMATS)} file or a saved datasets folder"
     )
 
 
@@ -46,8 +47,14 @@ def _check_labels(examples: list[Example], labels: list[str], split: str) -> Non
 def load_classification_data(cfg: DataConfig) -> ClassificationData:
     """Built-in dataset by name, or user files (``train_file``/``dev_file``/``test_file`` or a path)."""
     train_file = cfg.train_file
+    dev_file, test_file = cfg.dev_file, cfg.test_file
     if train_file is None and cfg.dataset not in CLASSIFICATION_LOADERS:
-        if Path(cfg.dataset).suffix.lower() in FORMATS or Path(cfg.dataset).exists():
+        saved = dict_splits(Path(cfg.dataset)) if is_dataset_folder(Path(cfg.dataset)) else None
+        if saved is not None:  # a DatasetDict: its own train/validation/test splits
+            train_file = str(saved["train"])
+            dev_file = dev_file or (str(saved["dev"]) if "dev" in saved else None)
+            test_file = test_file or (str(saved["test"]) if "test" in saved else None)
+        elif Path(cfg.dataset).suffix.lower() in FORMATS or Path(cfg.dataset).exists():
             train_file = cfg.dataset
         elif cfg.dataset in TEXT_LOADERS:
             raise DataError(f"dataset {cfg.dataset!r} is unlabelled text; a classifier needs labelled data")
@@ -66,15 +73,15 @@ def load_classification_data(cfg: DataConfig) -> ClassificationData:
         splits: dict[str, list[Example]] = {"train": [], "dev": [], "test": []}
         for ex in rows:
             part = split_of(ex.text.strip())
-            if part == "test" and cfg.test_file:
+            if part == "test" and test_file:
                 part = "train"
-            if part == "dev" and cfg.dev_file:
+            if part == "dev" and dev_file:
                 part = "train"
             splits[part].append(ex)
-        if cfg.dev_file:
-            splits["dev"] = read_examples(cfg.dev_file, **kw)
-        if cfg.test_file:
-            splits["test"] = read_examples(cfg.test_file, **kw)
+        if dev_file:
+            splits["dev"] = read_examples(dev_file, **kw)
+        if test_file:
+            splits["test"] = read_examples(test_file, **kw)
         labels = sorted({ex.label for ex in splits["train"]})
         data = ClassificationData(name=str(train_file), splits=splits, labels=labels)
     if not data.splits["train"]:
@@ -103,7 +110,7 @@ def load_texts(source: str, train_texts: list[str] | None = None) -> list[str]:
     path = Path(source)
     if not path.exists():
         raise _unknown_dataset(source)
-    if path.suffix.lower() in FORMATS:
+    if path.suffix.lower() in FORMATS or is_dataset_folder(path):
         return [ex.text for ex in read_examples(path, need_label=False)]
     from scratchlm.data.builtin import _read_lines
 

@@ -1,5 +1,7 @@
 """``scratchlm export hf RUN --out DIR [--as FAMILY]``: a BERT-family run's input layer and encoder as
-a Hugging Face base-model directory (``config.json``, ``model.safetensors``, ``vocab.txt``).
+a Hugging Face base-model directory (``config.json``, ``model.safetensors``, ``vocab.txt``) with the run's
+tokenizer for ``AutoTokenizer`` (``tokenizer.json``, ``tokenizer_config.json``: :mod:`.hf_tokenizer`; not
+for jieba, whose run gets a note instead).
 
 The run must be BERT-shaped (learned positions, post-LN, embedding LayerNorm, GELU: what a transplant
 from a BERT-family model fine-tunes). ``--as``: ``bert``, ``roberta``, ``albert``, ``distilbert``,
@@ -20,6 +22,7 @@ from pathlib import Path
 import torch
 
 from scratchlm.errors import DataError
+from scratchlm.export.hf_tokenizer import JIEBA_ERROR, check_with_transformers, write_hf_tokenizer
 from scratchlm.models.hf_convert import export_family, hf_config, scratchlm_to_hf
 
 TYPES_KEY = "input.token_type_embedding.embedding.weight"
@@ -49,6 +52,13 @@ def bert_state(run, family: str = "auto") -> tuple[dict, dict]:
     return config, scratchlm_to_hf(state, fam, config)
 
 
+def _write_tokenizer(run, directory: Path, max_positions: int) -> dict:
+    """The run's tokenizer as tokenizer.json + tokenizer_config.json; a jieba run gets a note why not."""
+    if run.tokenizer.kind == "jieba":
+        return {"note": f"no tokenizer.json: {JIEBA_ERROR}"}
+    return write_hf_tokenizer(run.tokenizer, directory, model_max_length=max_positions)
+
+
 def export_hf(run_dir: str | Path, out: str | Path, *, check: bool = True, family: str = "auto") -> dict:
     from scratchlm.io import atomic_directory, atomic_write_json, atomic_write_text, save_tensors
     from scratchlm.training.run_dir import load_run
@@ -61,9 +71,12 @@ def export_hf(run_dir: str | Path, out: str | Path, *, check: bool = True, famil
         atomic_write_json(tmp / "config.json", config)
         save_tensors(tmp / "model.safetensors", state, metadata={"format": "pt"})
         atomic_write_text(tmp / "vocab.txt", "".join(t + "\n" for t in run.tokenizer.vocab.tokens))
-    report = {"out": str(out), "tensors": len(state), "config": config}
+        tokenizer = _write_tokenizer(run, tmp, run.max_seq_len)
+    report = {"out": str(out), "tensors": len(state), "config": config, "tokenizer": tokenizer}
     if check:
         report["max_abs_diff_vs_run"] = compare_with_transformers(run, out)
+        if "note" not in tokenizer:
+            tokenizer["transformers_check"] = check_with_transformers(run.tokenizer, out)
     report["seconds"] = round(time.time() - t0, 1)
     return report
 

@@ -1,4 +1,5 @@
-"""Batch inference over a JSONL file: ``scratchlm predict RUN --input IN.jsonl --output OUT.jsonl``.
+"""Batch inference over a JSONL file: ``scratchlm predict RUN --input IN.jsonl --output OUT.jsonl``
+(or a ``.parquet`` file / a saved ``datasets`` folder as the input: each row is a record).
 
 Each input line is a JSON object holding the text under ``text_field`` (other keys are kept and
 copied to the output), or a bare JSON string; blank lines are skipped. Each output line is the input
@@ -47,9 +48,32 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
                 ) from None
 
 
+def _table_records(path: Path, text_field: str) -> Iterator[tuple[int, dict[str, Any], str]]:
+    """``(row number, record, text)`` of a Parquet file or saved datasets folder (every column kept)."""
+    from scratchlm.data.table_rows import check_columns, table_rows
+
+    for row, record in table_rows(path):
+        if row == 1:
+            check_columns(path, list(record), {text_field: "text_field (or --text-field)"})
+        text, where = record[text_field], f"{path}:row {row}"
+        if not isinstance(text, str):
+            raise DataError(f"{where}: {text_field!r} is {type(text).__name__}, expected a string")
+        if not text.strip():
+            raise DataError(f"{where}: the text is empty")
+        if OUTPUT_KEY in record:
+            raise DataError(f"{where}: the record already has a {OUTPUT_KEY!r} column, which predict writes")
+        yield row, record, text
+
+
 def read_records(path: str | Path, text_field: str) -> Iterator[tuple[int, dict[str, Any], str]]:
-    """``(line number, record, text)`` for every non-blank line; a bad line raises ``DataError``."""
+    """``(line number, record, text)`` for every non-blank line (a Parquet file or saved datasets
+    folder: every row); a bad line raises ``DataError``."""
+    from scratchlm.data.table_rows import is_table
+
     path = Path(path)
+    if is_table(path):
+        yield from _table_records(path, text_field)
+        return
     for lineno, line in _lines(path):
         if not line.strip():
             continue
@@ -145,7 +169,7 @@ def predict_file(
                         "truncated": r["truncated"],
                     },
                 }
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
                 labels[r["label"]] += 1
                 truncated += r["truncated"] > 0
             bar.update(len(chunk))

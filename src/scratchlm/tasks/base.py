@@ -26,6 +26,7 @@ import torch
 
 from scratchlm.config.model import POSITIONAL_KINDS_2D
 from scratchlm.errors import ConfigError, DataError
+from scratchlm.tasks.pretraining_shards import check_shards_config
 from scratchlm.tasks.registry import TASKS
 
 if TYPE_CHECKING:
@@ -98,6 +99,7 @@ class Task:
                 f"model.positional.kind={cfg.model.positional.kind} is a 2-D encoding for image patches; "
                 f"data.task={cls.name} reads sequences (use sinusoidal, learned, rope, ...)"
             )
+        check_shards_config(cfg, cls.name, cls.pretrains)
         if cfg.data.tag_scheme != "auto" and TASKS[cls.name].reads != "tags":
             raise ConfigError(
                 f"data.tag_scheme={cfg.data.tag_scheme} applies to data.task=tagging; a {cls.name} run has no tags"

@@ -82,9 +82,26 @@ class PretrainingTask(Task):
     add_sep = False  # unpacked texts end with [SEP] (the causal LM predicts the end of a text)
 
     def load(self) -> RunConfig:
-        self.data = load_text_corpus(self.cfg)
+        if self.cfg.data.shards is not None:  # the train split read from token shards
+            from scratchlm.tasks.pretraining_shards import load_shard_splits
+
+            self.data = TextData(name=self.cfg.data.shards, splits=load_shard_splits(self.cfg))
+        else:
+            self.data = load_text_corpus(self.cfg)
         self.cfg = with_data(self.cfg, task=self.name)
         return self.cfg
+
+    def build_tokenizer(self, examples: list):
+        from scratchlm.tasks.pretraining_shards import ShardSource
+
+        if isinstance(examples, ShardSource):
+            return examples.tokenizer()
+        return super().build_tokenizer(examples)
+
+    def texts(self, examples: list) -> list[str]:
+        from scratchlm.tasks.pretraining_shards import ShardSource
+
+        return [] if isinstance(examples, ShardSource) else super().texts(examples)
 
     def read_file(self, path: str, labels: list[str]) -> list[Example]:
         from scratchlm.data.load import load_texts
@@ -92,8 +109,12 @@ class PretrainingTask(Task):
         return [Example(t, "", path) for t in load_texts(path)]
 
     def encode(self, tokenizer, examples: list, labels: list[str]) -> MaskedSplit:
+        from scratchlm.tasks.pretraining_shards import ShardSource
+
         d = self.cfg.data
         self.vocab_size = len(tokenizer.vocab)  # random replacements come from the whole vocabulary
+        if isinstance(examples, ShardSource):
+            return examples.blocks(tokenizer, d.max_seq_len)  # a MaskedSplit read on demand
         out = MaskedSplit([], [] if d.whole_word_mask else None, texts=len(examples))
         cut = None
         if d.whole_word_mask:

@@ -95,12 +95,16 @@ class NullLogger:
     def write(self, **record) -> None:
         pass
 
+    def finish(self, *args, **kwargs) -> None:
+        pass
+
 
 class Logger:
     """Appends JSON lines to ``train_log.jsonl``."""
 
-    def __init__(self, path: Path, *, keep_until_step: int | None = None):
+    def __init__(self, path: Path, *, keep_until_step: int | None = None, also: tuple = ()):
         self.path = path
+        self.also = also  # further sinks of the same records (train.loggers: tensorboard)
         if keep_until_step is not None and path.exists():
             try:  # a last line cut short when the run was killed mid-write is dropped
                 records = read_json_lines(path)
@@ -112,6 +116,16 @@ class Logger:
     def write(self, **record) -> None:
         with self.path.open("a", encoding="utf-8") as fh:
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+        for sink in self.also:
+            sink.write(**record)
+
+    def finish(self, run_dir: Path, metrics: dict, step: int, model=None, cfg=None) -> None:
+        """The end of the run for the further sinks (final metrics, figures), then close them."""
+        for sink in self.also:
+            try:
+                sink.finish(run_dir, metrics, step, model, cfg)
+            finally:
+                sink.close()
 
 
 def _prepare_out_dir(out: Path, resume: bool) -> None:
@@ -134,17 +148,20 @@ def train(
     resume: bool = False,
     device: str = "cpu",
     resume_from: str | None = None,
+    on_eval=None,
 ) -> dict:
     """Train, keep the best-on-dev weights, evaluate dev and test; returns the final metrics (on DDP
     processes other than rank 0: ``{}``). ``resume``: continue ``out`` from its newest sound checkpoint,
-    or from ``resume_from`` (``step-N``)."""
+    or from ``resume_from`` (``step-N``). ``on_eval(number, score)`` is called after each dev evaluation
+    (its number from 1, the headline score); returning True stops training there, as early stopping
+    does (``scratchlm tune`` prunes a weak trial this way)."""
     out = Path(out)
     check_device(device)  # before anything is written: a bad device would leave a run that cannot resume
     created = not out.exists()
     ctx, device = distributed.setup(device)
     try:
         return _train(cfg, out, resume=resume or resume_from is not None, device=device, ctx=ctx,
-                      resume_from=resume_from)  # fmt: skip
+                      resume_from=resume_from, on_eval=on_eval)  # fmt: skip
     except BaseException:
         # a run that failed before writing anything leaves no empty directory behind
         if ctx.is_main and created and out.is_dir() and not any(out.iterdir()):
@@ -280,15 +297,31 @@ def _start_checkpoint(out: Path, resume_from: str | None, ctx: DistContext) -> P
 
 
 def _train(
-    cfg: RunConfig | None, out: Path, *, resume: bool, device: str, ctx: DistContext, resume_from: str | None
+    cfg: RunConfig | None,
+    out: Path,
+    *,
+    resume: bool,
+    device: str,
+    ctx: DistContext,
+    resume_from: str | None,
+    on_eval=None,
 ) -> dict:
     task = _task_for(cfg, out, resume, ctx)
     with deterministic_kernels(task.cfg.train.deterministic, device):
-        return _run(task, out, resume=resume, device=device, ctx=ctx, resume_from=resume_from)
+        return _run(
+            task, out, resume=resume, device=device, ctx=ctx, resume_from=resume_from, on_eval=on_eval
+        )
 
 
 def _run(
-    task: Task, out: Path, *, resume: bool, device: str, ctx: DistContext, resume_from: str | None
+    task: Task,
+    out: Path,
+    *,
+    resume: bool,
+    device: str,
+    ctx: DistContext,
+    resume_from: str | None,
+    on_eval=None,
 ) -> dict:
     """Stages 1b-9 and :func:`finish`, for the task :func:`_task_for` checked."""
     start = _start_checkpoint(out, resume_from, ctx) if resume else None
@@ -299,6 +332,7 @@ def _run(
     vocab = None  # its rows are in the model now: do not hold the matrix through training
     sharded = _place(model, cfg, start, ctx, device)
     trainer = Trainer(task, cfg, model, tokenizer, splits, out, ctx, device, sharded)
+    trainer.on_eval = on_eval
     if start is not None:
         trainer.resume(start)
     trainer.start(init_report)
@@ -309,10 +343,12 @@ def _run(
         model = task.build_model(len(tokenizer.vocab), len(task.labels), tokenizer.vocab.pad_id, task.labels)
         model.to(device)
     tc = cfg.train
-    return finish(
+    metrics = finish(
         out, task, model, task.labels, splits.encoded["dev"], splits.encoded["test"],
         tokenizer.vocab.pad_id, tc.eval_batch_size, trainer.state, device,
     )  # fmt: skip
+    trainer.logger.finish(out, metrics, trainer.step, model, cfg)
+    return metrics
 
 
 class Trainer:
@@ -326,8 +362,10 @@ class Trainer:
         self.pad_id = tokenizer.vocab.pad_id
         tc = self.tc
         train_enc = splits.encoded["train"]
-        self.lengths = [len(s) for s in train_enc.seqs]
-        if not self.lengths:
+        # token shards (data.shards): equal blocks in a batch order of their own, no lengths to read
+        sharded_data = hasattr(train_enc, "batch_order")
+        self.lengths = [] if sharded_data else [len(s) for s in train_enc.seqs]
+        if not len(train_enc.seqs):
             raise RunDirError(f"dataset {splits.name}: no training examples")
         self.steps_per_epoch = math.ceil(len(train_enc.seqs) / tc.batch_size)
         epochs_steps = tc.epochs * self.steps_per_epoch
@@ -340,6 +378,7 @@ class Trainer:
         self.state = TrainerState()
         self.step = 0
         self.saved: dict = {}
+        self.on_eval = None  # see train()
 
     # ----------------------------------------------------------------------------------- resuming
     def resume(self, start: Path) -> None:
@@ -379,7 +418,9 @@ class Trainer:
             self.runner.scaler.load_state_dict(self.saved["scaler"])
         resumed_at = self.step if self.saved else None
         self.logger = (
-            Logger(self.out / "train_log.jsonl", keep_until_step=resumed_at) if ctx.is_main else NullLogger()
+            Logger(self.out / "train_log.jsonl", keep_until_step=resumed_at, also=self._sinks(resumed_at))
+            if ctx.is_main
+            else NullLogger()
         )
         if init_report:
             self.logger.write(step=0, event="init", **init_report)
@@ -388,6 +429,14 @@ class Trainer:
         self.flop_shape = (engine.matmul_parameters(model), *engine.transformer_shape(model))
         log.info("model: %s parameters; %d steps (%d per epoch), batch %d", f"{n_params:,}",
                  self.total_steps, self.steps_per_epoch, tc.batch_size)  # fmt: skip
+
+    def _sinks(self, resumed_at: int | None) -> tuple:
+        """``train.loggers`` beyond jsonl; a resumed run's TensorBoard events after its step are dropped."""
+        if "tensorboard" not in self.tc.loggers:
+            return ()
+        from scratchlm.training.tensorboard import TensorBoardLogger
+
+        return (TensorBoardLogger(self.out, purge_step=None if resumed_at is None else resumed_at + 1),)
 
     # ---------------------------------------------------------------------------------- the loop
     def fit(self) -> None:
@@ -401,14 +450,21 @@ class Trainer:
         self.window = _Window()
         self.model.train()
         while not stop and state.epoch < tc.epochs and self.step < self.total_steps:
-            batches = batch_order(self.lengths, tc.batch_size, shuffle=True, seed=tc.seed,
-                                  epoch=state.epoch, bucketing=tc.length_bucketing)  # fmt: skip
+            batches = self._batch_order(state.epoch)
             for position in range(state.batch_in_epoch, len(batches)):
                 stop = self._step(batches, position, bar)
                 if stop or self.step == self.total_steps:
                     break
         bar.close()
         self.save_state()
+
+    def _batch_order(self, epoch: int):
+        """The epoch's batches (a shuffled, seeded order: the same on every process and after a resume)."""
+        tc, train_enc = self.tc, self.splits.encoded["train"]
+        if hasattr(train_enc, "batch_order"):  # token shards: a lazy permutation of equal blocks
+            return train_enc.batch_order(tc.batch_size, seed=tc.seed, epoch=epoch)
+        return batch_order(self.lengths, tc.batch_size, shuffle=True, seed=tc.seed, epoch=epoch,
+                           bucketing=tc.length_bucketing)  # fmt: skip
 
     def _step(self, batches: list, position: int, bar) -> bool:
         """One batch, its logging, evaluation and checkpoint; returns whether to stop."""
@@ -475,16 +531,23 @@ class Trainer:
             "step %d epoch %d: dev %s%s", step, state.epoch, task.headline(m), " (best)" if improved else ""
         )
         self.model.train()
+        pruned = self.on_eval is not None and bool(self.on_eval(len(state.history), score))
+        if pruned:
+            log.info("stopped after this evaluation by the caller (a pruned trial)")
         if improved:
-            state.best_score, state.best_step = score, step
-            state.evals_without_improvement = 0
-            return False
+            self._improved(score, step)
+            return pruned
         state.evals_without_improvement += 1
         patience = self.tc.early_stopping_patience
         if patience and state.evals_without_improvement >= patience:
             log.info("early stopping: no dev improvement in %d evaluations", state.evals_without_improvement)
             return True
-        return False
+        return pruned
+
+    def _improved(self, score: float, step: int) -> None:
+        state = self.state
+        state.best_score, state.best_step = score, step
+        state.evals_without_improvement = 0
 
     def save_state(self) -> None:
         """A checkpoint of everything a resume needs (FSDP: gathered to rank 0 first)."""
