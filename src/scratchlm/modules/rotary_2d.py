@@ -62,7 +62,11 @@ class Rotary2DEmbedding(nn.Module):
             self._tables[self.grid] = (a.cos().float().to(device), a.sin().float().to(device))
         return self._tables[self.grid]
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, positions: torch.Tensor | None = None) -> torch.Tensor:
+        """``positions`` is the 1-D rotary's per-step argument (incremental decoding); a patch grid is
+        read whole, so only ``None`` is accepted."""
+        if positions is not None:
+            raise ValueError("rope_2d rotates a whole patch grid; it takes no per-step positions")
         s = x.shape[-2]
         expected = self.num_prefix_tokens + self.grid[0] * self.grid[1]
         if s != expected:
