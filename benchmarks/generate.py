@@ -138,6 +138,7 @@ def run_batch(hf, ours, args, batch: int) -> dict:
 
 
 def main() -> None:
+    global HIDDEN, VOCAB
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--device", default="cpu")
     p.add_argument("--dtype", default="fp32", choices=["fp32", "bf16"])
@@ -153,7 +154,6 @@ def main() -> None:
     args = p.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    global HIDDEN, VOCAB
     HIDDEN, VOCAB = args.hidden, args.vocab
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
     hf, ours = build(args.device, dtype)
