@@ -254,21 +254,38 @@ def _images(rows: list[dict]) -> bool:
     return any(row.get("shuffled_test_accuracy_mean") is not None for row in rows)
 
 
-def markdown_table(rows: list[dict], keys: list[str], factor: float) -> str:
-    if _images(rows):
-        from scratchlm.experiments import ablate_images
-
-        return ablate_images.markdown_table(rows, keys, _pm, _short)
-    head = [_short(k) for k in keys] + [
+def _text_heads(factor: float) -> list[str]:
+    return [
         "dev acc",
         "test acc",
         "test macro-F1",
         "long texts acc",
         f"long texts acc at {factor:g}x length",
         f"test acc at {factor:g}x length",
-        "train s",
-        "parameters",
     ]
+
+
+def _text_cells(row: dict) -> list[str]:
+    note = row.get("at_len_note")
+    return [
+        _pm(row, "dev_accuracy"),
+        _pm(row, "test_accuracy"),
+        _pm(row, "test_macro_f1"),
+        _pm(row, "long_test_accuracy"),
+        "n/a (cannot extrapolate)" if note else _pm(row, "long_test_accuracy_at_len"),
+        "n/a" if note else _pm(row, "test_accuracy_at_len"),
+    ]
+
+
+def markdown_table(rows: list[dict], keys: list[str], factor: float) -> str:
+    """One row a cell: the grid's values, the task's scores (mean ± std over seeds), time, parameters."""
+    if _images(rows):
+        from scratchlm.experiments import ablate_images
+
+        heads, cells_of = ablate_images.TABLE_HEADS, lambda row: ablate_images.table_cells(row, _pm)
+    else:
+        heads, cells_of = _text_heads(factor), _text_cells
+    head = [_short(k) for k in keys] + heads + ["train s", "parameters"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for row in rows:
         cells = [str(row[k]) for k in keys]
@@ -278,17 +295,8 @@ def markdown_table(rows: list[dict], keys: list[str], factor: float) -> str:
                 "| " + " | ".join(cells + [f"skipped: {reason}"] + [""] * (len(head) - len(cells) - 1)) + " |"
             )
             continue
-        at_len = _pm(row, "long_test_accuracy_at_len")
-        if row.get("at_len_note"):
-            at_len = "n/a (cannot extrapolate)"
         secs = row.get("train_seconds_mean")
-        cells += [
-            _pm(row, "dev_accuracy"),
-            _pm(row, "test_accuracy"),
-            _pm(row, "test_macro_f1"),
-            _pm(row, "long_test_accuracy"),
-            at_len,
-            "n/a" if row.get("at_len_note") else _pm(row, "test_accuracy_at_len"),
+        cells += cells_of(row) + [
             "n/a" if secs is None else f"{secs:.1f}",
             f"{row['parameters']:,}" if row.get("parameters") else "n/a",
         ]

@@ -48,34 +48,13 @@ def measure(run_dir: Path) -> dict:
     return {"shuffled_test_accuracy": classification_metrics(enc.labels, preds, run.labels)["accuracy"]}
 
 
-def markdown_table(rows: list[dict], keys: list[str], pm, short) -> str:
-    """One row a cell: dev, test and patch-shuffled test accuracy (mean ± std over seeds)."""
-    head = [short(k) for k in keys] + [
-        "dev acc",
-        "test acc",
-        "test acc, patches shuffled",
-        "train s",
-        "parameters",
-    ]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for row in rows:
-        cells = [str(row[k]) for k in keys]
-        if row.get("skipped"):
-            reason = row["skipped"].replace("|", "/")
-            lines.append(
-                "| " + " | ".join(cells + [f"skipped: {reason}"] + [""] * (len(head) - len(cells) - 1)) + " |"
-            )
-            continue
-        secs = row.get("train_seconds_mean")
-        cells += [
-            pm(row, "dev_accuracy"),
-            pm(row, "test_accuracy"),
-            pm(row, "shuffled_test_accuracy"),
-            "n/a" if secs is None else f"{secs:.1f}",
-            f"{row['parameters']:,}" if row.get("parameters") else "n/a",
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
+TABLE_HEADS = ["dev acc", "test acc", "test acc, patches shuffled"]
+"""An image ablation's score columns (ablate.markdown_table adds the grid, time and parameters)."""
+
+
+def table_cells(row: dict, pm) -> list[str]:
+    """Dev, test and patch-shuffled test accuracy (mean ± std over seeds) of one cell."""
+    return [pm(row, "dev_accuracy"), pm(row, "test_accuracy"), pm(row, "shuffled_test_accuracy")]
 
 
 SERIES = (("test_accuracy", "test accuracy"), ("shuffled_test_accuracy", "test, patches shuffled"))
