@@ -158,15 +158,8 @@ class TransformerDecoder(nn.Module):
         self, batch_size: int, max_len: int, *, dtype: torch.dtype = torch.float32, device=None
     ) -> KVCache:
         """An empty cache for ``batch_size`` targets of at most ``max_len`` positions."""
-        attention = self.layers[0].attention
-        return KVCache(
-            len(self.layers),
-            batch_size,
-            attention.num_heads,
-            attention.head_dim,
-            max_len,
-            dtype=dtype,
-            device=device,
+        return KVCache.for_layers(
+            len(self.layers), self.layers[0].attention, batch_size, max_len, dtype=dtype, device=device
         )
 
 

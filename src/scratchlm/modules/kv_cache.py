@@ -45,6 +45,11 @@ class KVCache:
         self.padded = False  # whether any kept key is padding
         self.cross: list[tuple[torch.Tensor, torch.Tensor]] | None = None  # per layer: memory (k, v)
 
+    @classmethod
+    def for_layers(cls, num_layers: int, attention, batch_size: int, max_len: int, **kw) -> KVCache:
+        """A cache for ``num_layers`` slots shaped like ``attention``'s heads (``dtype``, ``device``)."""
+        return cls(num_layers, batch_size, attention.num_heads, attention.head_dim, max_len, **kw)
+
     @property
     def max_len(self) -> int:
         return self.keys.shape[3]
