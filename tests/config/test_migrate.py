@@ -83,6 +83,10 @@ ADDED_SINCE = (
     "model.patches.size",
     "model.patches.embedding",
     "model.patches.cls_token",
+    "model.lexicon.source",
+    "model.lexicon.max_len",
+    "model.lexicon.groups",
+    "model.lexicon.min_freq",
 )
 """Keys that version did not have (left out of its files; the tests keep them at their defaults)."""
 
@@ -192,6 +196,8 @@ def test_a_config_yaml_of_the_earlier_version_loads_with_one_notice_naming_every
             "model.positional.max_distance=64",
             "model.generation.max_new_tokens=20",
             "vectors.workers=2",  # that version's default, written into its file; today's is 1
+            "model.embed_dim=64",  # that version's recipe; today's is wider
+            "model.encoder.rnn_hidden_dim=128",
         ],
     )
     assert cfg == expected

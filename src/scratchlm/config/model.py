@@ -6,6 +6,7 @@
   (:class:`PositionalConfig`)
 - ``model.decoder``     seq2seq: how the recurrent decoder attends to the source (:class:`DecoderConfig`)
 - ``model.generation``  seq2seq decoding: beam search and output length (:class:`GenerationConfig`)
+- ``model.lexicon``     dictionary-match features in the input layer (:class:`~scratchlm.config.lexicon.LexiconConfig`)
 
 Each section checks what it can see alone; :meth:`ModelConfig.__post_init__` checks the combinations
 (``embed_dim`` divisible by ``encoder.num_heads``, a relative ``positional.kind`` needs attention, ...).
@@ -17,6 +18,7 @@ from dataclasses import dataclass, field
 
 from scratchlm.config.checks import check_choice, check_positive, sections_from_mappings
 from scratchlm.config.image import PatchConfig
+from scratchlm.config.lexicon import LexiconConfig
 from scratchlm.errors import ConfigError
 
 ENCODER_KINDS = ("transformer", "rnn", "lstm", "gru")
@@ -280,6 +282,8 @@ class ModelConfig:
     bigram_buckets: int = 0
     """Add hashed vectors of adjacent-token pairs to the token vectors (0: off). See
     :class:`scratchlm.modules.embeddings.HashedBigramEmbedding`."""
+    lexicon: LexiconConfig = field(default_factory=LexiconConfig)
+    """Dictionary-match features added to the token vectors (``source: jieba``; off by default)."""
     freeze_embeddings: bool = False
     """Keep the token embedding fixed during training."""
     freeze_layers: int = 0

@@ -19,6 +19,7 @@ from scratchlm.modules.embeddings import (
     TokenTypeEmbedding,
 )
 from scratchlm.modules.input_layer import ConcatProjectPositions, InputLayer
+from scratchlm.modules.lexicon import LexiconEmbedding
 from scratchlm.modules.positional import ABSOLUTE_KINDS, build_positional
 from scratchlm.modules.rnn import GRUEncoder, LSTMEncoder, RNNEncoder
 from scratchlm.modules.rotary import RotaryEmbedding
@@ -103,6 +104,11 @@ def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_
         else None,
         norm=embedding_norm(cfg),
         projection=input_projection(cfg),
+        lexicon_embedding=LexiconEmbedding(
+            cfg.input_width, max_len=cfg.lexicon.max_len, group_names=cfg.lexicon.groups, pad_id=pad_id
+        )
+        if cfg.lexicon.enabled
+        else None,
     )
 
 

@@ -2,7 +2,7 @@
 
 ``ids (b, s) [, token_type_ids (b, s)] -> (b, s, d)``::
 
-    x = TokenEmbedding(ids) [+ HashedBigramEmbedding(ids)] [+ TokenTypeEmbedding(types)]
+    x = TokenEmbedding(ids) [+ HashedBigramEmbedding(ids)] [+ LexiconEmbedding(ids)] [+ TokenTypeEmbedding(types)]
     x = combine(x, P[:s])          # P: an absolute positional module's (s, d) encodings, if any
     x = Dropout(Norm(x))           # Norm: LayerNorm, RMSNorm or none
     x = Projection(x)              # optional Linear(e -> d): an input layer narrower than the encoder
@@ -71,12 +71,14 @@ class InputLayer(nn.Module):
         token_type_embedding: nn.Module | None = None,
         norm: nn.Module | None = None,
         projection: nn.Module | None = None,
+        lexicon_embedding: nn.Module | None = None,
     ):
         """``positional``: a module with ``encodings(seq_len) -> (s, d)`` (:mod:`scratchlm.modules.positional`),
         or None; ``combine`` defaults to :class:`AddPositions`."""
         super().__init__()
         self.token_embedding = token_embedding
         self.bigram_embedding = bigram_embedding
+        self.lexicon_embedding = lexicon_embedding
         self.token_type_embedding = token_type_embedding
         if positional is not None and not hasattr(positional, "encodings"):
             positional = None  # NoPositionalEncoding: nothing to combine
@@ -96,6 +98,7 @@ class InputLayer(nn.Module):
             type(tok) is TokenEmbedding
             and tok.frozen_rows is None
             and self.bigram_embedding is None
+            and self.lexicon_embedding is None
             and (self.token_type_embedding is None or type(self.token_type_embedding) is TokenTypeEmbedding)
             and (self.positional is None or type(self.combine) is AddPositions)
             and (self.norm is None or type(self.norm) is nn.LayerNorm)
@@ -158,6 +161,8 @@ class InputLayer(nn.Module):
         x = self.token_embedding(ids)  # (b, s, d)
         if self.bigram_embedding is not None:
             x = x + self.bigram_embedding(ids)  # (b, s, d)
+        if self.lexicon_embedding is not None:
+            x = x + self.lexicon_embedding(ids)  # (b, s, d)
         if self.token_type_embedding is not None:
             if token_type_ids is None:
                 token_type_ids = torch.zeros_like(ids)  # one segment: type 0 everywhere

@@ -187,3 +187,30 @@ def init_bigram_embeddings(
         bigram.num_buckets,
     )
     return {"pair_types": len(pairs), "buckets_filled": filled, "seconds": round(time.time() - t0, 1)}
+
+
+def init_lexicon(model, cfg: RunConfig, tokenizer) -> dict | None:
+    """``model.lexicon``: read the dictionary and store its words, as token ids, in the input layer."""
+    layer = getattr(getattr(model, "input", None), "lexicon_embedding", None)
+    lex = cfg.model.lexicon
+    if layer is None or not lex.enabled:
+        return None
+    from scratchlm.data.lexicon import lexicon_words, read_lexicon
+
+    start = time.perf_counter()
+    entries = read_lexicon(lex.source)
+    words = lexicon_words(entries, tokenizer, groups=lex.groups, min_freq=lex.min_freq)
+    kept = layer.set_words(words)
+    per_group = {
+        name: int(((layer.groups >> g) & 1).sum()) for g, name in enumerate(layer.group_names)
+    }
+    log.info(
+        "lexicon %s: %d entries, %d words of 2-%d tokens kept (%s) in %.1fs",
+        lex.source,
+        len(entries),
+        kept,
+        lex.max_len,
+        ", ".join(f"{k} {v}" for k, v in per_group.items()),
+        time.perf_counter() - start,
+    )
+    return {"source": lex.source, "entries": len(entries), "words": kept, "groups": per_group}

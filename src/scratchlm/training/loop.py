@@ -36,7 +36,7 @@ from scratchlm.training.determinism import deterministic_kernels
 from scratchlm.training.distributed import DistContext
 from scratchlm.training.ema import EMA
 from scratchlm.training.finetune import apply_freezing, pretrained_tokenizer
-from scratchlm.training.init import add_vectors_vocab, init_embeddings
+from scratchlm.training.init import add_vectors_vocab, init_embeddings, init_lexicon
 from scratchlm.training.optim import build_optimizer
 from scratchlm.training.progress import progress
 from scratchlm.training.run_dir import (
@@ -266,6 +266,9 @@ def _build(task: Task, cfg: RunConfig, tokenizer, splits: Splits, out: Path, fre
         init_report = init_embeddings(model, cfg, tokenizer, texts, out, vocab_vectors)
         if init_report and vocab_report:
             init_report["vectors_vocab"] = vocab_report
+        lexicon_report = init_lexicon(model, cfg, tokenizer)
+        if lexicon_report is not None:
+            init_report = {**(init_report or {}), "lexicon": lexicon_report}
     apply_freezing(model, cfg.model)  # freeze_embeddings, freeze_layers
     return model, init_report
 
