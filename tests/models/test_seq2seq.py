@@ -133,3 +133,27 @@ def test_without_attention_the_final_state_is_the_only_bridge():
     with torch.no_grad():  # outputs through the decoder alone, from that state, equal the model's
         h, _, _ = m.decoder(m.target_input(m.decoder_inputs(targets)), state)
         torch.testing.assert_close(m.proj(h), m(ids, mask, targets))
+
+
+def test_pair_and_lexicon_vectors_stay_on_the_source_side(tmp_path):
+    """The target input gets neither: its vector at position i would hold the token the decoder must
+    predict next. A run of an earlier version that had target-side pair vectors is refused by name."""
+    from scratchlm.errors import RunDirError
+    from scratchlm.io import save_tensors
+    from scratchlm.training.run_dir import load_run_weights
+
+    cfg = ModelConfig(
+        embed_dim=16,
+        encoder={"kind": "lstm", "rnn_hidden_dim": 8},
+        positional={"kind": "none"},
+        bigram_buckets=50,
+        lexicon={"source": "jieba", "max_len": 3},
+    )
+    m = Seq2SeqModel(cfg, vocab_size=VOCAB, target_vocab_size=TARGETS, max_seq_len=16)
+    assert m.input.bigram_embedding is not None and m.input.lexicon_embedding is not None
+    assert m.target_input.bigram_embedding is None and m.target_input.lexicon_embedding is None
+    old = {k: v.clone() for k, v in m.state_dict().items()}
+    old["target_input.bigram_embedding.embedding.weight"] = torch.zeros(50, 16)
+    save_tensors(tmp_path / "model.safetensors", old)
+    with pytest.raises(RunDirError, match="earlier version with model.bigram_buckets on the target side"):
+        load_run_weights(m, tmp_path / "model.safetensors", "cpu")

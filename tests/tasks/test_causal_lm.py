@@ -76,6 +76,7 @@ def _dev_texts(cfg):
     ("sets", "message"),
     [
         (["model.bigram_buckets=1000"], "would show the model the token it must predict"),
+        (["model.lexicon.source=jieba"], "would show the model the token it must predict"),
         (["model.encoder.kind=lstm", "data.document_mask=false"], "needs model.encoder.kind: transformer"),
         (["data.whole_word_mask=true"], "masked-LM option"),
     ],

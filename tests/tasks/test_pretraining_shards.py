@@ -4,17 +4,20 @@ not, and what a sharded run cannot do is refused by name."""
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
-from cli_helpers import ROOT
+from cli_helpers import ROOT, cli_env, run_cli
 from scratchlm.config import load_config
 from scratchlm.data.prepare import prepare
 from scratchlm.data.shards import ShardBlocks
-from scratchlm.errors import ConfigError
+from scratchlm.errors import ConfigError, RunDirError
 from scratchlm.tasks.registry import make_task
 from scratchlm.tokenizers.factory import train_tokenizer
 from scratchlm.training.loop import train
@@ -33,13 +36,17 @@ def shards(tmp_path_factory):
     return root / "s"
 
 
-def _cfg(shards, task="masked_lm", *more):
-    return load_config(ROOT / "configs" / "pd1998_mlm.yaml", [
+def _sets(shards, task="masked_lm", *more) -> list[str]:
+    return [
         f"data.task={task}", f"data.shards={shards}", "data.corpus=", "data.packing=true",
         "data.max_seq_len=32", "data.max_eval_examples=40", "model.embed_dim=32", "model.bigram_buckets=0",
         "model.encoder.num_layers=1", "model.encoder.ffn_dim=64", "train.batch_size=8", "train.epochs=1",
         "train.max_steps=16", "train.save_every=8", "train.eval_every=8", "train.num_threads=1",
-        "train.progress=false", "model.init=normal", "data.whole_word_mask=false", *more])  # fmt: skip
+        "train.progress=false", "model.init=normal", "data.whole_word_mask=false", *more]  # fmt: skip
+
+
+def _cfg(shards, task="masked_lm", *more):
+    return load_config(ROOT / "configs" / "pd1998_mlm.yaml", _sets(shards, task, *more))
 
 
 @pytest.mark.parametrize("task", ["masked_lm", "causal_lm"])
@@ -64,6 +71,47 @@ def test_stopped_after_a_checkpoint_then_resumed_is_bitwise_identical(shards, tm
         a = load_file(str(full / "checkpoints" / "step-000016" / name))
         b = load_file(str(cut / "checkpoints" / "step-000016" / name))
         assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a), name
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("distributed", ["ddp", "fsdp"])
+def test_two_processes_on_shards_match_one(shards, tmp_path, distributed):
+    """torchrun, 2 CPU processes (gloo), each reading its own half of every batch from the shards: the
+    logged losses equal one process's (a causal LM: no masks, which are drawn per micro-batch)."""
+    sets = _sets(shards, "causal_lm", "train.max_steps=6", "train.save_every=3", "train.eval_every=3",
+                 "model.dropout=0", "model.encoder.attention_dropout=0", "model.embedding_dropout=0",
+                 f"train.distributed={distributed}")  # fmt: skip
+    args = [x for s in sets for x in ("--set", s)]
+    config = str(ROOT / "configs" / "pd1998_clm.yaml")
+    proc = run_cli("train", config, *args, "--out", str(tmp_path / "one"))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+    proc = subprocess.run([*torchrun, "-m", "scratchlm", "train", config, *args, "--out", str(tmp_path / "two")],
+                          cwd=ROOT, env=cli_env(), capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    def losses(run):
+        rows = [json.loads(line) for line in (run / "train_log.jsonl").read_text().splitlines()]
+        return [r["loss"] for r in rows if r["event"] == "train"]
+
+    assert losses(tmp_path / "two") == pytest.approx(losses(tmp_path / "one"), rel=1e-4)
+    assert len(losses(tmp_path / "one")) > 0
+
+
+def test_a_resume_on_changed_shards_is_refused(shards, tmp_path):
+    """The checkpoint records the shards' checksums: shards prepared again from other texts at the same
+    path would continue the run in other data, so the resume stops with the reason."""
+    mine = tmp_path / "s"
+    shutil.copytree(shards, mine)
+    run = tmp_path / "run"
+    train(_cfg(mine, "masked_lm", "train.max_steps=8"), run)
+    shutil.rmtree(mine)
+    other = [t.replace("北京", "广州") for t in TEXTS]
+    (tmp_path / "c.txt").write_text("\n".join(other) + "\n", encoding="utf-8")
+    prepare([str(tmp_path / "c.txt")], str(shards / "tokenizer"), mine, shard_tokens=3000, chunk_texts=64,
+            show_progress=False)  # fmt: skip
+    with pytest.raises(RunDirError, match="holds other tokens than the shards this run was trained on"):
+        train(None, run, resume=True)
 
 
 def test_each_rank_builds_its_own_part_of_each_batch(shards):

@@ -70,6 +70,12 @@ def read_manifest(directory: str | Path) -> dict:
     return manifest
 
 
+def fingerprint(directory: str | Path) -> str:
+    """sha256 over the manifest's file checksums: the same for the same shards wherever they lie."""
+    checksums = read_manifest(directory)["checksums"]
+    return hashlib.sha256(json.dumps(checksums, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def verify(directory: str | Path) -> int:
     """Check every file's sha256 against the manifest; returns the number of files checked."""
     directory = Path(directory)
@@ -192,10 +198,13 @@ class ShardBlocks:
     truncated = 0
 
     def __init__(self, directory: str | Path, block_size: int):
+        self.directory = Path(directory)
         self.stream = TokenStream(directory)
         self.seqs = _Blocks(self.stream, block_size, segments=False)
         self.segments = _Blocks(self.stream, block_size, segments=True)
         self.texts = self.stream.num_docs
+        self.fingerprint = fingerprint(self.directory)
+        """What a checkpoint records of the shards: a resume on other shards would read other tokens."""
 
     def batch_order(self, batch_size: int, *, seed: int, epoch: int) -> BatchOrder:
         return BatchOrder(len(self.seqs), batch_size, seed=seed, epoch=epoch)

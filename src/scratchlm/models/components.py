@@ -83,7 +83,11 @@ def embedding_norm(cfg: ModelConfig) -> nn.Module | None:
     return None
 
 
-def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_id: int) -> InputLayer:
+def input_layer(
+    cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_id: int, lookahead: bool = True
+) -> InputLayer:
+    """``lookahead=False``: without the parts whose vector at position i reads the tokens after i (the
+    character-pair table, the lexicon): a decoder's input, where the next token is the one to predict."""
     combine = None
     if parts.absolute is not None and cfg.positional.combine == "concat":
         combine = ConcatProjectPositions(cfg.input_width, cfg.positional.combine_activation)
@@ -96,7 +100,7 @@ def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_
         bigram_embedding=HashedBigramEmbedding(
             cfg.bigram_buckets, cfg.input_width, vocab_size=vocab_size, pad_id=pad_id
         )
-        if cfg.bigram_buckets
+        if cfg.bigram_buckets and lookahead
         else None,
         combine=combine,
         token_type_embedding=TokenTypeEmbedding(cfg.num_token_types, cfg.input_width, cfg.init_std)
@@ -107,7 +111,7 @@ def input_layer(cfg: ModelConfig, parts: PositionParts, *, vocab_size: int, pad_
         lexicon_embedding=LexiconEmbedding(
             cfg.input_width, max_len=cfg.lexicon.max_len, group_names=cfg.lexicon.groups, pad_id=pad_id
         )
-        if cfg.lexicon.enabled
+        if cfg.lexicon.enabled and lookahead
         else None,
     )
 

@@ -46,8 +46,8 @@ class Seq2SeqModel(nn.Module):
         self.encoder = components.encoder(cfg, source_positions)
         target_positions = components.position_parts(cfg, max_seq_len)
         self.target_input = components.input_layer(
-            cfg, target_positions, vocab_size=target_vocab_size, pad_id=pad_id
-        )
+            cfg, target_positions, vocab_size=target_vocab_size, pad_id=pad_id, lookahead=False
+        )  # no pair or lexicon vectors on the target side: they would show the decoder the next token
         memory_dim = components.encoder_output_dim(cfg)
         enc = cfg.encoder
         self.recurrent = enc.kind in components.RECURRENT

@@ -51,6 +51,12 @@ class CausalLMTask(PretrainingTask):
                 "is that of tokens (i, i+1) and would show the model the token it must predict; set "
                 "model.bigram_buckets: 0"
             )
+        if m.lexicon.enabled:
+            raise ConfigError(
+                "data.task=causal_lm with model.lexicon: the dictionary words that cover position i also "
+                "cover the tokens after it, and would show the model the token it must predict; remove "
+                "model.lexicon"
+            )
         if cfg.data.whole_word_mask:
             raise ConfigError("data.whole_word_mask is a masked-LM option; data.task=causal_lm masks nothing")
 

@@ -55,6 +55,7 @@ def _refuse_text_options(cfg: RunConfig) -> None:
         "model.init": (m.init, "normal"),
         "model.vectors_vocab": (m.vectors_vocab, 0),
         "model.bigram_buckets": (m.bigram_buckets, 0),
+        "model.lexicon.source": (m.lexicon.source, None),
         "model.embedding_rank": (m.embedding_rank, None),
         "model.num_token_types": (m.num_token_types, 0),
         "model.freeze_embeddings": (m.freeze_embeddings, False),

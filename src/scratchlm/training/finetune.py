@@ -35,7 +35,7 @@ TRANSPLANT = "transplant"
 BODY = ("input.", "encoder.")
 """The parts a fine-tuned model takes from the pretrained one (the same names in every task model)."""
 
-ADDED_AT_ZERO = ("input.bigram_embedding.",)
+ADDED_AT_ZERO = ("input.bigram_embedding.", "input.lexicon_embedding.")
 """Tables that start at zero (the hashed character pairs), so a model with them computes exactly what it
 computes without them: a run that lacks them fine-tunes into a model that has them (they start at zero)."""
 

@@ -402,11 +402,24 @@ class Trainer:
                 raise RunDirError(f"{start}: no ema.safetensors but train.ema_decay is set")
             self.ema.load_state_dict(ema_state)
         self.step = self.saved.pop("step")
+        self._check_same_shards(start)
         fields = TrainerState.__dataclass_fields__
         self.state = TrainerState(**{k: v for k, v in self.saved.items() if k in fields})
         s = self.state
         log.info("resumed from %s (step %d, epoch %d, batch %d)", start.name, self.step, s.epoch,
                  s.batch_in_epoch)  # fmt: skip
+
+    def _check_same_shards(self, start: Path) -> None:
+        """A run on token shards resumes on the same shards (checkpoints of earlier versions recorded none)."""
+        saved = self.saved.get("shards_fingerprint")
+        train = self.splits.encoded["train"]
+        now = getattr(train, "fingerprint", None)
+        if saved is not None and now is not None and saved != now:
+            raise RunDirError(
+                f"{start}: data.shards={train.directory} holds other tokens than the shards this run was "
+                "trained on (their manifest checksums differ): the saved position would continue in other "
+                "data. Resume with the original shards, or start a new run (model.init can take this one)"
+            )
 
     # ------------------------------------------------------------------------------------ starting
     def start(self, init_report: dict | None) -> None:
@@ -560,6 +573,9 @@ class Trainer:
             return
         extra = {"ema": self.ema.state_dict()} if self.ema is not None else None
         trainer_state = {**self.state.to_dict(), "config": self.cfg.to_dict()}
+        shards = getattr(self.splits.encoded["train"], "fingerprint", None)
+        if shards is not None:  # token shards: a resume must read the same tokens at the saved position
+            trainer_state["shards_fingerprint"] = shards
         if self.runner.scaler.is_enabled():
             trainer_state["scaler"] = self.runner.scaler.state_dict()
         ckpt.save_checkpoint(self.out, self.step, self.model, self.optimizer, self.scheduler, trainer_state,
