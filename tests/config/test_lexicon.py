@@ -11,7 +11,13 @@ def test_off_by_default_and_round_trip():
     assert not config_from_dict({}).model.lexicon.enabled
     cfg = config_from_dict({"model": {"lexicon": {"source": "jieba", "max_len": 6, "groups": ["nr", "ns"]}}})
     lex = cfg.model.lexicon
-    assert (lex.enabled, lex.source, lex.max_len, lex.groups, lex.min_freq) == (True, "jieba", 6, ["nr", "ns"], 0)
+    assert (lex.enabled, lex.source, lex.max_len, lex.groups, lex.min_freq) == (
+        True,
+        "jieba",
+        6,
+        ["nr", "ns"],
+        0,
+    )
 
 
 def test_groups_from_the_command_line_are_comma_separated():

@@ -46,7 +46,8 @@ def test_wer_and_per_by_hand():
     m = seq2seq_metrics(predictions, refs)
     assert m["wer"] == pytest.approx(2 / 3)
     assert m["word_accuracy"] == pytest.approx(1 / 3)
-    assert m["per"] == pytest.approx((0 + 1 + 1) / (6 + 3 + 3))
+    assert m["per"] == pytest.approx((0 + 1 + 1) / (6 + 3 + 3))  # micro: every phone weighs the same
+    assert m["per_word_mean"] == pytest.approx((0 / 6 + 1 / 3 + 1 / 3) / 3)  # macro: every word the same
     assert (m["num_examples"], m["wrong_examples"], m["token_errors"], m["reference_tokens"]) == (3, 2, 2, 12)
 
 

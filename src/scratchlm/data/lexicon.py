@@ -25,7 +25,9 @@ def lexicon_path(source: str) -> Path:
         return package_dir("jieba") / "dict.txt"
     path = Path(source)
     if not path.is_file():
-        raise DataError(f"model.lexicon.source {source}: no such file (use jieba, or a file of one word a line)")
+        raise DataError(
+            f"model.lexicon.source {source}: no such file (use jieba, or a file of one word a line)"
+        )
     return path
 
 

@@ -127,7 +127,9 @@ class LexiconEmbedding(nn.Module):
         """The multi-hot ``(b, s, F)`` features (order: group, length, role)."""
         b, s = ids.shape
         n_groups = len(self.group_names)
-        powers = torch.pow(2, torch.arange(n_groups, device=ids.device))  # bit g: x // 2^g % 2 (ONNX has no >>)
+        powers = torch.pow(
+            2, torch.arange(n_groups, device=ids.device)
+        )  # bit g: x // 2^g % 2 (ONNX has no >>)
         per_length = []
         for li, bits in enumerate(self.matches(ids)):
             length = li + 2

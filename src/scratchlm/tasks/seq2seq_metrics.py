@@ -4,7 +4,11 @@
   equals none of its references.
 - **PER** (phone error rate, or token error rate in general): for each source the reference closest to the
   prediction by Levenshtein distance (ties: the first listed); summed over sources,
-  ``PER = sum of those distances / sum of those references' lengths``.
+  ``PER = sum of those distances / sum of those references' lengths`` (micro: every phone weighs the same;
+  what Sequitur's and the Montreal Forced Aligner's G2P evaluations count).
+- **per_word_mean**: the same distances divided by each word's own reference length, then averaged over
+  words (macro: every word weighs the same; what several neural G2P toolkits report as PER). Short words
+  weigh more, so it differs from PER when errors sit in short or long words.
 
 Both are fractions in [0, 1] (PER can exceed 1 when predictions are much longer than the references).
 """
@@ -35,6 +39,7 @@ def seq2seq_metrics(
     if len(predictions) != len(references):
         raise ValueError(f"{len(predictions)} predictions but {len(references)} reference lists")
     wrong = errors = length = 0
+    ratio_sum = 0.0
     for pred, refs in zip(predictions, references, strict=True):
         if not refs:
             raise ValueError("every source needs at least one reference")
@@ -44,10 +49,12 @@ def seq2seq_metrics(
         distance, ref = min(((edit_distance(pred, r), r) for r in refs), key=lambda item: item[0])
         errors += distance
         length += len(ref)
+        ratio_sum += distance / max(len(ref), 1)
     n = len(predictions)
     return {
         "wer": wrong / n if n else 0.0,
         "per": errors / length if length else 0.0,
+        "per_word_mean": ratio_sum / n if n else 0.0,
         "word_accuracy": (n - wrong) / n if n else 0.0,
         "num_examples": n,
         "wrong_examples": wrong,

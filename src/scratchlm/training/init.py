@@ -201,9 +201,7 @@ def init_lexicon(model, cfg: RunConfig, tokenizer) -> dict | None:
     entries = read_lexicon(lex.source)
     words = lexicon_words(entries, tokenizer, groups=lex.groups, min_freq=lex.min_freq)
     kept = layer.set_words(words)
-    per_group = {
-        name: int(((layer.groups >> g) & 1).sum()) for g, name in enumerate(layer.group_names)
-    }
+    per_group = {name: int(((layer.groups >> g) & 1).sum()) for g, name in enumerate(layer.group_names)}
     log.info(
         "lexicon %s: %d entries, %d words of 2-%d tokens kept (%s) in %.1fs",
         lex.source,

@@ -143,7 +143,11 @@ def load_run_weights(model: torch.nn.Module, file: Path, device: str) -> None:
         problem = str(exc).split("\n")[-1].strip()
     else:
         problem = f"missing: {missing[:3]}, unexpected: {unexpected[:3]}" if missing or unexpected else ""
-        if unexpected and not missing and all(k.startswith("target_input.bigram_embedding.") for k in unexpected):
+        if (
+            unexpected
+            and not missing
+            and all(k.startswith("target_input.bigram_embedding.") for k in unexpected)
+        ):
             raise RunDirError(
                 f"{file}: a seq2seq run trained by an earlier version with model.bigram_buckets on the target "
                 "side too, where the pair vector at position i holds the next target token, the one the decoder "
