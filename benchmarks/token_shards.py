@@ -148,7 +148,7 @@ def main() -> None:
     train_tokenizer("char", head).save(work / "tok")
     slice_file(corpus, work / "slice.txt", args.slice_mb)
     runs = {}
-    for workers in (1, args.workers):
+    for workers in sorted({1, args.workers}):  # --workers 1: the one-process figure only
         out = work / f"slice-w{workers}"
         m = prepare([str(work / "slice.txt")], str(work / "tok"), out, workers=workers, show_progress=False)
         runs[workers] = {"seconds": m["seconds"], "mb_per_s": m["mb_per_s"], "checksums": m["checksums"]}

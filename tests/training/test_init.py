@@ -127,3 +127,40 @@ def test_unseen_words_keep_their_pretrained_vector(tmp_path):
     log = [json.loads(line) for line in (out / "train_log.jsonl").read_text().splitlines()]
     init = next(r for r in log if r.get("event") == "init")
     assert init["vectors_vocab"] == {"from_training": 7, "from_vectors": 4, "vocab_size": 11}
+
+
+def _lexicon_model(max_len=3, groups=("nr",)):
+    from scratchlm.modules.lexicon import LexiconEmbedding
+
+    model = torch.nn.Module()
+    model.input = torch.nn.Module()
+    model.input.lexicon_embedding = LexiconEmbedding(8, max_len=max_len, group_names=groups)
+    return model
+
+
+def test_init_lexicon_stores_the_dictionary_as_ids(tmp_path):
+    from scratchlm.config import config_from_dict
+    from scratchlm.modules.lexicon import hash_ids
+    from scratchlm.training.init import init_lexicon
+
+    f = tmp_path / "dict.txt"
+    f.write_text("中国 10 ns\n国人 3\n中国人民 5 nt\n美国 7 ns\n", encoding="utf-8")
+    tok = CharTokenizer(Vocab(SPECIALS + list("中国人民")))
+    cfg = config_from_dict({"model": {"lexicon": {"source": str(f), "max_len": 3, "groups": ["ns"]}}})
+    model = _lexicon_model(groups=("ns",))
+    report = init_lexicon(model, cfg, tok)
+    # 中国人民 is longer than max_len, 美国 has an unknown character
+    assert report["words"] == 2 and report["groups"] == {"any": 2, "ns": 1}
+    ids = tok.vocab.ids(list("中国"))
+    assert hash_ids(ids) in model.input.lexicon_embedding.keys.tolist()
+
+
+def test_init_lexicon_with_no_usable_word_is_an_error(tmp_path):
+    from scratchlm.config import config_from_dict
+    from scratchlm.training.init import init_lexicon
+
+    f = tmp_path / "dict.txt"
+    f.write_text("美国 7 ns\n英国 5 ns\n", encoding="utf-8")
+    cfg = config_from_dict({"model": {"lexicon": {"source": str(f)}}})
+    with pytest.raises(DataError, match="none of its 2 words is 2 to 4 tokens"):
+        init_lexicon(_lexicon_model(max_len=4, groups=()), cfg, CharTokenizer(Vocab(SPECIALS + list("中国"))))

@@ -201,6 +201,14 @@ def init_lexicon(model, cfg: RunConfig, tokenizer) -> dict | None:
     entries = read_lexicon(lex.source)
     words = lexicon_words(entries, tokenizer, groups=lex.groups, min_freq=lex.min_freq)
     kept = layer.set_words(words)
+    if not kept:
+        from scratchlm.errors import DataError
+
+        raise DataError(
+            f"model.lexicon.source {lex.source}: none of its {len(entries)} words is 2 to {lex.max_len} tokens "
+            "of this run's vocabulary (a word tokenizer makes most words one token, and a word with an unknown "
+            "character is dropped); use a char tokenizer, raise model.lexicon.max_len, or remove model.lexicon"
+        )
     per_group = {name: int(((layer.groups >> g) & 1).sum()) for g, name in enumerate(layer.group_names)}
     log.info(
         "lexicon %s: %d entries, %d words of 2-%d tokens kept (%s) in %.1fs",
