@@ -198,6 +198,7 @@ def test_a_config_yaml_of_the_earlier_version_loads_with_one_notice_naming_every
             "vectors.workers=2",  # that version's default, written into its file; today's is 1
             "model.embed_dim=64",  # that version's recipe; today's is wider
             "model.encoder.rnn_hidden_dim=128",
+            "train.epochs=6",
         ],
     )
     assert cfg == expected

@@ -9,6 +9,7 @@ import itertools
 import pytest
 import torch
 
+from harness import run_module_test
 from scratchlm.modules.lexicon import ROLES, LexiconEmbedding, hash_ids
 
 
@@ -129,3 +130,16 @@ def test_exports_to_onnx_with_dynamic_shapes(tmp_path):
     session = ort.InferenceSession(str(path))
     (got,) = session.run(None, {"ids": ids.numpy()})
     torch.testing.assert_close(torch.from_numpy(got), layer(ids).detach())
+
+
+def test_module_harness():
+    """Shapes, determinism, fp32/bf16, and gradients only for the weight (the dictionary is buffers)."""
+
+    def factory():
+        layer = _layer([([5, 6], 1), ([7, 8, 9], 0b11), ([6, 7, 8, 9], 1)], max_len=4)
+        torch.nn.init.normal_(layer.weight)
+        return layer
+
+    ids = torch.tensor([[1, 5, 6, 7, 8, 9, 6, 7, 8, 9, 0], [7, 8, 9, 5, 6, 0, 0, 0, 0, 0, 0]])
+    out = run_module_test(factory, (ids,), expected_shape=(2, 11, 8), num_trainable=2 * 3 * 3 * 8)
+    assert out[0, 1:10].abs().sum(-1).gt(0).all() and not out[:, 10].any()  # matched; padding never is

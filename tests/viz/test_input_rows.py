@@ -42,3 +42,23 @@ def test_part_dict_has_rows_and_norms(loaded):
     assert len(d["rows"]) == 3 and len(d["rows"][0]) == 16
     # a sinusoidal row is sin/cos pairs: its norm is sqrt(d / 2) at every position
     assert d["norms"] == pytest.approx([8**0.5] * 3, abs=1e-3)
+
+
+def test_lexicon_rows_are_a_part_and_the_sum_still_holds(loaded):
+    from scratchlm.modules.lexicon import LexiconEmbedding
+
+    run = loaded["tagger"]
+    ids, _, _ = run.handler().model_inputs(run, "这本书写得太好了")
+    layer = run.model.input
+    lexicon = LexiconEmbedding(run.config.model.embed_dim, max_len=3)
+    lexicon.set_words([(ids[1:3], 1), (ids[3:6], 1)])
+    torch.nn.init.normal_(lexicon.weight)
+    layer.lexicon_embedding = lexicon
+    try:
+        parts = input_parts(run, ids)
+        with torch.no_grad():
+            expected = layer(torch.tensor([ids]))[0]
+    finally:
+        layer.lexicon_embedding = None
+    assert "lexicon rows (the dictionary words covering each token)" in [p.name for p in parts]
+    torch.testing.assert_close(parts[-1].rows, expected)

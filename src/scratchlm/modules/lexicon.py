@@ -126,6 +126,10 @@ class LexiconEmbedding(nn.Module):
     def features(self, ids: torch.Tensor) -> torch.Tensor:
         """The multi-hot ``(b, s, F)`` features (order: group, length, role)."""
         b, s = ids.shape
+        # padding on the right (max_len - 1 positions, never part of a match) makes every window count
+        # positive, ``s + max_len - L``: an exported graph then needs no clamp for a text shorter than a
+        # word (torch.export takes ``s - L + 1`` as the count and onnxruntime once failed on such texts)
+        ids = F.pad(ids, (0, self.max_len - 1), value=self.pad_id)
         n_groups = len(self.group_names)
         powers = torch.pow(
             2, torch.arange(n_groups, device=ids.device)
@@ -134,8 +138,8 @@ class LexiconEmbedding(nn.Module):
         for li, bits in enumerate(self.matches(ids)):
             length = li + 2
             hit = (torch.div(bits.unsqueeze(-1), powers, rounding_mode="floor") % 2).to(self.weight.dtype)
-            # hit (b, s - L + 1, groups): a word of this length starts at i; shift it onto its positions
-            # ([:, :s]: a text shorter than the word has no window, and the padding alone would be too long)
+            # hit (b, s + max_len - L, groups): a word of this length starts at i; shift it onto its
+            # positions and keep the text's s
             begin = F.pad(hit, (0, 0, 0, length - 1))[:, :s]
             end = F.pad(hit, (0, 0, length - 1, 0))[:, :s]
             inside = torch.zeros_like(begin)

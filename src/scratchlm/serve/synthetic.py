@@ -48,11 +48,31 @@ def write_random_run(
     bigrams = model.input.bigram_embedding
     if bigrams is not None:
         bigrams.embedding.weight[0].zero_()
+    lexicon = model.input.lexicon_embedding
+    if lexicon is not None:
+        lexicon.set_words(_text_words(tokenizer, texts, lexicon.max_len, len(lexicon.group_names)))
     tokenizer.save(out / "tokenizer")
     atomic_write_text(out / "config.yaml", dump_config(cfg))
     atomic_write_json(out / RUN_MARKER, run_metadata(list(labels), tokenizer, cfg, **(meta or {})))
     save_tensors(out / "model.safetensors", model.state_dict())
     return out
+
+
+def _text_words(
+    tokenizer, texts: Sequence[str], max_len: int, num_groups: int
+) -> list[tuple[list[int], int]]:
+    """A dictionary for a random run's lexicon: the texts' windows of 2..max_len characters that start at
+    every third character, each in group ``1 + start % (num_groups - 1)`` beside "any word", so that
+    words of every length and group match and most windows do not."""
+    words = []
+    for text in texts:
+        ids = tokenizer.encode(text, add_cls=False).ids
+        for start in range(0, len(ids), 3):
+            for length in range(2, max_len + 1):
+                if start + length <= len(ids):
+                    group = 1 + start % (num_groups - 1) if num_groups > 1 else 0
+                    words.append((ids[start : start + length], 1 | (1 << group)))
+    return words
 
 
 TINY_TEXTS = {

@@ -7,6 +7,7 @@ classifier or a language model, one unit per position for a tagger), the parts o
 
     token rows     TokenEmbedding(ids)                (times sqrt(d) with model.embed_scale)
     pair rows      HashedBigramEmbedding(ids)         (model.bigram_buckets)
+    lexicon rows   LexiconEmbedding(ids)              (model.lexicon)
     type rows      TokenTypeEmbedding(0)              (model.num_token_types)
     position rows  P[:s]                              (an absolute positional kind)
     combined       x + P, or act(W [x; P] + c)        (model.positional.combine)
@@ -79,6 +80,10 @@ def input_parts(run: LoadedRun, ids: list[int]) -> list[Part]:
                 layer.bigram_embedding(t)[0],
             )
         )
+        x = x + parts[-1].rows
+    lexicon = getattr(layer, "lexicon_embedding", None)
+    if lexicon is not None:
+        parts.append(Part("lexicon rows (the dictionary words covering each token)", lexicon(t)[0]))
         x = x + parts[-1].rows
     if layer.token_type_embedding is not None:
         parts.append(Part("token-type rows (type 0)", layer.token_type_embedding(torch.zeros_like(t))[0]))
