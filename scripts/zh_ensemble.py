@@ -16,11 +16,10 @@ import sys
 import numpy as np
 
 
-def run_probabilities(run: str, texts: list[str], positive: str) -> np.ndarray:
+def run_probabilities(loaded, texts: list[str], positive: str) -> np.ndarray:
     from scratchlm.predict.classify import classify_texts
-    from scratchlm.training.run_dir import load_run
 
-    return np.array([p["probabilities"][positive] for p in classify_texts(load_run(run), texts)])
+    return np.array([p["probabilities"][positive] for p in classify_texts(loaded, texts)])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,8 +33,8 @@ def main(argv: list[str] | None = None) -> int:
     from sklearn.linear_model import LogisticRegression
 
     from scratchlm.config import load_config
-    from scratchlm.data.load import load_classification_data
     from scratchlm.experiments.baseline import _splits, _vectorizer
+    from scratchlm.training.run_dir import load_run
 
     cfg = load_config(args.config, args.set)
     splits, labels = _splits(cfg)
@@ -45,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    raw = load_classification_data(cfg.data).splits  # the texts as stored: each run normalises its own way
+    loaded = {run: load_run(run) for run in args.runs}
     vec = _vectorizer(args.features)
     clf = LogisticRegression(C=args.C, max_iter=2000).fit(
         vec.fit_transform(splits["train"].texts), splits["train"].labels
@@ -54,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     for split in ("dev", "test"):
         y = np.array(splits[split].labels) == 1
         lin = clf.predict_proba(vec.transform(splits[split].texts))[:, 1]
-        texts = [e.text for e in raw[split]]
-        probs = {run: run_probabilities(run, texts, labels[1]) for run in args.runs}
+        # the baseline's texts, normalised as the config says; a run normalises again, which changes nothing
+        probs = {run: run_probabilities(m, splits[split].texts, labels[1]) for run, m in loaded.items()}
         mean = np.mean(list(probs.values()), axis=0)
         cases = {
             f"linear ({args.features}, C={args.C:g})": lin,

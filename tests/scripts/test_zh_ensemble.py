@@ -1,5 +1,5 @@
-"""scripts/zh_ensemble.py: each run's accuracy equals its own predictions', averages in between, and a
-config with more than two labels is a one-line refusal."""
+"""scripts/zh_ensemble.py: every case has a row, each run's accuracy equals its own predictions' on the
+stored texts, and a config with more than two labels is a one-line refusal."""
 
 from __future__ import annotations
 
